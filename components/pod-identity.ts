@@ -1,0 +1,60 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+
+export interface PodIdentityRoleArgs {
+    /** EKS cluster name. */
+    readonly clusterName: pulumi.Input<string>;
+    /** Namespace and service account of the pods that assume the role. */
+    readonly namespace: pulumi.Input<string>;
+    readonly serviceAccount: pulumi.Input<string>;
+    /** Inline policy document (JSON) with the least the workload needs. */
+    readonly policy?: pulumi.Input<string>;
+    /** Managed policies to attach instead of (or besides) the inline one. */
+    readonly managedPolicyArns?: readonly pulumi.Input<string>[];
+}
+
+/**
+ * The trust policy of every EKS Pod Identity role: the `pods.eks.amazonaws.com` service principal
+ * with both `sts:AssumeRole` and `sts:TagSession` (the agent tags the session with the pod's
+ * cluster, namespace and service account; without TagSession the assume fails).
+ */
+export const POD_IDENTITY_TRUST_POLICY = JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{
+        Effect: "Allow",
+        Principal: { Service: "pods.eks.amazonaws.com" },
+        Action: ["sts:AssumeRole", "sts:TagSession"],
+    }],
+});
+
+/**
+ * An IAM role for one Kubernetes service account through EKS Pod Identity. AL2023 nodes require
+ * IMDSv2 with a hop limit of 1, so pods cannot borrow the node role: every AWS-calling controller
+ * gets its own role, associated here. Needs the eks-pod-identity-agent add-on on the cluster.
+ */
+export class PodIdentityRole extends pulumi.ComponentResource {
+    public readonly roleArn: pulumi.Output<string>;
+    public readonly roleName: pulumi.Output<string>;
+    /** The association; pods started before it exists get no credentials, so depend on it. */
+    public readonly association: aws.eks.PodIdentityAssociation;
+
+    constructor(name: string, args: PodIdentityRoleArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:iam:PodIdentityRole", name, {}, opts);
+        const parent = { parent: this };
+        const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY }, parent);
+        if (args.policy !== undefined) {
+            new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: args.policy }, parent);
+        }
+        (args.managedPolicyArns ?? []).forEach((arn, i) =>
+            new aws.iam.RolePolicyAttachment(`${name}-attach-${i}`, { role: role.name, policyArn: arn }, parent));
+        this.association = new aws.eks.PodIdentityAssociation(`${name}-association`, {
+            clusterName: args.clusterName,
+            namespace: args.namespace,
+            serviceAccount: args.serviceAccount,
+            roleArn: role.arn,
+        }, parent);
+        this.roleArn = role.arn;
+        this.roleName = role.name;
+        this.registerOutputs({ roleArn: this.roleArn });
+    }
+}

@@ -1,0 +1,347 @@
+/**
+ * The offline harness shared by every test and by the offline plan (scripts/plan.ts):
+ * - Pulumi mocks with realistic computed outputs per resource type and data-source call;
+ * - a capture of every registered resource with its type, name, inputs, parent, provider and
+ *   dependencies (explicit `dependsOn` and implicit, through Outputs), taken by wrapping the mock
+ *   monitor (`newResource` alone sees neither parents nor dependencies);
+ * - finders over the capture;
+ * - stack files read the way Pulumi reads them, so tests build the committed dev and prod configs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { parseConfig, PROJECT, type PlatformConfig } from "../components/config";
+import { buildPlatform, type Platform } from "../components/platform";
+
+export const ROOT = path.resolve(__dirname, "..");
+export const ACCOUNT_ID = "123456789012";
+
+// ---------------------------------------------------------------------------------------------
+// Stack files
+// ---------------------------------------------------------------------------------------------
+
+/** Marks a `secure:` value of a stack file, which cannot be decrypted offline. */
+export const SECRET_PLACEHOLDER = "[secret]";
+
+/** The file a review workflow applies to a `pr-<number>` stack (it has no committed file). */
+export const REVIEW_STACK_TEMPLATE = path.join(ROOT, ".github", "review-stack.config.yaml");
+
+export function stackFile(stack: string): string {
+    return path.join(ROOT, `Pulumi.${stack}.yaml`);
+}
+
+/**
+ * The stack's config as `pulumi.runtime.allConfig()` returns it: `namespace:key` to text (JSON for
+ * objects and arrays). A `pr-<number>` stack without a file gets the review workflow's template.
+ */
+export function readStackValues(stack: string): { values: Record<string, string>; secretKeys: string[]; source: string } {
+    let file = stackFile(stack);
+    if (!fs.existsSync(file)) {
+        if (!/^pr-\d+$/.test(stack)) {
+            throw new Error(`No stack file ${path.basename(file)}: stacks other than pr-<number> review stacks need one (see README, "Environments").`);
+        }
+        file = REVIEW_STACK_TEMPLATE;
+    }
+    const doc = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
+    const values: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    for (const [key, value] of Object.entries<unknown>(doc.config ?? {})) {
+        if (value !== null && typeof value === "object" && "secure" in (value as object)) {
+            values[key] = SECRET_PLACEHOLDER;
+            secretKeys.push(key);
+        } else {
+            values[key] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    return { values, secretKeys, source: path.relative(ROOT, file) };
+}
+
+/** Parses a stack's config (the committed file, or the review template) as `pulumi up` would. */
+export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): PlatformConfig {
+    const { values } = readStackValues(stack);
+    return parseConfig({ project: PROJECT, stack, values: { ...values, ...encode(overrides) } });
+}
+
+/** Config values written as JSON text, the way Pulumi hands them to the program. */
+export function encode(values: Record<string, unknown>): Record<string, string> {
+    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mocks
+// ---------------------------------------------------------------------------------------------
+
+type Outputs = Record<string, unknown>;
+
+/**
+ * Computed outputs per resource type, on top of the inputs (which the mock echoes back). Add an
+ * entry when a component reads an output the provider computes.
+ */
+export const MOCK_OUTPUTS: Record<string, (name: string, inputs: Outputs) => Outputs> = {
+    "aws:ec2/vpc:Vpc": () => ({ defaultSecurityGroupId: "sg-default", mainRouteTableId: "rtb-main" }),
+    "aws:eks/cluster:Cluster": (name, inputs) => ({
+        name: inputs.name ?? name,
+        endpoint: `https://${name}.gr7.us-east-1.eks.amazonaws.com`,
+        certificateAuthority: { data: Buffer.from("mock-ca").toString("base64") },
+        identities: [{ oidcs: [{ issuer: `https://oidc.eks.us-east-1.amazonaws.com/id/${name.toUpperCase()}` }] }],
+        vpcConfig: { ...(inputs.vpcConfig as object), clusterSecurityGroupId: `sg-${name}-cluster`, vpcId: "vpc-mock" },
+        platformVersion: "eks.1",
+        status: "ACTIVE",
+    }),
+    "aws:eks/nodeGroup:NodeGroup": (name) => ({ resources: [{ autoscalingGroups: [{ name: `eks-${name}-asg` }] }] }),
+    "aws:rds/instance:Instance": (name, inputs) => ({
+        address: `${name}.abc123.us-east-1.rds.amazonaws.com`,
+        endpoint: `${name}.abc123.us-east-1.rds.amazonaws.com:5432`,
+        port: inputs.port ?? 5432,
+        masterUserSecrets: inputs.manageMasterUserPassword
+            ? [{ secretArn: `arn:aws:secretsmanager:us-east-1:${ACCOUNT_ID}:secret:rds!db-${name}-AbCdEf`, kmsKeyId: "kms", secretStatus: "active" }]
+            : [],
+    }),
+    "aws:elasticache/replicationGroup:ReplicationGroup": (name, inputs) => ({
+        primaryEndpointAddress: `master.${inputs.replicationGroupId ?? name}.abc123.use1.cache.amazonaws.com`,
+        readerEndpointAddress: `replica.${inputs.replicationGroupId ?? name}.abc123.use1.cache.amazonaws.com`,
+        port: inputs.port ?? 6379,
+    }),
+    "aws:ecr/repository:Repository": (name) => ({ repositoryUrl: `${ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/${name}` }),
+    "docker:index/image:Image": (name, inputs) => ({
+        repoDigest: `${String(inputs.imageName ?? name).split(":")[0]}@sha256:${"0".repeat(64)}`,
+    }),
+    "aws:kms/key:Key": (name) => ({ keyId: `key-${name}` }),
+    "aws:iam/role:Role": (name, inputs) => ({ name: inputs.name ?? name }),
+};
+
+/** Results of data-source calls (invokes), by token. */
+export const MOCK_CALLS: Record<string, (args: Outputs) => Outputs> = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
+        names: ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f"],
+        zoneIds: ["use1-az1", "use1-az2", "use1-az4", "use1-az6", "use1-az5"],
+    }),
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({
+        accountId: ACCOUNT_ID,
+        arn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/ci-deployer/session`,
+        userId: "AROAEXAMPLE:session",
+    }),
+    "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
+    "aws:index/getRegion:getRegion": (args) => ({ region: args.region ?? "us-east-1", name: args.region ?? "us-east-1" }),
+    "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
+        userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com`,
+    }),
+    "aws:eks/getAddonVersion:getAddonVersion": (args) => ({ version: `v0.0.0-mock-${args.addonName}`, addonName: args.addonName }),
+};
+
+function mockArn(type: string, name: string): string {
+    const [pkg, mod] = type.split(":");
+    const service = pkg === "aws" ? mod.split("/")[0] : pkg;
+    return `arn:aws:${service}:us-east-1:${ACCOUNT_ID}:${name}`;
+}
+
+const mocks: pulumi.runtime.Mocks = {
+    newResource(args) {
+        const inputs = { ...args.inputs } as Outputs;
+        const extra = MOCK_OUTPUTS[args.type]?.(args.name, inputs) ?? {};
+        const state: Outputs = { ...inputs, ...extra };
+        if (args.type.startsWith("aws:")) {
+            state.arn ??= mockArn(args.type, args.name);
+            state.id ??= `${args.name}-id`;
+        }
+        if (args.type.startsWith("kubernetes:") && args.type !== "kubernetes:helm.sh/v3:Release") {
+            // Emulate the provider's auto-naming: references such as scaleTargetRef.name need it.
+            const metadata = { ...(inputs.metadata as Outputs | undefined) };
+            metadata.name ??= args.name;
+            state.metadata = metadata;
+        }
+        if (args.type === "kubernetes:helm.sh/v3:Release") {
+            state.status = { name: inputs.name ?? args.name, namespace: inputs.namespace ?? "default", status: "deployed" };
+        }
+        return { id: `${args.name}-id`, state };
+    },
+    call(args) {
+        const fn = MOCK_CALLS[args.token];
+        if (!fn) throw new Error(`No mock for the call ${args.token}: add it to MOCK_CALLS in test/harness.ts`);
+        return fn(args.inputs as Outputs);
+    },
+};
+
+// ---------------------------------------------------------------------------------------------
+// Capture
+// ---------------------------------------------------------------------------------------------
+
+export interface CapturedResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    /** False for component resources. */
+    readonly custom: boolean;
+    /** Inputs as registered; secrets still wrapped (see isSecret / reveal). */
+    readonly inputs: Record<string, any>;
+    readonly parent: string;
+    /** `<provider urn>::<id>`, or "" for the default provider. */
+    readonly provider: string;
+    /** URNs this resource depends on: explicit dependsOn and implicit (through Outputs). */
+    readonly dependencies: readonly string[];
+    readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+export function isSecret(value: unknown): boolean {
+    return value !== null && typeof value === "object" && (value as any)[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270";
+}
+
+/** The value with every secret wrapper removed, for assertions on content. */
+export function reveal<T = any>(value: unknown): T {
+    if (isSecret(value)) return reveal((value as any).value);
+    if (Array.isArray(value)) return value.map(reveal) as T;
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, reveal(v)])) as T;
+    }
+    return value as T;
+}
+
+export class Capture {
+    readonly resources: CapturedResource[] = [];
+
+    ofType(type: string): CapturedResource[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    /** The one resource of a type (whose name ends with `nameSuffix`, if given); throws otherwise. */
+    one(type: string, nameSuffix?: string): CapturedResource {
+        const found = this.ofType(type).filter((r) => nameSuffix === undefined || r.name.endsWith(nameSuffix));
+        if (found.length !== 1) {
+            throw new Error(`expected one ${type}${nameSuffix ? ` named *${nameSuffix}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+        }
+        return found[0];
+    }
+
+    named(name: string): CapturedResource {
+        const found = this.resources.filter((r) => r.name === name);
+        if (found.length !== 1) throw new Error(`expected one resource named ${name}, found ${found.length}`);
+        return found[0];
+    }
+
+    byUrn(urn: string): CapturedResource {
+        const found = this.resources.find((r) => r.urn === urn);
+        if (!found) throw new Error(`no resource with urn ${urn}`);
+        return found;
+    }
+
+    childrenOf(parent: CapturedResource): CapturedResource[] {
+        return this.resources.filter((r) => r.parent === parent.urn);
+    }
+
+    descendantsOf(ancestor: CapturedResource): CapturedResource[] {
+        const out: CapturedResource[] = [];
+        const walk = (urn: string) => {
+            for (const child of this.resources.filter((r) => r.parent === urn)) {
+                out.push(child);
+                walk(child.urn);
+            }
+        };
+        walk(ancestor.urn);
+        return out;
+    }
+
+    /** The top-level component a resource belongs to (itself when it has no component parent). */
+    componentOf(resource: CapturedResource): CapturedResource {
+        let current = resource;
+        for (;;) {
+            const parent = this.resources.find((r) => r.urn === current.parent);
+            if (!parent) return current;
+            current = parent;
+        }
+    }
+
+    /** URNs `from` depends on, directly or through other resources (provider edges included). */
+    dependencyClosure(from: CapturedResource): Set<string> {
+        const seen = new Set<string>();
+        const stack = [...this.edges(from)];
+        while (stack.length > 0) {
+            const urn = stack.pop()!;
+            if (seen.has(urn)) continue;
+            seen.add(urn);
+            const r = this.resources.find((x) => x.urn === urn);
+            if (r) stack.push(...this.edges(r));
+        }
+        return seen;
+    }
+
+    /** True when `from` is created after (and so deleted before) `to`. */
+    dependsOn(from: CapturedResource, to: CapturedResource): boolean {
+        return this.dependencyClosure(from).has(to.urn);
+    }
+
+    private edges(r: CapturedResource): string[] {
+        const out = [...r.dependencies];
+        if (r.provider) out.push(r.provider.split("::").slice(0, -1).join("::"));
+        return out;
+    }
+}
+
+let active: Capture | undefined;
+let wrappedMonitor: unknown;
+
+function wrapMonitor(): void {
+    const monitor: any = pulumi.runtime.getMonitor();
+    if (monitor === wrappedMonitor) return;
+    const original = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, cb: any) => {
+        const propertyDependencies: Record<string, string[]> = {};
+        req.getPropertydependenciesMap().forEach((v: any, k: string) => { propertyDependencies[k] = v.getUrnsList(); });
+        const record = {
+            type: req.getType(),
+            name: req.getName(),
+            custom: req.getCustom(),
+            inputs: pulumi.runtime.deserializeProperties(req.getObject()),
+            parent: req.getParent(),
+            provider: req.getProvider(),
+            dependencies: req.getDependenciesList(),
+            propertyDependencies,
+        };
+        const sink = active;
+        return original(req, (err: any, resp: any) => {
+            if (!err && sink) sink.resources.push({ urn: resp.getUrn(), ...record });
+            cb(err, resp);
+        });
+    };
+    wrappedMonitor = monitor;
+}
+
+/** Installs mocks for a stack and starts a fresh capture. Mocks are process-global. */
+export async function startCapture(stack: string, config: Record<string, string> = {}, secretKeys: string[] = []): Promise<Capture> {
+    await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    wrapMonitor();
+    active = new Capture();
+    return active;
+}
+
+/** Waits until every registration and Output of the program has settled. */
+export async function settle(): Promise<void> {
+    await (pulumi.runtime as any).waitForRPCs();
+}
+
+export interface Built {
+    readonly platform: Platform;
+    readonly capture: Capture;
+    readonly config: PlatformConfig;
+}
+
+/** Builds the whole platform for a parsed config under mocks and captures every resource. */
+export async function buildUnderMocks(config: PlatformConfig): Promise<Built> {
+    const capture = await startCapture(config.stack);
+    const platform = buildPlatform(config);
+    await settle();
+    return { platform, capture, config };
+}
+
+/** Builds the committed stack (`dev`, `prod`) or a review stack (`pr-1`), with config overrides. */
+export function buildStack(stack: string, overrides: Record<string, unknown> = {}): Promise<Built> {
+    return buildUnderMocks(stackConfig(stack, overrides));
+}
+
+/** Resolves an Output (or plain value) under mocks. */
+export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
+    return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v; }));
+}
