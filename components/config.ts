@@ -340,22 +340,27 @@ function shapeOf(schema: z.ZodType): Record<string, z.ZodType> | undefined {
 function leafAt(path: readonly PropertyKey[]): Leaf | undefined {
     let current: z.ZodType = topLevelSchema;
     let defaultValue: unknown;
+    // Elements of lists and maps carry no metadata of their own: the nearest setting's rule
+    // applies, and the matching part of its example.
+    let nearestMeta: FieldMeta | undefined;
     for (const part of path) {
-        if (typeof part === "number") {
-            const def = (current as any)._zod.def;
-            if (def.type !== "array") return undefined;
-            current = def.element;
+        const def = (current as any)._zod.def;
+        if (def.type === "array" || def.type === "record") {
+            current = def.type === "array" ? def.element : def.valueType;
+            const example = nearestMeta?.example as any;
+            const elementExample = def.type === "array" ? (Array.isArray(example) ? example[0] : undefined) : example?.[part];
+            nearestMeta = nearestMeta && { ...nearestMeta, example: elementExample };
             defaultValue = undefined;
             continue;
         }
-        const shape = shapeOf(current);
-        const next = shape?.[String(part)];
+        const next = shapeOf(current)?.[String(part)];
         if (!next) return undefined;
         const unwrapped = unwrap(next);
         current = unwrapped.inner;
         defaultValue = unwrapped.defaultValue;
+        nearestMeta = metaOf(current) ?? nearestMeta;
     }
-    return { schema: current, meta: metaOf(current), defaultValue };
+    return { schema: current, meta: metaOf(current) ?? nearestMeta, defaultValue };
 }
 
 /** Every leaf setting with its key, default and documentation, in schema order. */
@@ -606,17 +611,25 @@ export function parseConfig(raw: RawStackConfig): PlatformConfig {
     }
     // Cross-field rules run on whatever parsed, so one run reports as much as it can; a rule that
     // needs a section that did not parse is skipped (its field problems are already listed).
-    const config = { ...(parsed as Sections), project, stack, region: region ?? "" } as PlatformConfig;
+    const config = new Proxy({ ...(parsed as Sections), project, stack, region: region ?? "" } as PlatformConfig, {
+        get(target, prop, receiver) {
+            if (typeof prop === "string" && prop in shape && !(prop in parsed)) throw new SkipRule();
+            return Reflect.get(target, prop, receiver);
+        },
+    });
     for (const rule of rules) {
         try {
             problems.push(...rule(config, project));
         } catch (e) {
-            if (!(e instanceof TypeError)) throw e;
+            if (!(e instanceof SkipRule)) throw e;
         }
     }
     if (problems.length > 0) throw new ConfigError(stack, dedupe(problems));
-    return config;
+    return { ...(parsed as Sections), project, stack, region: region! };
 }
+
+/** Thrown when a rule reads a section that did not parse. */
+class SkipRule extends Error {}
 
 function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
     const seen = new Set<string>();

@@ -1,0 +1,160 @@
+/**
+ * The offline plan: runs the real program (index.ts) under Pulumi mocks with a stack's config
+ * file — no AWS account, no Pulumi CLI — and prints what `pulumi up` would create, grouped by
+ * component, with counts by type and the component's settings. The full list (type, name, parent,
+ * provider, inputs with secrets masked, dependencies) goes to a JSON file so that two plans can be
+ * compared with any diff tool.
+ *
+ *   npm run plan -- dev                  # prints the plan, writes .plan/dev.json
+ *   npm run plan -- pr-1 --out /tmp/p.json
+ *   npm run plan -- prod --quiet         # summary only
+ *
+ * A bad config stops here with the same messages `pulumi up` prints.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { ConfigError, loadConfig, type PlatformConfig } from "../components/config";
+import { isSecret, readStackValues, ROOT, settle, startCapture, type Capture, type CapturedResource } from "../test/harness";
+
+interface Options {
+    stack: string;
+    out: string;
+    quiet: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+    const positional: string[] = [];
+    let out: string | undefined;
+    let quiet = false;
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--out") out = argv[++i];
+        else if (a === "--quiet") quiet = true;
+        else if (a === "--help" || a === "-h") {
+            console.log("usage: npm run plan -- <stack> [--out FILE] [--quiet]\n  <stack>: dev, prod, or pr-<number> (a review stack)");
+            process.exit(0);
+        } else if (a.startsWith("-")) fail(`unknown option ${a}; usage: npm run plan -- <stack> [--out FILE] [--quiet]`);
+        else positional.push(a);
+    }
+    if (positional.length > 1) fail(`one stack at a time, got ${positional.join(", ")}`);
+    const stack = positional[0] ?? "dev";
+    return { stack, out: out ?? path.join(ROOT, ".plan", `${stack}.json`), quiet };
+}
+
+function fail(message: string): never {
+    console.error(`plan: ${message}`);
+    process.exit(2);
+}
+
+/** Inputs with every secret replaced by a marker, for printing and the JSON file. */
+export function maskSecrets(value: unknown): unknown {
+    if (isSecret(value)) return "[secret]";
+    if (Array.isArray(value)) return value.map(maskSecrets);
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v)]));
+    }
+    return value;
+}
+
+function settingsOf(config: PlatformConfig, component: CapturedResource): unknown {
+    // Component types are `platform:<area>:<Class>`; the area names the config section.
+    const area = component.type.split(":")[1];
+    return (config as unknown as Record<string, unknown>)[area];
+}
+
+function flatten(value: unknown, prefix = ""): Array<[string, string]> {
+    if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+        return Object.entries(value).flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k));
+    }
+    return [[prefix, JSON.stringify(value)]];
+}
+
+function summarize(capture: Capture, config: PlatformConfig, quiet: boolean): string {
+    const lines: string[] = [];
+    const groups = new Map<string, { root: CapturedResource; members: CapturedResource[] }>();
+    for (const r of capture.resources) {
+        const root = capture.componentOf(r);
+        const group = groups.get(root.urn) ?? { root, members: [] };
+        if (r !== root || root.custom) group.members.push(r);
+        groups.set(root.urn, group);
+    }
+    const custom = capture.resources.filter((r) => r.custom);
+    lines.push(`Stack ${config.stack} (${config.environment}) in ${config.region}: ${custom.length} resources would be created, in ${groups.size} groups.`);
+    lines.push(`protect (deletion protection, final snapshots): ${config.protect}`);
+    for (const { root, members } of groups.values()) {
+        const resources = members.filter((m) => m.custom);
+        lines.push("");
+        lines.push(`${root.name}  [${root.type}]  ${resources.length} resource${resources.length === 1 ? "" : "s"}`);
+        const counts = new Map<string, number>();
+        for (const m of resources) counts.set(m.type, (counts.get(m.type) ?? 0) + 1);
+        for (const [type, n] of [...counts].sort((a, b) => a[0].localeCompare(b[0]))) lines.push(`    ${String(n).padStart(3)}  ${type}`);
+        const settings = root.custom ? undefined : settingsOf(config, root);
+        if (settings !== undefined) {
+            lines.push("  settings:");
+            for (const [k, v] of flatten(settings)) lines.push(`    ${k} = ${v}`);
+        }
+        if (!quiet) {
+            lines.push("  resources:");
+            for (const m of resources) lines.push(`    ${m.type}  ${m.name}`);
+        }
+    }
+    return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+    const options = parseArgs(process.argv.slice(2));
+    let stackValues: ReturnType<typeof readStackValues>;
+    try {
+        stackValues = readStackValues(options.stack);
+    } catch (e) {
+        fail((e as Error).message);
+    }
+    const capture = await startCapture(options.stack, stackValues.values, stackValues.secretKeys);
+    let config: PlatformConfig;
+    try {
+        config = loadConfig();
+        // The real program, exactly as `pulumi up` runs it.
+        require("../index");
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            console.error(e.message);
+            process.exit(1);
+        }
+        throw e;
+    }
+    await settle();
+
+    console.log(`Offline plan of stack "${options.stack}" from ${stackValues.source} (Pulumi mocks: no AWS calls, computed values are placeholders).`);
+    console.log(summarize(capture, config, options.quiet));
+
+    const document = {
+        stack: options.stack,
+        source: stackValues.source,
+        config,
+        resources: capture.resources.map((r) => ({
+            type: r.type,
+            name: r.name,
+            urn: r.urn,
+            custom: r.custom,
+            parent: r.parent || undefined,
+            provider: r.provider || undefined,
+            dependencies: [...r.dependencies].sort(),
+            inputs: maskSecrets(r.inputs),
+        })).sort((a, b) => a.urn.localeCompare(b.urn)),
+    };
+    fs.mkdirSync(path.dirname(options.out), { recursive: true });
+    fs.writeFileSync(options.out, JSON.stringify(document, null, 2) + "\n");
+    console.log(`\nFull plan written to ${path.relative(process.cwd(), options.out) || options.out}`);
+}
+
+process.on("unhandledRejection", (e) => {
+    console.error(`plan: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    process.exit(1);
+});
+
+if (require.main === module) {
+    main().catch((e) => {
+        console.error(`plan: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+        process.exit(1);
+    });
+}

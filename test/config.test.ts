@@ -1,0 +1,409 @@
+import * as assert from "node:assert/strict";
+import {
+    ConfigError, configKey, describeSettings, parseConfig, setCommand, type ConfigProblem, type PlatformConfig,
+} from "../components/config";
+import { encode, readStackValues, stackConfig } from "./harness";
+
+/** The review workflow's values (region, API CIDRs) plus overrides, parsed as a stack's config. */
+function parse(stack: string, overrides: Record<string, unknown>): PlatformConfig {
+    const { values } = readStackValues("pr-1");
+    return parseConfig({ project: "platform", stack, values: { ...values, ...encode(overrides) } });
+}
+
+function problemsOf(stack: string, overrides: Record<string, unknown>): ConfigProblem[] {
+    try {
+        parse(stack, overrides);
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        return [...e.problems];
+    }
+    assert.fail(`expected ${JSON.stringify(overrides)} to be refused`);
+}
+
+interface Case {
+    readonly title: string;
+    readonly stack?: string;
+    readonly overrides: Record<string, unknown>;
+    /** Every expected problem, exactly (order-insensitive). */
+    readonly problems: ConfigProblem[];
+}
+
+const NET = "platform:network";
+const CLUSTER = "platform:cluster";
+
+const cases: Case[] = [
+    {
+        title: "a VPC CIDR that is not a network address",
+        overrides: { [NET]: { cidrBlock: "10.0.0.1/16" } },
+        problems: [{
+            key: "platform:network.cidrBlock", value: "10.0.0.1/16",
+            rule: "a private (RFC 1918) IPv4 CIDR with a prefix from /16 to /24 (AWS allows /16-/28 for a VPC; /24 is the smallest that fits three tiers)",
+            fix: "pulumi config set --path 'platform:network.cidrBlock' 10.0.0.0/16",
+        }],
+    },
+    {
+        title: "a public VPC range",
+        overrides: { [NET]: { cidrBlock: "8.8.0.0/16" } },
+        problems: [{
+            key: "platform:network.cidrBlock", value: "8.8.0.0/16",
+            rule: "a private (RFC 1918) IPv4 CIDR with a prefix from /16 to /24 (AWS allows /16-/28 for a VPC; /24 is the smallest that fits three tiers)",
+            fix: "pulumi config set --path 'platform:network.cidrBlock' 10.0.0.0/16",
+        }],
+    },
+    {
+        title: "a VPC larger than AWS allows",
+        overrides: { [NET]: { cidrBlock: "10.0.0.0/8" } },
+        problems: [{
+            key: "platform:network.cidrBlock", value: "10.0.0.0/8",
+            rule: "a private (RFC 1918) IPv4 CIDR with a prefix from /16 to /24 (AWS allows /16-/28 for a VPC; /24 is the smallest that fits three tiers)",
+            fix: "pulumi config set --path 'platform:network.cidrBlock' 10.0.0.0/16",
+        }],
+    },
+    {
+        title: "one availability zone",
+        overrides: { [NET]: { availabilityZoneCount: 1 } },
+        problems: [{
+            key: "platform:network.availabilityZoneCount", value: 1,
+            rule: "an integer from 2 to 6 (EKS and the RDS subnet group need subnets in at least 2 AZs)",
+            fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2",
+        }],
+    },
+    {
+        title: "a fractional AZ count",
+        overrides: { [NET]: { availabilityZoneCount: 2.5 } },
+        problems: [{
+            key: "platform:network.availabilityZoneCount", value: 2.5,
+            rule: "an integer from 2 to 6 (EKS and the RDS subnet group need subnets in at least 2 AZs)",
+            fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2",
+        }],
+    },
+    {
+        title: "an unknown NAT strategy",
+        overrides: { [NET]: { natGateways: "none" } },
+        problems: [{
+            key: "platform:network.natGateways", value: "none",
+            rule: 'one of "single", "perAz"',
+            fix: "pulumi config set --path 'platform:network.natGateways' single",
+        }],
+    },
+    {
+        title: "a flow-log retention CloudWatch does not offer",
+        overrides: { [NET]: { flowLogsRetentionDays: 10 } },
+        problems: [{
+            key: "platform:network.flowLogsRetentionDays", value: 10,
+            rule: "one of CloudWatch Logs' retention periods: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
+            fix: "pulumi config set --path 'platform:network.flowLogsRetentionDays' 7",
+        }],
+    },
+    {
+        title: "a boolean written as text",
+        overrides: { [NET]: { interfaceEndpoints: "yes" } },
+        problems: [{
+            key: "platform:network.interfaceEndpoints", value: "yes",
+            rule: "true or false",
+            fix: "pulumi config set --path 'platform:network.interfaceEndpoints' false",
+        }],
+    },
+    {
+        title: "a misspelt network key, with a suggestion",
+        overrides: { [NET]: { natGateway: "perAz" } },
+        problems: [{
+            key: "platform:network.natGateway", value: "perAz",
+            rule: "unknown setting; known settings here: cidrBlock, availabilityZoneCount, publicSubnetPrefixLength, privateSubnetPrefixLength, isolatedSubnetPrefixLength, natGateways, flowLogsRetentionDays, interfaceEndpoints",
+            fix: "pulumi config rm --path 'platform:network.natGateway'  # did you mean platform:network.natGateways?",
+        }],
+    },
+    {
+        title: "a misspelt top-level section",
+        overrides: { "platform:netwrok": { cidrBlock: "10.1.0.0/16" } },
+        problems: [{
+            key: "platform:netwrok", value: { cidrBlock: "10.1.0.0/16" },
+            rule: "unknown setting; known settings here: environment, protect, tags, network, cluster, database, cache, secrets, observability",
+            fix: "pulumi config rm 'platform:netwrok'  # did you mean platform:network?",
+        }],
+    },
+    {
+        title: "a subnet as large as the VPC",
+        overrides: { [NET]: { cidrBlock: "10.0.0.0/20", privateSubnetPrefixLength: 20 } },
+        problems: [{
+            key: "platform:network.privateSubnetPrefixLength", value: 20,
+            rule: "larger than the VPC prefix /20 (a subnet is a part of the VPC)",
+            fix: "pulumi config set --path 'platform:network.privateSubnetPrefixLength' 24",
+        }],
+    },
+    {
+        title: "subnets that do not fit the VPC",
+        overrides: { [NET]: { cidrBlock: "10.0.0.0/20", availabilityZoneCount: 3, privateSubnetPrefixLength: 22 } },
+        problems: [{
+            key: "platform:network.cidrBlock", value: "10.0.0.0/20",
+            rule: "large enough for 3 AZs x (one /22 private + one /24 public + one /24 isolated subnet); use a larger VPC or smaller subnets (higher *SubnetPrefixLength)",
+            fix: "pulumi config set --path 'platform:network.cidrBlock' 10.0.0.0/16",
+        }],
+    },
+    {
+        title: "a subnet smaller than AWS allows",
+        overrides: { [NET]: { isolatedSubnetPrefixLength: 29 } },
+        problems: [{
+            key: "platform:network.isolatedSubnetPrefixLength", value: 29,
+            rule: "an integer from 16 to 28, larger than the VPC prefix",
+            fix: "pulumi config set --path 'platform:network.isolatedSubnetPrefixLength' 24",
+        }],
+    },
+    {
+        title: "an EKS version out of standard support",
+        overrides: { [CLUSTER]: { version: "1.34", publicAccessCidrs: ["0.0.0.0/0"] } },
+        problems: [{
+            key: "platform:cluster.version", value: "1.34",
+            rule: 'one of "1.35", "1.36" (quoted: 1.30 unquoted is the number 1.3)',
+            fix: "pulumi config set --path 'platform:cluster.version' 1.35",
+        }],
+    },
+    {
+        title: "an EKS version written as a number",
+        overrides: { [CLUSTER]: { version: 1.35, publicAccessCidrs: ["0.0.0.0/0"] } },
+        problems: [{
+            key: "platform:cluster.version", value: 1.35,
+            rule: 'one of "1.35", "1.36" (quoted: 1.30 unquoted is the number 1.3)',
+            fix: "pulumi config set --path 'platform:cluster.version' 1.35",
+        }],
+    },
+    {
+        title: "a public endpoint with no allowed CIDRs",
+        overrides: { [CLUSTER]: { publicAccessCidrs: [] } },
+        problems: [{
+            key: "platform:cluster.publicAccessCidrs", value: [],
+            rule: 'at least one CIDR while endpointPublicAccess is true: the addresses `pulumi up` and kubectl run from (write ["0.0.0.0/0"] to open the endpoint to everyone on purpose), or set cluster.endpointPublicAccess false and run from inside the VPC',
+            fix: `pulumi config set --path 'platform:cluster.publicAccessCidrs' '["203.0.113.0/24"]' --json`,
+        }],
+    },
+    {
+        title: "a malformed API CIDR",
+        overrides: { [CLUSTER]: { publicAccessCidrs: ["203.0.113.7"] } },
+        problems: [{
+            key: "platform:cluster.publicAccessCidrs[0]", value: "203.0.113.7",
+            rule: "an IPv4 CIDR such as 203.0.113.0/24",
+            fix: "pulumi config set --path 'platform:cluster.publicAccessCidrs[0]' 203.0.113.0/24",
+        }],
+    },
+    {
+        title: "CIDRs for a private-only endpoint",
+        overrides: { [CLUSTER]: { endpointPublicAccess: false, publicAccessCidrs: ["0.0.0.0/0"] } },
+        problems: [{
+            key: "platform:cluster.publicAccessCidrs", value: ["0.0.0.0/0"],
+            rule: "empty while endpointPublicAccess is false (the CIDRs would have no effect)",
+            fix: "pulumi config set --path 'platform:cluster.publicAccessCidrs' '[]' --json",
+        }],
+    },
+    {
+        title: "an admin that is not an IAM ARN",
+        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], adminPrincipalArns: ["alice"] } },
+        problems: [{
+            key: "platform:cluster.adminPrincipalArns[0]", value: "alice",
+            rule: "a list of IAM role or user ARNs such as arn:aws:iam::123456789012:role/platform-admins",
+            fix: "pulumi config set --path 'platform:cluster.adminPrincipalArns[0]' arn:aws:iam::123456789012:role/platform-admins",
+        }],
+    },
+    {
+        title: "a node group whose minimum exceeds its maximum",
+        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], nodes: { minSize: 5, maxSize: 3, desiredSize: 4 } } },
+        problems: [{
+            key: "platform:cluster.nodes.minSize", value: 5, rule: "at most maxSize (3)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.minSize' 3",
+        }],
+    },
+    {
+        title: "a desired size outside min..max",
+        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], nodes: { minSize: 2, maxSize: 4, desiredSize: 6 } } },
+        problems: [{
+            key: "platform:cluster.nodes.desiredSize", value: 6, rule: "between minSize (2) and maxSize (4)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSize' 2",
+        }],
+    },
+    {
+        title: "instance types of two architectures in one group",
+        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], nodes: { instanceTypes: ["m7i.large", "m7g.large"] } } },
+        problems: [{
+            key: "platform:cluster.nodes.instanceTypes", value: ["m7i.large", "m7g.large"],
+            rule: "all of one architecture: a node group has one AMI type, and the app image is built for one platform (Graviton types like m7g.large are arm64)",
+            fix: `pulumi config set --path 'platform:cluster.nodes.instanceTypes' '["m7i.large"]' --json`,
+        }],
+    },
+    {
+        title: "an unknown capacity type",
+        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], nodes: { capacityType: "spot" } } },
+        problems: [{
+            key: "platform:cluster.nodes.capacityType", value: "spot", rule: 'one of "ON_DEMAND", "SPOT"',
+            fix: "pulumi config set --path 'platform:cluster.nodes.capacityType' ON_DEMAND",
+        }],
+    },
+    {
+        title: "a database storage ceiling below its size",
+        overrides: { "platform:database": { allocatedStorageGiB: 100, maxAllocatedStorageGiB: 50 } },
+        problems: [{
+            key: "platform:database.maxAllocatedStorageGiB", value: 50, rule: "at least allocatedStorageGiB (100)",
+            fix: "pulumi config set --path 'platform:database.maxAllocatedStorageGiB' 100",
+        }],
+    },
+    {
+        title: "backups switched off",
+        overrides: { "platform:database": { backupRetentionDays: 0 } },
+        problems: [{
+            key: "platform:database.backupRetentionDays", value: 0,
+            rule: "an integer from 1 to 35 (0 would turn off point-in-time recovery)",
+            fix: "pulumi config set --path 'platform:database.backupRetentionDays' 1",
+        }],
+    },
+    {
+        title: "a multi-AZ cache with one node",
+        overrides: { "platform:cache": { multiAz: true, nodeCount: 1 } },
+        problems: [{
+            key: "platform:cache.nodeCount", value: 1,
+            rule: "at least 2 while cache.multiAz is true (automatic failover needs a replica in another AZ)",
+            fix: "pulumi config set --path 'platform:cache.nodeCount' 2",
+        }],
+    },
+    {
+        title: "a recovery window Secrets Manager does not accept",
+        overrides: { "platform:secrets": { recoveryWindowDays: 3 } },
+        problems: [{
+            key: "platform:secrets.recoveryWindowDays", value: 3,
+            rule: "0, or an integer from 7 to 30 (Secrets Manager's range)",
+            fix: "pulumi config set --path 'platform:secrets.recoveryWindowDays' 0",
+        }],
+    },
+    {
+        title: "an unknown environment",
+        overrides: { "platform:environment": "staging" },
+        problems: [{
+            key: "platform:environment", value: "staging", rule: 'one of "review", "dev", "prod"',
+            fix: "pulumi config set 'platform:environment' review",
+        }],
+    },
+    {
+        title: "a review stack that claims to be prod",
+        stack: "pr-42",
+        overrides: { "platform:environment": "dev" },
+        problems: [{
+            key: "platform:environment", value: "dev", rule: '"review" for the stack named "pr-42"',
+            fix: "pulumi config set 'platform:environment' review",
+        }],
+    },
+    {
+        title: "a missing region",
+        overrides: { "aws:region": "" },
+        problems: [{
+            key: "aws:region", value: "", rule: "the AWS region of the stack, such as us-east-1 or eu-west-1",
+            fix: "pulumi config set aws:region us-east-1",
+        }],
+    },
+    {
+        title: "a tag value that is too long",
+        overrides: { "platform:tags": { owner: "x".repeat(300) } },
+        problems: [{
+            key: "platform:tags.owner", value: "x".repeat(300),
+            rule: "a map of tag keys (1-128 letters, digits, spaces and _.:/=+-@) to values of up to 256 characters",
+            fix: "pulumi config set --path 'platform:tags.owner' platform-team",
+        }],
+    },
+];
+
+describe("config schema", () => {
+    describe(`refuses ${cases.length} invalid configurations with exact messages`, () => {
+        for (const c of cases) {
+            it(c.title, () => {
+                const sortKey = (p: ConfigProblem) => p.key + p.rule;
+                assert.deepEqual(
+                    problemsOf(c.stack ?? "pr-7", c.overrides).sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+                    [...c.problems].sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+                );
+            });
+        }
+    });
+
+    it("refuses an unprotected prod stack, naming every key to set", () => {
+        const problems = problemsOf("prod", { "platform:environment": "prod" });
+        assert.deepEqual(problems.map((p) => p.fix), [
+            "pulumi config set 'platform:protect' true",
+            "pulumi config set --path 'platform:database.multiAz' true",
+            "pulumi config set --path 'platform:database.backupRetentionDays' 7",
+            "pulumi config set --path 'platform:network.natGateways' perAz",
+            "pulumi config set --path 'platform:network.availabilityZoneCount' 3",
+            "pulumi config set --path 'platform:cache.multiAz' true",
+            "pulumi config set --path 'platform:secrets.recoveryWindowDays' 30",
+        ]);
+        assert.ok(problems.every((p) => p.rule.includes("required in prod")));
+    });
+
+    it("refuses a stack named prod that is not the prod environment", () => {
+        const problems = problemsOf("prod", { "platform:environment": "dev" });
+        assert.deepEqual(problems.map((p) => [p.key, p.rule]), [["platform:environment", '"prod" for the stack named "prod"']]);
+    });
+
+    it("collects problems from every section in one error", () => {
+        const problems = problemsOf("pr-7", {
+            [NET]: { availabilityZoneCount: 9 },
+            "platform:database": { instanceClass: "t3.micro" },
+            "platform:cache": { nodeType: "m5.large" },
+        });
+        assert.deepEqual(problems.map((p) => p.key).sort(), [
+            "platform:cache.nodeType", "platform:database.instanceClass", "platform:network.availabilityZoneCount",
+        ]);
+    });
+
+    it("formats one numbered entry per problem with key, value, rule and fix", () => {
+        try {
+            parse("pr-7", { [NET]: { availabilityZoneCount: 1, natGateways: "some" } });
+            assert.fail("expected a ConfigError");
+        } catch (e) {
+            assert.ok(e instanceof ConfigError);
+            assert.equal(e.message, [
+                'Stack "pr-7" has 2 configuration problems; nothing was created.',
+                "  1. platform:network.availabilityZoneCount = 1",
+                "     rule: an integer from 2 to 6 (EKS and the RDS subnet group need subnets in at least 2 AZs)",
+                "     fix:  pulumi config set --path 'platform:network.availabilityZoneCount' 2",
+                '  2. platform:network.natGateways = "some"',
+                '     rule: one of "single", "perAz"',
+                "     fix:  pulumi config set --path 'platform:network.natGateways' single",
+            ].join("\n"));
+        }
+    });
+
+    it("gives a review stack the schema defaults plus the review workflow's values", () => {
+        const c = stackConfig("pr-1");
+        assert.equal(c.environment, "review");
+        assert.equal(c.protect, false);
+        assert.equal(c.region, "us-east-1");
+        assert.deepEqual(c.network, {
+            cidrBlock: "10.0.0.0/16", availabilityZoneCount: 2, publicSubnetPrefixLength: 24, privateSubnetPrefixLength: 20,
+            isolatedSubnetPrefixLength: 24, natGateways: "single", flowLogsRetentionDays: 7, interfaceEndpoints: false,
+        });
+        assert.deepEqual(c.cluster.publicAccessCidrs, ["0.0.0.0/0"]);
+        assert.equal(c.secrets.recoveryWindowDays, 0);
+    });
+
+    it("accepts the committed dev and prod stack files", () => {
+        const dev = stackConfig("dev");
+        const prod = stackConfig("prod");
+        assert.equal(dev.environment, "dev");
+        assert.equal(prod.environment, "prod");
+        assert.equal(prod.protect, true);
+        assert.equal(prod.network.natGateways, "perAz");
+        assert.equal(dev.network.natGateways, "single");
+    });
+
+    it("builds keys and fix commands in Pulumi's --path syntax", () => {
+        assert.equal(configKey("platform", ["cluster", "publicAccessCidrs", 2]), "platform:cluster.publicAccessCidrs[2]");
+        assert.equal(setCommand("platform:protect", true), "pulumi config set 'platform:protect' true");
+        assert.equal(setCommand("platform:tags.owner", "a b"), "pulumi config set --path 'platform:tags.owner' 'a b'");
+    });
+
+    it("documents every setting with a rule and a description", () => {
+        const settings = describeSettings();
+        assert.ok(settings.length >= 30, `only ${settings.length} settings described`);
+        for (const s of settings) {
+            assert.ok(s.doc.length > 10, `${s.key} has no description`);
+            assert.ok(s.rule.length > 3, `${s.key} has no rule`);
+            assert.notEqual(s.default, undefined, `${s.key} has no default`);
+        }
+    });
+});

@@ -1,0 +1,211 @@
+import * as assert from "node:assert/strict";
+import { planSubnets, isPrivateIpv4Cidr, parseCidr } from "../components/cidr";
+import { INTERFACE_ENDPOINT_SERVICES } from "../components/network";
+import { buildStack, type Built, type CapturedResource } from "./harness";
+
+const SUBNET = "aws:ec2/subnet:Subnet";
+const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
+const ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation";
+const NAT = "aws:ec2/natGateway:NatGateway";
+const ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint";
+
+function subnetsOfTier(b: Built, tier: string): CapturedResource[] {
+    return b.capture.ofType(SUBNET).filter((s) => s.inputs.tags["platform/tier"] === tier);
+}
+
+/** The route table associated with a subnet (through its RouteTableAssociation's dependencies). */
+function routeTableOf(b: Built, subnet: CapturedResource): CapturedResource {
+    const association = b.capture.ofType(ASSOCIATION).find((a) => a.propertyDependencies.subnetId?.includes(subnet.urn));
+    assert.ok(association, `no route table association for ${subnet.name}`);
+    const tableUrn = association.propertyDependencies.routeTableId[0];
+    return b.capture.byUrn(tableUrn);
+}
+
+describe("cidr", () => {
+    it("parses only network addresses", () => {
+        assert.deepEqual(parseCidr("10.1.0.0/16"), { base: (10 << 24) + (1 << 16), prefixLength: 16 });
+        assert.equal(parseCidr("10.1.0.1/16"), undefined);
+        assert.equal(parseCidr("10.1.0.0/33"), undefined);
+        assert.equal(parseCidr("256.1.0.0/16"), undefined);
+        assert.equal(parseCidr("10.1.0.0"), undefined);
+    });
+
+    it("recognises the RFC 1918 ranges", () => {
+        assert.ok(isPrivateIpv4Cidr("172.31.0.0/16"));
+        assert.ok(isPrivateIpv4Cidr("192.168.0.0/16"));
+        assert.ok(!isPrivateIpv4Cidr("172.32.0.0/16"));
+        assert.ok(!isPrivateIpv4Cidr("10.0.0.0/7"));
+    });
+
+    it("packs the tiers largest-first without overlap", () => {
+        const layout = planSubnets("10.0.0.0/16", 3, { private: 20, public: 24, isolated: 24 })!;
+        assert.deepEqual(layout, {
+            private: ["10.0.0.0/20", "10.0.16.0/20", "10.0.32.0/20"],
+            public: ["10.0.48.0/24", "10.0.49.0/24", "10.0.50.0/24"],
+            isolated: ["10.0.51.0/24", "10.0.52.0/24", "10.0.53.0/24"],
+        });
+        assert.equal(planSubnets("10.0.0.0/20", 3, { private: 22, public: 24, isolated: 24 }), undefined);
+        assert.deepEqual(planSubnets("10.0.0.0/22", 2, { private: 24, public: 26, isolated: 26 })!.isolated, ["10.0.2.128/26", "10.0.2.192/26"]);
+    });
+});
+
+describe("network", () => {
+    let dev: Built;
+    let prod: Built;
+    let review: Built;
+
+    before(async () => {
+        dev = await buildStack("dev");
+        prod = await buildStack("prod");
+        review = await buildStack("pr-1");
+    });
+
+    it("spans the configured AZs with one subnet per tier per AZ", () => {
+        for (const [b, azs] of [[dev, 3], [prod, 3], [review, 2]] as const) {
+            for (const tier of ["public", "private", "isolated"]) {
+                const subnets = subnetsOfTier(b, tier);
+                assert.equal(subnets.length, azs, `${b.config.stack} ${tier}`);
+                assert.deepEqual(subnets.map((s) => s.inputs.availabilityZone), ["us-east-1a", "us-east-1b", "us-east-1c"].slice(0, azs));
+            }
+        }
+    });
+
+    it("uses the planned CIDRs inside the stack's VPC", () => {
+        const vpc = dev.capture.one("aws:ec2/vpc:Vpc");
+        assert.equal(vpc.inputs.cidrBlock, "10.20.0.0/16");
+        assert.equal(vpc.inputs.enableDnsHostnames, true);
+        assert.deepEqual(subnetsOfTier(dev, "private").map((s) => s.inputs.cidrBlock), ["10.20.0.0/20", "10.20.16.0/20", "10.20.32.0/20"]);
+        assert.deepEqual(subnetsOfTier(prod, "isolated").map((s) => s.inputs.cidrBlock), ["10.30.51.0/24", "10.30.52.0/24", "10.30.53.0/24"]);
+    });
+
+    it("tags subnets for the load balancer controller", () => {
+        for (const s of subnetsOfTier(prod, "public")) {
+            assert.equal(s.inputs.tags["kubernetes.io/role/elb"], "1");
+            assert.equal(s.inputs.tags["kubernetes.io/role/internal-elb"], undefined);
+        }
+        for (const s of subnetsOfTier(prod, "private")) {
+            assert.equal(s.inputs.tags["kubernetes.io/role/internal-elb"], "1");
+            assert.equal(s.inputs.tags["kubernetes.io/role/elb"], undefined);
+        }
+        for (const s of subnetsOfTier(prod, "isolated")) {
+            assert.equal(s.inputs.tags["kubernetes.io/role/elb"], undefined);
+            assert.equal(s.inputs.tags["kubernetes.io/role/internal-elb"], undefined);
+        }
+        for (const s of prod.capture.ofType(SUBNET)) assert.equal(s.inputs.mapPublicIpOnLaunch, false);
+    });
+
+    it("creates one NAT gateway for 'single' and one per AZ for 'perAz'", () => {
+        assert.equal(dev.capture.ofType(NAT).length, 1);
+        assert.equal(review.capture.ofType(NAT).length, 1);
+        assert.equal(prod.capture.ofType(NAT).length, 3);
+        assert.equal(prod.capture.ofType("aws:ec2/eip:Eip").every((e) => e.inputs.domain === "vpc"), true);
+        // Every NAT gateway sits in a public subnet and waits for the internet gateway.
+        const igw = prod.capture.one("aws:ec2/internetGateway:InternetGateway");
+        const publicUrns = subnetsOfTier(prod, "public").map((s) => s.urn);
+        for (const nat of prod.capture.ofType(NAT)) {
+            assert.ok(publicUrns.includes(nat.propertyDependencies.subnetId[0]), `${nat.name} is not in a public subnet`);
+            assert.ok(nat.dependencies.includes(igw.urn));
+        }
+    });
+
+    it("routes each private subnet through its own AZ's NAT in prod and the shared one in dev", () => {
+        const natUrns = (b: Built) => subnetsOfTier(b, "private").map((s) => routeTableOf(b, s).propertyDependencies.routes[0]);
+        const prodNats = natUrns(prod);
+        assert.equal(new Set(prodNats).size, 3);
+        assert.deepEqual(prodNats, prod.capture.ofType(NAT).map((n) => n.urn));
+        assert.equal(new Set(natUrns(dev)).size, 1);
+        for (const s of subnetsOfTier(prod, "private")) {
+            const routes = routeTableOf(prod, s).inputs.routes;
+            assert.equal(routes.length, 1);
+            assert.equal(routes[0].cidrBlock, "0.0.0.0/0");
+            assert.ok(routes[0].natGatewayId, "private default route must go through NAT");
+            assert.equal(routes[0].gatewayId, undefined);
+        }
+    });
+
+    it("gives isolated subnets no route to the internet", () => {
+        for (const b of [dev, prod, review]) {
+            const tables = new Set(subnetsOfTier(b, "isolated").map((s) => routeTableOf(b, s)));
+            assert.equal(tables.size, 1);
+            for (const table of tables) {
+                assert.deepEqual(table.inputs.routes ?? [], []);
+            }
+            // Nothing else adds a route to that table.
+            assert.equal(b.capture.ofType("aws:ec2/route:Route").length, 0);
+        }
+    });
+
+    it("routes public subnets to the internet gateway", () => {
+        const igw = dev.capture.one("aws:ec2/internetGateway:InternetGateway");
+        for (const s of subnetsOfTier(dev, "public")) {
+            const table = routeTableOf(dev, s);
+            assert.deepEqual(table.inputs.routes.map((r: any) => r.cidrBlock), ["0.0.0.0/0"]);
+            assert.deepEqual(table.propertyDependencies.routes, [igw.urn]);
+        }
+    });
+
+    it("ships flow logs of all traffic to a log group with the configured retention", () => {
+        for (const [b, days] of [[dev, 14], [prod, 365], [review, 7]] as const) {
+            const group = b.capture.one("aws:cloudwatch/logGroup:LogGroup", "-flow-logs");
+            assert.equal(group.inputs.retentionInDays, days);
+            const flowLog = b.capture.one("aws:ec2/flowLog:FlowLog");
+            assert.equal(flowLog.inputs.trafficType, "ALL");
+            assert.equal(flowLog.inputs.logDestinationType, "cloud-watch-logs");
+            assert.ok(flowLog.dependencies.includes(group.urn));
+            const role = b.capture.one("aws:iam/role:Role", "-flow-logs-role");
+            assert.equal(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal.Service, "vpc-flow-logs.amazonaws.com");
+        }
+    });
+
+    it("always has the S3 gateway endpoint on the private and isolated route tables", () => {
+        for (const b of [dev, prod, review]) {
+            const s3 = b.capture.ofType(ENDPOINT).filter((e) => e.inputs.vpcEndpointType === "Gateway");
+            assert.equal(s3.length, 1);
+            assert.equal(s3[0].inputs.serviceName, "com.amazonaws.us-east-1.s3");
+            const expected = [...subnetsOfTier(b, "private"), ...subnetsOfTier(b, "isolated")].map((s) => routeTableOf(b, s).urn);
+            assert.deepEqual(new Set(s3[0].propertyDependencies.routeTableIds), new Set(expected));
+        }
+    });
+
+    it("creates interface endpoints only when configured", () => {
+        const interfaces = (b: Built) => b.capture.ofType(ENDPOINT).filter((e) => e.inputs.vpcEndpointType === "Interface");
+        assert.equal(interfaces(dev).length, 0);
+        assert.equal(interfaces(review).length, 0);
+        assert.deepEqual(interfaces(prod).map((e) => e.inputs.serviceName).sort(),
+            INTERFACE_ENDPOINT_SERVICES.map((s) => `com.amazonaws.us-east-1.${s}`).sort());
+        for (const e of interfaces(prod)) {
+            assert.equal(e.inputs.privateDnsEnabled, true);
+            assert.deepEqual(e.propertyDependencies.subnetIds, subnetsOfTier(prod, "private").map((s) => s.urn));
+        }
+        const sg = prod.capture.one("aws:ec2/securityGroup:SecurityGroup", "-endpoints-sg");
+        assert.deepEqual(sg.inputs.ingress.map((r: any) => [r.protocol, r.fromPort, r.toPort, r.cidrBlocks]), [["tcp", 443, 443, ["10.30.0.0/16"]]]);
+    });
+
+    it("locks down the default security group", () => {
+        const sg = prod.capture.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup");
+        assert.equal(sg.inputs.ingress, undefined);
+        assert.equal(sg.inputs.egress, undefined);
+    });
+
+    it("puts every AWS resource on the stack's tagged provider", () => {
+        for (const b of [dev, prod, review]) {
+            const provider = b.capture.one("pulumi:providers:aws");
+            assert.equal(provider.inputs.region, "us-east-1");
+            assert.deepEqual(JSON.parse(provider.inputs.defaultTags).tags, {
+                project: "platform", stack: b.config.stack, environment: b.config.environment, "managed-by": "pulumi",
+            });
+            for (const r of b.capture.resources.filter((x) => x.custom && x.type.startsWith("aws:"))) {
+                assert.ok(r.provider.startsWith(provider.urn), `${r.type} ${r.name} does not use the tagged provider`);
+            }
+        }
+    });
+
+    it("parents every network resource to the Network component", () => {
+        const network = prod.capture.one("platform:network:Network");
+        const children = prod.capture.descendantsOf(network);
+        assert.ok(children.length >= 40);
+        for (const r of prod.capture.resources.filter((x) => x.type.startsWith("aws:ec2/"))) {
+            assert.ok(children.includes(r), `${r.name} is not inside the network component`);
+        }
+    });
+});
