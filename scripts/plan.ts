@@ -18,6 +18,7 @@ import { isSecret, readStackValues, ROOT, settle, startCapture, type Capture, ty
 
 interface Options {
     stack: string;
+    configFile?: string;
     out: string;
     quiet: boolean;
 }
@@ -26,19 +27,21 @@ function parseArgs(argv: string[]): Options {
     const positional: string[] = [];
     let out: string | undefined;
     let quiet = false;
+    let configFile: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--out") out = argv[++i];
         else if (a === "--quiet") quiet = true;
+        else if (a === "--config-file") configFile = argv[++i];
         else if (a === "--help" || a === "-h") {
-            console.log("usage: npm run plan -- <stack> [--out FILE] [--quiet]\n  <stack>: dev, prod, or pr-<number> (a review stack)");
+            console.log("usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE]\n  <stack>: dev, prod, or pr-<number> (a review stack)\n  --config-file: read this stack file instead of Pulumi.<stack>.yaml (try a change before committing it)");
             process.exit(0);
         } else if (a.startsWith("-")) fail(`unknown option ${a}; usage: npm run plan -- <stack> [--out FILE] [--quiet]`);
         else positional.push(a);
     }
     if (positional.length > 1) fail(`one stack at a time, got ${positional.join(", ")}`);
     const stack = positional[0] ?? "dev";
-    return { stack, out: out ?? path.join(ROOT, ".plan", `${stack}.json`), quiet };
+    return { stack, configFile, out: out ?? path.join(ROOT, ".plan", `${stack}.json`), quiet };
 }
 
 function fail(message: string): never {
@@ -105,7 +108,7 @@ async function main(): Promise<void> {
     const options = parseArgs(process.argv.slice(2));
     let stackValues: ReturnType<typeof readStackValues>;
     try {
-        stackValues = readStackValues(options.stack);
+        stackValues = readStackValues(options.stack, options.configFile);
     } catch (e) {
         fail((e as Error).message);
     }

@@ -35,8 +35,9 @@ export function stackFile(stack: string): string {
  * The stack's config as `pulumi.runtime.allConfig()` returns it: `namespace:key` to text (JSON for
  * objects and arrays). A `pr-<number>` stack without a file gets the review workflow's template.
  */
-export function readStackValues(stack: string): { values: Record<string, string>; secretKeys: string[]; source: string } {
-    let file = stackFile(stack);
+export function readStackValues(stack: string, configFile?: string): { values: Record<string, string>; secretKeys: string[]; source: string } {
+    let file = configFile ?? stackFile(stack);
+    if (configFile !== undefined && !fs.existsSync(configFile)) throw new Error(`No config file ${configFile}`);
     if (!fs.existsSync(file)) {
         if (!/^pr-\d+$/.test(stack)) {
             throw new Error(`No stack file ${path.basename(file)}: stacks other than pr-<number> review stacks need one (see README, "Environments").`);
@@ -109,6 +110,8 @@ export const MOCK_OUTPUTS: Record<string, (name: string, inputs: Outputs) => Out
     }),
     "aws:kms/key:Key": (name) => ({ keyId: `key-${name}` }),
     "aws:iam/role:Role": (name, inputs) => ({ name: inputs.name ?? name }),
+    "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
+    "aws:eks/accessEntry:AccessEntry": (name, inputs) => ({ accessEntryArn: `arn:aws:eks:us-east-1:${ACCOUNT_ID}:access-entry/${name}` }),
 };
 
 /** Results of data-source calls (invokes), by token. */

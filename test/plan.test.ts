@@ -1,0 +1,62 @@
+import * as assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ROOT } from "./harness";
+
+/** Runs `npm run plan` the way a newcomer does, in a child process (the real program, under mocks). */
+function plan(args: string[]) {
+    return spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "plan.ts"), ...args], {
+        cwd: ROOT, encoding: "utf8", timeout: 60_000,
+    });
+}
+
+describe("offline plan (scripts/plan.ts)", function () {
+    this.timeout(90_000);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-test-"));
+    after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("prints the review stack grouped by component and writes the full list as JSON", () => {
+        const out = path.join(dir, "pr-1.json");
+        const run = plan(["pr-1", "--quiet", "--out", out]);
+        assert.equal(run.status, 0, run.stderr);
+        assert.match(run.stdout, /Stack pr-1 \(review\) in us-east-1: \d+ resources would be created/);
+        assert.match(run.stdout, /platform-pr-1-network {2}\[platform:network:Network\]/);
+        assert.match(run.stdout, /^ +1 {2}aws:ec2\/natGateway:NatGateway$/m);
+        assert.match(run.stdout, /natGateways = "single"/);
+        const doc = JSON.parse(fs.readFileSync(out, "utf8"));
+        assert.equal(doc.stack, "pr-1");
+        assert.equal(doc.source, ".github/review-stack.config.yaml");
+        const vpc = doc.resources.find((r: any) => r.type === "aws:ec2/vpc:Vpc");
+        assert.equal(vpc.inputs.cidrBlock, "10.0.0.0/16");
+        assert.ok(vpc.parent.endsWith("::platform-pr-1-network"));
+        const nat = doc.resources.find((r: any) => r.type === "aws:ec2/natGateway:NatGateway");
+        assert.ok(nat.dependencies.length >= 2, "dependencies are recorded");
+        // Nothing secret is written in clear: every secret input is masked.
+        assert.doesNotMatch(fs.readFileSync(out, "utf8"), /4dabf18193072939515e22adb298388d/);
+    });
+
+    it("refuses a bad config with the same messages as pulumi up, creating nothing", () => {
+        const file = path.join(dir, "Pulumi.bad.yaml");
+        fs.writeFileSync(file, [
+            "config:",
+            "  aws:region: us-east-1",
+            "  platform:network:",
+            "    availabilityZoneCount: 1",
+            "    natGatways: perAz",
+        ].join("\n"));
+        const out = path.join(dir, "bad.json");
+        const run = plan(["bad", "--config-file", file, "--out", out]);
+        assert.equal(run.status, 1);
+        assert.match(run.stderr, /Stack "bad" has \d+ configuration problems; nothing was created\./);
+        assert.match(run.stderr, /platform:network\.availabilityZoneCount = 1/);
+        assert.match(run.stderr, /did you mean platform:network\.natGateways\?/);
+        assert.equal(fs.existsSync(out), false, "no plan file for a refused config");
+    });
+
+    it("is what npm run plan runs", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        assert.equal(pkg.scripts.plan, "tsx scripts/plan.ts");
+    });
+});
