@@ -4,7 +4,6 @@ import { INTERFACE_ENDPOINT_SERVICES } from "../components/network";
 import { buildStack, type Built, type CapturedResource } from "./harness";
 
 const SUBNET = "aws:ec2/subnet:Subnet";
-const ROUTE_TABLE = "aws:ec2/routeTable:RouteTable";
 const ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation";
 const NAT = "aws:ec2/natGateway:NatGateway";
 const ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint";
