@@ -28,7 +28,7 @@ export const VOLUME_DISCOUNT_PERCENT = 10;
  * The two total paths the `new-checkout` flag switches between:
  * - legacy: sum of quantity × unit price.
  * - new-checkout: the same, minus a volume discount on lines of VOLUME_DISCOUNT_MIN_QUANTITY or more units;
- *   the discount is rounded down to the cent, so rounding never favours the shop.
+ *   the discount is truncated to whole cents (10% of 77 cents is 7 cents), the usual rule for percentage discounts.
  * Input bounds (validated by the route schema) keep every value below 2^53, so number arithmetic is exact.
  */
 export function priceOrder(items: readonly LineItemInput[], newCheckout: boolean): PricedOrder {
