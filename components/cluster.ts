@@ -1,0 +1,450 @@
+import * as aws from "@pulumi/aws";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { ClusterServices } from "./cluster-services";
+import { architectureOf, EKS_ADDONS, type ClusterConfig, type EksAddonKey, type NodeGroupConfig } from "./config";
+import { POD_IDENTITY_TRUST_POLICY } from "./pod-identity";
+
+/** Control-plane log types shipped to CloudWatch Logs (EKS user guide, "Control plane logs"). */
+export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator"] as const;
+
+/** Node label naming a node's group ("general" or "system"). */
+export const NODE_GROUP_LABEL = "platform/node-group";
+
+/**
+ * The system group's taint: the conventional key cluster add-ons tolerate (CoreDNS does by
+ * default), so application pods stay off those nodes.
+ */
+export const CRITICAL_ADDONS_TAINT = { key: "CriticalAddonsOnly", value: "true" } as const;
+
+/** The default StorageClass every PersistentVolumeClaim without a class gets. */
+export const DEFAULT_STORAGE_CLASS = "gp3-encrypted";
+
+/** AL2023 is the only supported EKS-optimized Amazon Linux (AL2 reached end of support). */
+export function amiTypeFor(instanceTypes: readonly string[]): "AL2023_x86_64_STANDARD" | "AL2023_ARM_64_STANDARD" {
+    return architectureOf(instanceTypes[0]) === "arm64" ? "AL2023_ARM_64_STANDARD" : "AL2023_x86_64_STANDARD";
+}
+
+/** The Docker platform images must be built for to run on the nodes. */
+export function imagePlatformFor(instanceTypes: readonly string[]): "linux/arm64" | "linux/amd64" {
+    return architectureOf(instanceTypes[0]) === "arm64" ? "linux/arm64" : "linux/amd64";
+}
+
+export interface ClusterArgs {
+    /** The validated `cluster` section of the stack config. */
+    readonly config: ClusterConfig;
+    /** AWS region (plain: it goes into the kubeconfig and the controllers' values). */
+    readonly region: string;
+    readonly vpcId: pulumi.Input<string>;
+    /** Subnets of the nodes and of the control plane's network interfaces (at least 2 AZs). */
+    readonly privateSubnetIds: pulumi.Input<string>[];
+    /**
+     * Subnets of internet-facing load balancers. The AWS Load Balancer Controller finds them by
+     * their `kubernetes.io/role/elb` tag (set by Network); the count is checked here because an ALB
+     * needs subnets in at least two AZs.
+     */
+    readonly publicSubnetIds: pulumi.Input<string>[];
+    /**
+     * The top-level safety knob: EKS deletion protection, Pulumi `protect` on the cluster and its
+     * secrets key, a 30-day key deletion window; when false the Kubernetes provider deletes
+     * unreachable objects so a half-deleted review cluster does not wedge `pulumi destroy`.
+     */
+    readonly protect: boolean;
+}
+
+/** Problems with args a caller passed without parseConfig (parseConfig reports the same rules). */
+export function validateClusterArgs(name: string, args: ClusterArgs): string[] {
+    const problems: string[] = [];
+    // CreateCluster: 1-100 characters, starts with a letter or digit, then letters, digits, - and _.
+    if (!/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(name)) {
+        problems.push(`cluster name "${name}" must be 1-100 letters, digits, - or _, starting with a letter or digit`);
+    }
+    if (args.privateSubnetIds.length < 2) {
+        problems.push(`EKS needs subnets in at least 2 AZs; got ${args.privateSubnetIds.length} private subnet(s)`);
+    }
+    if (args.publicSubnetIds.length < 2) {
+        problems.push(`an internet-facing ALB needs subnets in at least 2 AZs; got ${args.publicSubnetIds.length} public subnet(s)`);
+    }
+    const n = args.config.nodes;
+    if (n.minSize > n.maxSize || n.desiredSize < n.minSize || n.desiredSize > n.maxSize) {
+        problems.push(`node sizes must satisfy minSize <= desiredSize <= maxSize; got ${n.minSize} <= ${n.desiredSize} <= ${n.maxSize}`);
+    }
+    if (new Set(n.instanceTypes.map(architectureOf)).size > 1) {
+        problems.push(`instance types must share one architecture (one AMI type per node group); got ${n.instanceTypes.join(", ")}`);
+    }
+    return problems;
+}
+
+/**
+ * The IAM role ARN an STS caller ARN stands for: EKS maps an assumed-role session to its role, so
+ * `arn:aws:sts::1:assumed-role/deployer/session` is the principal `arn:aws:iam::1:role/deployer`
+ * (the role path is not in the session ARN, so any path matches).
+ */
+export function principalOfCaller(callerArn: string): { arnPrefix: string; name: string } {
+    const m = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
+    if (m) return { arnPrefix: `arn:${m[1]}:iam::${m[2]}:role/`, name: m[3] };
+    const u = /^(arn:[\w-]+:iam::\d{12}:(?:user|role)\/)(?:.*\/)?([^/]+)$/.exec(callerArn);
+    if (u) return { arnPrefix: u[1], name: u[2] };
+    return { arnPrefix: callerArn, name: "" };
+}
+
+/**
+ * The admin ARNs that name the identity running `pulumi up`. That identity already is
+ * cluster-admin (bootstrapClusterCreatorAdminPermissions) and a second access entry for it fails
+ * with 409 ResourceInUseException, so such an ARN is refused before anything is created.
+ */
+export function adminsDuplicatingCreator(adminArns: readonly string[], callerArn: string): string[] {
+    const caller = principalOfCaller(callerArn);
+    return adminArns.filter((arn) => {
+        if (arn === callerArn) return true;
+        if (!caller.name || !arn.startsWith(caller.arnPrefix)) return false;
+        return arn.slice(caller.arnPrefix.length).split("/").pop() === caller.name;
+    });
+}
+
+/**
+ * An EKS cluster with everything workloads and the observability stack need:
+ * - control plane: pinned version on standard support only, access entries (API mode), secrets
+ *   envelope-encrypted with a rotating KMS key, api/audit/authenticator logs into a log group this
+ *   component owns, private endpoint on and the public one limited to configured CIDRs;
+ * - access: cluster-admin access entries for the configured principals (the creator is admin by
+ *   bootstrap and never gets a second entry; the node role's entry is EKS's own);
+ * - a managed AL2023 node group in the private subnets (IMDSv2 only with hop limit 1, encrypted
+ *   gp3 root volumes) whose desired size the cluster autoscaler owns, plus an optional tainted
+ *   system group for the controllers;
+ * - EKS add-ons (vpc-cni, kube-proxy, Pod Identity agent before the nodes; coredns, EBS CSI driver,
+ *   metrics-server after them), each AWS-calling one with its own Pod Identity role;
+ * - a default encrypted gp3 StorageClass;
+ * - the Kubernetes provider every Kubernetes object of the program uses;
+ * - cluster services (AWS Load Balancer Controller, cluster autoscaler), see ClusterServices.
+ */
+export class Cluster extends pulumi.ComponentResource {
+    public readonly clusterName: pulumi.Output<string>;
+    public readonly provider: k8s.Provider;
+    /** Exec-based kubeconfig (`aws eks get-token`): secret, though it holds no credentials. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** The EKS-created cluster security group, attached to the managed nodes and their pods. */
+    public readonly clusterSecurityGroupId: pulumi.Output<string>;
+    /** Node groups, coredns, the EBS CSI driver and the default StorageClass: workloads depend on these. */
+    public readonly nodesReady: pulumi.Resource[];
+    /** Load balancer controller and cluster autoscaler releases: Ingresses and LoadBalancer Services depend on these. */
+    public readonly servicesReady: pulumi.Resource[];
+    public readonly storageClassName: string;
+    /** CPU architecture of the general (application) nodes and the image platform that runs on it. */
+    public readonly architecture: "arm64" | "x86_64";
+    public readonly imagePlatform: "linux/arm64" | "linux/amd64";
+    public readonly endpoint: pulumi.Output<string>;
+    public readonly oidcIssuerUrl: pulumi.Output<string>;
+    public readonly nodeRoleArn: pulumi.Output<string>;
+
+    constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:cluster:Cluster", name, {}, opts);
+        const problems = validateClusterArgs(name, args);
+        if (problems.length > 0) throw new Error(`cluster ${name}: ${problems.join("; ")}`);
+
+        const c = args.config;
+        const parent = { parent: this };
+        const partition = aws.getPartitionOutput({}, parent).partition;
+        const managedPolicy = (policy: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
+        this.architecture = architectureOf(c.nodes.instanceTypes[0]);
+        this.imagePlatform = imagePlatformFor(c.nodes.instanceTypes);
+
+        // The cluster's name is fixed (not auto-named) because its log group's name derives from it
+        // and must exist first.
+        const clusterName = name;
+
+        // -- Control plane ------------------------------------------------------------------------
+        const clusterRole = new aws.iam.Role(`${name}-cluster-role`, {
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+            }),
+        }, parent);
+        const clusterPolicy = new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, {
+            role: clusterRole.name,
+            policyArn: managedPolicy("AmazonEKSClusterPolicy"),
+        }, parent);
+
+        // Envelope encryption of Secrets with a customer key. Losing the key makes every Secret in
+        // etcd unreadable, so it is protected with the cluster and rotates yearly.
+        const secretsKey = new aws.kms.Key(`${name}-secrets-key`, {
+            description: `Envelope encryption of Kubernetes Secrets in EKS cluster ${clusterName}`,
+            enableKeyRotation: true,
+            deletionWindowInDays: args.protect ? 30 : 7,
+        }, { parent: this, protect: args.protect });
+        // The cluster role uses the key (terraform-aws-eks' cluster_encryption policy: the least EKS needs).
+        const keyPolicy = new aws.iam.RolePolicy(`${name}-cluster-encryption`, {
+            role: clusterRole.id,
+            policy: pulumi.jsonStringify({
+                Version: "2012-10-17",
+                Statement: [{
+                    Effect: "Allow",
+                    Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                    Resource: secretsKey.arn,
+                }],
+            }),
+        }, parent);
+
+        // EKS writes to /aws/eks/<name>/cluster; created here first (with a retention) so EKS does
+        // not create one that never expires and survives `pulumi destroy`.
+        const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane-logs`, {
+            name: `/aws/eks/${clusterName}/cluster`,
+            retentionInDays: c.logRetentionDays,
+        }, parent);
+
+        const cluster = new aws.eks.Cluster(`${name}-eks`, {
+            name: clusterName,
+            version: c.version,
+            roleArn: clusterRole.arn,
+            // Standard support only: EXTENDED (the default) bills $0.60/h instead of $0.10/h after
+            // standard support ends; STANDARD upgrades the control plane automatically instead.
+            upgradePolicy: { supportType: "STANDARD" },
+            accessConfig: {
+                // Access entries only (the default CONFIG_MAP would need the aws-auth ConfigMap).
+                authenticationMode: "API",
+                // The identity running `pulumi up` gets cluster-admin, or it could not manage the
+                // cluster's Kubernetes objects; no second entry may name it (409).
+                bootstrapClusterCreatorAdminPermissions: true,
+            },
+            // The default add-ons are installed and then adopted by the EKS add-ons below
+            // (resolveConflictsOnCreate OVERWRITE). Changing this replaces the cluster.
+            bootstrapSelfManagedAddons: true,
+            encryptionConfig: { resources: ["secrets"], provider: { keyArn: secretsKey.arn } },
+            enabledClusterLogTypes: [...CONTROL_PLANE_LOG_TYPES],
+            vpcConfig: {
+                subnetIds: args.privateSubnetIds,
+                endpointPrivateAccess: true,
+                endpointPublicAccess: c.endpointPublicAccess,
+                // EKS defaults to 0.0.0.0/0 when public access is on and no CIDR is given: always
+                // send the configured list (parseConfig requires one when the endpoint is public).
+                ...(c.endpointPublicAccess ? { publicAccessCidrs: c.publicAccessCidrs } : {}),
+            },
+            deletionProtection: args.protect,
+            tags: { Name: clusterName },
+        }, {
+            parent: this,
+            protect: args.protect,
+            dependsOn: [logGroup, clusterPolicy, keyPolicy],
+            // A fixed name cannot be created before the old cluster is gone.
+            deleteBeforeReplace: true,
+        });
+        this.clusterName = cluster.name;
+        this.endpoint = cluster.endpoint;
+        this.clusterSecurityGroupId = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId);
+        this.oidcIssuerUrl = cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? "");
+
+        // -- Access -------------------------------------------------------------------------------
+        this.createAdminAccess(name, cluster, c.adminPrincipalArns, partition);
+
+        // -- Early add-ons (no nodes needed) ------------------------------------------------------
+        // vpc-cni, kube-proxy and the Pod Identity agent are DaemonSets: with no node yet they are
+        // healthy (zero pods wanted), and the nodes need the CNI to become Ready, so the node group
+        // waits for them (and is deleted before them).
+        const addonVersion = (key: EksAddonKey): pulumi.Input<string> =>
+            c.addonVersions[key] ??
+            aws.eks.getAddonVersionOutput({ addonName: EKS_ADDONS[key], kubernetesVersion: c.version, mostRecent: true }, parent).version;
+        const addon = (key: EksAddonKey, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Input<pulumi.Resource>[]) =>
+            new aws.eks.Addon(`${name}-${EKS_ADDONS[key]}`, {
+                clusterName: cluster.name,
+                addonName: EKS_ADDONS[key],
+                addonVersion: addonVersion(key),
+                // With bootstrapSelfManagedAddons the self-managed vpc-cni, kube-proxy and coredns
+                // already exist: adopting them needs OVERWRITE (aws v7 removed resolveConflicts).
+                resolveConflictsOnCreate: "OVERWRITE",
+                resolveConflictsOnUpdate: "OVERWRITE",
+                ...extra,
+            }, { parent: this, dependsOn });
+
+        const podIdentityAgent = addon("podIdentityAgent", {}, []);
+        // vpc-cni calls EC2 for pod IPs: its own role (the node role has no CNI policy).
+        const cniRole = this.addonRole(name, "vpc-cni", managedPolicy("AmazonEKS_CNI_Policy"));
+        const vpcCni = addon("vpcCni", {
+            podIdentityAssociations: [{ roleArn: cniRole.role.arn, serviceAccount: "aws-node" }],
+        }, [podIdentityAgent, cniRole.attachment]);
+        const kubeProxy = addon("kubeProxy", {}, []);
+
+        // -- Nodes --------------------------------------------------------------------------------
+        const nodeRole = new aws.iam.Role(`${name}-node-role`, {
+            assumeRolePolicy: JSON.stringify({
+                Version: "2012-10-17",
+                Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
+            }),
+        }, parent);
+        // The least a node needs: join the cluster and pull images. No CNI policy (vpc-cni has its
+        // own role) and nothing pods could borrow (IMDS hop limit 1 keeps them off the node role).
+        const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"].map((policy) =>
+            new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, { role: nodeRole.name, policyArn: managedPolicy(policy) }, parent));
+        this.nodeRoleArn = nodeRole.arn;
+
+        // The general group runs the applications; the optional system group, tainted, runs the
+        // cluster-critical pods that tolerate the taint.
+        const groups: Array<{ key: "general" | "system"; config: NodeGroupConfig; taints: aws.types.input.eks.NodeGroupTaint[] }> = [
+            { key: "general", config: c.nodes, taints: [] },
+        ];
+        if (c.systemNodes.enabled) {
+            groups.push({ key: "system", config: c.systemNodes, taints: [{ key: CRITICAL_ADDONS_TAINT.key, value: CRITICAL_ADDONS_TAINT.value, effect: "NO_SCHEDULE" }] });
+        }
+        const nodeGroups = groups.map((g) => {
+            const launchTemplate = new aws.ec2.LaunchTemplate(`${name}-${g.key}-nodes`, {
+                description: `${g.key} managed nodes of EKS cluster ${clusterName}: IMDSv2 only, encrypted gp3 root volume`,
+                // IMDSv2 only, one hop: pods (one hop further) cannot reach the node's credentials.
+                metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
+                // AL2023's root device, sized and encrypted here rather than left to the AMI's 20 GiB
+                // default and the account's EBS encryption setting.
+                blockDeviceMappings: [{
+                    deviceName: "/dev/xvda",
+                    ebs: { volumeSize: g.config.diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+                }],
+                // No vpcSecurityGroupIds: EKS then attaches the cluster security group to the nodes,
+                // which is what clusterSecurityGroupId promises the data tier.
+                tagSpecifications: [
+                    { resourceType: "instance", tags: { Name: `${clusterName}-${g.key}` } },
+                    { resourceType: "volume", tags: { Name: `${clusterName}-${g.key}` } },
+                ],
+                updateDefaultVersion: true,
+            }, parent);
+
+            return new aws.eks.NodeGroup(`${name}-${g.key}`, {
+                clusterName: cluster.name,
+                version: cluster.version,
+                nodeRoleArn: nodeRole.arn,
+                subnetIds: args.privateSubnetIds,
+                amiType: amiTypeFor(g.config.instanceTypes),
+                instanceTypes: g.config.instanceTypes,
+                capacityType: g.config.capacityType,
+                scalingConfig: { minSize: g.config.minSize, desiredSize: g.config.desiredSize, maxSize: g.config.maxSize },
+                launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply((v) => String(v)) },
+                updateConfig: { maxUnavailable: 1 },
+                labels: { [NODE_GROUP_LABEL]: g.key },
+                ...(g.taints.length > 0 ? { taints: g.taints } : {}),
+                tags: { Name: `${clusterName}-${g.key}` },
+            }, {
+                parent: this,
+                dependsOn: [...nodePolicies, vpcCni, kubeProxy, podIdentityAgent],
+                // The cluster autoscaler owns the desired size after creation.
+                ignoreChanges: ["scalingConfig.desiredSize"],
+            });
+        });
+
+        // -- Add-ons that need nodes --------------------------------------------------------------
+        // coredns, the EBS CSI controller and metrics-server are Deployments: created before a node
+        // exists they sit DEGRADED and the create times out after 20 minutes.
+        const coredns = addon("coredns", {}, nodeGroups);
+        const ebsRole = this.addonRole(name, "aws-ebs-csi-driver", managedPolicy("service-role/AmazonEBSCSIDriverPolicy"));
+        const ebsCsi = addon("ebsCsiDriver", {
+            podIdentityAssociations: [{ roleArn: ebsRole.role.arn, serviceAccount: "ebs-csi-controller-sa" }],
+        }, [...nodeGroups, ebsRole.attachment, podIdentityAgent]);
+        const metricsServer = addon("metricsServer", {}, nodeGroups);
+
+        // -- Kubernetes provider ------------------------------------------------------------------
+        this.kubeconfig = pulumi.secret(pulumi
+            .all([cluster.name, cluster.endpoint, cluster.certificateAuthority])
+            .apply(([clusterNameValue, endpoint, ca]) => kubeconfigFor(clusterNameValue, endpoint, ca.data ?? "", args.region)));
+        this.provider = new k8s.Provider(`${name}-k8s`, {
+            kubeconfig: this.kubeconfig,
+            // Review stacks: a cluster already gone must not block destroying the objects on it.
+            deleteUnreachable: !args.protect,
+            enableServerSideApply: true,
+        }, parent);
+
+        // Since 1.30 EKS has no default StorageClass: every PVC without a class stays Pending.
+        const storageClass = new k8s.storage.v1.StorageClass(`${name}-gp3`, {
+            metadata: {
+                name: DEFAULT_STORAGE_CLASS,
+                annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+            },
+            provisioner: "ebs.csi.aws.com",
+            parameters: { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" },
+            // Bind where the pod is scheduled: an EBS volume lives in one AZ.
+            volumeBindingMode: "WaitForFirstConsumer",
+            allowVolumeExpansion: true,
+            reclaimPolicy: "Delete",
+        }, { parent: this, provider: this.provider, dependsOn: [ebsCsi] });
+        this.storageClassName = DEFAULT_STORAGE_CLASS;
+
+        this.nodesReady = [...nodeGroups, coredns, ebsCsi, storageClass];
+
+        // -- Cluster services ---------------------------------------------------------------------
+        const services = new ClusterServices(`${name}-services`, {
+            clusterName: cluster.name,
+            region: args.region,
+            vpcId: args.vpcId,
+            kubernetesVersion: c.version,
+            // Controllers are installed after the nodes (their pods need somewhere to run) and so
+            // are deleted before the nodes and the cluster.
+            nodesReady: [...nodeGroups, coredns, metricsServer],
+            // With a system group, the controllers run there (and tolerate its taint).
+            placement: c.systemNodes.enabled
+                ? {
+                    nodeSelector: { [NODE_GROUP_LABEL]: "system" },
+                    tolerations: [{ key: CRITICAL_ADDONS_TAINT.key, operator: "Equal", value: CRITICAL_ADDONS_TAINT.value, effect: "NoSchedule" }],
+                }
+                : undefined,
+        }, { parent: this, providers: { kubernetes: this.provider } });
+        this.servicesReady = services.ready;
+
+        this.registerOutputs({
+            clusterName: this.clusterName,
+            kubeconfig: this.kubeconfig,
+            clusterSecurityGroupId: this.clusterSecurityGroupId,
+            storageClassName: this.storageClassName,
+        });
+    }
+
+    /** An IAM role for an EKS add-on's service account (associated by the add-on's podIdentityAssociations). */
+    private addonRole(name: string, addonName: string, policyArn: pulumi.Input<string>) {
+        const role = new aws.iam.Role(`${name}-${addonName}-role`, { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY }, { parent: this });
+        const attachment = new aws.iam.RolePolicyAttachment(`${name}-${addonName}-policy`, { role: role.name, policyArn }, { parent: this });
+        return { role, attachment };
+    }
+
+    private createAdminAccess(name: string, cluster: aws.eks.Cluster, adminArns: readonly string[], partition: pulumi.Output<string>): void {
+        if (adminArns.length === 0) return;
+        const callerArn = aws.getCallerIdentityOutput({}, { parent: this }).arn;
+        adminArns.forEach((arn, i) => {
+            // Refuse (at preview) an admin that is the creator: its second entry would fail with 409.
+            const principalArn = callerArn.apply((caller) => {
+                if (adminsDuplicatingCreator([arn], caller).length > 0) {
+                    throw new Error(`platform:cluster.adminPrincipalArns[${i}] = ${arn} is the identity running pulumi (${caller}), which is cluster-admin already (bootstrapClusterCreatorAdminPermissions); remove it: pulumi config rm --path 'platform:cluster.adminPrincipalArns[${i}]'`);
+                }
+                return arn;
+            });
+            const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, {
+                clusterName: cluster.name,
+                principalArn,
+                type: "STANDARD",
+            }, { parent: this });
+            new aws.eks.AccessPolicyAssociation(`${name}-admin-${i}`, {
+                clusterName: cluster.name,
+                principalArn: entry.principalArn,
+                policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+                accessScope: { type: "cluster" },
+            }, { parent: this });
+        });
+    }
+}
+
+/**
+ * A kubeconfig whose user runs `aws eks get-token` (the aws CLI must be on PATH where Pulumi
+ * runs): short-lived tokens from the caller's own AWS identity, nothing long-lived in state.
+ */
+export function kubeconfigFor(clusterName: string, endpoint: string, certificateAuthorityData: string, region: string): string {
+    return JSON.stringify({
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name: clusterName, cluster: { server: endpoint, "certificate-authority-data": certificateAuthorityData } }],
+        contexts: [{ name: clusterName, context: { cluster: clusterName, user: clusterName } }],
+        "current-context": clusterName,
+        users: [{
+            name: clusterName,
+            user: {
+                exec: {
+                    apiVersion: "client.authentication.k8s.io/v1beta1",
+                    command: "aws",
+                    args: ["eks", "get-token", "--cluster-name", clusterName, "--region", region, "--output", "json"],
+                    interactiveMode: "Never",
+                },
+            },
+        }],
+    });
+}

@@ -1,0 +1,782 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { validateIdentityPolicy, validateTrustPolicy } from "@cloud-copilot/iam-policy";
+import {
+    adminsDuplicatingCreator, amiTypeFor, kubeconfigFor, principalOfCaller, validateClusterArgs, type ClusterArgs,
+} from "../components/cluster";
+import { CLUSTER_AUTOSCALER_IMAGE_TAGS, clusterAutoscalerPolicy } from "../components/cluster-services";
+import { CHARTS } from "../components/charts";
+import { ConfigError, parseConfig, type ConfigProblem, type PlatformConfig } from "../components/config";
+import { buildPlatform } from "../components/platform";
+import {
+    ACCOUNT_ID, buildStack, encode, isSecret, readStackValues, reveal, ROOT, settle, startCapture, stackConfig, valueOf,
+    type Built, type CapturedResource,
+} from "./harness";
+
+const EKS = "aws:eks/cluster:Cluster";
+const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
+const ADDON = "aws:eks/addon:Addon";
+const ROLE = "aws:iam/role:Role";
+const ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy";
+const ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment";
+const ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation";
+const ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry";
+const ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation";
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const K8S_PROVIDER = "pulumi:providers:kubernetes";
+const CLUSTER_KEY = "platform:cluster";
+
+const POD_IDENTITY_TRUST = {
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
+};
+
+/** Resource options the shared capture does not record (protect, ignoreChanges, deleteBeforeReplace), by resource name. */
+interface Options { protect?: boolean; ignoreChanges: string[]; deleteBeforeReplace: boolean }
+
+/** Builds a stack like buildStack, also recording each resource's options through the mock monitor. */
+async function buildWithOptions(stack: string, overrides: Record<string, unknown> = {}): Promise<Built & { options: Map<string, Options> }> {
+    const config = stackConfig(stack, overrides);
+    const capture = await startCapture(config.stack);
+    const options = new Map<string, Options>();
+    const monitor: any = pulumi.runtime.getMonitor();
+    const inner = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, cb: any) => {
+        options.set(req.getName(), {
+            protect: req.getProtect(),
+            ignoreChanges: req.getIgnorechangesList(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
+        });
+        return inner(req, cb);
+    };
+    try {
+        const platform = buildPlatform(config);
+        await settle();
+        return { platform, capture, config, options };
+    } finally {
+        monitor.registerResource = inner;
+    }
+}
+
+const eks = (b: Built) => b.capture.one(EKS);
+const nodeGroup = (b: Built) => b.capture.one(NODE_GROUP, "-general");
+const addon = (b: Built, addonName: string) => {
+    const found = b.capture.ofType(ADDON).filter((a) => a.inputs.addonName === addonName);
+    assert.equal(found.length, 1, `one ${addonName} add-on`);
+    return found[0];
+};
+const release = (b: Built, releaseName: string) => {
+    const found = b.capture.ofType(RELEASE).filter((r) => r.inputs.name === releaseName);
+    assert.equal(found.length, 1, `one ${releaseName} release`);
+    return found[0];
+};
+const association = (b: Built, serviceAccount: string) => {
+    const found = b.capture.ofType(ASSOCIATION).filter((a) => a.inputs.serviceAccount === serviceAccount);
+    assert.equal(found.length, 1, `one association for ${serviceAccount}`);
+    return found[0];
+};
+/** The role a resource's `role`/`roleArn` input points at, through its property dependencies. */
+const roleOf = (b: Built, r: CapturedResource, property: string) => {
+    const roles = (r.propertyDependencies[property] ?? []).map((urn) => b.capture.byUrn(urn)).filter((x) => x.type === ROLE);
+    assert.equal(roles.length, 1, `${r.name}.${property} comes from one role`);
+    return roles[0];
+};
+const attachmentsOf = (b: Built, role: CapturedResource) =>
+    b.capture.ofType(ATTACHMENT).filter((a) => a.propertyDependencies.role?.includes(role.urn)).map((a) => a.inputs.policyArn).sort();
+const clusterResources = (b: Built) => b.capture.descendantsOf(b.capture.one("platform:cluster:Cluster"));
+const ADMINS = ["arn:aws:iam::123456789012:role/platform-admins", "arn:aws:iam::123456789012:user/alice"];
+const VARIANT = {
+    version: "1.36",
+    publicAccessCidrs: ["203.0.113.0/24", "198.51.100.7/32"],
+    adminPrincipalArns: ADMINS,
+    nodes: { instanceTypes: ["m7g.large"] },
+    systemNodes: { enabled: true, instanceTypes: ["t4g.medium"] },
+    addonVersions: { coredns: "v1.12.4-eksbuild.1" },
+};
+/** Chart values that put a controller on the system node group. */
+const SYSTEM_PLACEMENT = {
+    nodeSelector: { "platform/node-group": "system" },
+    tolerations: [{ key: "CriticalAddonsOnly", operator: "Equal", value: "true", effect: "NoSchedule" }],
+};
+const privateSubnetIds = (stack: string, count: number) => [...Array(count).keys()].map((i) => `platform-${stack}-network-private-${i}-id`);
+
+describe("cluster", () => {
+    let dev: Built & { options: Map<string, Options> };
+    let prod: Built & { options: Map<string, Options> };
+    let review: Built & { options: Map<string, Options> };
+    /** A review stack with every cluster setting moved off its default (one build for all overrides). */
+    let variant: Built;
+
+    before(async () => {
+        dev = await buildWithOptions("dev");
+        prod = await buildWithOptions("prod");
+        review = await buildWithOptions("pr-1");
+        variant = await buildStack("pr-1", { [CLUSTER_KEY]: VARIANT });
+    });
+
+    describe("control plane", () => {
+        it("runs the configured version on standard support only", () => {
+            for (const b of [dev, prod, review]) {
+                assert.equal(eks(b).inputs.version, "1.35", b.config.stack);
+                // EXTENDED (the API default) bills $0.60/h instead of $0.10/h once standard support ends.
+                assert.deepEqual(eks(b).inputs.upgradePolicy, { supportType: "STANDARD" });
+            }
+        });
+
+        it("follows a version bump to 1.36 (and the autoscaler image with it)", () => {
+            const b = variant;
+            assert.equal(eks(b).inputs.version, "1.36");
+            assert.equal(release(b, "cluster-autoscaler").inputs.values.image.tag, "v1.36.1");
+            assert.equal(release(dev, "cluster-autoscaler").inputs.values.image.tag, "v1.35.2");
+            assert.deepEqual(CLUSTER_AUTOSCALER_IMAGE_TAGS, { "1.35": "v1.35.2", "1.36": "v1.36.1" });
+        });
+
+        it("authenticates with access entries only and makes the creator admin by bootstrap", () => {
+            for (const b of [dev, prod, review]) {
+                assert.deepEqual(eks(b).inputs.accessConfig, { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true });
+            }
+        });
+
+        it("envelope-encrypts Secrets with a rotating KMS key the cluster role may use", () => {
+            for (const [b, window] of [[dev, 7], [prod, 30], [review, 7]] as const) {
+                const key = b.capture.one("aws:kms/key:Key", "-cluster-secrets-key");
+                assert.equal(key.inputs.enableKeyRotation, true);
+                assert.equal(key.inputs.deletionWindowInDays, window);
+                assert.deepEqual(eks(b).inputs.encryptionConfig, {
+                    resources: ["secrets"],
+                    provider: { keyArn: `arn:aws:kms:us-east-1:${ACCOUNT_ID}:${key.name}` },
+                });
+                const rolePolicy = b.capture.one(ROLE_POLICY, "-cluster-encryption");
+                assert.deepEqual(JSON.parse(rolePolicy.inputs.policy).Statement, [{
+                    Effect: "Allow",
+                    Action: ["kms:Encrypt", "kms:Decrypt", "kms:ListGrants", "kms:DescribeKey"],
+                    Resource: `arn:aws:kms:us-east-1:${ACCOUNT_ID}:${key.name}`,
+                }]);
+                assert.equal(roleOf(b, rolePolicy, "role").urn, roleOf(b, eks(b), "roleArn").urn);
+                assert.ok(eks(b).dependencies.includes(rolePolicy.urn), "the cluster waits for its key permissions");
+            }
+        });
+
+        it("ships api, audit and authenticator logs to a log group it creates first, with the configured retention", () => {
+            for (const [b, days] of [[dev, 14], [prod, 90], [review, 7]] as const) {
+                assert.deepEqual(eks(b).inputs.enabledClusterLogTypes, ["api", "audit", "authenticator"]);
+                assert.equal(eks(b).inputs.name, `platform-${b.config.stack}-cluster`);
+                const logs = b.capture.one("aws:cloudwatch/logGroup:LogGroup", "-control-plane-logs");
+                // EKS writes to exactly this name; an EKS-created group would never expire nor be destroyed.
+                assert.equal(logs.inputs.name, `/aws/eks/platform-${b.config.stack}-cluster/cluster`);
+                assert.equal(logs.inputs.retentionInDays, days);
+                assert.ok(eks(b).dependencies.includes(logs.urn), "the log group exists before the cluster");
+            }
+        });
+
+        it("is protected exactly when the stack is", () => {
+            for (const [b, protect] of [[dev, false], [prod, true], [review, false]] as const) {
+                assert.equal(eks(b).inputs.deletionProtection, protect, b.config.stack);
+                assert.equal(b.options.get(eks(b).name)!.protect, protect);
+                assert.equal(b.options.get(b.capture.one("aws:kms/key:Key", "-cluster-secrets-key").name)!.protect, protect);
+                // A fixed cluster name cannot be created while the old cluster exists.
+                assert.equal(b.options.get(eks(b).name)!.deleteBeforeReplace, true);
+            }
+        });
+
+        it("assumes its own role with the EKS cluster policy", () => {
+            const role = roleOf(dev, eks(dev), "roleArn");
+            assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement, [
+                { Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] },
+            ]);
+            assert.deepEqual(attachmentsOf(dev, role), ["arn:aws:iam::aws:policy/AmazonEKSClusterPolicy"]);
+        });
+    });
+
+    describe("endpoint", () => {
+        it("keeps the private endpoint on and opens the public one only to the configured CIDRs", () => {
+            for (const [b, azs] of [[dev, 3], [prod, 3], [review, 2]] as const) {
+                assert.deepEqual(eks(b).inputs.vpcConfig, {
+                    subnetIds: privateSubnetIds(b.config.stack, azs),
+                    endpointPrivateAccess: true,
+                    endpointPublicAccess: true,
+                    publicAccessCidrs: ["0.0.0.0/0"],
+                }, b.config.stack);
+            }
+        });
+
+        it("sends a narrowed CIDR list as configured", () => {
+            assert.deepEqual(eks(variant).inputs.vpcConfig.publicAccessCidrs, ["203.0.113.0/24", "198.51.100.7/32"]);
+        });
+
+        it("turns the public endpoint off without sending CIDRs (EKS would default them to 0.0.0.0/0)", async () => {
+            const b = await buildStack("pr-1", { [CLUSTER_KEY]: { endpointPublicAccess: false, publicAccessCidrs: [] } });
+            assert.deepEqual(eks(b).inputs.vpcConfig, {
+                subnetIds: privateSubnetIds("pr-1", 2),
+                endpointPrivateAccess: true,
+                endpointPublicAccess: false,
+            });
+        });
+    });
+
+    describe("access", () => {
+        it("creates no access entry when no admin is configured (creator and node role have EKS's own)", () => {
+            for (const b of [dev, prod, review]) {
+                assert.equal(b.capture.ofType(ACCESS_ENTRY).length, 0);
+                assert.equal(b.capture.ofType(ACCESS_POLICY).length, 0);
+            }
+        });
+
+        it("gives each configured admin one entry with the cluster-admin policy, and nobody else", () => {
+            const b = variant;
+            const entries = b.capture.ofType(ACCESS_ENTRY);
+            assert.deepEqual(entries.map((e) => [e.inputs.principalArn, e.inputs.type, e.inputs.clusterName]),
+                ADMINS.map((arn) => [arn, "STANDARD", "platform-pr-1-cluster"]));
+            const policies = b.capture.ofType(ACCESS_POLICY);
+            assert.deepEqual(policies.map((p) => [p.inputs.principalArn, p.inputs.policyArn, p.inputs.accessScope]),
+                ADMINS.map((arn) => [arn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", { type: "cluster" }]));
+            // Each association waits for its entry (associating a policy to a missing entry fails).
+            policies.forEach((p, i) => assert.ok(b.capture.dependsOn(p, entries[i])));
+            // Neither the node role (EKS adds its EC2_LINUX entry) nor the creator gets an entry from us.
+            const nodeRoleArn = `arn:aws:iam:us-east-1:${ACCOUNT_ID}:platform-pr-1-cluster-node-role`;
+            assert.ok(!entries.some((e) => e.inputs.principalArn === nodeRoleArn || /ci-deployer/.test(e.inputs.principalArn)));
+        });
+
+        it("recognises the creator behind an assumed-role session, a role path or a user", () => {
+            const caller = "arn:aws:sts::123456789012:assumed-role/ci-deployer/gh-run-42";
+            assert.deepEqual(principalOfCaller(caller), { arnPrefix: "arn:aws:iam::123456789012:role/", name: "ci-deployer" });
+            assert.deepEqual(adminsDuplicatingCreator([
+                "arn:aws:iam::123456789012:role/ci-deployer",
+                "arn:aws:iam::123456789012:role/teams/ci-deployer",
+                "arn:aws:iam::123456789012:role/platform-admins",
+                "arn:aws:iam::999999999999:role/ci-deployer",
+                "arn:aws:iam::123456789012:user/ci-deployer",
+            ], caller), ["arn:aws:iam::123456789012:role/ci-deployer", "arn:aws:iam::123456789012:role/teams/ci-deployer"]);
+            assert.deepEqual(adminsDuplicatingCreator(
+                ["arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/bob"],
+                "arn:aws:iam::123456789012:user/alice",
+            ), ["arn:aws:iam::123456789012:user/alice"]);
+            assert.deepEqual(adminsDuplicatingCreator(ADMINS, caller), []);
+        });
+
+        it("refuses, before creating the entry, an admin that is the identity running pulumi", async () => {
+            // The refusal is an error inside the entry's principalArn Output: `pulumi preview` fails
+            // with it. Under mocks it surfaces as unhandled rejections, collected here instead of
+            // by mocha's handler.
+            const mochaHandlers = process.listeners("unhandledRejection");
+            process.removeAllListeners("unhandledRejection");
+            const errors: string[] = [];
+            process.on("unhandledRejection", (e) => errors.push(String(e)));
+            try {
+                const b = await buildStack("pr-1", {
+                    [CLUSTER_KEY]: { publicAccessCidrs: ["0.0.0.0/0"], adminPrincipalArns: ["arn:aws:iam::123456789012:role/ci-deployer"] },
+                });
+                await new Promise((resolve) => setTimeout(resolve, 50));
+                assert.equal(b.capture.ofType(ACCESS_ENTRY).length, 0, "no entry is registered");
+            } finally {
+                process.removeAllListeners("unhandledRejection");
+                for (const h of mochaHandlers) process.on("unhandledRejection", h);
+            }
+            assert.ok(errors.length > 0, "the build fails");
+            assert.match(errors[0], /platform:cluster\.adminPrincipalArns\[0\] = arn:aws:iam::123456789012:role\/ci-deployer is the identity running pulumi \(arn:aws:sts::123456789012:assumed-role\/ci-deployer\/session\), which is cluster-admin already/);
+            assert.match(errors[0], /pulumi config rm --path 'platform:cluster\.adminPrincipalArns\[0\]'/);
+        });
+    });
+
+    describe("nodes", () => {
+        it("runs one AL2023 managed group in the private subnets with the configured sizes and capacity", () => {
+            for (const [b, azs, types, capacity, sizes] of [
+                [dev, 3, ["t3.large", "t3a.large", "m5.large", "m6i.large"], "SPOT", { minSize: 2, desiredSize: 3, maxSize: 5 }],
+                [prod, 3, ["m7i.large"], "ON_DEMAND", { minSize: 3, desiredSize: 3, maxSize: 9 }],
+                [review, 2, ["t3.large"], "ON_DEMAND", { minSize: 2, desiredSize: 2, maxSize: 4 }],
+            ] as const) {
+                const ng = nodeGroup(b);
+                assert.equal(ng.inputs.amiType, "AL2023_x86_64_STANDARD", b.config.stack);
+                assert.deepEqual(ng.inputs.subnetIds, privateSubnetIds(b.config.stack, azs));
+                assert.deepEqual(ng.inputs.instanceTypes, types);
+                assert.equal(ng.inputs.capacityType, capacity);
+                assert.deepEqual(ng.inputs.scalingConfig, sizes);
+                assert.equal(ng.inputs.version, "1.35", "nodes follow the control plane's version");
+                // A launch template with a block device mapping excludes the node group's diskSize.
+                assert.equal(ng.inputs.diskSize, undefined);
+                assert.deepEqual(ng.inputs.labels, { "platform/node-group": "general" });
+            }
+        });
+
+        it("lets the cluster autoscaler own the desired size", () => {
+            for (const b of [dev, prod, review]) assert.deepEqual(b.options.get(nodeGroup(b).name)!.ignoreChanges, ["scalingConfig.desiredSize"]);
+            assert.equal(nodeGroup(dev).name, "platform-dev-cluster-general");
+        });
+
+        it("picks the ARM AMI and image platform for Graviton types", () => {
+            const b = variant;
+            assert.equal(nodeGroup(b).inputs.amiType, "AL2023_ARM_64_STANDARD");
+            assert.equal(b.platform.cluster.architecture, "arm64");
+            assert.equal(b.platform.cluster.imagePlatform, "linux/arm64");
+            assert.equal(dev.platform.cluster.imagePlatform, "linux/amd64");
+            assert.equal(amiTypeFor(["c7gn.xlarge", "r8g.large"]), "AL2023_ARM_64_STANDARD");
+            assert.equal(amiTypeFor(["m7i.large", "c6a.large"]), "AL2023_x86_64_STANDARD");
+        });
+
+        it("requires IMDSv2 with one hop and boots from an encrypted gp3 volume of the configured size", () => {
+            for (const [b, size] of [[dev, 40], [prod, 80], [review, 40]] as const) {
+                const lt = b.capture.one("aws:ec2/launchTemplate:LaunchTemplate", "-general-nodes");
+                assert.deepEqual(lt.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+                assert.deepEqual(lt.inputs.blockDeviceMappings, [{
+                    deviceName: "/dev/xvda",
+                    ebs: { volumeSize: size, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+                }]);
+                // Own security groups would replace the cluster security group on the nodes.
+                assert.equal(lt.inputs.vpcSecurityGroupIds, undefined);
+                assert.equal(lt.inputs.networkInterfaces, undefined);
+                assert.deepEqual(nodeGroup(b).inputs.launchTemplate, { id: `${lt.name}-id`, version: "1" });
+            }
+        });
+
+        it("gives nodes a role that can join and pull images, and nothing pods could borrow", () => {
+            const role = roleOf(dev, nodeGroup(dev), "nodeRoleArn");
+            assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement, [
+                { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
+            ]);
+            assert.deepEqual(attachmentsOf(dev, role), [
+                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryPullOnly",
+                "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+            ]);
+            assert.equal(dev.capture.ofType(ROLE_POLICY).filter((p) => p.propertyDependencies.role?.includes(role.urn)).length, 0);
+        });
+
+        it("has a system group where the stack file enables it (prod) and none elsewhere", () => {
+            for (const [b, groups] of [[dev, ["general"]], [prod, ["general", "system"]], [review, ["general"]]] as const) {
+                assert.deepEqual(b.capture.ofType(NODE_GROUP).map((g) => g.inputs.labels["platform/node-group"]), groups, b.config.stack);
+            }
+            const system = prod.capture.one(NODE_GROUP, "-system");
+            assert.deepEqual(system.inputs.instanceTypes, ["t3.medium"]);
+            assert.equal(system.inputs.amiType, "AL2023_x86_64_STANDARD");
+            assert.deepEqual(system.inputs.scalingConfig, { minSize: 2, desiredSize: 2, maxSize: 3 });
+            assert.deepEqual(release(prod, "cluster-autoscaler").inputs.values.nodeSelector, { "platform/node-group": "system" });
+        });
+
+        it("runs an enabled system group tainted for cluster-critical pods, with its own launch template", () => {
+            const system = variant.capture.one(NODE_GROUP, "-system");
+            assert.equal(variant.capture.ofType(NODE_GROUP).length, 2);
+            assert.deepEqual(system.inputs.labels, { "platform/node-group": "system" });
+            assert.deepEqual(system.inputs.taints, [{ key: "CriticalAddonsOnly", value: "true", effect: "NO_SCHEDULE" }]);
+            assert.equal(nodeGroup(variant).inputs.taints, undefined, "application nodes stay untainted");
+            assert.equal(system.inputs.amiType, "AL2023_ARM_64_STANDARD");
+            assert.deepEqual(system.inputs.instanceTypes, ["t4g.medium"]);
+            assert.equal(system.inputs.capacityType, "ON_DEMAND");
+            assert.deepEqual(system.inputs.scalingConfig, { minSize: 2, desiredSize: 2, maxSize: 3 });
+            assert.deepEqual(system.inputs.subnetIds, privateSubnetIds("pr-1", 2));
+            const lt = variant.capture.one("aws:ec2/launchTemplate:LaunchTemplate", "-system-nodes");
+            assert.deepEqual(system.inputs.launchTemplate, { id: `${lt.name}-id`, version: "1" });
+            assert.deepEqual(lt.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
+            assert.equal(lt.inputs.blockDeviceMappings[0].ebs.encrypted, "true");
+            // Both groups share the node role (one EC2_LINUX access entry, made by EKS).
+            assert.equal(roleOf(variant, system, "nodeRoleArn").urn, roleOf(variant, nodeGroup(variant), "nodeRoleArn").urn);
+        });
+
+        it("pins the controllers to the system group, tolerating its taint, and waits for both groups", () => {
+            const system = variant.capture.one(NODE_GROUP, "-system");
+            for (const name of ["aws-load-balancer-controller", "cluster-autoscaler"]) {
+                const v = release(variant, name).inputs.values;
+                assert.deepEqual(v.nodeSelector, SYSTEM_PLACEMENT.nodeSelector, name);
+                assert.deepEqual(v.tolerations, SYSTEM_PLACEMENT.tolerations, name);
+                assert.ok(variant.capture.dependsOn(release(variant, name), system));
+                assert.equal(release(dev, name).inputs.values.nodeSelector, undefined);
+                assert.equal(release(dev, name).inputs.values.tolerations, undefined);
+            }
+            for (const name of ["coredns", "aws-ebs-csi-driver", "metrics-server"]) {
+                assert.ok(variant.capture.dependsOn(addon(variant, name), system), `${name} waits for the system group`);
+                assert.ok(variant.capture.dependsOn(addon(variant, name), nodeGroup(variant)));
+            }
+        });
+
+        it("exposes the EKS cluster security group the nodes carry", async () => {
+            assert.equal(await valueOf(dev.platform.cluster.clusterSecurityGroupId), `sg-${eks(dev).name}-cluster`);
+        });
+    });
+
+    describe("add-ons", () => {
+        const EARLY = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
+        const AFTER_NODES = ["coredns", "aws-ebs-csi-driver", "metrics-server"];
+
+        it("installs the six add-ons at the resolved version, adopting the self-managed ones", () => {
+            for (const b of [dev, prod]) {
+                for (const name of [...EARLY, ...AFTER_NODES]) {
+                    const a = addon(b, name);
+                    assert.equal(a.inputs.clusterName, `platform-${b.config.stack}-cluster`);
+                    assert.equal(a.inputs.addonVersion, `v0.0.0-mock-${name}`, "most recent for the cluster version (MOCK_CALLS)");
+                    assert.equal(a.inputs.resolveConflictsOnCreate, "OVERWRITE");
+                    assert.equal(a.inputs.resolveConflictsOnUpdate, "OVERWRITE");
+                    assert.equal(a.inputs.resolveConflicts, undefined, "removed in aws v7");
+                }
+            }
+            assert.equal(dev.capture.ofType(ADDON).length, 6);
+        });
+
+        it("uses a pinned add-on version from config", () => {
+            const b = variant;
+            assert.equal(addon(b, "coredns").inputs.addonVersion, "v1.12.4-eksbuild.1");
+            assert.equal(addon(b, "vpc-cni").inputs.addonVersion, "v0.0.0-mock-vpc-cni");
+        });
+
+        it("creates coredns, the EBS CSI driver and metrics-server after the nodes, the others before", () => {
+            for (const b of [dev, prod, review]) {
+                const ng = nodeGroup(b);
+                for (const name of AFTER_NODES) assert.ok(b.capture.dependsOn(addon(b, name), ng), `${name} waits for the nodes`);
+                for (const name of EARLY) {
+                    assert.ok(!b.capture.dependsOn(addon(b, name), ng), `${name} must not wait for the nodes`);
+                    assert.ok(b.capture.dependsOn(ng, addon(b, name)), `nodes start with ${name} in place`);
+                }
+                // vpc-cni's pods get their credentials from the Pod Identity agent.
+                assert.ok(b.capture.dependsOn(addon(b, "vpc-cni"), addon(b, "eks-pod-identity-agent")));
+            }
+        });
+
+        it("gives vpc-cni and the EBS CSI driver their own Pod Identity roles with the least managed policy", () => {
+            for (const [name, serviceAccount, policy] of [
+                ["vpc-cni", "aws-node", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"],
+                ["aws-ebs-csi-driver", "ebs-csi-controller-sa", "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
+            ]) {
+                const a = addon(dev, name);
+                assert.equal(a.inputs.podIdentityAssociations.length, 1);
+                assert.equal(a.inputs.podIdentityAssociations[0].serviceAccount, serviceAccount);
+                const role = roleOf(dev, a, "podIdentityAssociations");
+                assert.equal(a.inputs.podIdentityAssociations[0].roleArn, `arn:aws:iam:us-east-1:${ACCOUNT_ID}:${role.name}`);
+                assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy), POD_IDENTITY_TRUST);
+                assert.deepEqual(attachmentsOf(dev, role), [policy]);
+            }
+            for (const name of ["kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server"]) {
+                assert.equal(addon(dev, name).inputs.podIdentityAssociations, undefined, `${name} calls no AWS API`);
+            }
+        });
+
+        it("makes an encrypted gp3 StorageClass the default, bound where the pod lands", () => {
+            for (const b of [dev, prod, review]) {
+                const sc = b.capture.one("kubernetes:storage.k8s.io/v1:StorageClass");
+                assert.deepEqual(sc.inputs.metadata, {
+                    name: "gp3-encrypted",
+                    annotations: { "storageclass.kubernetes.io/is-default-class": "true" },
+                });
+                assert.equal(sc.inputs.provisioner, "ebs.csi.aws.com");
+                assert.deepEqual(sc.inputs.parameters, { type: "gp3", encrypted: "true", "csi.storage.k8s.io/fstype": "ext4" });
+                assert.equal(sc.inputs.volumeBindingMode, "WaitForFirstConsumer");
+                assert.equal(sc.inputs.allowVolumeExpansion, true);
+                assert.equal(sc.inputs.reclaimPolicy, "Delete");
+                assert.equal(b.platform.cluster.storageClassName, "gp3-encrypted");
+                assert.ok(b.capture.dependsOn(sc, addon(b, "aws-ebs-csi-driver")));
+            }
+        });
+
+        it("lists the node group, coredns, the EBS CSI driver and the StorageClass as nodesReady", async () => {
+            const urns = await Promise.all(dev.platform.cluster.nodesReady.map((r) => valueOf(r.urn)));
+            assert.deepEqual(urns, [
+                nodeGroup(dev).urn, addon(dev, "coredns").urn, addon(dev, "aws-ebs-csi-driver").urn,
+                dev.capture.one("kubernetes:storage.k8s.io/v1:StorageClass").urn,
+            ]);
+        });
+    });
+
+    describe("cluster services", () => {
+        it("installs the AWS Load Balancer Controller from the pinned chart with cluster, region and VPC set", () => {
+            for (const b of [dev, prod]) {
+                const r = release(b, "aws-load-balancer-controller");
+                assert.equal(r.inputs.chart, "aws-load-balancer-controller");
+                assert.deepEqual(r.inputs.repositoryOpts, { repo: "https://aws.github.io/eks-charts" });
+                assert.equal(r.inputs.version, "3.5.0");
+                assert.equal(r.inputs.namespace, "kube-system");
+                assert.equal(r.inputs.timeout, 600);
+                assert.equal(r.inputs.atomic, true);
+                assert.deepEqual(r.inputs.values, {
+                    clusterName: `platform-${b.config.stack}-cluster`,
+                    region: "us-east-1",
+                    vpcId: `platform-${b.config.stack}-network-vpc-id`,
+                    serviceAccount: { create: true, name: "aws-load-balancer-controller" },
+                    replicaCount: 2,
+                    podDisruptionBudget: { maxUnavailable: 1 },
+                    ...(b === prod ? SYSTEM_PLACEMENT : {}),
+                });
+                const a = association(b, "aws-load-balancer-controller");
+                assert.equal(a.inputs.namespace, "kube-system");
+                assert.equal(a.inputs.clusterName, `platform-${b.config.stack}-cluster`);
+            }
+            assert.deepEqual(CHARTS.awsLoadBalancerController, {
+                repo: "https://aws.github.io/eks-charts", chart: "aws-load-balancer-controller", version: "3.5.0",
+            });
+        });
+
+        it("gives the controller exactly its published IAM policy, small enough for an inline policy", () => {
+            const a = association(dev, "aws-load-balancer-controller");
+            const role = roleOf(dev, a, "roleArn");
+            assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy), POD_IDENTITY_TRUST);
+            const inline = dev.capture.ofType(ROLE_POLICY).filter((p) => p.propertyDependencies.role?.includes(role.urn));
+            assert.equal(inline.length, 1);
+            const committed = JSON.parse(fs.readFileSync(path.join(ROOT, "components/policies/aws-load-balancer-controller.json"), "utf8"));
+            assert.deepEqual(JSON.parse(inline[0].inputs.policy), committed);
+            assert.ok(committed.Statement.length >= 16);
+            // IAM counts inline role policies up to 10,240 characters (without whitespace).
+            assert.ok(JSON.stringify(committed).length <= 10_240);
+        });
+
+        it("installs the cluster autoscaler discovering this cluster's node groups in this region", () => {
+            for (const b of [dev, prod]) {
+                const r = release(b, "cluster-autoscaler");
+                assert.equal(r.inputs.chart, "cluster-autoscaler");
+                assert.deepEqual(r.inputs.repositoryOpts, { repo: "https://kubernetes.github.io/autoscaler" });
+                assert.equal(r.inputs.version, "9.59.0");
+                assert.equal(r.inputs.namespace, "kube-system");
+                assert.equal(r.inputs.timeout, 300);
+                const v = r.inputs.values;
+                assert.equal(v.cloudProvider, "aws");
+                assert.equal(v.awsRegion, "us-east-1");
+                assert.deepEqual(v.autoDiscovery, { clusterName: `platform-${b.config.stack}-cluster` });
+                assert.deepEqual(v.rbac, { serviceAccount: { create: true, name: "cluster-autoscaler" } });
+                assert.equal(association(b, "cluster-autoscaler").inputs.namespace, "kube-system");
+            }
+        });
+
+        it("lets the autoscaler scale only the node groups EKS tagged as this cluster's", () => {
+            const a = association(dev, "cluster-autoscaler");
+            const role = roleOf(dev, a, "roleArn");
+            const inline = dev.capture.ofType(ROLE_POLICY).filter((p) => p.propertyDependencies.role?.includes(role.urn));
+            assert.equal(inline.length, 1);
+            const policy = JSON.parse(inline[0].inputs.policy);
+            assert.deepEqual(policy, clusterAutoscalerPolicy("platform-dev-cluster"));
+            assert.deepEqual(policy.Statement[1].Action, ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]);
+            assert.deepEqual(policy.Statement[1].Condition, {
+                StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/platform-dev-cluster": "owned" },
+            });
+        });
+
+        it("installs the controllers after the nodes and their roles, so they are deleted first", () => {
+            for (const b of [dev, prod, review]) {
+                for (const [name, serviceAccount] of [["aws-load-balancer-controller", "aws-load-balancer-controller"], ["cluster-autoscaler", "cluster-autoscaler"]]) {
+                    const r = release(b, name);
+                    assert.ok(b.capture.dependsOn(r, nodeGroup(b)), `${name} after the node group`);
+                    assert.ok(b.capture.dependsOn(r, addon(b, "coredns")), `${name} after coredns`);
+                    assert.ok(b.capture.dependsOn(r, association(b, serviceAccount)), `${name} after its Pod Identity association`);
+                    assert.ok(b.capture.dependsOn(r, eks(b)));
+                }
+            }
+        });
+
+        it("lists both releases as servicesReady", async () => {
+            const urns = await Promise.all(dev.platform.cluster.servicesReady.map((r) => valueOf(r.urn)));
+            assert.deepEqual(urns, [release(dev, "aws-load-balancer-controller").urn, release(dev, "cluster-autoscaler").urn]);
+        });
+    });
+
+    describe("kubernetes provider", () => {
+        it("builds an exec kubeconfig from the cluster's outputs and keeps it secret", async () => {
+            for (const b of [dev, prod]) {
+                const provider = b.capture.one(K8S_PROVIDER);
+                assert.ok(isSecret(provider.inputs.kubeconfig), "kubeconfig input is secret");
+                const kubeconfig = JSON.parse(reveal(provider.inputs.kubeconfig));
+                const name = `platform-${b.config.stack}-cluster`;
+                assert.deepEqual(kubeconfig, JSON.parse(kubeconfigFor(name, `https://${eks(b).name}.gr7.us-east-1.eks.amazonaws.com`, Buffer.from("mock-ca").toString("base64"), "us-east-1")));
+                assert.deepEqual(kubeconfig.users[0].user.exec.command, "aws");
+                assert.deepEqual(kubeconfig.users[0].user.exec.args, ["eks", "get-token", "--cluster-name", name, "--region", "us-east-1", "--output", "json"]);
+                assert.ok(b.capture.dependsOn(provider, eks(b)));
+                assert.equal(await pulumi.isSecret(b.platform.outputs.kubeconfig), true);
+                assert.equal(await valueOf(b.platform.outputs.clusterName), name);
+            }
+        });
+
+        it("deletes unreachable objects only on unprotected stacks", () => {
+            // Provider inputs reach the engine as strings.
+            for (const [b, value] of [[dev, "true"], [prod, "false"], [review, "true"]] as const) {
+                assert.equal(String(b.capture.one(K8S_PROVIDER).inputs.deleteUnreachable), value, b.config.stack);
+            }
+        });
+
+        it("is the provider of every Kubernetes object of the program", () => {
+            for (const b of [dev, prod, review]) {
+                const provider = b.capture.one(K8S_PROVIDER);
+                const objects = b.capture.resources.filter((r) => r.type.startsWith("kubernetes:"));
+                assert.ok(objects.length >= 3);
+                for (const o of objects) assert.equal(o.provider.split("::").slice(0, -1).join("::"), provider.urn, `${o.type} ${o.name}`);
+            }
+        });
+    });
+
+    describe("IAM documents", () => {
+        it("registers only valid trust policies, Pod Identity ones exactly as EKS requires", () => {
+            for (const b of [dev, prod]) {
+                const roles = clusterResources(b).filter((r) => r.type === ROLE);
+                assert.equal(roles.length, 6);
+                for (const role of roles) {
+                    const doc = JSON.parse(reveal(role.inputs.assumeRolePolicy));
+                    assert.deepEqual(validateTrustPolicy(doc), [], role.name);
+                }
+                const podIdentity = roles.filter((r) => JSON.parse(r.inputs.assumeRolePolicy).Statement[0].Principal.Service === "pods.eks.amazonaws.com");
+                assert.deepEqual(podIdentity.map((r) => r.name.replace(`platform-${b.config.stack}-cluster-`, "")).sort(), [
+                    "aws-ebs-csi-driver-role", "services-cluster-autoscaler-role", "services-lbc-role", "vpc-cni-role",
+                ]);
+                for (const r of podIdentity) assert.deepEqual(JSON.parse(r.inputs.assumeRolePolicy), POD_IDENTITY_TRUST);
+            }
+        });
+
+        it("registers only valid identity policies", () => {
+            for (const b of [dev, prod]) {
+                const policies = clusterResources(b).filter((r) => r.type === ROLE_POLICY);
+                assert.equal(policies.length, 3);
+                for (const p of policies) assert.deepEqual(validateIdentityPolicy(JSON.parse(reveal(p.inputs.policy))), [], p.name);
+            }
+        });
+
+        it("the validator does catch a broken document", () => {
+            assert.notDeepEqual(validateIdentityPolicy({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject" }] }), []);
+            assert.notDeepEqual(validateTrustPolicy({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }] }), []);
+        });
+    });
+});
+
+// -------------------------------------------------------------------------------------------------
+// Config rules of the cluster section, and the component's own guard for direct callers.
+// -------------------------------------------------------------------------------------------------
+
+function problemsOf(overrides: Record<string, unknown>): ConfigProblem[] {
+    const { values } = readStackValues("pr-1");
+    try {
+        parseConfig({ project: "platform", stack: "pr-1", values: { ...values, ...encode(overrides) } });
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        return [...e.problems];
+    }
+    assert.fail(`expected ${JSON.stringify(overrides)} to be refused`);
+}
+
+const cluster = (settings: Record<string, unknown>) => ({ [CLUSTER_KEY]: { publicAccessCidrs: ["0.0.0.0/0"], ...settings } });
+
+const configCases: Array<{ title: string; overrides: Record<string, unknown>; problems: ConfigProblem[] }> = [
+    {
+        title: "minSize above maxSize",
+        overrides: cluster({ nodes: { minSize: 6, desiredSize: 6, maxSize: 4 } }),
+        problems: [{
+            key: "platform:cluster.nodes.minSize", value: 6, rule: "at most maxSize (4)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.minSize' 4",
+        }],
+    },
+    {
+        title: "desiredSize below minSize",
+        overrides: cluster({ nodes: { minSize: 3, desiredSize: 1, maxSize: 5 } }),
+        problems: [{
+            key: "platform:cluster.nodes.desiredSize", value: 1, rule: "between minSize (3) and maxSize (5)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSize' 3",
+        }],
+    },
+    {
+        title: "desiredSize above maxSize",
+        overrides: cluster({ nodes: { desiredSize: 5 } }),
+        problems: [{
+            key: "platform:cluster.nodes.desiredSize", value: 5, rule: "between minSize (2) and maxSize (4)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSize' 2",
+        }],
+    },
+    {
+        title: "x86 and Graviton types in one group",
+        overrides: cluster({ nodes: { instanceTypes: ["t3.large", "t4g.large"] } }),
+        problems: [{
+            key: "platform:cluster.nodes.instanceTypes", value: ["t3.large", "t4g.large"],
+            rule: "all of one architecture: a node group has one AMI type, and the app image is built for one platform (Graviton types like m7g.large are arm64)",
+            fix: `pulumi config set --path 'platform:cluster.nodes.instanceTypes' '["t3.large"]' --json`,
+        }],
+    },
+    {
+        title: "an enabled system group with minSize above maxSize",
+        overrides: cluster({ systemNodes: { enabled: true, minSize: 4, desiredSize: 4, maxSize: 3 } }),
+        problems: [{
+            key: "platform:cluster.systemNodes.minSize", value: 4, rule: "at most maxSize (3)",
+            fix: "pulumi config set --path 'platform:cluster.systemNodes.minSize' 3",
+        }],
+    },
+    {
+        title: "an enabled system group mixing architectures",
+        overrides: cluster({ systemNodes: { enabled: true, instanceTypes: ["t4g.medium", "t3.medium"] } }),
+        problems: [{
+            key: "platform:cluster.systemNodes.instanceTypes", value: ["t4g.medium", "t3.medium"],
+            rule: "all of one architecture: a node group has one AMI type, and the app image is built for one platform (Graviton types like m7g.large are arm64)",
+            fix: `pulumi config set --path 'platform:cluster.systemNodes.instanceTypes' '["t4g.medium"]' --json`,
+        }],
+    },
+    {
+        title: "a version leaving standard support",
+        overrides: cluster({ version: "1.34" }),
+        problems: [{
+            key: "platform:cluster.version", value: "1.34",
+            rule: 'one of "1.35", "1.36" (quoted: 1.30 unquoted is the number 1.3)',
+            fix: "pulumi config set --path 'platform:cluster.version' 1.35",
+        }],
+    },
+    {
+        title: "the same admin twice (EKS allows one access entry per principal)",
+        overrides: cluster({ adminPrincipalArns: ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/a"] }),
+        problems: [{
+            key: "platform:cluster.adminPrincipalArns", value: ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/a"],
+            rule: "distinct ARNs (EKS allows one access entry per principal)",
+            fix: `pulumi config set --path 'platform:cluster.adminPrincipalArns' '["arn:aws:iam::123456789012:role/a"]' --json`,
+        }],
+    },
+    {
+        title: "an STS session ARN as admin (access entries take IAM roles and users)",
+        overrides: cluster({ adminPrincipalArns: ["arn:aws:sts::123456789012:assumed-role/admins/alice"] }),
+        problems: [{
+            key: "platform:cluster.adminPrincipalArns[0]", value: "arn:aws:sts::123456789012:assumed-role/admins/alice",
+            rule: "a list of IAM role or user ARNs such as arn:aws:iam::123456789012:role/platform-admins",
+            fix: "pulumi config set --path 'platform:cluster.adminPrincipalArns[0]' arn:aws:iam::123456789012:role/platform-admins",
+        }],
+    },
+    {
+        title: "an add-on version that is not an EKS add-on version",
+        overrides: cluster({ addonVersions: { coredns: "1.12.4" } }),
+        problems: [{
+            key: "platform:cluster.addonVersions.coredns", value: "1.12.4",
+            rule: "an EKS add-on version such as v1.19.2-eksbuild.1 (aws eks describe-addon-versions lists them)",
+            fix: "pulumi config set --path 'platform:cluster.addonVersions.coredns' v1.19.2-eksbuild.1",
+        }],
+    },
+    {
+        title: "a misspelt add-on",
+        overrides: cluster({ addonVersions: { vpcCNI: "v1.19.2-eksbuild.1" } }),
+        problems: [{
+            key: "platform:cluster.addonVersions.vpcCNI", value: "v1.19.2-eksbuild.1",
+            rule: "unknown setting; known settings here: vpcCni, kubeProxy, podIdentityAgent, coredns, ebsCsiDriver, metricsServer",
+            fix: "pulumi config rm --path 'platform:cluster.addonVersions.vpcCNI'  # did you mean platform:cluster.addonVersions.vpcCni?",
+        }],
+    },
+];
+
+describe("cluster config", () => {
+    for (const c of configCases) {
+        it(`refuses ${c.title}`, () => {
+            const sortKey = (p: ConfigProblem) => p.key + p.rule;
+            assert.deepEqual(problemsOf(c.overrides).sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+                [...c.problems].sort((a, b) => sortKey(a).localeCompare(sortKey(b))));
+        });
+    }
+
+    it("defaults a review stack to the cheapest cluster that destroys cleanly", () => {
+        const c: PlatformConfig = stackConfig("pr-1");
+        assert.deepEqual(c.cluster.nodes, { instanceTypes: ["t3.large"], capacityType: "ON_DEMAND", minSize: 2, desiredSize: 2, maxSize: 4, diskSizeGiB: 40 });
+        assert.deepEqual(c.cluster.addonVersions, {});
+        assert.deepEqual(c.cluster.systemNodes, {
+            enabled: false, instanceTypes: ["t3.medium"], capacityType: "ON_DEMAND", minSize: 2, desiredSize: 2, maxSize: 3, diskSizeGiB: 40,
+        });
+        // A disabled system group's sizes are not checked (nothing is created from them).
+        assert.doesNotThrow(() => stackConfig("pr-1", cluster({ systemNodes: { minSize: 5, desiredSize: 5, maxSize: 3 } })));
+        assert.equal(c.protect, false);
+    });
+
+    it("guards direct callers with the same rules", () => {
+        const config = stackConfig("pr-1").cluster;
+        const args = (over: Partial<ClusterArgs>, nodes: Partial<typeof config.nodes> = {}): ClusterArgs => ({
+            config: { ...config, nodes: { ...config.nodes, ...nodes } }, region: "us-east-1", vpcId: "vpc-1",
+            privateSubnetIds: ["a", "b"], publicSubnetIds: ["c", "d"], protect: false, ...over,
+        });
+        assert.deepEqual(validateClusterArgs("platform-pr-1-cluster", args({})), []);
+        assert.deepEqual(validateClusterArgs("platform pr", args({ privateSubnetIds: ["a"], publicSubnetIds: [] }, { minSize: 5, instanceTypes: ["m7g.large", "m7i.large"] })), [
+            'cluster name "platform pr" must be 1-100 letters, digits, - or _, starting with a letter or digit',
+            "EKS needs subnets in at least 2 AZs; got 1 private subnet(s)",
+            "an internet-facing ALB needs subnets in at least 2 AZs; got 0 public subnet(s)",
+            "node sizes must satisfy minSize <= desiredSize <= maxSize; got 5 <= 2 <= 4",
+            "instance types must share one architecture (one AMI type per node group); got m7g.large, m7i.large",
+        ]);
+    });
+});
