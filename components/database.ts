@@ -1,0 +1,232 @@
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { createHash } from "node:crypto";
+import { databaseSchema, type DatabaseConfig } from "./config";
+
+/** PostgreSQL's port; the security group admits nothing else. */
+export const POSTGRES_PORT = 5432;
+
+/**
+ * Log types RDS for PostgreSQL can export to CloudWatch Logs
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_LogAccess.Procedural.UploadtoCloudWatch.html).
+ */
+export const POSTGRES_LOG_EXPORTS = ["postgresql", "upgrade"] as const;
+
+/**
+ * A name AWS accepts as an identifier of at most `maxLength` characters: lowercase letters, digits
+ * and single hyphens, starting with a letter, not ending with a hyphen (the rules of RDS instance
+ * identifiers and ElastiCache replication group ids). A name that is too long keeps its start and
+ * gets an 8-character hash of the whole name, so it stays deterministic and distinct per stack.
+ */
+export function awsIdentifier(name: string, maxLength: number): string {
+    const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
+    let id = clean(name);
+    if (!/^[a-z]/.test(id)) id = `x${id}`;
+    if (id.length <= maxLength) return id;
+    const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
+    return `${clean(id.slice(0, maxLength - hash.length - 1))}-${hash}`;
+}
+
+/** RDS instance identifiers: 1-63 characters (CreateDBInstance, DBInstanceIdentifier). */
+export function dbInstanceIdentifier(name: string): string {
+    return awsIdentifier(name, 63);
+}
+
+/**
+ * A customer-managed KMS key with yearly rotation. Deleting a key makes everything it encrypted
+ * unreadable, so it is protected with the data it guards; AWS waits 7 to 30 days before deleting
+ * one (the shortest wait on throwaway stacks). `region` places it in another region than the
+ * provider's (a key only encrypts in its own region).
+ */
+export function dataKey(name: string, description: string, protect: boolean, opts: pulumi.CustomResourceOptions, region?: string): aws.kms.Key {
+    const key = new aws.kms.Key(`${name}-key`, {
+        description,
+        enableKeyRotation: true,
+        deletionWindowInDays: protect ? 30 : 7,
+        region,
+    }, { ...opts, protect });
+    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${name}`, targetKeyId: key.keyId, region }, opts);
+    return key;
+}
+
+export interface DatabaseArgs {
+    /** The validated `database` section of the stack config. */
+    readonly config: DatabaseConfig;
+    /**
+     * The stack's safety knob. true: deletion protection, a final snapshot with a unique name,
+     * automated backups kept after deletion, and Pulumi `protect`. false: destroyable at once with
+     * no snapshot (review and dev stacks).
+     */
+    readonly protect: boolean;
+    readonly vpcId: pulumi.Input<string>;
+    /** The isolated subnets (no route to the internet), in at least 2 AZs. */
+    readonly isolatedSubnetIds: readonly pulumi.Input<string>[];
+    /** The only source admitted on 5432: the cluster security group of the nodes and pods. */
+    readonly allowedSecurityGroupId: pulumi.Input<string>;
+}
+
+/** Throws when the arguments break a rule RDS would enforce only at `pulumi up`. */
+export function validateDatabaseArgs(args: DatabaseArgs): void {
+    const problems: string[] = [];
+    const parsed = databaseSchema.safeParse(args.config);
+    if (!parsed.success) {
+        problems.push(...parsed.error.issues.map((i) => `database.${i.path.join(".")}: ${i.message}`));
+    }
+    if (args.isolatedSubnetIds.length < 2) {
+        problems.push(`a DB subnet group needs subnets in at least 2 AZs, got ${args.isolatedSubnetIds.length} isolated subnet(s): pulumi config set --path 'platform:network.availabilityZoneCount' 2`);
+    }
+    if (problems.length > 0) throw new Error(`database: ${problems.join("; ")}`);
+}
+
+/**
+ * RDS for PostgreSQL in the isolated subnets:
+ * - a pinned major version (minor versions upgrade automatically), gp3 storage encrypted with its
+ *   own KMS key, not publicly accessible, reachable on 5432 only from the cluster security group;
+ * - TLS forced by the parameter group (rds.force_ssl=1);
+ * - the master password generated, kept and rotated by RDS in Secrets Manager (encrypted with the
+ *   same key): it never passes through Pulumi;
+ * - automated backups with point-in-time recovery, Performance Insights, logs exported to
+ *   CloudWatch with a retention, and no silent RDS Extended Support billing;
+ * - `protect` drives deletion protection, the final snapshot and Pulumi `protect` together.
+ */
+export class Database extends pulumi.ComponentResource {
+    /** The RDS instance identifier (deterministic, so the restore runbook can swap instances). */
+    public readonly identifier: string;
+    public readonly instanceArn: pulumi.Output<string>;
+    /** Hostname of the instance endpoint. */
+    public readonly address: pulumi.Output<string>;
+    public readonly port: pulumi.Output<number>;
+    public readonly dbName: string;
+    public readonly username: string;
+    /** ARN of the RDS-managed secret holding `{"username", "password"}`. */
+    public readonly masterUserSecretArn: pulumi.Output<string>;
+    public readonly kmsKeyArn: pulumi.Output<string>;
+    public readonly securityGroupId: pulumi.Output<string>;
+    public readonly instance: aws.rds.Instance;
+
+    constructor(name: string, args: DatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:data:Database", name, {}, opts);
+        validateDatabaseArgs(args);
+        const c = args.config;
+        const protect = args.protect;
+        const parent = { parent: this };
+        this.identifier = dbInstanceIdentifier(name);
+        this.dbName = c.name;
+        this.username = c.masterUsername;
+
+        const key = dataKey(name, `RDS storage, Performance Insights and master secret of ${this.identifier}`, protect, parent);
+
+        const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
+            vpcId: args.vpcId,
+            description: "PostgreSQL from the EKS cluster security group only",
+            // No egress rules: the provider removes AWS's default allow-all egress, and RDS
+            // needs none (replication and backups do not go through the instance's ENI rules).
+            tags: { Name: `${name}-sg` },
+        }, parent);
+        new aws.vpc.SecurityGroupIngressRule(`${name}-from-cluster`, {
+            securityGroupId: securityGroup.id,
+            referencedSecurityGroupId: args.allowedSecurityGroupId,
+            ipProtocol: "tcp",
+            fromPort: POSTGRES_PORT,
+            toPort: POSTGRES_PORT,
+            description: "PostgreSQL from the cluster's nodes and pods",
+        }, parent);
+
+        const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, {
+            subnetIds: [...args.isolatedSubnetIds],
+            description: `Isolated subnets of ${this.identifier}`,
+        }, parent);
+
+        const parameterGroup = new aws.rds.ParameterGroup(`${name}-params`, {
+            family: `postgres${c.engineVersion}`,
+            description: `TLS-only PostgreSQL ${c.engineVersion} for ${this.identifier}`,
+            parameters: [
+                // Reject every non-TLS connection. "pending-reboot" is accepted for static and
+                // dynamic parameters alike ("immediate" fails on static ones); a new instance
+                // starts with the whole group applied.
+                { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
+            ],
+        }, parent);
+
+        // RDS creates these groups itself on first export, with no retention (kept forever, and
+        // left behind by a destroy). Creating them first gives them a retention and an owner.
+        const logGroups = POSTGRES_LOG_EXPORTS.map((type) => new aws.cloudwatch.LogGroup(`${name}-log-${type}`, {
+            name: `/aws/rds/instance/${this.identifier}/${type}`,
+            retentionInDays: c.logRetentionDays,
+        }, parent));
+
+        // A final snapshot name must be new on every destroy: a fixed one collides with the
+        // snapshot the previous destroy left behind. The suffix is created with the instance.
+        const snapshotSuffix = protect ? new random.RandomId(`${name}-final-snapshot-suffix`, { byteLength: 4 }, parent) : undefined;
+        const finalSnapshotIdentifier = snapshotSuffix ? pulumi.interpolate`${this.identifier}-final-${snapshotSuffix.hex}` : undefined;
+
+        this.instance = new aws.rds.Instance(`${name}-db`, {
+            identifier: this.identifier,
+            engine: "postgres",
+            // A major version only: RDS picks the newest minor and upgrades minors in the
+            // maintenance window (old minors leave standard support and then bill extended support).
+            engineVersion: c.engineVersion,
+            autoMinorVersionUpgrade: true,
+            // Needed for a config bump of the major version to apply at all.
+            allowMajorVersionUpgrade: true,
+            // The default enrolls an instance past end of standard support into paid Extended Support.
+            engineLifecycleSupport: "open-source-rds-extended-support-disabled",
+            instanceClass: c.instanceClass,
+            storageType: "gp3",
+            allocatedStorage: c.allocatedStorageGiB,
+            maxAllocatedStorage: c.maxAllocatedStorageGiB,
+            storageEncrypted: true,
+            kmsKeyId: key.arn,
+            dbName: c.name,
+            username: c.masterUsername,
+            manageMasterUserPassword: true,
+            masterUserSecretKmsKeyId: key.arn,
+            port: POSTGRES_PORT,
+            dbSubnetGroupName: subnetGroup.name,
+            vpcSecurityGroupIds: [securityGroup.id],
+            publiclyAccessible: false,
+            parameterGroupName: parameterGroup.name,
+            multiAz: c.multiAz,
+            backupRetentionPeriod: c.backupRetentionDays,
+            // UTC; the maintenance window follows the backup window, and AWS Backup's daily job
+            // (components/backup.ts) starts after both.
+            backupWindow: "03:00-04:00",
+            maintenanceWindow: "sun:04:30-sun:05:30",
+            copyTagsToSnapshot: true,
+            deletionProtection: protect,
+            skipFinalSnapshot: !protect,
+            finalSnapshotIdentifier,
+            // Protected: keep the automated backups (point-in-time recovery) after a deletion.
+            deleteAutomatedBackups: !protect,
+            performanceInsightsEnabled: true,
+            performanceInsightsKmsKeyId: key.arn,
+            performanceInsightsRetentionPeriod: c.performanceInsightsRetentionDays,
+            enabledCloudwatchLogsExports: [...POSTGRES_LOG_EXPORTS],
+            tags: { Name: this.identifier },
+        }, {
+            parent: this,
+            protect,
+            dependsOn: logGroups,
+            // The identifier is fixed, so a replacement must delete the old instance first.
+            deleteBeforeReplace: true,
+        });
+
+        this.instanceArn = this.instance.arn;
+        this.address = this.instance.address;
+        this.port = this.instance.port;
+        this.masterUserSecretArn = this.instance.masterUserSecrets.apply((secrets) => {
+            const arn = secrets?.[0]?.secretArn;
+            if (!arn) throw new Error(`database: RDS reported no managed master secret for ${this.identifier}`);
+            return arn;
+        });
+        this.kmsKeyArn = key.arn;
+        this.securityGroupId = securityGroup.id;
+        this.registerOutputs({
+            identifier: this.identifier,
+            address: this.address,
+            port: this.port,
+            masterUserSecretArn: this.masterUserSecretArn,
+        });
+    }
+}

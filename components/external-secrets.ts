@@ -1,0 +1,175 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "./charts";
+import { refreshIntervalMinutes, type SecretsConfig } from "./config";
+import { helmRelease } from "./helm";
+import { namespace } from "./namespace";
+import { PodIdentityRole } from "./pod-identity";
+
+/** The operator's namespace, release and service account (the Pod Identity association names it). */
+export const ESO_NAMESPACE = "external-secrets";
+export const ESO_SERVICE_ACCOUNT = "external-secrets";
+
+/** The only API version external-secrets 2.x serves (v1beta1 is gone). */
+export const ESO_API_VERSION = "external-secrets.io/v1";
+
+/**
+ * The keys of the app's Kubernetes Secret: the environment variable names app/src/config.ts reads
+ * (DATABASE_PASSWORD and REDIS_AUTH_TOKEN are best mounted as files and given as *_FILE, so a
+ * rotated value reaches the running process on its next reconnect).
+ */
+export const APP_SECRET_KEYS = [
+    "DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_USER", "DATABASE_PASSWORD", "DATABASE_SSL",
+    "REDIS_URL", "REDIS_AUTH_TOKEN",
+] as const;
+
+export interface ExternalSecretsArgs {
+    /** The validated `secrets` section of the stack config (refreshInterval). */
+    readonly config: SecretsConfig;
+    readonly clusterName: pulumi.Input<string>;
+    /** AWS region of the secrets (plain: the SecretStore and the kms:ViaService condition name it). */
+    readonly region: string;
+    /** The app's namespace, created here with Pod Security "restricted". */
+    readonly appNamespace: string;
+    /** The app's connection settings for PostgreSQL (components/secrets.ts). */
+    readonly databaseSecretArn: pulumi.Input<string>;
+    /** The RDS-managed secret with the master user's `username` and `password`. */
+    readonly databasePasswordSecretArn: pulumi.Input<string>;
+    /** The app's connection settings and AUTH token for Valkey. */
+    readonly cacheSecretArn: pulumi.Input<string>;
+    /** The KMS keys those secrets are encrypted with. */
+    readonly kmsKeyArns: readonly pulumi.Input<string>[];
+}
+
+export function validateExternalSecretsArgs(args: ExternalSecretsArgs): void {
+    if (refreshIntervalMinutes(args.config.refreshInterval) === undefined) {
+        throw new Error(`external-secrets: refreshInterval ${JSON.stringify(args.config.refreshInterval)} is not a duration from 1m to 24h: pulumi config set --path 'platform:secrets.refreshInterval' 5m`);
+    }
+    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.appNamespace) || args.appNamespace.length > 63) {
+        throw new Error(`external-secrets: ${JSON.stringify(args.appNamespace)} is not a Kubernetes namespace name (RFC 1123 label)`);
+    }
+}
+
+/**
+ * The least privilege the operator needs: read exactly these secrets, and decrypt with their keys
+ * only through Secrets Manager in this region.
+ */
+export function externalSecretsPolicy(region: string, secretArns: readonly pulumi.Input<string>[], kmsKeyArns: readonly pulumi.Input<string>[]): pulumi.Output<string> {
+    return pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [
+            {
+                Sid: "ReadTheAppSecrets",
+                Effect: "Allow",
+                Action: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                Resource: [...secretArns],
+            },
+            {
+                Sid: "DecryptThroughSecretsManager",
+                Effect: "Allow",
+                Action: "kms:Decrypt",
+                Resource: [...kmsKeyArns],
+                Condition: { StringEquals: { "kms:ViaService": `secretsmanager.${region}.amazonaws.com` } },
+            },
+        ],
+    });
+}
+
+/**
+ * Delivery of the data tier's credentials to pods: the External Secrets Operator (its own Pod
+ * Identity role, allowed to read only the app's secrets) syncs them into one Kubernetes Secret in
+ * the app's namespace and re-reads them every `refreshInterval`, so a password RDS rotates reaches
+ * running pods without a `pulumi up`. No secret value passes through Pulumi here: the
+ * ExternalSecret names secrets, it does not carry them.
+ */
+export class ExternalSecrets extends pulumi.ComponentResource {
+    /** The app's namespace (Pod Security "restricted"); workloads deploy into it. */
+    public readonly appNamespace: pulumi.Output<string>;
+    /** The Kubernetes Secret with APP_SECRET_KEYS. */
+    public readonly appSecretName: pulumi.Output<string>;
+    public readonly roleArn: pulumi.Output<string>;
+    /** The operator's release; the ExternalSecret and SecretStore depend on it (its CRDs). */
+    public readonly release: k8s.helm.v3.Release;
+    /** The ExternalSecret; a workload that needs the Secret at start depends on it. */
+    public readonly externalSecret: k8s.apiextensions.CustomResource;
+
+    constructor(name: string, args: ExternalSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:data:ExternalSecrets", name, {}, opts);
+        validateExternalSecretsArgs(args);
+        const parent = { parent: this };
+
+        const operatorNamespace = namespace(`${name}-namespace`, { name: ESO_NAMESPACE, podSecurity: "restricted" }, parent);
+        const role = new PodIdentityRole(`${name}-operator`, {
+            clusterName: args.clusterName,
+            namespace: ESO_NAMESPACE,
+            serviceAccount: ESO_SERVICE_ACCOUNT,
+            policy: externalSecretsPolicy(
+                args.region,
+                [args.databaseSecretArn, args.databasePasswordSecretArn, args.cacheSecretArn],
+                args.kmsKeyArns,
+            ),
+        }, parent);
+
+        const resources = { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } };
+        this.release = helmRelease(`${name}-chart`, {
+            chart: CHARTS.externalSecrets,
+            releaseName: "external-secrets",
+            namespace: operatorNamespace.metadata.name,
+            values: {
+                installCRDs: true,
+                // A fixed name: the Pod Identity association is for this service account.
+                serviceAccount: { create: true, name: ESO_SERVICE_ACCOUNT },
+                resources,
+                webhook: { resources },
+                certController: { resources },
+            },
+            timeoutSeconds: 600,
+        }, {
+            parent: this,
+            // Pods started before the association get no AWS credentials.
+            dependsOn: [role.association],
+        });
+
+        const appNamespace = namespace(`${name}-app-namespace`, { name: args.appNamespace, podSecurity: "restricted" }, parent);
+
+        // A namespaced store: only ExternalSecrets in the app's namespace can use the operator's
+        // role. No auth block: the operator's own Pod Identity credentials are used.
+        const store = new k8s.apiextensions.CustomResource(`${name}-store`, {
+            apiVersion: ESO_API_VERSION,
+            kind: "SecretStore",
+            metadata: { name: "aws-secrets-manager", namespace: appNamespace.metadata.name },
+            spec: { provider: { aws: { service: "SecretsManager", region: args.region } } },
+        }, { parent: this, dependsOn: [this.release] });
+
+        const fromSecret = (secretKey: (typeof APP_SECRET_KEYS)[number], key: pulumi.Input<string>, property: string) =>
+            ({ secretKey, remoteRef: { key, property } });
+        const targetName = `${args.appNamespace}-data`;
+        this.externalSecret = new k8s.apiextensions.CustomResource(`${name}-app-secret`, {
+            apiVersion: ESO_API_VERSION,
+            kind: "ExternalSecret",
+            metadata: { name: targetName, namespace: appNamespace.metadata.name },
+            spec: {
+                refreshPolicy: "Periodic",
+                refreshInterval: args.config.refreshInterval,
+                secretStoreRef: { name: store.metadata.name, kind: "SecretStore" },
+                target: { name: targetName, creationPolicy: "Owner" },
+                data: [
+                    fromSecret("DATABASE_HOST", args.databaseSecretArn, "host"),
+                    fromSecret("DATABASE_PORT", args.databaseSecretArn, "port"),
+                    fromSecret("DATABASE_NAME", args.databaseSecretArn, "dbname"),
+                    fromSecret("DATABASE_SSL", args.databaseSecretArn, "sslmode"),
+                    // User and password from the same RDS-managed secret, so a rotation changes both together.
+                    fromSecret("DATABASE_USER", args.databasePasswordSecretArn, "username"),
+                    fromSecret("DATABASE_PASSWORD", args.databasePasswordSecretArn, "password"),
+                    fromSecret("REDIS_URL", args.cacheSecretArn, "url"),
+                    fromSecret("REDIS_AUTH_TOKEN", args.cacheSecretArn, "authToken"),
+                ],
+            },
+        }, { parent: this, dependsOn: [this.release, store] });
+
+        this.appNamespace = appNamespace.metadata.name;
+        this.appSecretName = pulumi.output(targetName);
+        this.roleArn = role.roleArn;
+        this.registerOutputs({ appNamespace: this.appNamespace, appSecretName: this.appSecretName, roleArn: this.roleArn });
+    }
+}

@@ -1,0 +1,205 @@
+import * as assert from "node:assert/strict";
+import { AUTH_TOKEN_SPECIALS, Cache, replicationGroupId } from "../components/cache";
+import { cacheSchema, type ConfigProblem } from "../components/config";
+import { built, problemsOf } from "./database.test";
+import { isSecret, reveal, settle, startCapture, valueOf, type Built } from "./harness";
+
+const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
+const SUBNET_GROUP = "aws:elasticache/subnetGroup:SubnetGroup";
+const SG = "aws:ec2/securityGroup:SecurityGroup";
+const INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule";
+const EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule";
+const PASSWORD = "random:index/randomPassword:RandomPassword";
+const RANDOM_ID = "random:index/randomId:RandomId";
+const KEY = "aws:kms/key:Key";
+
+const groupOf = (b: Built) => b.capture.one(GROUP, "-cache-valkey");
+
+describe("cache", () => {
+    let dev: Built;
+    let prod: Built;
+    let review: Built;
+    let reviewProtected: Built;
+    let longName: Built;
+
+    before(async () => {
+        dev = await built("dev");
+        prod = await built("prod");
+        review = await built("pr-1");
+        reviewProtected = await built("pr-1", { "platform:protect": true });
+        longName = await built("pr-123456789012345678901234567890");
+    });
+
+    it("is a Valkey replication group with a description", () => {
+        for (const b of [dev, prod, review]) {
+            const i = groupOf(b).inputs;
+            assert.equal(i.engine, "valkey");
+            assert.equal(i.engineVersion, "8.2");
+            assert.equal(i.autoMinorVersionUpgrade, true);
+            assert.ok(typeof i.description === "string" && i.description.length > 0);
+            assert.equal(i.port, 6379);
+        }
+    });
+
+    it("encrypts at rest with its own KMS key and requires TLS in transit", async () => {
+        for (const b of [dev, prod, review]) {
+            const i = groupOf(b).inputs;
+            assert.equal(i.atRestEncryptionEnabled, true);
+            assert.equal(i.kmsKeyId, await valueOf(b.platform.cache.kmsKeyArn));
+            assert.equal(b.capture.one(KEY, `-${b.config.stack}-cache-key`).inputs.enableKeyRotation, true);
+            assert.equal(i.transitEncryptionEnabled, true);
+            assert.equal(i.transitEncryptionMode, "required");
+        }
+    });
+
+    it("sets an AUTH token (only with TLS) from a secret RandomPassword of 32 characters ElastiCache accepts", () => {
+        for (const b of [dev, prod, review]) {
+            const group = groupOf(b);
+            const password = b.capture.one(PASSWORD, "-cache-auth-token");
+            assert.ok(isSecret(group.inputs.authToken), "authToken must be a secret in state");
+            assert.equal(group.inputs.transitEncryptionEnabled, true);
+            assert.deepEqual(group.propertyDependencies.authToken, [password.urn]);
+            const p = reveal(password.inputs);
+            assert.equal(p.length, 32);
+            assert.ok(p.length >= 16 && p.length <= 128);
+            assert.equal(p.special, true);
+            assert.equal(p.overrideSpecial, "!&#$^<>-");
+            for (const ch of p.overrideSpecial) assert.ok("!&#$^<>-".includes(ch), `ElastiCache rejects ${ch} in an AUTH token`);
+            assert.equal(AUTH_TOKEN_SPECIALS, "!&#$^<>-");
+        }
+    });
+
+    it("sits in the isolated subnets and admits 6379/tcp from the cluster security group only", async () => {
+        for (const b of [dev, prod, review]) {
+            const subnets = b.capture.one(SUBNET_GROUP, "-cache-subnets");
+            assert.deepEqual(subnets.inputs.subnetIds, await Promise.all(b.platform.network.isolatedSubnetIds.map(valueOf)));
+            assert.equal(groupOf(b).inputs.subnetGroupName, subnets.name);
+            const sg = b.capture.one(SG, "-cache-sg");
+            assert.equal(sg.inputs.ingress, undefined);
+            assert.equal(sg.inputs.egress, undefined);
+            assert.deepEqual(groupOf(b).propertyDependencies.securityGroupIds, [sg.urn]);
+            const rules = b.capture.ofType(INGRESS).filter((r) => r.propertyDependencies.securityGroupId?.includes(sg.urn));
+            assert.equal(rules.length, 1);
+            const { description, securityGroupId, ...rule } = rules[0].inputs;
+            assert.ok(description && securityGroupId);
+            assert.deepEqual(rule, {
+                referencedSecurityGroupId: await valueOf(b.platform.cluster.clusterSecurityGroupId),
+                ipProtocol: "tcp",
+                fromPort: 6379,
+                toPort: 6379,
+            });
+            assert.equal(b.capture.ofType(EGRESS).filter((r) => r.propertyDependencies.securityGroupId?.includes(sg.urn)).length, 0);
+        }
+    });
+
+    it("takes nodes, failover, multi-AZ and snapshots from the stack files", () => {
+        const pick = (b: Built) => {
+            const i = groupOf(b).inputs;
+            return [i.nodeType, i.numCacheClusters, i.automaticFailoverEnabled, i.multiAzEnabled, i.snapshotRetentionLimit];
+        };
+        assert.deepEqual(pick(dev), ["cache.t4g.micro", 1, false, false, 1]);
+        assert.deepEqual(pick(prod), ["cache.m7g.large", 2, true, true, 7]);
+        assert.deepEqual(pick(review), ["cache.t4g.micro", 1, false, false, 0]);
+    });
+
+    it("protected: a final snapshot with a unique name and Pulumi protect", () => {
+        for (const b of [prod, reviewProtected]) {
+            const group = groupOf(b);
+            const suffix = b.capture.one(RANDOM_ID, "-cache-final-snapshot-suffix");
+            assert.equal(group.inputs.finalSnapshotIdentifier, `${group.inputs.replicationGroupId}-final-0a1b2c3d`);
+            assert.deepEqual(group.propertyDependencies.finalSnapshotIdentifier, [suffix.urn]);
+            assert.equal(group.protect, true);
+            assert.equal(b.capture.one(KEY, `-${b.config.stack}-cache-key`).protect, true);
+        }
+    });
+
+    it("unprotected: no final snapshot, no Pulumi protect", () => {
+        for (const b of [dev, review]) {
+            const group = groupOf(b);
+            assert.equal(group.inputs.finalSnapshotIdentifier, undefined);
+            assert.equal(group.protect, false);
+            assert.equal(b.capture.ofType(RANDOM_ID).filter((r) => r.name.includes("-cache-")).length, 0);
+        }
+    });
+
+    it("derives a replication group id of at most 40 lowercase characters, even for a 40+ character stack name", () => {
+        const id = groupOf(longName).inputs.replicationGroupId as string;
+        assert.ok("platform-pr-123456789012345678901234567890-cache".length > 40);
+        assert.ok(id.length <= 40, id);
+        assert.match(id, /^[a-z][a-z0-9-]*[a-z0-9]$/);
+        assert.doesNotMatch(id, /--/);
+        assert.equal(id, replicationGroupId("platform-pr-123456789012345678901234567890-cache"));
+        assert.equal(groupOf(review).inputs.replicationGroupId, "platform-pr-1-cache");
+        assert.notEqual(replicationGroupId(`platform-pr-1234567890123456789012345678901-cache`), id);
+    });
+
+    it("refuses multi-AZ with one node when called without parseConfig", async () => {
+        await startCapture("pr-9");
+        assert.throws(() => new Cache("c", {
+            config: { ...cacheSchema.parse({}), multiAz: true, nodeCount: 1 }, protect: false,
+            vpcId: "vpc-1", isolatedSubnetIds: ["a", "b"], allowedSecurityGroupId: "sg-1",
+        }), /multi-AZ needs at least 2 nodes/);
+        await settle();
+    });
+});
+
+describe("cache config", () => {
+    const cases: Array<{ title: string; cache: Record<string, unknown>; problems: ConfigProblem[] }> = [
+        {
+            title: "multi-AZ with one node",
+            cache: { multiAz: true, nodeCount: 1 },
+            problems: [{
+                key: "platform:cache.nodeCount", value: 1,
+                rule: "at least 2 while cache.multiAz is true (automatic failover needs a replica in another AZ)",
+                fix: "pulumi config set --path 'platform:cache.nodeCount' 2",
+            }],
+        },
+        {
+            title: "a node type without the cache. prefix",
+            cache: { nodeType: "t4g.micro" },
+            problems: [{
+                key: "platform:cache.nodeType", value: "t4g.micro",
+                rule: "an ElastiCache node type: cache.t3 or cache.t4g in size micro, small or medium, or an m/r/c family (cache.m7g, cache.r7g, ...) in size large or Nxlarge",
+                fix: "pulumi config set --path 'platform:cache.nodeType' cache.t4g.micro",
+            }],
+        },
+        {
+            title: "a burstable size ElastiCache does not offer",
+            cache: { nodeType: "cache.t4g.large" },
+            problems: [{
+                key: "platform:cache.nodeType", value: "cache.t4g.large",
+                rule: "an ElastiCache node type: cache.t3 or cache.t4g in size micro, small or medium, or an m/r/c family (cache.m7g, cache.r7g, ...) in size large or Nxlarge",
+                fix: "pulumi config set --path 'platform:cache.nodeType' cache.t4g.micro",
+            }],
+        },
+        {
+            title: "snapshots kept longer than ElastiCache allows",
+            cache: { snapshotRetentionDays: 36 },
+            problems: [{
+                key: "platform:cache.snapshotRetentionDays", value: 36, rule: "an integer from 0 to 35",
+                fix: "pulumi config set --path 'platform:cache.snapshotRetentionDays' 0",
+            }],
+        },
+        {
+            title: "more nodes than a replication group holds",
+            cache: { nodeCount: 7 },
+            problems: [{
+                key: "platform:cache.nodeCount", value: 7, rule: "an integer from 1 to 6 (at least 2 with multiAz)",
+                fix: "pulumi config set --path 'platform:cache.nodeCount' 1",
+            }],
+        },
+        {
+            title: "a Redis OSS version for the Valkey engine",
+            cache: { engineVersion: "7.1" },
+            problems: [{
+                key: "platform:cache.engineVersion", value: "7.1", rule: 'one of "8.2", "9.0"',
+                fix: "pulumi config set --path 'platform:cache.engineVersion' 8.2",
+            }],
+        },
+    ];
+    for (const c of cases) {
+        it(`refuses ${c.title}`, () => {
+            assert.deepEqual(problemsOf({ "platform:cache": c.cache }), c.problems);
+        });
+    }
+});
