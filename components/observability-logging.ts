@@ -1,0 +1,312 @@
+/**
+ * The logging half of the observability stack, as pure value builders (tested without a cluster):
+ * Elastic Cloud on Kubernetes (ECK) operator, then the `eck-stack` chart with Elasticsearch,
+ * Kibana, Logstash and a Filebeat DaemonSet as ECK resources, and the ILM policy that bounds how
+ * long logs are kept.
+ *
+ * Log path: Filebeat (DaemonSet, every node) reads /var/log/containers → Logstash (beats input on
+ * 5044; parses the orders service's JSON lines into `app.*`) → Elasticsearch data stream
+ * `logs-kubernetes-default` over HTTPS with the operator-generated `elastic` credentials.
+ *
+ * Chart facts (elastic/cloud-on-k8s tag v3.5.0, deploy/eck-stack):
+ * - eck-stack renders `eck-elasticsearch.nodeSets` verbatim into the Elasticsearch resource; the data
+ *   volume claim must be called `elasticsearch-data` or ECK adds its own 1 GiB default claim.
+ * - a Logstash service `<name>` is exposed as `<logstash fullname>-ls-<name>`.
+ * - Logstash `elasticsearchRefs[].clusterName` X gives the pod X_ES_HOSTS, X_ES_USER, X_ES_PASSWORD,
+ *   X_ES_SSL_CERTIFICATE_AUTHORITY (deploy/eck-stack/examples/logstash/basic-eck.yaml).
+ * - Beats: exactly one of daemonSet/deployment; ECK names the DaemonSet `<name>-beat-filebeat`.
+ */
+import type { ObservabilityConfig } from "./config";
+
+/** The Elastic Stack version of every ECK resource (eck-stack 0.20.0's default). Upgrades are one-way. */
+export const ELASTIC_STACK_VERSION = "9.5.0";
+
+/** Names fixed by the eck-stack values below and by ECK's naming of what it generates. */
+export const ELASTICSEARCH = {
+    /** The Elasticsearch resource (eck-stack's fullnameOverride). */
+    name: "elasticsearch",
+    /** ECK's HTTPS service: `<name>-es-http`. */
+    httpService: "elasticsearch-es-http",
+    /** ECK's generated superuser password: Secret `<name>-es-elastic-user`, key `elastic`. */
+    userSecret: "elasticsearch-es-elastic-user",
+    user: "elastic",
+    /** ECK's self-signed HTTP CA (public part only): Secret `<name>-es-http-certs-public`, key `ca.crt`. */
+    caSecret: "elasticsearch-es-http-certs-public",
+    caKey: "ca.crt",
+    /** ECK requires this claim name for the data volume (else it adds a default 1 GiB one). */
+    dataClaim: "elasticsearch-data",
+} as const;
+
+export const KIBANA = { name: "kibana", httpService: "kibana-kb-http", port: 5601 } as const;
+export const LOGSTASH = { name: "logstash", beatsService: "logstash-ls-beats", beatsPort: 5044 } as const;
+export const FILEBEAT = { name: "filebeat" } as const;
+
+/** The data stream the logs land in (Logstash's data_stream_* settings). */
+export const LOGS_DATA_STREAM = { type: "logs", dataset: "kubernetes", namespace: "default" } as const;
+/** The ILM policy that deletes old logs, attached to every `logs-*-*` data stream through `logs@custom`. */
+export const LOGS_ILM_POLICY = "platform-logs";
+
+/** In-cluster HTTPS URL of Elasticsearch. */
+export function elasticsearchUrl(namespace: string): string {
+    return `https://${ELASTICSEARCH.httpService}.${namespace}.svc:9200`;
+}
+
+/** Memory and CPU requests of the logging pods (limits equal the memory requests: no overcommit). */
+export const LOGGING_RESOURCES = {
+    eckOperator: { cpu: "100m", memoryMiB: 192 },
+    kibana: { cpu: "200m", memoryMiB: 1024 },
+    logstash: { cpu: "250m", memoryMiB: 1024 },
+    /** Per node (DaemonSet). */
+    filebeat: { cpu: "50m", memoryMiB: 200 },
+    elasticsearchCpu: "500m",
+} as const;
+
+const resources = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory } });
+
+/** Values of the eck-operator chart (deploy/eck-operator/values.yaml at v3.5.0). */
+export function eckOperatorValues(): Record<string, unknown> {
+    const r = LOGGING_RESOURCES.eckOperator;
+    return {
+        installCRDs: true,
+        resources: { requests: { cpu: r.cpu, memory: `${r.memoryMiB}Mi` }, limits: { cpu: 1, memory: `${r.memoryMiB}Mi` } },
+        // The chart's default lacks a seccomp profile, which the `restricted` Pod Security level of
+        // the operator's namespace requires.
+        podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
+    };
+}
+
+/** The Logstash pipeline: beats in, the app's JSON lines parsed, a data stream out over TLS. */
+export function logstashPipeline(appNamespace: string): string {
+    return [
+        "input {",
+        `  beats { port => ${LOGSTASH.beatsPort} }`,
+        "}",
+        "filter {",
+        "  # The orders service writes one JSON object per line (pino): keep its fields under app.*",
+        `  if [kubernetes][namespace] == "${appNamespace}" {`,
+        '    json { source => "message" target => "app" skip_on_invalid_json => true }',
+        '    if [app][time] { date { match => ["[app][time]", "ISO8601"] } }',
+        "  }",
+        "}",
+        "output {",
+        "  elasticsearch {",
+        '    hosts => [ "${ECK_ES_HOSTS}" ]',
+        '    user => "${ECK_ES_USER}"',
+        '    password => "${ECK_ES_PASSWORD}"',
+        '    ssl_certificate_authorities => "${ECK_ES_SSL_CERTIFICATE_AUTHORITY}"',
+        '    data_stream => "true"',
+        `    data_stream_type => "${LOGS_DATA_STREAM.type}"`,
+        `    data_stream_dataset => "${LOGS_DATA_STREAM.dataset}"`,
+        `    data_stream_namespace => "${LOGS_DATA_STREAM.namespace}"`,
+        "  }",
+        "}",
+        "",
+    ].join("\n");
+}
+
+export interface EckStackValuesArgs {
+    readonly config: ObservabilityConfig;
+    /** The default encrypted gp3 class of the cluster. */
+    readonly storageClassName: string;
+    /** Keep the Elasticsearch volumes when the cluster resource is deleted (the stack's `protect`). */
+    readonly protect: boolean;
+    /** Namespace of the app whose JSON logs are parsed into fields. */
+    readonly appNamespace: string;
+}
+
+/** Values of the eck-stack chart (deploy/eck-stack at v3.5.0). */
+export function eckStackValues(args: EckStackValuesArgs): Record<string, unknown> {
+    const c = args.config;
+    const r = LOGGING_RESOURCES;
+    const esMemory = `${c.elasticsearchMemoryGiB}Gi`;
+    return {
+        "eck-elasticsearch": {
+            enabled: true,
+            fullnameOverride: ELASTICSEARCH.name,
+            version: ELASTIC_STACK_VERSION,
+            // Review stacks drop their volumes with the cluster; protected stacks keep them.
+            volumeClaimDeletePolicy: args.protect ? "DeleteOnScaledownOnly" : "DeleteOnScaledownAndClusterDeletion",
+            nodeSets: [{
+                name: "default",
+                count: c.elasticsearchNodeCount,
+                // No privileged init container to raise vm.max_map_count: mmap off instead
+                // (https://www.elastic.co/guide/en/cloud-on-k8s/current/k8s-virtual-memory.html).
+                config: { "node.store.allow_mmap": false },
+                podTemplate: {
+                    spec: {
+                        containers: [{ name: "elasticsearch", resources: resources(r.elasticsearchCpu, esMemory) }],
+                        // One node per zone where possible (EBS volumes are zonal).
+                        topologySpreadConstraints: [{
+                            maxSkew: 1,
+                            topologyKey: "topology.kubernetes.io/zone",
+                            whenUnsatisfiable: "ScheduleAnyway",
+                            labelSelector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": ELASTICSEARCH.name } },
+                        }],
+                    },
+                },
+                volumeClaimTemplates: [{
+                    metadata: { name: ELASTICSEARCH.dataClaim },
+                    spec: {
+                        accessModes: ["ReadWriteOnce"],
+                        storageClassName: args.storageClassName,
+                        resources: { requests: { storage: `${c.elasticsearchStorageGiB}Gi` } },
+                    },
+                }],
+            }],
+        },
+        "eck-kibana": {
+            enabled: true,
+            fullnameOverride: KIBANA.name,
+            version: ELASTIC_STACK_VERSION,
+            count: 1,
+            elasticsearchRef: { name: ELASTICSEARCH.name },
+            podTemplate: { spec: { containers: [{ name: "kibana", resources: resources(r.kibana.cpu, `${r.kibana.memoryMiB}Mi`) }] } },
+        },
+        "eck-logstash": {
+            enabled: true,
+            fullnameOverride: LOGSTASH.name,
+            version: ELASTIC_STACK_VERSION,
+            count: 1,
+            // clusterName "eck" → the ECK_ES_* variables the pipeline reads.
+            elasticsearchRefs: [{ clusterName: "eck", name: ELASTICSEARCH.name }],
+            pipelines: [{ "pipeline.id": "main", "config.string": logstashPipeline(args.appNamespace) }],
+            services: [{
+                name: "beats",
+                service: { spec: { type: "ClusterIP", ports: [{ name: "beats", port: LOGSTASH.beatsPort, targetPort: LOGSTASH.beatsPort, protocol: "TCP" }] } },
+            }],
+            // ECK's default queue volume uses the default class; say which, and its size.
+            volumeClaimTemplates: [{
+                metadata: { name: "logstash-data" },
+                spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClassName, resources: { requests: { storage: "2Gi" } } },
+            }],
+            podTemplate: {
+                spec: {
+                    containers: [{
+                        name: "logstash",
+                        // Heap half the container (ECK's default heap is 1 GiB, too big for 1 GiB).
+                        env: [{ name: "LS_JAVA_OPTS", value: `-Xms${r.logstash.memoryMiB / 2}m -Xmx${r.logstash.memoryMiB / 2}m` }],
+                        resources: resources(r.logstash.cpu, `${r.logstash.memoryMiB}Mi`),
+                    }],
+                },
+            },
+        },
+        "eck-beats": {
+            enabled: true,
+            fullnameOverride: FILEBEAT.name,
+            version: ELASTIC_STACK_VERSION,
+            type: "filebeat",
+            serviceAccount: { name: FILEBEAT.name },
+            clusterRole: {
+                name: `${FILEBEAT.name}-autodiscover`,
+                rules: [
+                    { apiGroups: [""], resources: ["namespaces", "pods", "nodes"], verbs: ["get", "watch", "list"] },
+                    { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
+                    { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch"] },
+                ],
+            },
+            clusterRoleBinding: {
+                name: `${FILEBEAT.name}-autodiscover`,
+                subjects: [{ kind: "ServiceAccount", name: FILEBEAT.name }],
+                roleRef: { kind: "ClusterRole", name: `${FILEBEAT.name}-autodiscover`, apiGroup: "rbac.authorization.k8s.io" },
+            },
+            // From ECK's config/recipes/beats/filebeat_autodiscover.yaml (v3.5.0), output to Logstash.
+            config: {
+                "filebeat.autodiscover": {
+                    providers: [{
+                        type: "kubernetes",
+                        node: "${NODE_NAME}",
+                        hints: {
+                            enabled: true,
+                            default_config: {
+                                type: "filestream",
+                                id: "kubernetes-container-logs-${data.kubernetes.pod.name}-${data.kubernetes.container.id}",
+                                paths: ["/var/log/containers/*${data.kubernetes.container.id}.log"],
+                                parsers: [{ container: {} }],
+                                prospector: { scanner: { "fingerprint.enabled": true, symlinks: true } },
+                                "file_identity.fingerprint": {},
+                            },
+                        },
+                    }],
+                },
+                processors: [{ add_cloud_metadata: {} }, { add_host_metadata: {} }],
+                "output.logstash": { hosts: [`${LOGSTASH.beatsService}:${LOGSTASH.beatsPort}`] },
+            },
+            daemonSet: {
+                podTemplate: {
+                    spec: {
+                        serviceAccountName: FILEBEAT.name,
+                        automountServiceAccountToken: true,
+                        // Every node, tainted ones included (the optional system node group is
+                        // tainted NoSchedule): their pods' logs matter as much.
+                        tolerations: [{ operator: "Exists", effect: "NoSchedule" }],
+                        terminationGracePeriodSeconds: 30,
+                        containers: [{
+                            name: "filebeat",
+                            // The container log files on the node are root-owned.
+                            securityContext: { runAsUser: 0 },
+                            resources: resources(r.filebeat.cpu, `${r.filebeat.memoryMiB}Mi`),
+                            env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+                            volumeMounts: [
+                                { name: "varlogcontainers", mountPath: "/var/log/containers", readOnly: true },
+                                { name: "varlogpods", mountPath: "/var/log/pods", readOnly: true },
+                            ],
+                        }],
+                        volumes: [
+                            { name: "varlogcontainers", hostPath: { path: "/var/log/containers" } },
+                            { name: "varlogpods", hostPath: { path: "/var/log/pods" } },
+                        ],
+                    },
+                },
+            },
+        },
+    };
+}
+
+/** The ILM policy: roll over daily (or at 10 GB per primary shard), delete after the retention. */
+export function logsIlmPolicy(retentionDays: number): Record<string, unknown> {
+    return {
+        policy: {
+            _meta: { description: "Container logs: managed by Pulumi (components/observability-logging.ts)" },
+            phases: {
+                hot: { actions: { rollover: { max_age: "1d", max_primary_shard_size: "10gb" } } },
+                delete: { min_age: `${retentionDays}d`, actions: { delete: {} } },
+            },
+        },
+    };
+}
+
+/**
+ * `logs@custom`: the component template Elasticsearch's built-in `logs` index template (pattern
+ * `logs-*-*`) includes for user settings. Attaches the policy; no replicas on a single node (a
+ * replica can never be assigned there and would keep the cluster yellow).
+ */
+export function logsCustomComponentTemplate(nodeCount: number): Record<string, unknown> {
+    return {
+        template: {
+            settings: {
+                "index.lifecycle.name": LOGS_ILM_POLICY,
+                "index.number_of_replicas": nodeCount > 1 ? 1 : 0,
+            },
+        },
+        _meta: { description: "Managed by Pulumi (components/observability-logging.ts)" },
+    };
+}
+
+/**
+ * The script of the Job that applies the ILM policy and template: waits for the cluster (the Job
+ * may start before Elasticsearch is up), then PUTs both. Idempotent: PUT replaces.
+ */
+export function ilmJobScript(): string {
+    return [
+        "set -eu",
+        'auth="elastic:${ES_PASSWORD}"',
+        'until curl -sS --fail --cacert /es-ca/ca.crt -u "$auth" "${ES_URL}/_cluster/health?wait_for_status=yellow&timeout=30s" >/dev/null; do',
+        '  echo "waiting for Elasticsearch at ${ES_URL}"; sleep 10',
+        "done",
+        `curl -sS --fail --cacert /es-ca/ca.crt -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/_ilm/policy/${LOGS_ILM_POLICY}" -d "\${ILM_POLICY}"`,
+        "echo",
+        `curl -sS --fail --cacert /es-ca/ca.crt -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/_component_template/logs@custom" -d "\${COMPONENT_TEMPLATE}"`,
+        "echo",
+        "",
+    ].join("\n");
+}

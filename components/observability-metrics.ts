@@ -1,0 +1,244 @@
+/**
+ * The metrics part of the observability stack: values of kube-prometheus-stack (Prometheus
+ * Operator, Prometheus, Alertmanager, Grafana, kube-state-metrics, node exporter), the app's alert
+ * rules and its Grafana dashboard (data files under observability/).
+ *
+ * Chart facts (prometheus-community/helm-charts tag kube-prometheus-stack-88.5.3,
+ * charts/kube-prometheus-stack/values.yaml; Grafana subchart grafana-community 12.11.1):
+ * - `prometheus.prometheusSpec.<kind>SelectorNilUsesHelmValues` defaults to true: Prometheus then
+ *   selects only ServiceMonitors/PodMonitors/rules/probes/scrapeConfigs labelled with this
+ *   release. False + empty selectors (and empty namespace selectors) selects them everywhere.
+ * - `kubeControllerManager`, `kubeScheduler`, `kubeEtcd` are run by AWS on EKS and cannot be
+ *   scraped; `kubeProxy` binds its metrics to 127.0.0.1:10249 in the EKS add-on's configuration
+ *   (aws/containers-roadmap#657). Disabling a component also drops its default alert rules
+ *   (templates/prometheus/rules-1.14/*.yaml are conditioned on `<component>.enabled`), so no
+ *   `*Down` alert fires forever.
+ * - `grafana.admin.existingSecret` + `userKey`/`passwordKey`: the admin login comes from a Secret.
+ * - Dashboards: the sidecar loads ConfigMaps labelled `grafana_dashboard: "1"` from
+ *   `searchNamespace` (ALL). Data sources: `additionalDataSources` (passed through `tpl`).
+ * - `grafana.envValueFrom` injects Secret keys as environment variables, which Grafana expands in
+ *   provisioned data sources (`$VAR`).
+ * - Alertmanager `config` is merged over the chart's (its inhibit rules stay); `route` and
+ *   `receivers` are replaced here. `alertmanagerSpec.secrets` mounts Secrets at
+ *   /etc/alertmanager/secrets/<name>/.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { ObservabilityConfig } from "./config";
+import { ELASTICSEARCH, elasticsearchUrl, LOGS_DATA_STREAM } from "./observability-logging";
+import { JAEGER } from "./observability-tracing";
+
+export const KUBE_PROMETHEUS_STACK = {
+    release: "kube-prometheus-stack",
+    /** `<release>-grafana`, port 80. */
+    grafanaService: "kube-prometheus-stack-grafana",
+    /** `<release>-prometheus`, port 9090. */
+    prometheusService: "kube-prometheus-stack-prometheus",
+    /** `<release>-alertmanager`, port 9093. */
+    alertmanagerService: "kube-prometheus-stack-alertmanager",
+} as const;
+
+/** Keys of the Grafana admin Secret (the chart's defaults for userKey/passwordKey). */
+export const GRAFANA_ADMIN_KEYS = { user: "admin-user", password: "admin-password" } as const;
+
+/** Data files (relative to the repository root). */
+export const OBSERVABILITY_DIR = path.resolve(__dirname, "..", "observability");
+export const ALERT_RULES_FILE = path.join(OBSERVABILITY_DIR, "rules", "app-alerts.yaml");
+export const DASHBOARD_FILE = path.join(OBSERVABILITY_DIR, "dashboards", "app.json");
+
+/** Memory and CPU requests of the metrics pods (memory limits equal requests). */
+export const METRICS_RESOURCES = {
+    prometheusCpu: "200m",
+    prometheusOperator: { cpu: "50m", memoryMiB: 128 },
+    configReloader: { cpu: "10m", memoryMiB: 32 },
+    alertmanager: { cpu: "20m", memoryMiB: 96 },
+    grafana: { cpu: "100m", memoryMiB: 256 },
+    /** Each of the two Grafana sidecars (dashboards, data sources). */
+    grafanaSidecar: { cpu: "20m", memoryMiB: 96 },
+    kubeStateMetrics: { cpu: "50m", memoryMiB: 128 },
+    /** Per node (DaemonSet). */
+    nodeExporter: { cpu: "20m", memoryMiB: 48 },
+} as const;
+
+const sized = (r: { cpu: string; memoryMiB: number }) => ({
+    requests: { cpu: r.cpu, memory: `${r.memoryMiB}Mi` },
+    limits: { memory: `${r.memoryMiB}Mi` },
+});
+
+const pvc = (storageClassName: string, sizeGiB: number) => ({
+    volumeClaimTemplate: {
+        spec: { storageClassName, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${sizeGiB}Gi` } } },
+    },
+});
+
+/** Alertmanager's routing: everything to the configured receiver, Watchdog/InfoInhibitor to nowhere. */
+export function alertmanagerConfig(config: ObservabilityConfig): Record<string, unknown> {
+    const secretDir = `/etc/alertmanager/secrets/${config.alertReceiverSecretName}`;
+    const receivers: Record<string, unknown>[] = [{ name: "null" }];
+    if (config.alertReceiver === "slack") {
+        receivers.push({
+            name: "slack",
+            slack_configs: [{ api_url_file: `${secretDir}/url`, channel: config.alertSlackChannel, send_resolved: true }],
+        });
+    } else if (config.alertReceiver === "webhook") {
+        receivers.push({ name: "webhook", webhook_configs: [{ url_file: `${secretDir}/url`, send_resolved: true }] });
+    }
+    return {
+        route: {
+            group_by: ["namespace", "alertname"],
+            group_wait: "30s",
+            group_interval: "5m",
+            repeat_interval: "12h",
+            receiver: config.alertReceiver === "none" ? "null" : config.alertReceiver,
+            routes: [
+                // Watchdog always fires (proves the pipeline works); InfoInhibitor only inhibits.
+                { receiver: "null", matchers: ['alertname = "Watchdog"'] },
+                { receiver: "null", matchers: ['alertname = "InfoInhibitor"'] },
+            ],
+        },
+        receivers,
+    };
+}
+
+/** Grafana data sources besides the chart's Prometheus (uid `prometheus`) and Alertmanager. */
+export function grafanaDataSources(namespace: string): Record<string, unknown>[] {
+    return [
+        {
+            name: "Jaeger",
+            uid: "jaeger",
+            type: "jaeger",
+            access: "proxy",
+            url: `http://${JAEGER.service}.${namespace}.svc:${JAEGER.queryPort}`,
+            editable: false,
+        },
+        {
+            name: "Elasticsearch (logs)",
+            uid: "elasticsearch-logs",
+            type: "elasticsearch",
+            access: "proxy",
+            url: elasticsearchUrl(namespace),
+            basicAuth: true,
+            basicAuthUser: ELASTICSEARCH.user,
+            editable: false,
+            jsonData: {
+                index: `${LOGS_DATA_STREAM.type}-*`,
+                timeField: "@timestamp",
+                logMessageField: "message",
+                logLevelField: "app.level",
+                tlsAuthWithCACert: true,
+            },
+            // Expanded by Grafana from the environment (grafana.envValueFrom below).
+            secureJsonData: { basicAuthPassword: "$ES_PASSWORD", tlsCACert: "$ES_CA_CERT" },
+        },
+    ];
+}
+
+export interface KubePrometheusStackValuesArgs {
+    readonly config: ObservabilityConfig;
+    readonly namespace: string;
+    /** The default encrypted gp3 class of the cluster. */
+    readonly storageClassName: string;
+    /** The Secret with the Grafana admin login (keys GRAFANA_ADMIN_KEYS). */
+    readonly grafanaAdminSecretName: string;
+    /** Keep Prometheus' volume when its StatefulSet goes (the stack's `protect`). */
+    readonly protect: boolean;
+}
+
+/** Values of kube-prometheus-stack. */
+export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): Record<string, unknown> {
+    const c = args.config;
+    const r = METRICS_RESOURCES;
+    const prometheusMemory = `${c.prometheusMemoryMiB}Mi`;
+    const grafanaPersistence = c.grafanaStorageGiB > 0;
+    const alertReceiverSecrets = c.alertReceiver === "none" ? [] : [c.alertReceiverSecretName];
+    // Review stacks delete the volume with the StatefulSet, so a destroyed stack leaves no EBS volume.
+    const pvcRetention = args.protect
+        ? { whenDeleted: "Retain", whenScaled: "Retain" }
+        : { whenDeleted: "Delete", whenScaled: "Delete" };
+    return {
+        // Run by AWS on EKS or not reachable there (see the header).
+        kubeControllerManager: { enabled: false },
+        kubeScheduler: { enabled: false },
+        kubeEtcd: { enabled: false },
+        kubeProxy: { enabled: false },
+        prometheus: {
+            prometheusSpec: {
+                serviceMonitorSelectorNilUsesHelmValues: false,
+                podMonitorSelectorNilUsesHelmValues: false,
+                ruleSelectorNilUsesHelmValues: false,
+                probeSelectorNilUsesHelmValues: false,
+                scrapeConfigSelectorNilUsesHelmValues: false,
+                serviceMonitorSelector: {},
+                serviceMonitorNamespaceSelector: {},
+                podMonitorSelector: {},
+                podMonitorNamespaceSelector: {},
+                ruleSelector: {},
+                ruleNamespaceSelector: {},
+                probeSelector: {},
+                probeNamespaceSelector: {},
+                scrapeConfigSelector: {},
+                scrapeConfigNamespaceSelector: {},
+                retention: `${c.prometheusRetentionDays}d`,
+                // Stop before the volume is full (a full volume stops ingestion altogether).
+                retentionSize: `${Math.floor(c.prometheusStorageGiB * 0.85 * 1024)}MiB`,
+                storageSpec: pvc(args.storageClassName, c.prometheusStorageGiB),
+                persistentVolumeClaimRetentionPolicy: pvcRetention,
+                resources: { requests: { cpu: r.prometheusCpu, memory: prometheusMemory }, limits: { memory: prometheusMemory } },
+            },
+        },
+        prometheusOperator: {
+            resources: sized(r.prometheusOperator),
+            prometheusConfigReloader: { resources: sized(r.configReloader) },
+        },
+        alertmanager: {
+            config: alertmanagerConfig(c),
+            alertmanagerSpec: {
+                resources: sized(r.alertmanager),
+                secrets: alertReceiverSecrets,
+                ...(c.alertmanagerStorageGiB > 0 ? { storage: pvc(args.storageClassName, c.alertmanagerStorageGiB) } : {}),
+            },
+        },
+        grafana: {
+            admin: {
+                existingSecret: args.grafanaAdminSecretName,
+                userKey: GRAFANA_ADMIN_KEYS.user,
+                passwordKey: GRAFANA_ADMIN_KEYS.password,
+            },
+            persistence: grafanaPersistence
+                ? { enabled: true, type: "pvc", storageClassName: args.storageClassName, accessModes: ["ReadWriteOnce"], size: `${c.grafanaStorageGiB}Gi` }
+                : { enabled: false },
+            // A ReadWriteOnce volume cannot attach to the new pod while the old one holds it.
+            deploymentStrategy: { type: grafanaPersistence ? "Recreate" : "RollingUpdate" },
+            resources: sized(r.grafana),
+            sidecar: {
+                resources: sized(r.grafanaSidecar),
+                dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" },
+                datasources: { enabled: true, defaultDatasourceEnabled: true, uid: "prometheus" },
+            },
+            envValueFrom: {
+                ES_PASSWORD: { secretKeyRef: { name: ELASTICSEARCH.userSecret, key: ELASTICSEARCH.user } },
+                ES_CA_CERT: { secretKeyRef: { name: ELASTICSEARCH.caSecret, key: ELASTICSEARCH.caKey } },
+            },
+            additionalDataSources: grafanaDataSources(args.namespace),
+        },
+        "kube-state-metrics": { resources: sized(r.kubeStateMetrics) },
+        "prometheus-node-exporter": { resources: sized(r.nodeExporter) },
+    };
+}
+
+/** The app's alert groups (observability/rules/app-alerts.yaml), for a PrometheusRule's spec. */
+export function loadAlertRuleGroups(file = ALERT_RULES_FILE): unknown[] {
+    const doc = parseYaml(fs.readFileSync(file, "utf8")) as { groups?: unknown[] };
+    if (!Array.isArray(doc?.groups) || doc.groups.length === 0) {
+        throw new Error(`${path.relative(process.cwd(), file)}: expected a non-empty \`groups:\` list (Prometheus rule file format)`);
+    }
+    return doc.groups;
+}
+
+/** The app dashboard's JSON text (observability/dashboards/app.json), checked to parse. */
+export function loadDashboard(file = DASHBOARD_FILE): string {
+    const text = fs.readFileSync(file, "utf8");
+    JSON.parse(text);
+    return text;
+}

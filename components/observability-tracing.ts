@@ -1,0 +1,137 @@
+/**
+ * The tracing part of the observability stack: values of the `jaeger` chart 4.x (Jaeger v2, one
+ * all-in-one Deployment built on the OpenTelemetry Collector).
+ *
+ * Chart facts (jaegertracing/helm-charts tag jaeger-4.11.1, charts/jaeger):
+ * - `userconfig` replaces the whole Jaeger configuration (ConfigMap `user-config`, `--config`);
+ *   the 3.x keys `allInOne`, `provisionDataStore`, `collector`, `query` no longer exist and would
+ *   be ignored silently.
+ * - the Service is named after the release (`jaeger.fullname`: release name when it contains the
+ *   chart name): `jaeger`, with ports otlp-grpc 4317, otlp-http 4318, http-query 16686,
+ *   internal-metrics 8888. There is no `jaeger-collector` Service in 4.x.
+ * - probes hit `/status` on 13133: the healthcheckv2 extension must listen there.
+ * - `storage.elasticsearch` only feeds the maintenance CronJobs (esIndexCleaner); the Jaeger
+ *   server reads its Elasticsearch settings from `userconfig` alone.
+ * - `jaeger.extraEnv`/`extraVolumes`/`extraVolumeMounts` reach the Jaeger container.
+ * Config keys (jaegertracing/jaeger v2.19.0, internal/storage/elasticsearch/config/config.go):
+ * `server_urls`, `auth.basic.{username,password}`, `tls.{insecure,ca_file}`,
+ * `indices.<spans|services|dependencies|sampling>.{shards,replicas}`; `memory.max_traces`.
+ */
+import type { ObservabilityConfig } from "./config";
+import { ELASTICSEARCH, elasticsearchUrl } from "./observability-logging";
+
+export const JAEGER = {
+    release: "jaeger",
+    /** The chart's Service: named after the release. */
+    service: "jaeger",
+    otlpGrpcPort: 4317,
+    otlpHttpPort: 4318,
+    queryPort: 16686,
+    metricsPort: 8888,
+    /** Traces kept by the in-memory store (bounded so the pod's memory is too). */
+    memoryMaxTraces: 20000,
+} as const;
+
+export const TRACING_RESOURCES = {
+    jaeger: { cpu: "100m", memory: { memory: 512, elasticsearch: 256 } },
+    esIndexCleaner: { cpu: "50m", memoryMiB: 64 },
+} as const;
+
+/** Where the CA of Elasticsearch is mounted in the Jaeger pods. */
+const CA_DIR = "/es-ca";
+
+/** Jaeger v2's own configuration (an OpenTelemetry Collector config with Jaeger's extensions). */
+export function jaegerUserConfig(config: ObservabilityConfig, namespace: string): Record<string, unknown> {
+    const replicas = config.elasticsearchNodeCount > 1 ? 1 : 0;
+    const index = { shards: 1, replicas };
+    const backend = config.jaegerStorage === "elasticsearch"
+        ? {
+            elasticsearch: {
+                server_urls: [elasticsearchUrl(namespace)],
+                auth: { basic: { username: ELASTICSEARCH.user, password: "${env:ES_PASSWORD}" } },
+                tls: { insecure: false, ca_file: `${CA_DIR}/${ELASTICSEARCH.caKey}` },
+                indices: { spans: index, services: index, dependencies: index, sampling: index },
+            },
+        }
+        : { memory: { max_traces: JAEGER.memoryMaxTraces } };
+    return {
+        service: {
+            extensions: ["jaeger_storage", "jaeger_query", "healthcheckv2"],
+            pipelines: { traces: { receivers: ["otlp"], processors: ["batch"], exporters: ["jaeger_storage_exporter"] } },
+            telemetry: {
+                resource: { "service.name": "jaeger" },
+                metrics: { level: "detailed", readers: [{ pull: { exporter: { prometheus: { host: "0.0.0.0", port: JAEGER.metricsPort } } } }] },
+                logs: { level: "info" },
+            },
+        },
+        extensions: {
+            healthcheckv2: { use_v2: true, http: { endpoint: "0.0.0.0:13133" } },
+            jaeger_query: { storage: { traces: "primary_store" } },
+            jaeger_storage: { backends: { primary_store: backend } },
+        },
+        // The collector's receivers listen on localhost unless told otherwise.
+        receivers: {
+            otlp: {
+                protocols: {
+                    grpc: { endpoint: `0.0.0.0:${JAEGER.otlpGrpcPort}` },
+                    http: { endpoint: `0.0.0.0:${JAEGER.otlpHttpPort}` },
+                },
+            },
+        },
+        processors: { batch: {} },
+        exporters: { jaeger_storage_exporter: { trace_storage: "primary_store" } },
+    };
+}
+
+const esPasswordEnv = { name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: ELASTICSEARCH.userSecret, key: ELASTICSEARCH.user } } };
+
+/** Values of the jaeger chart. */
+export function jaegerValues(config: ObservabilityConfig, namespace: string): Record<string, unknown> {
+    const es = config.jaegerStorage === "elasticsearch";
+    const memory = `${TRACING_RESOURCES.jaeger.memory[config.jaegerStorage]}Mi`;
+    return {
+        userconfig: jaegerUserConfig(config, namespace),
+        jaeger: {
+            replicas: 1,
+            resources: { requests: { cpu: TRACING_RESOURCES.jaeger.cpu, memory }, limits: { memory } },
+            extraEnv: es ? [esPasswordEnv] : [],
+            extraVolumes: es ? [{ name: "es-ca", secret: { secretName: ELASTICSEARCH.caSecret } }] : [],
+            extraVolumeMounts: es ? [{ name: "es-ca", mountPath: CA_DIR, readOnly: true }] : [],
+        },
+        storage: {
+            type: "elasticsearch",
+            elasticsearch: { url: elasticsearchUrl(namespace), user: ELASTICSEARCH.user, tls: { enabled: es } },
+        },
+        // Trace retention: the chart's CronJob deletes daily indices older than the retention.
+        esIndexCleaner: es
+            ? {
+                enabled: true,
+                numberOfDays: config.traceRetentionDays,
+                schedule: "55 23 * * *",
+                resources: {
+                    requests: { cpu: TRACING_RESOURCES.esIndexCleaner.cpu, memory: `${TRACING_RESOURCES.esIndexCleaner.memoryMiB}Mi` },
+                    limits: { memory: `${TRACING_RESOURCES.esIndexCleaner.memoryMiB}Mi` },
+                },
+                // es-index-cleaner reads ES_* variables for its --es.* flags (viper, "." → "_").
+                extraEnv: [
+                    esPasswordEnv,
+                    { name: "ES_TLS_ENABLED", value: "true" },
+                    { name: "ES_TLS_CA", value: `${CA_DIR}/${ELASTICSEARCH.caKey}` },
+                ],
+                extraSecretMounts: [{
+                    name: "es-ca",
+                    secretName: ELASTICSEARCH.caSecret,
+                    mountPath: `${CA_DIR}/${ELASTICSEARCH.caKey}`,
+                    subPath: ELASTICSEARCH.caKey,
+                    readOnly: true,
+                }],
+            }
+            : { enabled: false },
+    };
+}
+
+/** OTLP endpoints the app exports to (OTLP/HTTP: the app's exporter appends /v1/traces). */
+export function otlpEndpoints(namespace: string): { http: string; grpc: string } {
+    const host = `${JAEGER.service}.${namespace}.svc`;
+    return { http: `http://${host}:${JAEGER.otlpHttpPort}`, grpc: `http://${host}:${JAEGER.otlpGrpcPort}` };
+}

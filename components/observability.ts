@@ -1,0 +1,272 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { CHARTS } from "./charts";
+import type { ObservabilityConfig } from "./config";
+import { helmRelease } from "./helm";
+import { namespace } from "./namespace";
+import {
+    ELASTICSEARCH, eckOperatorValues, eckStackValues, ELASTIC_STACK_VERSION, elasticsearchUrl, ilmJobScript, KIBANA,
+    logsCustomComponentTemplate, logsIlmPolicy,
+} from "./observability-logging";
+import {
+    GRAFANA_ADMIN_KEYS, KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, loadAlertRuleGroups, loadDashboard,
+} from "./observability-metrics";
+import { JAEGER, jaegerValues, otlpEndpoints } from "./observability-tracing";
+
+/** Namespaces of the stack: the operator apart (restricted), everything else together. */
+export const OBSERVABILITY_NAMESPACE = "observability";
+export const ECK_OPERATOR_NAMESPACE = "elastic-system";
+
+/** How long Helm waits for each release (it rolls back past that: `atomic`). */
+export const RELEASE_TIMEOUT_SECONDS = {
+    // CRDs, the admission webhook's pre-install hook Job, operator, Prometheus, Grafana: 2-3 min
+    // typically; Grafana also waits for the Elasticsearch Secrets ECK generates.
+    kubePrometheusStack: 900,
+    jaeger: 300,
+    eckOperator: 600,
+    // Only custom resources and RBAC: Helm does not wait for Elasticsearch itself.
+    eckStack: 600,
+} as const;
+
+export interface ObservabilityArgs {
+    /** The validated `observability` section of the stack config. */
+    readonly config: ObservabilityConfig;
+    /** The cluster's default StorageClass (encrypted gp3) for every volume of the stack. */
+    readonly storageClassName: string;
+    /**
+     * What must exist before any release installs and be removed only after they are gone: the
+     * nodes, the EBS CSI driver and StorageClass, and the cluster services (the load balancer
+     * controller's webhook, which the optional Ingresses need too).
+     */
+    readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+    /**
+     * The stack's safety knob: Pulumi `protect` on the releases that hold data (kube-prometheus-stack,
+     * eck-stack), and their volumes kept when the workloads go. False: everything destroys cleanly.
+     */
+    readonly protect: boolean;
+    /**
+     * The app's namespace: its JSON logs are parsed into fields. The alert rules and dashboard
+     * (observability/) are written for "orders".
+     * @default "orders"
+     */
+    readonly appNamespace?: string;
+}
+
+/**
+ * Metrics, traces and logs of the platform's app, sized by config:
+ * - kube-prometheus-stack: Prometheus (selects ServiceMonitors, PodMonitors and rules from every
+ *   namespace; persistent gp3 volume), Alertmanager (receiver from config), Grafana (admin from a
+ *   Pulumi-generated Secret; Prometheus, Jaeger and Elasticsearch data sources; the app dashboard
+ *   from a ConfigMap), plus the app's PrometheusRule;
+ * - Jaeger v2 receiving OTLP at `otlpHttpEndpoint`, storing in memory or in Elasticsearch;
+ * - ECK: Elasticsearch, Kibana, Logstash and a Filebeat DaemonSet, with an ILM retention policy.
+ * Kubernetes objects use the provider from `opts.providers.kubernetes`. Nothing here is needed by
+ * the data tier or the app to start, so nothing outside should depend on it except what reads
+ * its CRDs (`crdsReady`).
+ */
+export class Observability extends pulumi.ComponentResource {
+    public readonly namespace: string;
+    /** OTLP/HTTP endpoint for the app's trace exporter (OTEL_EXPORTER_OTLP_ENDPOINT). */
+    public readonly otlpHttpEndpoint: string;
+    public readonly otlpGrpcEndpoint: string;
+    /** The Secret holding Grafana's admin login (keys admin-user, admin-password); never an output value. */
+    public readonly grafanaAdminSecretName: string;
+    public readonly elasticsearchUrl: string;
+    /** kubectl commands that open the UIs on localhost. */
+    public readonly portForwardCommands: Readonly<Record<"grafana" | "prometheus" | "alertmanager" | "jaeger" | "kibana", string>>;
+    /** Depend on these before creating ServiceMonitors, PodMonitors or PrometheusRules (their CRDs). */
+    public readonly crdsReady: pulumi.Resource[];
+    public readonly releases: {
+        readonly kubePrometheusStack: k8s.helm.v3.Release;
+        readonly jaeger: k8s.helm.v3.Release;
+        readonly eckOperator: k8s.helm.v3.Release;
+        readonly eckStack: k8s.helm.v3.Release;
+    };
+
+    constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("platform:observability:Observability", name, {}, opts);
+        const c = args.config;
+        const appNamespace = args.appNamespace ?? "orders";
+        const ns = OBSERVABILITY_NAMESPACE;
+        const parent = { parent: this };
+        const afterCluster = { parent: this, dependsOn: args.dependsOn };
+
+        // Node exporter (host network, PID, /proc) and Filebeat (root, hostPath log files) need
+        // host access: the only namespace of the platform that is `privileged`.
+        const observabilityNs = namespace(`${name}-ns`, { name: ns, podSecurity: "privileged" }, parent);
+        const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, parent);
+        const nsName = observabilityNs.metadata.name;
+
+        // --- Logs: ECK operator, then Elasticsearch + Kibana + Logstash + Filebeat -------------
+        const eckOperator = helmRelease(`${name}-eck-operator`, {
+            chart: CHARTS.eckOperator,
+            releaseName: "eck-operator",
+            namespace: operatorNs.metadata.name,
+            values: eckOperatorValues(),
+            timeoutSeconds: RELEASE_TIMEOUT_SECONDS.eckOperator,
+        }, afterCluster);
+        // The custom resources need the operator's CRDs and webhook; on destroy they go first, so
+        // the operator is still there to finish deleting them. Holds the logs: protected with the stack.
+        const eckStack = helmRelease(`${name}-eck-stack`, {
+            chart: CHARTS.eckStack,
+            releaseName: "eck-stack",
+            namespace: nsName,
+            values: eckStackValues({ config: c, storageClassName: args.storageClassName, protect: args.protect, appNamespace }),
+            timeoutSeconds: RELEASE_TIMEOUT_SECONDS.eckStack,
+        }, { parent: this, dependsOn: [eckOperator, ...args.dependsOn], protect: args.protect });
+
+        // Log retention: Elasticsearch's API is the only way to define an ILM policy (ECK's
+        // StackConfigPolicy needs an Enterprise licence). A Job re-runs whenever the policy changes
+        // (its spec changes, so Pulumi replaces it).
+        new k8s.batch.v1.Job(`${name}-logs-ilm`, {
+            metadata: { namespace: nsName, labels: { "app.kubernetes.io/name": "logs-ilm", "app.kubernetes.io/managed-by": "pulumi" } },
+            spec: {
+                backoffLimit: 4,
+                activeDeadlineSeconds: 1800,
+                template: {
+                    spec: {
+                        restartPolicy: "OnFailure",
+                        securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
+                        containers: [{
+                            name: "apply",
+                            // The Elasticsearch image (curl included) is on the nodes already.
+                            image: `docker.elastic.co/elasticsearch/elasticsearch:${ELASTIC_STACK_VERSION}`,
+                            command: ["/bin/bash", "-c", ilmJobScript()],
+                            env: [
+                                { name: "ES_URL", value: elasticsearchUrl(ns) },
+                                { name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: ELASTICSEARCH.userSecret, key: ELASTICSEARCH.user } } },
+                                { name: "ILM_POLICY", value: JSON.stringify(logsIlmPolicy(c.logRetentionDays)) },
+                                { name: "COMPONENT_TEMPLATE", value: JSON.stringify(logsCustomComponentTemplate(c.elasticsearchNodeCount)) },
+                            ],
+                            resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+                            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                            volumeMounts: [{ name: "es-ca", mountPath: "/es-ca", readOnly: true }],
+                        }],
+                        volumes: [{ name: "es-ca", secret: { secretName: ELASTICSEARCH.caSecret } }],
+                    },
+                },
+            },
+        }, {
+            parent: this,
+            dependsOn: [eckStack],
+            // Waits for Elasticsearch to come up (minutes after the chart) before it completes.
+            customTimeouts: { create: "30m", update: "30m" },
+        });
+
+        // --- Metrics: kube-prometheus-stack, the app's rules and dashboard --------------------
+        const grafanaPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, parent);
+        const grafanaAdmin = new k8s.core.v1.Secret(`${name}-grafana-admin`, {
+            metadata: { name: "grafana-admin", namespace: nsName },
+            type: "Opaque",
+            stringData: { [GRAFANA_ADMIN_KEYS.user]: "admin", [GRAFANA_ADMIN_KEYS.password]: grafanaPassword.result },
+        }, parent);
+        this.grafanaAdminSecretName = "grafana-admin";
+
+        const kubePrometheusStack = helmRelease(`${name}-kube-prometheus-stack`, {
+            chart: CHARTS.kubePrometheusStack,
+            releaseName: KUBE_PROMETHEUS_STACK.release,
+            namespace: nsName,
+            values: kubePrometheusStackValues({
+                config: c,
+                namespace: ns,
+                storageClassName: args.storageClassName,
+                grafanaAdminSecretName: this.grafanaAdminSecretName,
+                protect: args.protect,
+            }),
+            timeoutSeconds: RELEASE_TIMEOUT_SECONDS.kubePrometheusStack,
+        }, {
+            parent: this,
+            // Grafana's pod reads the Elasticsearch Secrets (data source credentials and CA) that
+            // ECK generates once the Elasticsearch resource exists.
+            dependsOn: [grafanaAdmin, eckStack, ...args.dependsOn],
+            // Holds the metrics history (Prometheus' volume) on protected stacks.
+            protect: args.protect,
+        });
+
+        new k8s.apiextensions.CustomResource(`${name}-app-alerts`, {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "PrometheusRule",
+            metadata: { name: `${appNamespace}-alerts`, namespace: nsName, labels: { "app.kubernetes.io/part-of": appNamespace } },
+            spec: { groups: loadAlertRuleGroups() },
+        }, { parent: this, dependsOn: [kubePrometheusStack] });
+
+        new k8s.core.v1.ConfigMap(`${name}-app-dashboard`, {
+            metadata: { name: `${appNamespace}-dashboard`, namespace: nsName, labels: { grafana_dashboard: "1" } },
+            data: { [`${appNamespace}.json`]: loadDashboard() },
+        }, parent);
+
+        // --- Traces: Jaeger v2 ---------------------------------------------------------------
+        const jaeger = helmRelease(`${name}-jaeger`, {
+            chart: CHARTS.jaeger,
+            releaseName: JAEGER.release,
+            namespace: nsName,
+            values: jaegerValues(c, ns),
+            timeoutSeconds: RELEASE_TIMEOUT_SECONDS.jaeger,
+        }, {
+            parent: this,
+            // In Elasticsearch mode Jaeger needs ECK's Secrets; in memory it needs nothing of ELK.
+            dependsOn: c.jaegerStorage === "elasticsearch" ? [eckStack, ...args.dependsOn] : args.dependsOn,
+        });
+        // The chart has no ServiceMonitor of its own.
+        new k8s.apiextensions.CustomResource(`${name}-jaeger-monitor`, {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "ServiceMonitor",
+            metadata: { name: "jaeger", namespace: nsName },
+            spec: {
+                selector: { matchLabels: { "app.kubernetes.io/instance": JAEGER.release, "app.kubernetes.io/component": "all-in-one" } },
+                endpoints: [{ port: "internal-metrics", path: "/metrics", interval: "30s" }],
+            },
+        }, { parent: this, dependsOn: [kubePrometheusStack, jaeger] });
+
+        // --- Optional internal ALB for the UIs ----------------------------------------------
+        if (c.internalIngress) {
+            // Internal scheme: reachable from the VPC (VPN, bastion) only. Created after, and
+            // deleted before, the load balancer controller (in args.dependsOn) so the ALB it makes
+            // is gone before the subnets are.
+            const ingress = (suffix: string, service: string, port: number, annotations: Record<string, string>, after: pulumi.Resource) =>
+                new k8s.networking.v1.Ingress(`${name}-${suffix}-ingress`, {
+                    metadata: {
+                        name: suffix,
+                        namespace: nsName,
+                        annotations: {
+                            "alb.ingress.kubernetes.io/scheme": "internal",
+                            "alb.ingress.kubernetes.io/target-type": "ip",
+                            ...annotations,
+                        },
+                    },
+                    spec: {
+                        ingressClassName: "alb",
+                        rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: port } } } }] } }],
+                    },
+                }, { parent: this, dependsOn: [after, ...args.dependsOn] });
+            ingress("grafana", KUBE_PROMETHEUS_STACK.grafanaService, 80, { "alb.ingress.kubernetes.io/healthcheck-path": "/api/health" }, kubePrometheusStack);
+            ingress("kibana", KIBANA.httpService, KIBANA.port, {
+                // Kibana serves HTTPS with ECK's self-signed certificate.
+                "alb.ingress.kubernetes.io/backend-protocol": "HTTPS",
+                "alb.ingress.kubernetes.io/healthcheck-path": "/login",
+            }, eckStack);
+        }
+
+        const endpoints = otlpEndpoints(ns);
+        this.namespace = ns;
+        this.otlpHttpEndpoint = endpoints.http;
+        this.otlpGrpcEndpoint = endpoints.grpc;
+        this.elasticsearchUrl = elasticsearchUrl(ns);
+        this.portForwardCommands = {
+            grafana: `kubectl -n ${ns} port-forward svc/${KUBE_PROMETHEUS_STACK.grafanaService} 3000:80`,
+            prometheus: `kubectl -n ${ns} port-forward svc/${KUBE_PROMETHEUS_STACK.prometheusService} 9090:9090`,
+            alertmanager: `kubectl -n ${ns} port-forward svc/${KUBE_PROMETHEUS_STACK.alertmanagerService} 9093:9093`,
+            jaeger: `kubectl -n ${ns} port-forward svc/${JAEGER.service} ${JAEGER.queryPort}:${JAEGER.queryPort}`,
+            kibana: `kubectl -n ${ns} port-forward svc/${KIBANA.httpService} ${KIBANA.port}:${KIBANA.port}`,
+        };
+        this.crdsReady = [kubePrometheusStack];
+        this.releases = { kubePrometheusStack, jaeger, eckOperator, eckStack };
+        this.registerOutputs({
+            namespace: this.namespace,
+            otlpHttpEndpoint: this.otlpHttpEndpoint,
+            elasticsearchUrl: this.elasticsearchUrl,
+            grafanaAdminSecretName: this.grafanaAdminSecretName,
+        });
+    }
+}
