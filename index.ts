@@ -1,8 +1,16 @@
 // The front door: load and check the stack's config (every problem at once, before any resource
-// is registered), build the platform, export what operators and CI need.
+// is registered), build the platform, export what operators and CI need. Secrets (kubeconfig)
+// are exported as Pulumi secrets; no password is exported at all.
 import { loadConfig } from "./components/config";
 import { buildPlatform } from "./components/platform";
 
 const platform = buildPlatform(loadConfig());
 
-export const { region, environment, vpcId, privateSubnetIds, isolatedSubnetIds } = platform.outputs;
+export const {
+    region, environment, vpcId, privateSubnetIds, isolatedSubnetIds,
+    clusterName, kubeconfig,
+    databaseIdentifier, databaseAddress, databaseSecretArn, databasePasswordSecretArn,
+    cacheAddress, cacheSecretArn, backupVaultName, backupRoleArn,
+    appNamespace, appSecretName,
+    observabilityNamespace, otlpHttpEndpoint, grafanaAdminSecretName, observabilityPortForward,
+} = platform.outputs;

@@ -87,26 +87,73 @@ export const networkSchema = z.strictObject({
 
 export const EKS_VERSIONS = ["1.35", "1.36"] as const;
 
-const nodeGroupSchema = z.strictObject({
+interface NodeGroupDefaults {
+    instanceTypes: string[];
+    capacityType: "ON_DEMAND" | "SPOT";
+    minSize: number;
+    desiredSize: number;
+    maxSize: number;
+    diskSizeGiB: number;
+}
+
+/** The settings of one managed node group, with the group's own defaults. */
+const nodeGroupSchema = (d: NodeGroupDefaults) => z.strictObject({
     instanceTypes: field(z.array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/)).min(1).max(10), {
         doc: "EC2 instance types of the group, all of one architecture (Graviton types such as m7g.large are arm64).",
-        rule: 'a list of 1 to 10 EC2 instance types such as ["t3.large"], all x86_64 or all arm64',
-    }).default(["t3.large"]),
+        rule: `a list of 1 to 10 EC2 instance types such as ${JSON.stringify(d.instanceTypes)}, all x86_64 or all arm64`,
+    }).default(d.instanceTypes),
     capacityType: field(z.enum(["ON_DEMAND", "SPOT"]), {
         doc: "On-demand or spot capacity.",
         rule: 'one of "ON_DEMAND", "SPOT"',
-    }).default("ON_DEMAND"),
-    minSize: field(z.int().min(1).max(100), { doc: "Fewest nodes.", rule: "an integer from 1 to 100" }).default(2),
+    }).default(d.capacityType),
+    minSize: field(z.int().min(1).max(100), { doc: "Fewest nodes.", rule: "an integer from 1 to 100" }).default(d.minSize),
     desiredSize: field(z.int().min(1).max(100), {
         doc: "Nodes at creation (the cluster autoscaler changes it afterwards; Pulumi ignores its drift).",
         rule: "an integer from 1 to 100, between minSize and maxSize",
-    }).default(2),
-    maxSize: field(z.int().min(1).max(100), { doc: "Most nodes the autoscaler may add.", rule: "an integer from 1 to 100" }).default(4),
+    }).default(d.desiredSize),
+    maxSize: field(z.int().min(1).max(100), { doc: "Most nodes the autoscaler may add.", rule: "an integer from 1 to 100" }).default(d.maxSize),
     diskSizeGiB: field(z.int().min(20).max(1000), {
         doc: "Encrypted gp3 root volume per node.",
         rule: "an integer from 20 to 1000 (GiB)",
-    }).default(40),
+    }).default(d.diskSizeGiB),
 });
+
+/**
+ * An optional second group for cluster-critical pods: tainted CriticalAddonsOnly=true:NoSchedule
+ * so application pods stay off it; the load balancer controller and the cluster autoscaler are
+ * pinned to it, and CoreDNS tolerates the taint. Off by default (two more nodes).
+ */
+const systemNodeGroupSchema = nodeGroupSchema({
+    instanceTypes: ["t3.medium"], capacityType: "ON_DEMAND", minSize: 2, desiredSize: 2, maxSize: 3, diskSizeGiB: 40,
+}).extend({
+    enabled: field(z.boolean(), {
+        doc: "Run a separate, tainted node group for cluster-critical pods (load balancer controller, cluster autoscaler, CoreDNS), isolating them from application load.",
+        rule: "true or false",
+    }).default(false),
+});
+
+/**
+ * The EKS add-ons the cluster installs (components/cluster.ts), in install order, keyed by the
+ * config name (camelCase: `pulumi config set --path` takes plain identifiers) to the add-on name.
+ */
+export const EKS_ADDONS = {
+    vpcCni: "vpc-cni",
+    kubeProxy: "kube-proxy",
+    podIdentityAgent: "eks-pod-identity-agent",
+    coredns: "coredns",
+    ebsCsiDriver: "aws-ebs-csi-driver",
+    metricsServer: "metrics-server",
+} as const;
+export type EksAddonKey = keyof typeof EKS_ADDONS;
+
+const addonVersionsSchema = z.strictObject(Object.fromEntries(Object.entries(EKS_ADDONS).map(([key, addon]) => [
+    key,
+    field(z.string().regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/).optional(), {
+        doc: `Pinned version of the ${addon} EKS add-on; unset resolves the most recent version for the cluster's Kubernetes version at deploy time (list them: aws eks describe-addon-versions --addon-name ${addon} --kubernetes-version <version>).`,
+        rule: "an EKS add-on version such as v1.19.2-eksbuild.1 (aws eks describe-addon-versions lists them)",
+        example: "v1.19.2-eksbuild.1",
+    }),
+])) as Record<EksAddonKey, z.ZodOptional<z.ZodString>>);
 
 export const clusterSchema = z.strictObject({
     version: field(z.enum(EKS_VERSIONS), {
@@ -124,24 +171,94 @@ export const clusterSchema = z.strictObject({
     }).default([]),
     logRetentionDays: retentionDays("Retention of the control-plane logs (api, audit, authenticator).").default(7),
     adminPrincipalArns: field(
-        z.array(z.string().regex(/^arn:aws[a-z-]*:(iam::\d{12}:(role|user)\/.+|sts::\d{12}:assumed-role\/.+)$/)).max(20),
+        // Access entries take IAM role or user ARNs only: an STS assumed-role (session) ARN is
+        // rejected by CreateAccessEntry (EKS user guide, "Create access entries").
+        z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/)).max(20),
         {
-            doc: "IAM roles or users given cluster-admin through EKS access entries (the identity running `pulumi up` gets it already).",
+            doc: "IAM roles or users given cluster-admin through EKS access entries. The identity running `pulumi up` is cluster-admin already (bootstrapClusterCreatorAdminPermissions) and must not be listed: a second entry for it fails with 409.",
             rule: "a list of IAM role or user ARNs such as arn:aws:iam::123456789012:role/platform-admins",
             example: ["arn:aws:iam::123456789012:role/platform-admins"],
         },
     ).default([]),
-    nodes: nodeGroupSchema.prefault({}),
+    nodes: nodeGroupSchema({
+        instanceTypes: ["t3.large"], capacityType: "ON_DEMAND", minSize: 2, desiredSize: 2, maxSize: 4, diskSizeGiB: 40,
+    }).prefault({}),
+    systemNodes: systemNodeGroupSchema.prefault({}),
+    addonVersions: addonVersionsSchema.prefault({}),
+});
+
+/**
+ * RDS for PostgreSQL instance classes: the burstable db.t3/db.t4g families (micro to 2xlarge), or
+ * a general-purpose/memory family (db.m7g, db.r8g, db.x2g, ...) in size large or bigger
+ * (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Concepts.DBInstanceClass.Support.html).
+ */
+export function isRdsPostgresInstanceClass(value: string): boolean {
+    const m = /^db\.([a-z0-9]+)\.([a-z0-9]+)$/.exec(value);
+    if (!m) return false;
+    const [, family, size] = m;
+    if (family === "t3" || family === "t4g") return /^(micro|small|medium|large|xlarge|2xlarge)$/.test(size);
+    return /^[mrx]\d+[a-z]*$/.test(family) && /^(large|\d*xlarge)$/.test(size);
+}
+
+/**
+ * ElastiCache node types: burstable cache.t3/cache.t4g (micro, small, medium), or an m/r/c
+ * family in size large or bigger (https://docs.aws.amazon.com/AmazonElastiCache/latest/dg/CacheNodes.SupportedTypes.html).
+ */
+export function isCacheNodeType(value: string): boolean {
+    const m = /^cache\.([a-z0-9]+)\.([a-z0-9]+)$/.exec(value);
+    if (!m) return false;
+    const [, family, size] = m;
+    if (family === "t3" || family === "t4g") return /^(micro|small|medium)$/.test(size);
+    return /^[mrc]\d+[a-z]*$/.test(family) && /^(large|\d*xlarge)$/.test(size);
+}
+
+/** PostgreSQL identifiers RDS accepts for the database and master user: no hyphens. */
+const PG_IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]{0,62}$/;
+
+/** Performance Insights keeps 7 days (free), a whole number of 31-day months up to 23, or 731 days. */
+export function isPerformanceInsightsRetention(days: number): boolean {
+    return days === 7 || days === 731 || (Number.isInteger(days) && days % 31 === 0 && days >= 31 && days <= 713);
+}
+
+/** `5m`, `1h`: an ExternalSecret refresh interval (Go duration) from 1 minute to 24 hours. */
+export function refreshIntervalMinutes(value: string): number | undefined {
+    const m = /^([1-9]\d*)(m|h)$/.exec(value);
+    if (!m) return undefined;
+    const minutes = Number(m[1]) * (m[2] === "h" ? 60 : 1);
+    return minutes >= 1 && minutes <= 24 * 60 ? minutes : undefined;
+}
+
+const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+const backupPlanSchema = z.strictObject({
+    enabled: field(z.boolean(), {
+        doc: "A daily AWS Backup plan for the database with its own KMS-encrypted vault, on top of RDS's automated backups (recovery points outlive the instance).",
+        rule: "true or false",
+    }).default(false),
+    retentionDays: field(z.int().min(1).max(3650), {
+        doc: "Days each daily recovery point is kept in the vault.",
+        rule: "an integer from 1 to 3650",
+    }).default(7),
+    copyRegion: field(z.string().refine((v) => v === "" || AWS_REGION.test(v)), {
+        doc: 'Region that receives a copy of every recovery point (disaster recovery); "" for none.',
+        rule: '"" or an AWS region such as us-west-2, other than aws:region, with backupPlan.enabled true',
+        example: "us-west-2",
+    }).default(""),
+    copyRetentionDays: field(z.int().min(1).max(3650), {
+        doc: "Days each cross-region copy is kept.",
+        rule: "an integer from 1 to 3650",
+    }).default(7),
 });
 
 export const databaseSchema = z.strictObject({
     engineVersion: field(z.enum(["16", "17"]), {
-        doc: "PostgreSQL major version; minor versions upgrade automatically in the maintenance window.",
+        doc: "PostgreSQL major version (the parameter group family follows it); minor versions upgrade automatically in the maintenance window.",
         rule: 'one of "16", "17"',
     }).default("17"),
-    instanceClass: field(z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/), {
+    instanceClass: field(z.string().refine(isRdsPostgresInstanceClass), {
         doc: "RDS instance class.",
-        rule: "an RDS instance class such as db.t4g.micro or db.m7g.large",
+        rule: "an RDS for PostgreSQL instance class: db.t3 or db.t4g in size micro, small, medium, large, xlarge or 2xlarge, or an m/r/x family (db.m7g, db.r7g, db.m7i, ...) in size large or Nxlarge",
+        example: "db.t4g.micro",
     }).default("db.t4g.micro"),
     allocatedStorageGiB: field(z.int().min(20).max(65536), {
         doc: "Initial gp3 storage.",
@@ -159,15 +276,41 @@ export const databaseSchema = z.strictObject({
         doc: "Automated backups and point-in-time recovery window.",
         rule: "an integer from 1 to 35 (0 would turn off point-in-time recovery)",
     }).default(1),
+    name: field(z.string().regex(PG_IDENTIFIER).refine((v) => !["postgres", "template0", "template1", "rdsadmin"].includes(v.toLowerCase())), {
+        doc: "Name of the application database created with the instance.",
+        rule: "1 to 63 letters, digits or underscores starting with a letter (RDS rejects hyphens), not postgres, template0, template1 or rdsadmin",
+        example: "orders",
+    }).default("orders"),
+    masterUsername: field(z.string().regex(PG_IDENTIFIER).refine((v) => !["admin", "rdsadmin", "rdsrepladmin"].includes(v.toLowerCase()) && !/^pg_/i.test(v)), {
+        doc: "Master user; its password is generated, kept and rotated by RDS in Secrets Manager (never in Pulumi state).",
+        rule: "1 to 63 letters, digits or underscores starting with a letter, not admin, rdsadmin, rdsrepladmin or a pg_ name (reserved by RDS for PostgreSQL)",
+        example: "orders_admin",
+    }).default("orders_admin"),
+    clientSslMode: field(z.enum(["require", "verify-full"]), {
+        doc: 'TLS mode the app is told to use (DATABASE_SSL). The server forces TLS either way (rds.force_ssl=1); "verify-full" also checks the server certificate and needs the RDS CA bundle mounted in the pod (DATABASE_SSL_CA_FILE).',
+        rule: 'one of "require", "verify-full"',
+    }).default("require"),
+    performanceInsightsRetentionDays: field(z.int().refine(isPerformanceInsightsRetention), {
+        doc: "Performance Insights (Database Insights) history; 7 days is free.",
+        rule: "7, a multiple of 31 from 31 to 713, or 731 (RDS's allowed values)",
+        example: 7,
+    }).default(7),
+    logRetentionDays: retentionDays("Retention of the exported PostgreSQL and upgrade logs in CloudWatch Logs.").default(7),
+    backupPlan: backupPlanSchema.prefault({}),
 });
 
 export const cacheSchema = z.strictObject({
-    nodeType: field(z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/), {
+    engineVersion: field(z.enum(["8.2", "9.0"]), {
+        doc: "Valkey version (major.minor; patch versions are applied by ElastiCache).",
+        rule: 'one of "8.2", "9.0"',
+    }).default("8.2"),
+    nodeType: field(z.string().refine(isCacheNodeType), {
         doc: "ElastiCache node type.",
-        rule: "an ElastiCache node type such as cache.t4g.micro",
+        rule: "an ElastiCache node type: cache.t3 or cache.t4g in size micro, small or medium, or an m/r/c family (cache.m7g, cache.r7g, ...) in size large or Nxlarge",
+        example: "cache.t4g.micro",
     }).default("cache.t4g.micro"),
     nodeCount: field(z.int().min(1).max(6), {
-        doc: "Primary plus replicas in the replication group.",
+        doc: "Primary plus replicas in the replication group (2 or more turns on automatic failover).",
         rule: "an integer from 1 to 6 (at least 2 with multiAz)",
     }).default(1),
     multiAz: field(z.boolean(), {
@@ -185,7 +328,16 @@ export const secretsSchema = z.strictObject({
         doc: "Days a deleted secret can be restored; 0 deletes at once so a review stack can be recreated with the same names.",
         rule: "0, or an integer from 7 to 30 (Secrets Manager's range)",
     }).default(0),
+    refreshInterval: field(z.string().refine((v) => refreshIntervalMinutes(v) !== undefined), {
+        doc: "How often the External Secrets Operator re-reads the secrets into the app's Kubernetes Secret: the longest a rotated database password (RDS rotates it and the old one stops working) can be stale in the pods. 5m costs about $0.15 a month in Secrets Manager API calls.",
+        rule: 'a duration from 1m to 24h in minutes or hours, such as "5m" or "1h"',
+        example: "5m",
+    }).default("5m"),
 });
+
+export const ALERT_RECEIVERS = ["none", "slack", "webhook"] as const;
+export const JAEGER_STORAGE = ["memory", "elasticsearch"] as const;
+const kubernetesName = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export const observabilitySchema = z.strictObject({
     prometheusRetentionDays: field(z.int().min(1).max(365), {
@@ -196,6 +348,60 @@ export const observabilitySchema = z.strictObject({
         doc: "Prometheus persistent volume (encrypted gp3).",
         rule: "an integer from 5 to 4096 (GiB)",
     }).default(10),
+    prometheusMemoryMiB: field(z.int().min(512).max(65536), {
+        doc: "Memory request and limit of Prometheus (grows with the number of series: about 1 GiB for the default scrapes of a small cluster).",
+        rule: "an integer from 512 to 65536 (MiB)",
+    }).default(1024),
+    alertmanagerStorageGiB: field(z.int().min(0).max(100), {
+        doc: "Alertmanager persistent volume for silences and notification state; 0 keeps them in an emptyDir (lost when the pod moves).",
+        rule: "0, or an integer from 1 to 100 (GiB)",
+    }).default(0),
+    alertReceiver: field(z.enum(ALERT_RECEIVERS), {
+        doc: 'Where Alertmanager sends alerts: "none" (the null receiver: alerts are visible in the Alertmanager and Grafana UIs only), a Slack incoming webhook, or a generic webhook.',
+        rule: 'one of "none", "slack", "webhook"',
+    }).default("none"),
+    alertReceiverSecretName: field(z.string().refine((v) => v === "" || kubernetesName.test(v)), {
+        doc: "Kubernetes Secret in the observability namespace whose key `url` holds the Slack or webhook URL (created outside Pulumi, e.g. by external-secrets, so the URL never enters the state). Required unless alertReceiver is none.",
+        rule: 'a Kubernetes object name such as "alertmanager-slack", or "" with alertReceiver "none"',
+        example: "alertmanager-receiver",
+    }).default(""),
+    alertSlackChannel: field(z.string().refine((v) => v === "" || /^#[a-z0-9][a-z0-9_-]{0,79}$/.test(v)), {
+        doc: "Slack channel for alertReceiver slack.",
+        rule: 'a Slack channel such as "#alerts" (required with alertReceiver "slack")',
+        example: "#alerts",
+    }).default(""),
+    grafanaStorageGiB: field(z.int().min(0).max(100), {
+        doc: "Grafana persistent volume for dashboards and users created in the UI; 0 = none (dashboards and data sources are provisioned from code anyway).",
+        rule: "0, or an integer from 1 to 100 (GiB)",
+    }).default(0),
+    elasticsearchNodeCount: field(z.int().min(1).max(9), {
+        doc: "Elasticsearch nodes (each master-eligible and data). 1 has no replicas; 3 or more survive losing one node.",
+        rule: "1, or an integer from 3 to 9 (two master-eligible nodes cannot elect a master when one is gone)",
+    }).default(1),
+    elasticsearchMemoryGiB: field(z.int().min(2).max(64), {
+        doc: "Memory request and limit per Elasticsearch node (the JVM heap is half of it).",
+        rule: "an integer from 2 to 64 (GiB; ECK's default and minimum useful size is 2)",
+    }).default(2),
+    elasticsearchStorageGiB: field(z.int().min(5).max(4096), {
+        doc: "Data volume per Elasticsearch node (encrypted gp3).",
+        rule: "an integer from 5 to 4096 (GiB)",
+    }).default(10),
+    logRetentionDays: field(z.int().min(1).max(3650), {
+        doc: "Days container logs stay in Elasticsearch (ILM delete phase of the logs data streams).",
+        rule: "an integer from 1 to 3650",
+    }).default(3),
+    jaegerStorage: field(z.enum(JAEGER_STORAGE), {
+        doc: 'Where Jaeger keeps traces: "memory" (bounded, lost on restart: review stacks) or "elasticsearch" (the ELK stack\'s cluster).',
+        rule: 'one of "memory", "elasticsearch"',
+    }).default("memory"),
+    traceRetentionDays: field(z.int().min(1).max(90), {
+        doc: "Days of Jaeger indices kept in Elasticsearch (the chart's es-index-cleaner CronJob); unused with jaegerStorage memory.",
+        rule: "an integer from 1 to 90",
+    }).default(3),
+    internalIngress: field(z.boolean(), {
+        doc: "Expose Grafana and Kibana on an internal ALB (VPC only) besides kubectl port-forward.",
+        rule: "true or false",
+    }).default(false),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -231,9 +437,11 @@ type Sections = z.output<typeof topLevelSchema>;
 export type NetworkConfig = Sections["network"];
 export type ClusterConfig = Sections["cluster"];
 export type NodeGroupConfig = ClusterConfig["nodes"];
+export type SystemNodeGroupConfig = ClusterConfig["systemNodes"];
 export type DatabaseConfig = Sections["database"];
 export type CacheConfig = Sections["cache"];
 export type SecretsConfig = Sections["secrets"];
+export type BackupPlanConfig = DatabaseConfig["backupPlan"];
 export type ObservabilityConfig = Sections["observability"];
 
 export interface PlatformConfig extends Sections {
@@ -479,19 +687,23 @@ const rules: Rule[] = [
         return out;
     },
     (c, p) => {
-        const n = c.cluster.nodes;
+        // Every node group (the system group only when enabled): sizes in order, one architecture.
         const out: ConfigProblem[] = [];
-        if (n.minSize > n.maxSize) {
-            out.push(problem(p, ["cluster", "nodes", "minSize"], n.minSize, `at most maxSize (${n.maxSize})`, n.maxSize));
-        } else if (n.desiredSize < n.minSize || n.desiredSize > n.maxSize) {
-            out.push(problem(p, ["cluster", "nodes", "desiredSize"], n.desiredSize,
-                `between minSize (${n.minSize}) and maxSize (${n.maxSize})`, n.minSize));
-        }
-        const arches = new Set(n.instanceTypes.map(architectureOf));
-        if (arches.size > 1) {
-            out.push(problem(p, ["cluster", "nodes", "instanceTypes"], n.instanceTypes,
-                "all of one architecture: a node group has one AMI type, and the app image is built for one platform (Graviton types like m7g.large are arm64)",
-                [n.instanceTypes[0]]));
+        const groups: Array<["nodes" | "systemNodes", NodeGroupConfig]> = [["nodes", c.cluster.nodes]];
+        if (c.cluster.systemNodes.enabled) groups.push(["systemNodes", c.cluster.systemNodes]);
+        for (const [group, n] of groups) {
+            if (n.minSize > n.maxSize) {
+                out.push(problem(p, ["cluster", group, "minSize"], n.minSize, `at most maxSize (${n.maxSize})`, n.maxSize));
+            } else if (n.desiredSize < n.minSize || n.desiredSize > n.maxSize) {
+                out.push(problem(p, ["cluster", group, "desiredSize"], n.desiredSize,
+                    `between minSize (${n.minSize}) and maxSize (${n.maxSize})`, n.minSize));
+            }
+            const arches = new Set(n.instanceTypes.map(architectureOf));
+            if (arches.size > 1) {
+                out.push(problem(p, ["cluster", group, "instanceTypes"], n.instanceTypes,
+                    "all of one architecture: a node group has one AMI type, and the app image is built for one platform (Graviton types like m7g.large are arm64)",
+                    [n.instanceTypes[0]]));
+            }
         }
         return out;
     },
@@ -512,6 +724,12 @@ const rules: Rule[] = [
             out.push(problem(p, ["cluster", "publicAccessCidrs"], k.publicAccessCidrs,
                 "empty while endpointPublicAccess is false (the CIDRs would have no effect)", []));
         }
+        // One access entry per principal: a second CreateAccessEntry for the same ARN fails (409).
+        const distinctAdmins = [...new Set(k.adminPrincipalArns)];
+        if (distinctAdmins.length !== k.adminPrincipalArns.length) {
+            out.push(problem(p, ["cluster", "adminPrincipalArns"], k.adminPrincipalArns,
+                "distinct ARNs (EKS allows one access entry per principal)", distinctAdmins));
+        }
         return out;
     },
     (c, p) => {
@@ -525,12 +743,45 @@ const rules: Rule[] = [
         ? [problem(p, ["cache", "nodeCount"], c.cache.nodeCount,
             "at least 2 while cache.multiAz is true (automatic failover needs a replica in another AZ)", 2)]
         : [],
+    // A cross-region copy needs a plan to copy from and another region to copy to.
+    (c, p) => {
+        const b = c.database.backupPlan;
+        if (b.copyRegion === "") return [];
+        if (!b.enabled) {
+            return [problem(p, ["database", "backupPlan", "enabled"], b.enabled,
+                `true while database.backupPlan.copyRegion is set ("${b.copyRegion}"): there is nothing to copy without the plan`, true)];
+        }
+        return b.copyRegion === c.region
+            ? [problem(p, ["database", "backupPlan", "copyRegion"], b.copyRegion,
+                `a region other than aws:region (${c.region}): a copy in the same region does not survive a regional outage`, c.region === "us-west-2" ? "us-east-2" : "us-west-2")]
+            : [];
+    },
     // The stack name and the environment agree: a stack called prod is the prod environment.
     (c, p) => {
         const named = (ENVIRONMENTS as readonly string[]).includes(c.stack) ? c.stack : /^pr-\d+$/.test(c.stack) ? "review" : undefined;
         return named && named !== c.environment
             ? [problem(p, ["environment"], c.environment, `"${named}" for the stack named "${c.stack}"`, named)]
             : [];
+    },
+    // Observability: a receiver needs its URL secret (and Slack a channel); two Elasticsearch
+    // master-eligible nodes lose their quorum with either one.
+    (c, p) => {
+        const o = c.observability;
+        const out: ConfigProblem[] = [];
+        if (o.alertReceiver !== "none" && o.alertReceiverSecretName === "") {
+            out.push(problem(p, ["observability", "alertReceiverSecretName"], o.alertReceiverSecretName,
+                `the name of a Secret (key \`url\`) in the observability namespace while alertReceiver is "${o.alertReceiver}"`,
+                "alertmanager-receiver"));
+        }
+        if (o.alertReceiver === "slack" && o.alertSlackChannel === "") {
+            out.push(problem(p, ["observability", "alertSlackChannel"], o.alertSlackChannel,
+                'a Slack channel such as "#alerts" while alertReceiver is "slack"', "#alerts"));
+        }
+        if (o.elasticsearchNodeCount === 2) {
+            out.push(problem(p, ["observability", "elasticsearchNodeCount"], o.elasticsearchNodeCount,
+                "1, or at least 3: two master-eligible nodes cannot elect a master when one is gone", 3));
+        }
+        return out;
     },
     // Production guard rails: checks, never silent overrides.
     (c, p) => {
@@ -567,6 +818,8 @@ export interface RawStackConfig {
      * values as Pulumi returns them: JSON text for objects, plain strings for scalars.
      */
     readonly values: Readonly<Record<string, string>>;
+    /** Keys set with `--secret`: their values never appear in messages. */
+    readonly secretKeys?: readonly string[];
 }
 
 /**
@@ -624,8 +877,14 @@ export function parseConfig(raw: RawStackConfig): PlatformConfig {
             if (!(e instanceof SkipRule)) throw e;
         }
     }
-    if (problems.length > 0) throw new ConfigError(stack, dedupe(problems));
+    if (problems.length > 0) throw new ConfigError(stack, dedupe(problems).map((p) => maskSecret(p, raw.secretKeys ?? [])));
     return { ...(parsed as Sections), project, stack, region: region! };
+}
+
+/** A problem under a secret key shows no value. */
+function maskSecret(p: ConfigProblem, secretKeys: readonly string[]): ConfigProblem {
+    const secret = secretKeys.some((k) => p.key === k || p.key.startsWith(`${k}.`) || p.key.startsWith(`${k}[`));
+    return secret && p.value !== undefined ? { ...p, value: "[secret]" } : p;
 }
 
 /** Thrown when a rule reads a section that did not parse. */
@@ -653,9 +912,13 @@ export function loadConfig(): PlatformConfig {
     // Imported lazily so the schema stays usable without a Pulumi runtime (docs, pure tests).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    const values = pulumi.runtime.allConfig();
+    // isConfigSecret is exported by the runtime but not declared in its typings.
+    const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (k: string) => boolean }).isConfigSecret;
     return parseConfig({
         project: pulumi.getProject(),
         stack: pulumi.getStack(),
-        values: pulumi.runtime.allConfig(),
+        values,
+        secretKeys: isSecret ? Object.keys(values).filter((k) => isSecret(k)) : [],
     });
 }

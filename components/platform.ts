@@ -1,6 +1,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
+import { Cluster } from "./cluster";
+import { DatabaseBackup } from "./backup";
+import { Cache } from "./cache";
+import { Database } from "./database";
+import { ExternalSecrets } from "./external-secrets";
+import { Secrets } from "./secrets";
 import { Network } from "./network";
+import { Observability } from "./observability";
 import { awsProvider } from "./tags";
 
 /**
@@ -9,19 +16,111 @@ import { awsProvider } from "./tags";
  */
 export function buildPlatform(config: PlatformConfig) {
     const name = `${config.project}-${config.stack}`;
+    // The sample app's namespace: the data tier delivers its Secret there, observability watches it.
+    const appNamespace = "orders";
     const aws = awsProvider(name, config);
     const providers = { aws };
 
     const network = new Network(`${name}-network`, { config: config.network, region: config.region }, { providers });
 
+    const cluster = new Cluster(`${name}-cluster`, {
+        config: config.cluster,
+        region: config.region,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        publicSubnetIds: network.publicSubnetIds,
+        protect: config.protect,
+    }, { providers });
+
+    // Data tier: PostgreSQL and Valkey in the isolated subnets, reachable only from the cluster's
+    // nodes and pods; their connection settings in Secrets Manager; delivered to the app's
+    // namespace by the External Secrets Operator. Passwords never appear in the outputs below.
+    const dataPlacement = {
+        protect: config.protect,
+        vpcId: network.vpcId,
+        isolatedSubnetIds: network.isolatedSubnetIds,
+        allowedSecurityGroupId: cluster.clusterSecurityGroupId,
+    };
+    const database = new Database(`${name}-database`, { config: config.database, ...dataPlacement }, { providers });
+    const cache = new Cache(`${name}-cache`, { config: config.cache, ...dataPlacement }, { providers });
+    const databaseBackup = config.database.backupPlan.enabled
+        ? new DatabaseBackup(`${name}-backup`, {
+            config: config.database.backupPlan,
+            protect: config.protect,
+            databaseArn: database.instanceArn,
+            region: config.region,
+        }, { providers })
+        : undefined;
+    const secrets = new Secrets(`${name}-secrets`, {
+        config: config.secrets,
+        protect: config.protect,
+        database: {
+            host: database.address,
+            port: database.port,
+            dbName: database.dbName,
+            username: database.username,
+            sslMode: config.database.clientSslMode,
+            passwordSecretArn: database.masterUserSecretArn,
+        },
+        cache: { host: cache.primaryEndpointAddress, port: cache.port, authToken: cache.authToken },
+    }, { providers });
+    const externalSecrets = new ExternalSecrets(`${name}-external-secrets`, {
+        config: config.secrets,
+        clusterName: cluster.clusterName,
+        region: config.region,
+        appNamespace,
+        databaseSecretArn: secrets.databaseSecretArn,
+        databasePasswordSecretArn: database.masterUserSecretArn,
+        cacheSecretArn: secrets.cacheSecretArn,
+        kmsKeyArns: [database.kmsKeyArn, secrets.kmsKeyArn],
+    }, {
+        providers: { ...providers, kubernetes: cluster.provider },
+        // Pods need nodes; the load balancer controller's Service webhook must be up before the
+        // chart creates Services, and on destroy the operator goes first.
+        dependsOn: [...cluster.nodesReady, ...cluster.servicesReady],
+    });
+
+    // Observability: metrics (kube-prometheus-stack), traces (Jaeger) and logs (ECK). Installs after
+    // the nodes, storage and cluster services, and is removed before them; nothing else waits for it.
+    const observability = new Observability(`${name}-observability`, {
+        config: config.observability,
+        storageClassName: cluster.storageClassName,
+        dependsOn: [...cluster.nodesReady, ...cluster.servicesReady],
+        protect: config.protect,
+        appNamespace,
+    }, { providers: { ...providers, kubernetes: cluster.provider } });
+
     return {
         network,
+        cluster,
+        database,
+        cache,
+        databaseBackup,
+        secrets,
+        externalSecrets,
+        observability,
         outputs: {
             region: config.region,
             environment: config.environment,
             vpcId: network.vpcId,
             privateSubnetIds: pulumi.output(network.privateSubnetIds),
             isolatedSubnetIds: pulumi.output(network.isolatedSubnetIds),
+            clusterName: cluster.clusterName,
+            kubeconfig: pulumi.secret(cluster.kubeconfig),
+            databaseIdentifier: database.identifier,
+            databaseAddress: database.address,
+            databaseSecretArn: secrets.databaseSecretArn,
+            databasePasswordSecretArn: database.masterUserSecretArn,
+            cacheAddress: cache.primaryEndpointAddress,
+            cacheSecretArn: secrets.cacheSecretArn,
+            backupVaultName: databaseBackup?.vaultName,
+            backupRoleArn: databaseBackup?.roleArn,
+            appNamespace: externalSecrets.appNamespace,
+            appSecretName: externalSecrets.appSecretName,
+            observabilityNamespace: observability.namespace,
+            otlpHttpEndpoint: observability.otlpHttpEndpoint,
+            grafanaAdminSecretName: observability.grafanaAdminSecretName,
+            observabilityPortForward: observability.portForwardCommands,
         },
     };
 }

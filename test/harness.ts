@@ -99,6 +99,15 @@ export const MOCK_OUTPUTS: Record<string, (name: string, inputs: Outputs) => Out
             ? [{ secretArn: `arn:aws:secretsmanager:us-east-1:${ACCOUNT_ID}:secret:rds!db-${name}-AbCdEf`, kmsKeyId: "kms", secretStatus: "active" }]
             : [],
     }),
+    // Auto-named by the provider (name + random suffix); the mock keeps the logical name.
+    "aws:rds/subnetGroup:SubnetGroup": (name, inputs) => ({ name: inputs.name ?? name }),
+    "aws:rds/parameterGroup:ParameterGroup": (name, inputs) => ({ name: inputs.name ?? name }),
+    "aws:elasticache/subnetGroup:SubnetGroup": (name, inputs) => ({ name: inputs.name ?? name }),
+    "random:index/randomId:RandomId": () => ({ hex: "0a1b2c3d" }),
+    // A deterministic stand-in of the requested length, so tests can look for it where it must not be.
+    "random:index/randomPassword:RandomPassword": (name, inputs) => ({
+        result: `MockSecret${name.replace(/[^A-Za-z0-9]/g, "")}`.padEnd(Number(inputs.length ?? 16), "x").slice(0, Number(inputs.length ?? 16)),
+    }),
     "aws:elasticache/replicationGroup:ReplicationGroup": (name, inputs) => ({
         primaryEndpointAddress: `master.${inputs.replicationGroupId ?? name}.abc123.use1.cache.amazonaws.com`,
         readerEndpointAddress: `replica.${inputs.replicationGroupId ?? name}.abc123.use1.cache.amazonaws.com`,
@@ -111,7 +120,6 @@ export const MOCK_OUTPUTS: Record<string, (name: string, inputs: Outputs) => Out
     "aws:kms/key:Key": (name) => ({ keyId: `key-${name}` }),
     "aws:iam/role:Role": (name, inputs) => ({ name: inputs.name ?? name }),
     "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
-    "aws:eks/accessEntry:AccessEntry": (name, inputs) => ({ accessEntryArn: `arn:aws:eks:us-east-1:${ACCOUNT_ID}:access-entry/${name}` }),
 };
 
 /** Results of data-source calls (invokes), by token. */
@@ -184,6 +192,8 @@ export interface CapturedResource {
     /** URNs this resource depends on: explicit dependsOn and implicit (through Outputs). */
     readonly dependencies: readonly string[];
     readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
+    /** The Pulumi `protect` resource option. */
+    readonly protect: boolean;
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -301,6 +311,7 @@ function wrapMonitor(): void {
             provider: req.getProvider(),
             dependencies: req.getDependenciesList(),
             propertyDependencies,
+            protect: req.getProtect(),
         };
         const sink = active;
         return original(req, (err: any, resp: any) => {
@@ -341,8 +352,18 @@ export async function buildUnderMocks(config: PlatformConfig): Promise<Built> {
 
 /** Builds the committed stack (`dev`, `prod`) or a review stack (`pr-1`), with config overrides. */
 export function buildStack(stack: string, overrides: Record<string, unknown> = {}): Promise<Built> {
-    return buildUnderMocks(stackConfig(stack, overrides));
+    // Builds are deterministic and captures are read-only once settled, so suites share them:
+    // the committed stacks are built once per process instead of once per suite.
+    const key = `${stack} ${JSON.stringify(overrides)}`;
+    let built = builds.get(key);
+    if (!built) {
+        built = buildUnderMocks(stackConfig(stack, overrides));
+        builds.set(key, built);
+    }
+    return built;
 }
+
+const builds = new Map<string, Promise<Built>>();
 
 /** Resolves an Output (or plain value) under mocks. */
 export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {

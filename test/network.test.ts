@@ -203,7 +203,10 @@ describe("network", () => {
         const network = prod.capture.one("platform:network:Network");
         const children = prod.capture.descendantsOf(network);
         assert.ok(children.length >= 40);
-        for (const r of prod.capture.resources.filter((x) => x.type.startsWith("aws:ec2/"))) {
+        const networkTypes = ["vpc:Vpc", "subnet:Subnet", "routeTable:RouteTable", "routeTableAssociation:RouteTableAssociation",
+            "natGateway:NatGateway", "eip:Eip", "internetGateway:InternetGateway", "vpcEndpoint:VpcEndpoint", "flowLog:FlowLog",
+            "defaultSecurityGroup:DefaultSecurityGroup"].map((t) => `aws:ec2/${t}`);
+        for (const r of prod.capture.resources.filter((x) => networkTypes.includes(x.type))) {
             assert.ok(children.includes(r), `${r.name} is not inside the network component`);
         }
     });
