@@ -791,6 +791,8 @@ const rules: Rule[] = [
         if (!c.protect) out.push(problem(p, ["protect"], c.protect, `true (${why}: deletion protection and final snapshots)`, true));
         if (!c.database.multiAz) out.push(problem(p, ["database", "multiAz"], c.database.multiAz, `true (${why}: a standby survives an AZ outage)`, true));
         if (c.database.backupRetentionDays < 7) out.push(problem(p, ["database", "backupRetentionDays"], c.database.backupRetentionDays, `at least 7 (${why})`, 7));
+        if (!c.database.backupPlan.enabled) out.push(problem(p, ["database", "backupPlan", "enabled"], c.database.backupPlan.enabled, `true (${why}: recovery points that outlive the instance)`, true));
+        if (c.database.backupPlan.copyRegion === "") out.push(problem(p, ["database", "backupPlan", "copyRegion"], c.database.backupPlan.copyRegion, `another AWS region (${why}: a copy that survives a regional outage)`, "us-west-2"));
         if (c.network.natGateways !== "perAz") out.push(problem(p, ["network", "natGateways"], c.network.natGateways, `"perAz" (${why}: egress survives an AZ outage)`, "perAz"));
         if (c.network.availabilityZoneCount < 3) out.push(problem(p, ["network", "availabilityZoneCount"], c.network.availabilityZoneCount, `at least 3 (${why})`, 3));
         if (!c.cache.multiAz) out.push(problem(p, ["cache", "multiAz"], c.cache.multiAz, `true (${why})`, true));

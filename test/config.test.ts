@@ -326,6 +326,8 @@ describe("config schema", () => {
             "pulumi config set 'platform:protect' true",
             "pulumi config set --path 'platform:database.multiAz' true",
             "pulumi config set --path 'platform:database.backupRetentionDays' 7",
+            "pulumi config set --path 'platform:database.backupPlan.enabled' true",
+            "pulumi config set --path 'platform:database.backupPlan.copyRegion' us-west-2",
             "pulumi config set --path 'platform:network.natGateways' perAz",
             "pulumi config set --path 'platform:network.availabilityZoneCount' 3",
             "pulumi config set --path 'platform:cache.multiAz' true",
