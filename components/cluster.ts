@@ -50,6 +50,11 @@ export interface ClusterArgs {
      * unreachable objects so a half-deleted review cluster does not wedge `pulumi destroy`.
      */
     readonly protect: boolean;
+    /**
+     * The network's egress (NAT, routes): the cluster is created after it and, on destroy, deleted
+     * before it, so controllers can still reach AWS APIs to clean up what they created.
+     */
+    readonly egress?: pulumi.Input<pulumi.Resource>[];
 }
 
 /** Problems with args a caller passed without parseConfig (parseConfig reports the same rules). */
@@ -224,7 +229,7 @@ export class Cluster extends pulumi.ComponentResource {
         }, {
             parent: this,
             protect: args.protect,
-            dependsOn: [logGroup, clusterPolicy, keyPolicy],
+            dependsOn: [logGroup, clusterPolicy, keyPolicy, ...(args.egress ?? [])],
             // A fixed name cannot be created before the old cluster is gone.
             deleteBeforeReplace: true,
         });

@@ -6,6 +6,12 @@ import type { NetworkConfig } from "./config";
 /** Interface endpoints that let nodes pull images and get tokens without NAT traffic. */
 export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "sts", "logs"] as const;
 
+/**
+ * Availability Zone IDs EKS does not support (EKS user guide, "Amazon EKS prerequisites": subnets
+ * in these zones are rejected at cluster creation).
+ */
+export const EKS_UNSUPPORTED_ZONE_IDS = ["use1-az3", "usw1-az2", "cac1-az3"] as const;
+
 export interface NetworkArgs {
     /** The validated `network` section of the stack config. */
     readonly config: NetworkConfig;
@@ -32,6 +38,13 @@ export class Network extends pulumi.ComponentResource {
     public readonly isolatedSubnetIds: pulumi.Output<string>[];
     /** The planned subnet CIDRs per tier, in AZ order. */
     public readonly layout: SubnetLayout;
+    /**
+     * What gives the private subnets their route to the internet (gateway, NAT gateways, route
+     * tables and associations). The cluster depends on these so that `pulumi destroy` removes the
+     * cluster and its controllers, which call AWS APIs to clean up volumes and load balancers,
+     * while they can still reach those APIs.
+     */
+    public readonly egress: pulumi.Resource[];
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:network:Network", name, {}, opts);
@@ -51,6 +64,10 @@ export class Network extends pulumi.ComponentResource {
             state: "available",
             // Local Zones and Wavelength Zones are opt-in and lack services the platform uses.
             filters: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+            // Zone IDs where EKS cannot place a control plane (CreateCluster answers
+            // UnsupportedAvailabilityZoneException) and current instance families are missing.
+            // Names map to IDs differently per account, so exclude by ID, not by name.
+            excludeZoneIds: [...EKS_UNSUPPORTED_ZONE_IDS],
         }, parent);
         this.availabilityZones = zones.names.apply((names) => {
             if (names.length < c.availabilityZoneCount) {
@@ -96,7 +113,7 @@ export class Network extends pulumi.ComponentResource {
             routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
             tags: { Name: `${name}-public` },
         }, parent);
-        publicSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-rta-${i}`, {
+        const publicAssociations = publicSubnets.map((s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-rta-${i}`, {
             subnetId: s.id, routeTableId: publicRoutes.id,
         }, parent));
 
@@ -111,15 +128,17 @@ export class Network extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: [igw] }); // a NAT gateway needs the IGW attached first
         });
 
+        const privateAssociations: aws.ec2.RouteTableAssociation[] = [];
         const privateRouteTables = privateSubnets.map((s, i) => {
             const rt = new aws.ec2.RouteTable(`${name}-private-rt-${i}`, {
                 vpcId: vpc.id,
                 routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: natGateways[c.natGateways === "perAz" ? i : 0].id }],
                 tags: { Name: `${name}-private-${i}` },
             }, parent);
-            new aws.ec2.RouteTableAssociation(`${name}-private-rta-${i}`, { subnetId: s.id, routeTableId: rt.id }, parent);
+            privateAssociations.push(new aws.ec2.RouteTableAssociation(`${name}-private-rta-${i}`, { subnetId: s.id, routeTableId: rt.id }, parent));
             return rt;
         });
+        this.egress = [igw, publicRoutes, ...publicAssociations, ...natGateways, ...privateRouteTables, ...privateAssociations];
 
         // No routes besides the VPC's local one (and S3's prefix list, added by the endpoint).
         const isolatedRoutes = new aws.ec2.RouteTable(`${name}-isolated-rt`, {
@@ -177,6 +196,7 @@ export class Network extends pulumi.ComponentResource {
             retentionInDays: retentionDays,
             tags: { Name: `${name}-flow-logs` },
         }, parent);
+        const account = aws.getCallerIdentityOutput({}, parent).accountId;
         const role = new aws.iam.Role(`${name}-flow-logs-role`, {
             assumeRolePolicy: pulumi.jsonStringify({
                 Version: "2012-10-17",
@@ -184,6 +204,8 @@ export class Network extends pulumi.ComponentResource {
                     Effect: "Allow",
                     Principal: { Service: "vpc-flow-logs.amazonaws.com" },
                     Action: "sts:AssumeRole",
+                    // Confused-deputy guard (VPC User Guide, "IAM role for publishing flow logs").
+                    Condition: { StringEquals: { "aws:SourceAccount": account } },
                 }],
             }),
         }, parent);
@@ -193,7 +215,7 @@ export class Network extends pulumi.ComponentResource {
                 Version: "2012-10-17",
                 Statement: [{
                     Effect: "Allow",
-                    Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
                     Resource: [logGroup.arn, pulumi.interpolate`${logGroup.arn}:*`],
                 }],
             }),

@@ -30,6 +30,7 @@ export function buildPlatform(config: PlatformConfig) {
         privateSubnetIds: network.privateSubnetIds,
         publicSubnetIds: network.publicSubnetIds,
         protect: config.protect,
+        egress: network.egress,
     }, { providers });
 
     // Data tier: PostgreSQL and Valkey in the isolated subnets, reachable only from the cluster's

@@ -124,10 +124,15 @@ export const MOCK_OUTPUTS: Record<string, (name: string, inputs: Outputs) => Out
 
 /** Results of data-source calls (invokes), by token. */
 export const MOCK_CALLS: Record<string, (args: Outputs) => Outputs> = {
-    "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({
-        names: ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d", "us-east-1f"],
-        zoneIds: ["use1-az1", "use1-az2", "use1-az4", "use1-az6", "use1-az5"],
-    }),
+    // Honours excludeZoneIds like EC2 does: in this account us-east-1b is use1-az3, where EKS
+    // cannot run, so a program that forgets to exclude it gets us-east-1b.
+    "aws:index/getAvailabilityZones:getAvailabilityZones": (args) => {
+        const all = [["us-east-1a", "use1-az1"], ["us-east-1b", "use1-az3"], ["us-east-1c", "use1-az2"],
+            ["us-east-1d", "use1-az4"], ["us-east-1e", "use1-az6"], ["us-east-1f", "use1-az5"]];
+        const excluded = new Set((args.excludeZoneIds as string[] | undefined) ?? []);
+        const zones = all.filter(([, id]) => !excluded.has(id));
+        return { names: zones.map(([n]) => n), zoneIds: zones.map(([, id]) => id) };
+    },
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({
         accountId: ACCOUNT_ID,
         arn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/ci-deployer/session`,

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import { planSubnets, isPrivateIpv4Cidr, parseCidr } from "../components/cidr";
-import { INTERFACE_ENDPOINT_SERVICES } from "../components/network";
+import { EKS_UNSUPPORTED_ZONE_IDS, INTERFACE_ENDPOINT_SERVICES } from "../components/network";
 import { buildStack, type Built, type CapturedResource } from "./harness";
 
 const SUBNET = "aws:ec2/subnet:Subnet";
@@ -64,7 +64,8 @@ describe("network", () => {
             for (const tier of ["public", "private", "isolated"]) {
                 const subnets = subnetsOfTier(b, tier);
                 assert.equal(subnets.length, azs, `${b.config.stack} ${tier}`);
-                assert.deepEqual(subnets.map((s) => s.inputs.availabilityZone), ["us-east-1a", "us-east-1b", "us-east-1c"].slice(0, azs));
+                // us-east-1b is use1-az3 in the mocked account: EKS cannot use it.
+                assert.deepEqual(subnets.map((s) => s.inputs.availabilityZone), ["us-east-1a", "us-east-1c", "us-east-1d"].slice(0, azs));
             }
         }
     });
@@ -143,6 +144,24 @@ describe("network", () => {
         }
     });
 
+    it("skips the zone IDs where EKS cannot run", () => {
+        assert.deepEqual([...EKS_UNSUPPORTED_ZONE_IDS], ["use1-az3", "usw1-az2", "cac1-az3"]);
+        for (const b of [dev, prod, review]) {
+            assert.ok(!b.capture.ofType(SUBNET).some((s) => s.inputs.availabilityZone === "us-east-1b"));
+        }
+    });
+
+    it("keeps the cluster until egress is gone last: the cluster depends on NAT, routes and associations", () => {
+        for (const b of [dev, prod]) {
+            const eks = b.capture.one("aws:eks/cluster:Cluster");
+            const egressTypes = [NAT, ASSOCIATION, "aws:ec2/internetGateway:InternetGateway"];
+            const egress = b.capture.resources.filter((r) => egressTypes.includes(r.type) &&
+                (r.type !== ASSOCIATION || !subnetsOfTier(b, "isolated").some((s) => r.propertyDependencies.subnetId?.includes(s.urn))));
+            assert.equal(egress.length, b.config.network.availabilityZoneCount * 2 + (b.config.network.natGateways === "perAz" ? 3 : 1) + 1);
+            for (const r of egress) assert.ok(b.capture.dependsOn(eks, r), `${b.config.stack}: the cluster does not depend on ${r.name}`);
+        }
+    });
+
     it("ships flow logs of all traffic to a log group with the configured retention", () => {
         for (const [b, days] of [[dev, 14], [prod, 365], [review, 7]] as const) {
             const group = b.capture.one("aws:cloudwatch/logGroup:LogGroup", "-flow-logs");
@@ -152,7 +171,15 @@ describe("network", () => {
             assert.equal(flowLog.inputs.logDestinationType, "cloud-watch-logs");
             assert.ok(flowLog.dependencies.includes(group.urn));
             const role = b.capture.one("aws:iam/role:Role", "-flow-logs-role");
-            assert.equal(JSON.parse(role.inputs.assumeRolePolicy).Statement[0].Principal.Service, "vpc-flow-logs.amazonaws.com");
+            const trust = JSON.parse(role.inputs.assumeRolePolicy).Statement[0];
+            assert.equal(trust.Principal.Service, "vpc-flow-logs.amazonaws.com");
+            assert.deepEqual(trust.Condition, { StringEquals: { "aws:SourceAccount": "123456789012" } });
+            assert.ok(flowLog.propertyDependencies.iamRoleArn.includes(role.urn));
+            const policy = JSON.parse(b.capture.one("aws:iam/rolePolicy:RolePolicy", "-flow-logs-policy").inputs.policy);
+            assert.deepEqual(policy.Statement[0].Action, ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogGroups", "logs:DescribeLogStreams"]);
+            // Only this log group (the mock ARN of a resource is arn:aws:<service>:us-east-1:<account>:<name>).
+            const groupArn = `arn:aws:cloudwatch:us-east-1:123456789012:${group.name}`;
+            assert.deepEqual(policy.Statement[0].Resource, [groupArn, `${groupArn}:*`]);
         }
     });
 
@@ -202,7 +229,7 @@ describe("network", () => {
     it("parents every network resource to the Network component", () => {
         const network = prod.capture.one("platform:network:Network");
         const children = prod.capture.descendantsOf(network);
-        assert.ok(children.length >= 40);
+        assert.equal(children.filter((c) => c.type === SUBNET).length, 9);
         const networkTypes = ["vpc:Vpc", "subnet:Subnet", "routeTable:RouteTable", "routeTableAssociation:RouteTableAssociation",
             "natGateway:NatGateway", "eip:Eip", "internetGateway:InternetGateway", "vpcEndpoint:VpcEndpoint", "flowLog:FlowLog",
             "defaultSecurityGroup:DefaultSecurityGroup"].map((t) => `aws:ec2/${t}`);
