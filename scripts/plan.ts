@@ -36,7 +36,7 @@ function parseArgs(argv: string[]): Options {
         else if (a === "--help" || a === "-h") {
             console.log("usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE]\n  <stack>: dev, prod, or pr-<number> (a review stack)\n  --config-file: read this stack file instead of Pulumi.<stack>.yaml (try a change before committing it)");
             process.exit(0);
-        } else if (a.startsWith("-")) fail(`unknown option ${a}; usage: npm run plan -- <stack> [--out FILE] [--quiet]`);
+        } else if (a.startsWith("-")) fail(`unknown option ${a}; usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE]`);
         else positional.push(a);
     }
     if (positional.length > 1) fail(`one stack at a time, got ${positional.join(", ")}`);
@@ -59,15 +59,29 @@ export function maskSecrets(value: unknown): unknown {
     return value;
 }
 
+/** The config section each component is built from, by component class (`platform:<area>:<Class>`). */
+const SETTINGS_OF: Record<string, (c: PlatformConfig) => unknown> = {
+    Network: (c) => c.network,
+    Cluster: (c) => c.cluster,
+    Database: (c) => ({ ...c.database, backupPlan: undefined }),
+    DatabaseBackup: (c) => c.database.backupPlan,
+    Cache: (c) => c.cache,
+    Secrets: (c) => c.secrets,
+    ExternalSecrets: (c) => c.secrets,
+    Observability: (c) => c.observability,
+    AppImage: (c) => c.app,
+    Workload: (c) => c.app,
+};
+
 function settingsOf(config: PlatformConfig, component: CapturedResource): unknown {
-    // Component types are `platform:<area>:<Class>`; the area names the config section.
-    const area = component.type.split(":")[1];
-    return (config as unknown as Record<string, unknown>)[area];
+    const [, area, className] = component.type.split(":");
+    const pick = SETTINGS_OF[className];
+    return pick ? pick(config) : (config as unknown as Record<string, unknown>)[area];
 }
 
 function flatten(value: unknown, prefix = ""): Array<[string, string]> {
     if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-        return Object.entries(value).flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k));
+        return Object.entries(value).filter(([, v]) => v !== undefined).flatMap(([k, v]) => flatten(v, prefix ? `${prefix}.${k}` : k));
     }
     return [[prefix, JSON.stringify(value)]];
 }
@@ -149,6 +163,12 @@ async function main(): Promise<void> {
     fs.writeFileSync(options.out, JSON.stringify(document, null, 2) + "\n");
     console.log(`\nFull plan written to ${path.relative(process.cwd(), options.out) || options.out}`);
 }
+
+// `npm run plan -- dev | head` closes the pipe early: that is not an error.
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    throw e;
+});
 
 process.on("unhandledRejection", (e) => {
     console.error(`plan: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);

@@ -36,6 +36,25 @@ describe("GitHub workflows", () => {
         assert.equal(wf.concurrency["cancel-in-progress"], false, "a close must not cancel a running deploy");
     });
 
+    it("pin third-party security actions by commit, not by a tag that can be moved", () => {
+        for (const f of files) {
+            const text = fs.readFileSync(path.join(WORKFLOWS, f), "utf8");
+            for (const m of text.matchAll(/uses:\s*(aquasecurity\/[\w-]+)@(\S+)/g)) {
+                assert.match(m[2], /^[0-9a-f]{40}$/, `${f}: ${m[1]} is pinned to ${m[2]}`);
+            }
+        }
+    });
+
+    it("show the prod preview and the policy verdict before the prod approval", () => {
+        const wf = parseYaml(fs.readFileSync(path.join(WORKFLOWS, "deploy.yml"), "utf8"));
+        assert.deepEqual(wf.jobs.prod.needs, ["dev", "prod-preview"]);
+        assert.equal(wf.jobs.prod.environment, "prod");
+        assert.equal(wf.jobs["prod-preview"].environment, undefined, "the preview must not wait for the approval");
+        const steps: Array<{ run?: string; with?: Record<string, unknown> }> = wf.jobs["prod-preview"].steps;
+        assert.ok(steps.some((s) => s.with?.command === "preview" && s.with?.["stack-name"] === "prod"));
+        assert.ok(steps.some((s) => s.run?.includes("--policy-pack policy")));
+    });
+
     it("use the Node version of .nvmrc everywhere", () => {
         for (const f of files) {
             const text = fs.readFileSync(path.join(WORKFLOWS, f), "utf8");

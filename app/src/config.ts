@@ -249,7 +249,7 @@ export function loadConfig(env: Env = process.env, readFile: ReadFile = readFile
 
   const otlpEndpoint = p.raw("OTEL_EXPORTER_OTLP_ENDPOINT");
   if (otlpEndpoint !== undefined && !/^https?:\/\/[^/]+/.test(otlpEndpoint)) {
-    p.problem("OTEL_EXPORTER_OTLP_ENDPOINT", "must be an http:// or https:// URL", "set it to the collector, e.g. http://jaeger-collector:4318, or unset it to turn tracing off");
+    p.problem("OTEL_EXPORTER_OTLP_ENDPOINT", "must be an http:// or https:// URL", "set it to the collector, e.g. http://jaeger.observability.svc:4318, or unset it to turn tracing off");
   }
 
   const shutdownTimeoutMs = p.integer("SHUTDOWN_TIMEOUT_MS", 20000, 1000, 600000, "set SHUTDOWN_TIMEOUT_MS below the pod's terminationGracePeriodSeconds, e.g. 20000");

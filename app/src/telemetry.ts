@@ -22,7 +22,7 @@ export interface TelemetryOptions {
   readonly serviceName: string;
   readonly serviceVersion: string;
   readonly environment: string;
-  /** OTLP/HTTP base URL, e.g. http://jaeger-collector:4318. undefined: tracing off, nothing registered. */
+  /** OTLP/HTTP base URL, e.g. http://jaeger.observability.svc:4318. undefined: tracing off, nothing registered. */
   readonly otlpEndpoint: string | undefined;
 }
 

@@ -89,7 +89,7 @@ describe("config", () => {
       env: { ...minimal, DATABASE_SSL: "require", DATABASE_SSL_CA_FILE: "/etc/ca.pem", SHUTDOWN_DELAY_MS: "30000", SHUTDOWN_TIMEOUT_MS: "25000", OTEL_EXPORTER_OTLP_ENDPOINT: "jaeger:4318" },
       expected: [
         'DATABASE_SSL_CA_FILE: received "/etc/ca.pem"; is only used with DATABASE_SSL=verify-full. Fix: set DATABASE_SSL=verify-full or unset DATABASE_SSL_CA_FILE',
-        'OTEL_EXPORTER_OTLP_ENDPOINT: received "jaeger:4318"; must be an http:// or https:// URL. Fix: set it to the collector, e.g. http://jaeger-collector:4318, or unset it to turn tracing off',
+        'OTEL_EXPORTER_OTLP_ENDPOINT: received "jaeger:4318"; must be an http:// or https:// URL. Fix: set it to the collector, e.g. http://jaeger.observability.svc:4318, or unset it to turn tracing off',
         'SHUTDOWN_DELAY_MS: received "30000"; must be less than SHUTDOWN_TIMEOUT_MS (25000). Fix: lower SHUTDOWN_DELAY_MS or raise SHUTDOWN_TIMEOUT_MS',
       ],
     },
