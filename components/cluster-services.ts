@@ -65,6 +65,8 @@ export interface ClusterServicesArgs {
     readonly region: string;
     readonly vpcId: pulumi.Input<string>;
     readonly kubernetesVersion: ClusterConfig["version"];
+    /** The platform's tags, for the load balancers, target groups and security groups the controller creates. */
+    readonly tags: Readonly<Record<string, string>>;
     /** Node group(s) and the add-ons the controllers need: the releases wait for them. */
     readonly nodesReady: pulumi.Input<pulumi.Resource>[];
     /** Where the controllers' pods run (the system node group); anywhere when undefined. */
@@ -113,6 +115,13 @@ export class ClusterServices extends pulumi.ComponentResource {
                 serviceAccount: { create: true, name: LOAD_BALANCER_CONTROLLER_SERVICE_ACCOUNT },
                 replicaCount: 2,
                 podDisruptionBudget: { maxUnavailable: 1 },
+                // The provider's default tags do not reach what the controller creates.
+                defaultTags: args.tags,
+                // The Service mutator webhook intercepts every Service create (failurePolicy Fail):
+                // with the controller down, no Service of any chart could be created. Off, a
+                // LoadBalancer Service is the controller's only with spec.loadBalancerClass
+                // service.k8s.aws/nlb (values.yaml at v3.5.0: enableServiceMutatorWebhook).
+                enableServiceMutatorWebhook: false,
                 ...placement,
             },
         }, { parent: this, dependsOn: [...args.nodesReady, lbcRole] });

@@ -1,9 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { ClusterServices } from "./cluster-services";
-import { architectureOf, EKS_ADDONS, type ClusterConfig, type EksAddonKey, type NodeGroupConfig } from "./config";
-import { POD_IDENTITY_TRUST_POLICY } from "./pod-identity";
+import {
+    architectureOf, EKS_ADDONS, generalGroupSizes, systemGroupSizes, type ClusterConfig, type EksAddonKey, type NodeGroupSizes,
+} from "./config";
+import { POD_IDENTITY_TRUST_POLICY, roleNamePrefix } from "./pod-identity";
 
 /** Control-plane log types shipped to CloudWatch Logs (EKS user guide, "Control plane logs"). */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator"] as const;
@@ -19,6 +22,12 @@ export const CRITICAL_ADDONS_TAINT = { key: "CriticalAddonsOnly", value: "true" 
 
 /** The default StorageClass every PersistentVolumeClaim without a class gets. */
 export const DEFAULT_STORAGE_CLASS = "gp3-encrypted";
+
+/** Random bytes of the EKS cluster name's suffix (hex: twice as many characters). */
+export const CLUSTER_NAME_SUFFIX_BYTES = 3;
+
+/** The resource types EC2 tags at launch from the node launch templates. */
+export const NODE_TAGGED_RESOURCE_TYPES = ["instance", "volume", "network-interface"] as const;
 
 /** AL2023 is the only supported EKS-optimized Amazon Linux (AL2 reached end of support). */
 export function amiTypeFor(instanceTypes: readonly string[]): "AL2023_x86_64_STANDARD" | "AL2023_ARM_64_STANDARD" {
@@ -55,14 +64,22 @@ export interface ClusterArgs {
      * before it, so controllers can still reach AWS APIs to clean up what they created.
      */
     readonly egress?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * The platform's tags (the AWS provider's default tags). The provider cannot put them on what
+     * others create: nodes and their volumes and network interfaces (launch template), EBS volumes
+     * of PersistentVolumeClaims (EBS CSI driver) and load balancers (load balancer controller).
+     */
+    readonly tags: Readonly<Record<string, string>>;
 }
 
 /** Problems with args a caller passed without parseConfig (parseConfig reports the same rules). */
 export function validateClusterArgs(name: string, args: ClusterArgs): string[] {
     const problems: string[] = [];
-    // CreateCluster: 1-100 characters, starts with a letter or digit, then letters, digits, - and _.
-    if (!/^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/.test(name)) {
-        problems.push(`cluster name "${name}" must be 1-100 letters, digits, - or _, starting with a letter or digit`);
+    // CreateCluster: 1-100 characters, starts with a letter or digit, then letters, digits, - and _;
+    // the EKS name is this name, "-" and the random suffix.
+    const maxLength = 100 - 1 - 2 * CLUSTER_NAME_SUFFIX_BYTES;
+    if (!/^[0-9A-Za-z][A-Za-z0-9_-]*$/.test(name) || name.length > maxLength) {
+        problems.push(`cluster name "${name}" must be 1-${maxLength} letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the ${2 * CLUSTER_NAME_SUFFIX_BYTES}-character suffix); got ${name.length} characters`);
     }
     if (args.privateSubnetIds.length < 2) {
         problems.push(`EKS needs subnets in at least 2 AZs; got ${args.privateSubnetIds.length} private subnet(s)`);
@@ -71,8 +88,8 @@ export function validateClusterArgs(name: string, args: ClusterArgs): string[] {
         problems.push(`an internet-facing ALB needs subnets in at least 2 AZs; got ${args.publicSubnetIds.length} public subnet(s)`);
     }
     const n = args.config.nodes;
-    if (n.minSize > n.maxSize || n.desiredSize < n.minSize || n.desiredSize > n.maxSize) {
-        problems.push(`node sizes must satisfy minSize <= desiredSize <= maxSize; got ${n.minSize} <= ${n.desiredSize} <= ${n.maxSize}`);
+    if (n.minSizePerAz > n.maxSizePerAz || n.desiredSizePerAz < n.minSizePerAz || n.desiredSizePerAz > n.maxSizePerAz) {
+        problems.push(`node sizes must satisfy minSizePerAz <= desiredSizePerAz <= maxSizePerAz; got ${n.minSizePerAz} <= ${n.desiredSizePerAz} <= ${n.maxSizePerAz}`);
     }
     if (new Set(n.instanceTypes.map(architectureOf)).size > 1) {
         problems.push(`instance types must share one architecture (one AMI type per node group); got ${n.instanceTypes.join(", ")}`);
@@ -114,11 +131,13 @@ export function adminsDuplicatingCreator(adminArns: readonly string[], callerArn
  *   component owns, private endpoint on and the public one limited to configured CIDRs;
  * - access: cluster-admin access entries for the configured principals (the creator is admin by
  *   bootstrap and never gets a second entry; the node role's entry is EKS's own);
- * - a managed AL2023 node group in the private subnets (IMDSv2 only with hop limit 1, encrypted
- *   gp3 root volumes) whose desired size the cluster autoscaler owns, plus an optional tainted
- *   system group for the controllers;
+ * - managed AL2023 node groups, one per AZ in that AZ's private subnet (IMDSv2 only with hop limit
+ *   1, encrypted gp3 root volumes, the platform's tags on instances, volumes and network
+ *   interfaces) whose desired sizes the cluster autoscaler owns, plus an optional tainted system
+ *   group over all AZs for the controllers;
  * - EKS add-ons (vpc-cni, kube-proxy, Pod Identity agent before the nodes; coredns, EBS CSI driver,
- *   metrics-server after them), each AWS-calling one with its own Pod Identity role;
+ *   metrics-server after them) at EKS's default version for the Kubernetes version unless pinned,
+ *   each AWS-calling one with its own Pod Identity role;
  * - a default encrypted gp3 StorageClass;
  * - the Kubernetes provider every Kubernetes object of the program uses;
  * - cluster services (AWS Load Balancer Controller, cluster autoscaler), see ClusterServices.
@@ -130,7 +149,7 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly kubeconfig: pulumi.Output<string>;
     /** The EKS-created cluster security group, attached to the managed nodes and their pods. */
     public readonly clusterSecurityGroupId: pulumi.Output<string>;
-    /** Node groups, coredns, the EBS CSI driver and the default StorageClass: workloads depend on these. */
+    /** Every node group, coredns, the EBS CSI driver and the default StorageClass: workloads depend on these. */
     public readonly nodesReady: pulumi.Resource[];
     /** Load balancer controller and cluster autoscaler releases: Ingresses and LoadBalancer Services depend on these. */
     public readonly servicesReady: pulumi.Resource[];
@@ -154,12 +173,20 @@ export class Cluster extends pulumi.ComponentResource {
         this.architecture = architectureOf(c.nodes.instanceTypes[0]);
         this.imagePlatform = imagePlatformFor(c.nodes.instanceTypes);
 
-        // The cluster's name is fixed (not auto-named) because its log group's name derives from it
-        // and must exist first.
-        const clusterName = name;
+        // The log group must exist before the cluster, so the cluster's name is chosen here, not
+        // auto-named. It ends in a random suffix kept in state: EKS re-creates
+        // /aws/eks/<name>/cluster from log events that arrive after Pulumi deleted the group, and a
+        // recreated stack reusing the name would fail with ResourceAlreadyExistsException
+        // (terraform-aws-modules/terraform-aws-eks#920, #2486). Protected with the cluster: a new
+        // suffix would replace the cluster.
+        const nameSuffix = new random.RandomId(`${name}-name-suffix`, { byteLength: CLUSTER_NAME_SUFFIX_BYTES }, { parent: this, protect: args.protect });
+        const clusterName = pulumi.interpolate`${name}-${nameSuffix.hex}`;
 
         // -- Control plane ------------------------------------------------------------------------
+        // Every role of the cluster has a namePrefix that fits IAM's 64 characters whatever the
+        // stack's name (see roleNamePrefix).
         const clusterRole = new aws.iam.Role(`${name}-cluster-role`, {
+            namePrefix: roleNamePrefix(`${name}-eks`),
             assumeRolePolicy: JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [{ Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
@@ -173,7 +200,7 @@ export class Cluster extends pulumi.ComponentResource {
         // Envelope encryption of Secrets with a customer key. Losing the key makes every Secret in
         // etcd unreadable, so it is protected with the cluster and rotates yearly.
         const secretsKey = new aws.kms.Key(`${name}-secrets-key`, {
-            description: `Envelope encryption of Kubernetes Secrets in EKS cluster ${clusterName}`,
+            description: pulumi.interpolate`Envelope encryption of Kubernetes Secrets in EKS cluster ${clusterName}`,
             enableKeyRotation: true,
             deletionWindowInDays: args.protect ? 30 : 7,
         }, { parent: this, protect: args.protect });
@@ -193,7 +220,7 @@ export class Cluster extends pulumi.ComponentResource {
         // EKS writes to /aws/eks/<name>/cluster; created here first (with a retention) so EKS does
         // not create one that never expires and survives `pulumi destroy`.
         const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane-logs`, {
-            name: `/aws/eks/${clusterName}/cluster`,
+            name: pulumi.interpolate`/aws/eks/${clusterName}/cluster`,
             retentionInDays: c.logRetentionDays,
         }, parent);
 
@@ -230,7 +257,8 @@ export class Cluster extends pulumi.ComponentResource {
             parent: this,
             protect: args.protect,
             dependsOn: [logGroup, clusterPolicy, keyPolicy, ...(args.egress ?? [])],
-            // A fixed name cannot be created before the old cluster is gone.
+            // The name is kept across replacements (the suffix lives in state): the old cluster
+            // must be gone before the new one can take it.
             deleteBeforeReplace: true,
         });
         this.clusterName = cluster.name;
@@ -245,9 +273,11 @@ export class Cluster extends pulumi.ComponentResource {
         // vpc-cni, kube-proxy and the Pod Identity agent are DaemonSets: with no node yet they are
         // healthy (zero pods wanted), and the nodes need the CNI to become Ready, so the node group
         // waits for them (and is deleted before them).
+        // Unpinned add-ons get EKS's default version for the Kubernetes version, not the newest:
+        // with OVERWRITE, a newest-version lookup would upgrade prod's add-ons at any `up`.
         const addonVersion = (key: EksAddonKey): pulumi.Input<string> =>
             c.addonVersions[key] ??
-            aws.eks.getAddonVersionOutput({ addonName: EKS_ADDONS[key], kubernetesVersion: c.version, mostRecent: true }, parent).version;
+            aws.eks.getAddonVersionOutput({ addonName: EKS_ADDONS[key], kubernetesVersion: c.version, mostRecent: false }, parent).version;
         const addon = (key: EksAddonKey, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Input<pulumi.Resource>[]) =>
             new aws.eks.Addon(`${name}-${EKS_ADDONS[key]}`, {
                 clusterName: cluster.name,
@@ -262,7 +292,7 @@ export class Cluster extends pulumi.ComponentResource {
 
         const podIdentityAgent = addon("podIdentityAgent", {}, []);
         // vpc-cni calls EC2 for pod IPs: its own role (the node role has no CNI policy).
-        const cniRole = this.addonRole(name, "vpc-cni", managedPolicy("AmazonEKS_CNI_Policy"));
+        const cniRole = this.addonRole(name, "vpc-cni", "vpc-cni", managedPolicy("AmazonEKS_CNI_Policy"));
         const vpcCni = addon("vpcCni", {
             podIdentityAssociations: [{ roleArn: cniRole.role.arn, serviceAccount: "aws-node" }],
         }, [podIdentityAgent, cniRole.attachment]);
@@ -270,6 +300,7 @@ export class Cluster extends pulumi.ComponentResource {
 
         // -- Nodes --------------------------------------------------------------------------------
         const nodeRole = new aws.iam.Role(`${name}-node-role`, {
+            namePrefix: roleNamePrefix(`${name}-nodes`),
             assumeRolePolicy: JSON.stringify({
                 Version: "2012-10-17",
                 Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
@@ -281,63 +312,86 @@ export class Cluster extends pulumi.ComponentResource {
             new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, { role: nodeRole.name, policyArn: managedPolicy(policy) }, parent));
         this.nodeRoleArn = nodeRole.arn;
 
-        // The general group runs the applications; the optional system group, tainted, runs the
-        // cluster-critical pods that tolerate the taint.
-        const groups: Array<{ key: "general" | "system"; config: NodeGroupConfig; taints: aws.types.input.eks.NodeGroupTaint[] }> = [
-            { key: "general", config: c.nodes, taints: [] },
-        ];
-        if (c.systemNodes.enabled) {
-            groups.push({ key: "system", config: c.systemNodes, taints: [{ key: CRITICAL_ADDONS_TAINT.key, value: CRITICAL_ADDONS_TAINT.value, effect: "NO_SCHEDULE" }] });
-        }
-        const nodeGroups = groups.map((g) => {
-            const launchTemplate = new aws.ec2.LaunchTemplate(`${name}-${g.key}-nodes`, {
-                description: `${g.key} managed nodes of EKS cluster ${clusterName}: IMDSv2 only, encrypted gp3 root volume`,
+        // The general groups run the applications, one per AZ in that AZ's private subnet: an EBS
+        // volume lives in one AZ, and the autoscaler can only add a node where a pending pod's
+        // volume is by scaling that AZ's group (kubernetes/autoscaler cloudprovider/aws/README.md,
+        // "Common Notes and Gotchas": an ASG per AZ with --balance-similar-node-groups). The
+        // optional system group, tainted, runs the cluster-critical pods that tolerate the taint;
+        // they keep no volumes, so one group spans all AZs.
+        const tagsNamed = (groupName: pulumi.Input<string>) => ({ ...args.tags, Name: groupName });
+        const launchTemplateFor = (key: "general" | "system", diskSizeGiB: number) => {
+            const groupName = pulumi.interpolate`${clusterName}-${key}`;
+            return new aws.ec2.LaunchTemplate(`${name}-${key}-nodes`, {
+                description: pulumi.interpolate`${key} managed nodes of EKS cluster ${clusterName}: IMDSv2 only, encrypted gp3 root volume`,
                 // IMDSv2 only, one hop: pods (one hop further) cannot reach the node's credentials.
                 metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
                 // AL2023's root device, sized and encrypted here rather than left to the AMI's 20 GiB
                 // default and the account's EBS encryption setting.
                 blockDeviceMappings: [{
                     deviceName: "/dev/xvda",
-                    ebs: { volumeSize: g.config.diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
+                    ebs: { volumeSize: diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true" },
                 }],
                 // No vpcSecurityGroupIds: EKS then attaches the cluster security group to the nodes,
                 // which is what clusterSecurityGroupId promises the data tier.
-                tagSpecifications: [
-                    { resourceType: "instance", tags: { Name: `${clusterName}-${g.key}` } },
-                    { resourceType: "volume", tags: { Name: `${clusterName}-${g.key}` } },
-                ],
+                // The provider's default tags reach the template itself, not what EC2 launches from it.
+                tagSpecifications: NODE_TAGGED_RESOURCE_TYPES.map((resourceType) => ({ resourceType, tags: tagsNamed(groupName) })),
                 updateDefaultVersion: true,
             }, parent);
-
-            return new aws.eks.NodeGroup(`${name}-${g.key}`, {
-                clusterName: cluster.name,
-                version: cluster.version,
-                nodeRoleArn: nodeRole.arn,
-                subnetIds: args.privateSubnetIds,
-                amiType: amiTypeFor(g.config.instanceTypes),
-                instanceTypes: g.config.instanceTypes,
-                capacityType: g.config.capacityType,
-                scalingConfig: { minSize: g.config.minSize, desiredSize: g.config.desiredSize, maxSize: g.config.maxSize },
-                launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply((v) => String(v)) },
-                updateConfig: { maxUnavailable: 1 },
-                labels: { [NODE_GROUP_LABEL]: g.key },
-                ...(g.taints.length > 0 ? { taints: g.taints } : {}),
-                tags: { Name: `${clusterName}-${g.key}` },
-            }, {
-                parent: this,
-                dependsOn: [...nodePolicies, vpcCni, kubeProxy, podIdentityAgent],
-                // The cluster autoscaler owns the desired size after creation.
-                ignoreChanges: ["scalingConfig.desiredSize"],
-            });
+        };
+        const nodeGroup = (
+            logicalName: string,
+            groupName: pulumi.Input<string>,
+            key: "general" | "system",
+            launchTemplate: aws.ec2.LaunchTemplate,
+            subnetIds: pulumi.Input<string>[],
+            instanceTypes: string[],
+            capacityType: string,
+            sizes: NodeGroupSizes,
+            taints: aws.types.input.eks.NodeGroupTaint[],
+        ) => new aws.eks.NodeGroup(logicalName, {
+            clusterName: cluster.name,
+            version: cluster.version,
+            nodeRoleArn: nodeRole.arn,
+            subnetIds,
+            amiType: amiTypeFor(instanceTypes),
+            instanceTypes,
+            capacityType,
+            scalingConfig: { minSize: sizes.minSize, desiredSize: sizes.desiredSize, maxSize: sizes.maxSize },
+            launchTemplate: { id: launchTemplate.id, version: launchTemplate.latestVersion.apply((v) => String(v)) },
+            updateConfig: { maxUnavailable: 1 },
+            labels: { [NODE_GROUP_LABEL]: key },
+            ...(taints.length > 0 ? { taints } : {}),
+            tags: { Name: groupName },
+        }, {
+            parent: this,
+            dependsOn: [...nodePolicies, vpcCni, kubeProxy, podIdentityAgent],
+            // The cluster autoscaler owns the desired size after creation.
+            ignoreChanges: ["scalingConfig.desiredSize"],
         });
+
+        const generalTemplate = launchTemplateFor("general", c.nodes.diskSizeGiB);
+        const generalGroups = args.privateSubnetIds.map((subnetId, az) => nodeGroup(
+            `${name}-general-${az}`, pulumi.interpolate`${clusterName}-general-${az}`, "general", generalTemplate, [subnetId],
+            c.nodes.instanceTypes, c.nodes.capacityType, generalGroupSizes(c.nodes), []));
+        const systemGroups = c.systemNodes.enabled
+            ? [nodeGroup(
+                `${name}-system`, pulumi.interpolate`${clusterName}-system`, "system",
+                launchTemplateFor("system", c.systemNodes.diskSizeGiB), args.privateSubnetIds,
+                c.systemNodes.instanceTypes, c.systemNodes.capacityType, systemGroupSizes(c.systemNodes),
+                [{ key: CRITICAL_ADDONS_TAINT.key, value: CRITICAL_ADDONS_TAINT.value, effect: "NO_SCHEDULE" }])]
+            : [];
+        const nodeGroups = [...generalGroups, ...systemGroups];
 
         // -- Add-ons that need nodes --------------------------------------------------------------
         // coredns, the EBS CSI controller and metrics-server are Deployments: created before a node
         // exists they sit DEGRADED and the create times out after 20 minutes.
         const coredns = addon("coredns", {}, nodeGroups);
-        const ebsRole = this.addonRole(name, "aws-ebs-csi-driver", managedPolicy("service-role/AmazonEBSCSIDriverPolicy"));
+        const ebsRole = this.addonRole(name, "aws-ebs-csi-driver", "ebs-csi", managedPolicy("service-role/AmazonEBSCSIDriverPolicy"));
         const ebsCsi = addon("ebsCsiDriver", {
             podIdentityAssociations: [{ roleArn: ebsRole.role.arn, serviceAccount: "ebs-csi-controller-sa" }],
+            // The platform's tags on every volume the driver creates (the add-on's configuration
+            // schema: controller.extraVolumeTags).
+            configurationValues: JSON.stringify({ controller: { extraVolumeTags: args.tags } }),
         }, [...nodeGroups, ebsRole.attachment, podIdentityAgent]);
         const metricsServer = addon("metricsServer", {}, nodeGroups);
 
@@ -375,6 +429,7 @@ export class Cluster extends pulumi.ComponentResource {
             region: args.region,
             vpcId: args.vpcId,
             kubernetesVersion: c.version,
+            tags: args.tags,
             // Controllers are installed after the nodes (their pods need somewhere to run) and so
             // are deleted before the nodes and the cluster.
             nodesReady: [...nodeGroups, coredns, metricsServer],
@@ -397,8 +452,11 @@ export class Cluster extends pulumi.ComponentResource {
     }
 
     /** An IAM role for an EKS add-on's service account (associated by the add-on's podIdentityAssociations). */
-    private addonRole(name: string, addonName: string, policyArn: pulumi.Input<string>) {
-        const role = new aws.iam.Role(`${name}-${addonName}-role`, { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY }, { parent: this });
+    private addonRole(name: string, addonName: string, shortName: string, policyArn: pulumi.Input<string>) {
+        const role = new aws.iam.Role(`${name}-${addonName}-role`, {
+            namePrefix: roleNamePrefix(`${name}-${shortName}`),
+            assumeRolePolicy: POD_IDENTITY_TRUST_POLICY,
+        }, { parent: this });
         const attachment = new aws.iam.RolePolicyAttachment(`${name}-${addonName}-policy`, { role: role.name, policyArn }, { parent: this });
         return { role, attachment };
     }

@@ -27,6 +27,29 @@ export const POD_IDENTITY_TRUST_POLICY = JSON.stringify({
     }],
 });
 
+/** IAM role names are at most 64 characters; a `namePrefix` gets 26 appended (a timestamp and a counter). */
+export const ROLE_NAME_PREFIX_MAX_LENGTH = 64 - 26;
+
+/**
+ * A role `namePrefix` from a logical name, within IAM's limit whatever the stack's name: Pulumi's
+ * auto-name (`<logical name>-<7 hex>`) overflows 64 characters once the stack name is long
+ * (`platform-pr-1000-cluster-services-cluster-autoscaler-role` is 57 before the suffix). A name
+ * too long first loses the words before its last one (`platform-dev-cluster-autoscaler` from
+ * `platform-dev-cluster-services-cluster-autoscaler`), keeping four; then the rest is cut before
+ * the last word. The 26 appended characters keep it unique; the provider's tags name the stack.
+ */
+export function roleNamePrefix(name: string): string {
+    const max = ROLE_NAME_PREFIX_MAX_LENGTH - 1;
+    const words = name.split("-");
+    while (words.join("-").length > max && words.length > 4) words.splice(words.length - 2, 1);
+    let short = words.join("-");
+    if (short.length > max) {
+        const last = words[words.length - 1].slice(0, max - 2);
+        short = `${short.slice(0, short.length - last.length - 1).slice(0, max - last.length - 1).replace(/-+$/, "")}-${last}`;
+    }
+    return `${short}-`;
+}
+
 /**
  * An IAM role for one Kubernetes service account through EKS Pod Identity. AL2023 nodes require
  * IMDSv2 with a hop limit of 1, so pods cannot borrow the node role: every AWS-calling controller
@@ -41,7 +64,7 @@ export class PodIdentityRole extends pulumi.ComponentResource {
     constructor(name: string, args: PodIdentityRoleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:iam:PodIdentityRole", name, {}, opts);
         const parent = { parent: this };
-        const role = new aws.iam.Role(`${name}-role`, { assumeRolePolicy: POD_IDENTITY_TRUST_POLICY }, parent);
+        const role = new aws.iam.Role(`${name}-role`, { namePrefix: roleNamePrefix(name), assumeRolePolicy: POD_IDENTITY_TRUST_POLICY }, parent);
         if (args.policy !== undefined) {
             new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: args.policy }, parent);
         }

@@ -4,12 +4,14 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { validateIdentityPolicy, validateTrustPolicy } from "@cloud-copilot/iam-policy";
 import {
-    adminsDuplicatingCreator, amiTypeFor, kubeconfigFor, principalOfCaller, validateClusterArgs, type ClusterArgs,
+    adminsDuplicatingCreator, amiTypeFor, principalOfCaller, validateClusterArgs, type ClusterArgs,
 } from "../components/cluster";
 import { CLUSTER_AUTOSCALER_IMAGE_TAGS, clusterAutoscalerPolicy } from "../components/cluster-services";
 import { CHARTS } from "../components/charts";
-import { ConfigError, parseConfig, type ConfigProblem, type PlatformConfig } from "../components/config";
+import { ConfigError, EKS_VERSIONS, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../components/config";
 import { buildPlatform } from "../components/platform";
+import { roleNamePrefix } from "../components/pod-identity";
+import { platformTags } from "../components/tags";
 import {
     ACCOUNT_ID, buildStack, encode, isSecret, readStackValues, reveal, ROOT, settle, startCapture, stackConfig, valueOf,
     type Built, type CapturedResource,
@@ -25,6 +27,8 @@ const ASSOCIATION = "aws:eks/podIdentityAssociation:PodIdentityAssociation";
 const ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry";
 const ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
+const RANDOM_ID = "random:index/randomId:RandomId";
+const LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate";
 const K8S_PROVIDER = "pulumi:providers:kubernetes";
 const CLUSTER_KEY = "platform:cluster";
 
@@ -61,7 +65,12 @@ async function buildWithOptions(stack: string, overrides: Record<string, unknown
 }
 
 const eks = (b: Built) => b.capture.one(EKS);
-const nodeGroup = (b: Built) => b.capture.one(NODE_GROUP, "-general");
+/** The EKS name: the component's name and the RandomId's 3 bytes (the mock's hex "0a1b2c"). */
+const clusterNameOf = (stack: string) => `platform-${stack}-cluster-0a1b2c`;
+/** The general node groups, one per AZ, in AZ order. */
+const generalGroups = (b: Built) => b.capture.ofType(NODE_GROUP)
+    .filter((g) => /-general-\d+$/.test(g.name))
+    .sort((x, y) => Number(x.name.split("-").pop()) - Number(y.name.split("-").pop()));
 const addon = (b: Built, addonName: string) => {
     const found = b.capture.ofType(ADDON).filter((a) => a.inputs.addonName === addonName);
     assert.equal(found.length, 1, `one ${addonName} add-on`);
@@ -101,6 +110,16 @@ const SYSTEM_PLACEMENT = {
     tolerations: [{ key: "CriticalAddonsOnly", operator: "Equal", value: "true", effect: "NoSchedule" }],
 };
 const privateSubnetIds = (stack: string, count: number) => [...Array(count).keys()].map((i) => `platform-${stack}-network-private-${i}-id`);
+/** ClusterArgs for direct calls of validateClusterArgs: the review defaults, with overrides. */
+function clusterArgs(over: Partial<ClusterArgs>, nodes: Partial<PlatformConfig["cluster"]["nodes"]> = {}): ClusterArgs {
+    const config = stackConfig("pr-1").cluster;
+    return {
+        config: { ...config, nodes: { ...config.nodes, ...nodes } }, region: "us-east-1", vpcId: "vpc-1",
+        privateSubnetIds: ["a", "b"], publicSubnetIds: ["c", "d"], protect: false, tags: {}, ...over,
+    };
+}
+/** The platform's tags of a stack, as the AWS provider's default tags carry them. */
+const tagsOf = (b: Built) => platformTags(b.config);
 
 describe("cluster", () => {
     let dev: Built & { options: Map<string, Options> };
@@ -130,7 +149,13 @@ describe("cluster", () => {
             assert.equal(eks(b).inputs.version, "1.36");
             assert.equal(release(b, "cluster-autoscaler").inputs.values.image.tag, "v1.36.1");
             assert.equal(release(dev, "cluster-autoscaler").inputs.values.image.tag, "v1.35.2");
-            assert.deepEqual(CLUSTER_AUTOSCALER_IMAGE_TAGS, { "1.35": "v1.35.2", "1.36": "v1.36.1" });
+        });
+
+        it("has an autoscaler image of the same Kubernetes minor for every allowed version", () => {
+            // The autoscaler's scheduler simulation is that minor's: a tag of another minor is a bug.
+            for (const version of EKS_VERSIONS) {
+                assert.match(CLUSTER_AUTOSCALER_IMAGE_TAGS[version], new RegExp(`^v${version.replace(".", "\\.")}\\.\\d+$`), version);
+            }
         });
 
         it("authenticates with access entries only and makes the creator admin by bootstrap", () => {
@@ -162,13 +187,30 @@ describe("cluster", () => {
         it("ships api, audit and authenticator logs to a log group it creates first, with the configured retention", () => {
             for (const [b, days] of [[dev, 14], [prod, 90], [review, 7]] as const) {
                 assert.deepEqual(eks(b).inputs.enabledClusterLogTypes, ["api", "audit", "authenticator"]);
-                assert.equal(eks(b).inputs.name, `platform-${b.config.stack}-cluster`);
+                assert.equal(eks(b).inputs.name, clusterNameOf(b.config.stack));
                 const logs = b.capture.one("aws:cloudwatch/logGroup:LogGroup", "-control-plane-logs");
                 // EKS writes to exactly this name; an EKS-created group would never expire nor be destroyed.
-                assert.equal(logs.inputs.name, `/aws/eks/platform-${b.config.stack}-cluster/cluster`);
+                assert.equal(logs.inputs.name, `/aws/eks/${clusterNameOf(b.config.stack)}/cluster`);
                 assert.equal(logs.inputs.retentionInDays, days);
                 assert.ok(eks(b).dependencies.includes(logs.urn), "the log group exists before the cluster");
             }
+        });
+
+        it("names the cluster with a random suffix kept in state, so a recreated stack never reuses a log group EKS re-created", () => {
+            for (const [b, protect] of [[dev, false], [prod, true], [review, false]] as const) {
+                const suffix = b.capture.one(RANDOM_ID, "-cluster-name-suffix");
+                assert.equal(suffix.inputs.byteLength, 3);
+                // A new suffix replaces the cluster: protected with it.
+                assert.equal(b.options.get(suffix.name)!.protect, protect, b.config.stack);
+                assert.deepEqual(eks(b).propertyDependencies.name, [suffix.urn]);
+                const logs = b.capture.one("aws:cloudwatch/logGroup:LogGroup", "-control-plane-logs");
+                assert.deepEqual(logs.propertyDependencies.name, [suffix.urn]);
+            }
+            // CreateCluster allows 100 characters: the longest component name allowed plus "-" and 6 hex digits.
+            assert.deepEqual(validateClusterArgs("x".repeat(93), clusterArgs({})), []);
+            assert.deepEqual(validateClusterArgs("x".repeat(94), clusterArgs({})), [
+                `cluster name "${"x".repeat(94)}" must be 1-93 letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the 6-character suffix); got 94 characters`,
+            ]);
         });
 
         it("is protected exactly when the stack is", () => {
@@ -176,7 +218,7 @@ describe("cluster", () => {
                 assert.equal(eks(b).inputs.deletionProtection, protect, b.config.stack);
                 assert.equal(b.options.get(eks(b).name)!.protect, protect);
                 assert.equal(b.options.get(b.capture.one("aws:kms/key:Key", "-cluster-secrets-key").name)!.protect, protect);
-                // A fixed cluster name cannot be created while the old cluster exists.
+                // The name survives a replacement: it cannot be created while the old cluster exists.
                 assert.equal(b.options.get(eks(b).name)!.deleteBeforeReplace, true);
             }
         });
@@ -228,7 +270,7 @@ describe("cluster", () => {
             const b = variant;
             const entries = b.capture.ofType(ACCESS_ENTRY);
             assert.deepEqual(entries.map((e) => [e.inputs.principalArn, e.inputs.type, e.inputs.clusterName]),
-                ADMINS.map((arn) => [arn, "STANDARD", "platform-pr-1-cluster"]));
+                ADMINS.map((arn) => [arn, "STANDARD", clusterNameOf("pr-1")]));
             const policies = b.capture.ofType(ACCESS_POLICY);
             assert.deepEqual(policies.map((p) => [p.inputs.principalArn, p.inputs.policyArn, p.inputs.accessScope]),
                 ADMINS.map((arn) => [arn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", { type: "cluster" }]));
@@ -281,33 +323,45 @@ describe("cluster", () => {
     });
 
     describe("nodes", () => {
-        it("runs one AL2023 managed group in the private subnets with the configured sizes and capacity", () => {
+        it("runs one AL2023 managed group per AZ, each in that AZ's private subnet, with the per-AZ sizes and capacity", () => {
             for (const [b, azs, types, capacity, sizes] of [
-                [dev, 3, ["t3.large", "t3a.large", "m5.large", "m6i.large"], "SPOT", { minSize: 2, desiredSize: 3, maxSize: 5 }],
-                [prod, 3, ["m7i.large"], "ON_DEMAND", { minSize: 3, desiredSize: 3, maxSize: 9 }],
-                [review, 2, ["t3.large"], "ON_DEMAND", { minSize: 2, desiredSize: 2, maxSize: 4 }],
+                [dev, 3, ["t3.large", "t3a.large", "m5.large", "m6i.large"], "SPOT", { minSize: 1, desiredSize: 1, maxSize: 2 }],
+                [prod, 3, ["m7i.large"], "ON_DEMAND", { minSize: 1, desiredSize: 1, maxSize: 3 }],
+                [review, 2, ["t3.large"], "ON_DEMAND", { minSize: 1, desiredSize: 1, maxSize: 2 }],
             ] as const) {
-                const ng = nodeGroup(b);
-                assert.equal(ng.inputs.amiType, "AL2023_x86_64_STANDARD", b.config.stack);
-                assert.deepEqual(ng.inputs.subnetIds, privateSubnetIds(b.config.stack, azs));
-                assert.deepEqual(ng.inputs.instanceTypes, types);
-                assert.equal(ng.inputs.capacityType, capacity);
-                assert.deepEqual(ng.inputs.scalingConfig, sizes);
-                assert.equal(ng.inputs.version, "1.35", "nodes follow the control plane's version");
-                // A launch template with a block device mapping excludes the node group's diskSize.
-                assert.equal(ng.inputs.diskSize, undefined);
-                assert.deepEqual(ng.inputs.labels, { "platform/node-group": "general" });
+                const groups = generalGroups(b);
+                assert.deepEqual(groups.map((g) => g.name), [...Array(azs).keys()].map((i) => `platform-${b.config.stack}-cluster-general-${i}`));
+                // An EBS volume lives in one AZ: a group per AZ lets the autoscaler add a node where the volume is.
+                assert.deepEqual(groups.map((g) => g.inputs.subnetIds), privateSubnetIds(b.config.stack, azs).map((id) => [id]));
+                for (const ng of groups) {
+                    assert.equal(ng.inputs.amiType, "AL2023_x86_64_STANDARD", b.config.stack);
+                    assert.deepEqual(ng.inputs.instanceTypes, types);
+                    assert.equal(ng.inputs.capacityType, capacity);
+                    assert.deepEqual(ng.inputs.scalingConfig, sizes);
+                    assert.equal(ng.inputs.version, "1.35", "nodes follow the control plane's version");
+                    // A launch template with a block device mapping excludes the node group's diskSize.
+                    assert.equal(ng.inputs.diskSize, undefined);
+                    assert.deepEqual(ng.inputs.labels, { "platform/node-group": "general" });
+                }
+                assert.deepEqual(groups.map((g) => g.inputs.tags), [...Array(azs).keys()].map((i) => ({ Name: `${clusterNameOf(b.config.stack)}-general-${i}` })));
+            }
+        });
+
+        it("keeps the autoscaler balancing the per-AZ groups", () => {
+            for (const b of [dev, prod, review]) {
+                assert.deepEqual(release(b, "cluster-autoscaler").inputs.values.extraArgs, { "balance-similar-node-groups": true, expander: "least-waste" });
             }
         });
 
         it("lets the cluster autoscaler own the desired size", () => {
-            for (const b of [dev, prod, review]) assert.deepEqual(b.options.get(nodeGroup(b).name)!.ignoreChanges, ["scalingConfig.desiredSize"]);
-            assert.equal(nodeGroup(dev).name, "platform-dev-cluster-general");
+            for (const b of [dev, prod, review]) {
+                for (const ng of b.capture.ofType(NODE_GROUP)) assert.deepEqual(b.options.get(ng.name)!.ignoreChanges, ["scalingConfig.desiredSize"], ng.name);
+            }
         });
 
         it("picks the ARM AMI and image platform for Graviton types", () => {
             const b = variant;
-            assert.equal(nodeGroup(b).inputs.amiType, "AL2023_ARM_64_STANDARD");
+            for (const ng of generalGroups(b)) assert.equal(ng.inputs.amiType, "AL2023_ARM_64_STANDARD");
             assert.equal(b.platform.cluster.architecture, "arm64");
             assert.equal(b.platform.cluster.imagePlatform, "linux/arm64");
             assert.equal(dev.platform.cluster.imagePlatform, "linux/amd64");
@@ -317,7 +371,7 @@ describe("cluster", () => {
 
         it("requires IMDSv2 with one hop and boots from an encrypted gp3 volume of the configured size", () => {
             for (const [b, size] of [[dev, 40], [prod, 80], [review, 40]] as const) {
-                const lt = b.capture.one("aws:ec2/launchTemplate:LaunchTemplate", "-general-nodes");
+                const lt = b.capture.one(LAUNCH_TEMPLATE, "-general-nodes");
                 assert.deepEqual(lt.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
                 assert.deepEqual(lt.inputs.blockDeviceMappings, [{
                     deviceName: "/dev/xvda",
@@ -326,12 +380,39 @@ describe("cluster", () => {
                 // Own security groups would replace the cluster security group on the nodes.
                 assert.equal(lt.inputs.vpcSecurityGroupIds, undefined);
                 assert.equal(lt.inputs.networkInterfaces, undefined);
-                assert.deepEqual(nodeGroup(b).inputs.launchTemplate, { id: `${lt.name}-id`, version: "1" });
+                // One template for all the AZs' groups.
+                for (const ng of generalGroups(b)) assert.deepEqual(ng.inputs.launchTemplate, { id: `${lt.name}-id`, version: "1" });
             }
         });
 
+        it("tags instances, their volumes and network interfaces with the platform's tags (default tags do not reach them)", () => {
+            for (const b of [dev, prod, review, variant]) {
+                const tags = tagsOf(b);
+                assert.deepEqual(Object.keys(tags).sort(), ["environment", "managed-by", "project", "stack"], "what platformTags gives without extra tags");
+                for (const key of b === variant ? ["general", "system"] : ["general"]) {
+                    const lt = b.capture.one(LAUNCH_TEMPLATE, `-${key}-nodes`);
+                    const expected = { ...tags, Name: `${clusterNameOf(b.config.stack)}-${key}` };
+                    assert.deepEqual(lt.inputs.tagSpecifications, [
+                        { resourceType: "instance", tags: expected },
+                        { resourceType: "volume", tags: expected },
+                        { resourceType: "network-interface", tags: expected },
+                    ], `${b.config.stack} ${key}`);
+                }
+            }
+            assert.equal(tagsOf(prod).environment, "prod");
+            assert.equal(tagsOf(prod).stack, "prod");
+        });
+
+        it("carries extra tags from config onto the nodes, volumes and load balancers", async () => {
+            const b = await buildStack("pr-1", { "platform:tags": { owner: "platform-team" } });
+            const lt = b.capture.one(LAUNCH_TEMPLATE, "-general-nodes");
+            for (const spec of lt.inputs.tagSpecifications) assert.equal(spec.tags.owner, "platform-team", spec.resourceType);
+            assert.equal(JSON.parse(addon(b, "aws-ebs-csi-driver").inputs.configurationValues).controller.extraVolumeTags.owner, "platform-team");
+            assert.equal(release(b, "aws-load-balancer-controller").inputs.values.defaultTags.owner, "platform-team");
+        });
+
         it("gives nodes a role that can join and pull images, and nothing pods could borrow", () => {
-            const role = roleOf(dev, nodeGroup(dev), "nodeRoleArn");
+            const role = roleOf(dev, generalGroups(dev)[0], "nodeRoleArn");
             assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy).Statement, [
                 { Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" },
             ]);
@@ -340,51 +421,55 @@ describe("cluster", () => {
                 "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
             ]);
             assert.equal(dev.capture.ofType(ROLE_POLICY).filter((p) => p.propertyDependencies.role?.includes(role.urn)).length, 0);
+            // Every group shares the node role (one EC2_LINUX access entry, made by EKS).
+            for (const ng of dev.capture.ofType(NODE_GROUP)) assert.equal(roleOf(dev, ng, "nodeRoleArn").urn, role.urn);
         });
 
-        it("has a system group where the stack file enables it (prod) and none elsewhere", () => {
-            for (const [b, groups] of [[dev, ["general"]], [prod, ["general", "system"]], [review, ["general"]]] as const) {
+        it("has a system group over all AZs where the stack file enables it (prod) and none elsewhere", () => {
+            for (const [b, groups] of [
+                [dev, ["general", "general", "general"]],
+                [prod, ["general", "general", "general", "system"]],
+                [review, ["general", "general"]],
+            ] as const) {
                 assert.deepEqual(b.capture.ofType(NODE_GROUP).map((g) => g.inputs.labels["platform/node-group"]), groups, b.config.stack);
             }
             const system = prod.capture.one(NODE_GROUP, "-system");
             assert.deepEqual(system.inputs.instanceTypes, ["t3.medium"]);
             assert.equal(system.inputs.amiType, "AL2023_x86_64_STANDARD");
             assert.deepEqual(system.inputs.scalingConfig, { minSize: 2, desiredSize: 2, maxSize: 3 });
+            assert.deepEqual(system.inputs.subnetIds, privateSubnetIds("prod", 3));
             assert.deepEqual(release(prod, "cluster-autoscaler").inputs.values.nodeSelector, { "platform/node-group": "system" });
         });
 
         it("runs an enabled system group tainted for cluster-critical pods, with its own launch template", () => {
             const system = variant.capture.one(NODE_GROUP, "-system");
-            assert.equal(variant.capture.ofType(NODE_GROUP).length, 2);
+            assert.equal(variant.capture.ofType(NODE_GROUP).length, 3, "two AZs' general groups and the system group");
             assert.deepEqual(system.inputs.labels, { "platform/node-group": "system" });
             assert.deepEqual(system.inputs.taints, [{ key: "CriticalAddonsOnly", value: "true", effect: "NO_SCHEDULE" }]);
-            assert.equal(nodeGroup(variant).inputs.taints, undefined, "application nodes stay untainted");
+            for (const ng of generalGroups(variant)) assert.equal(ng.inputs.taints, undefined, "application nodes stay untainted");
             assert.equal(system.inputs.amiType, "AL2023_ARM_64_STANDARD");
             assert.deepEqual(system.inputs.instanceTypes, ["t4g.medium"]);
             assert.equal(system.inputs.capacityType, "ON_DEMAND");
             assert.deepEqual(system.inputs.scalingConfig, { minSize: 2, desiredSize: 2, maxSize: 3 });
             assert.deepEqual(system.inputs.subnetIds, privateSubnetIds("pr-1", 2));
-            const lt = variant.capture.one("aws:ec2/launchTemplate:LaunchTemplate", "-system-nodes");
+            const lt = variant.capture.one(LAUNCH_TEMPLATE, "-system-nodes");
             assert.deepEqual(system.inputs.launchTemplate, { id: `${lt.name}-id`, version: "1" });
             assert.deepEqual(lt.inputs.metadataOptions, { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 });
             assert.equal(lt.inputs.blockDeviceMappings[0].ebs.encrypted, "true");
-            // Both groups share the node role (one EC2_LINUX access entry, made by EKS).
-            assert.equal(roleOf(variant, system, "nodeRoleArn").urn, roleOf(variant, nodeGroup(variant), "nodeRoleArn").urn);
         });
 
-        it("pins the controllers to the system group, tolerating its taint, and waits for both groups", () => {
-            const system = variant.capture.one(NODE_GROUP, "-system");
+        it("pins the controllers to the system group, tolerating its taint, and waits for every group", () => {
+            const groups = variant.capture.ofType(NODE_GROUP);
             for (const name of ["aws-load-balancer-controller", "cluster-autoscaler"]) {
                 const v = release(variant, name).inputs.values;
                 assert.deepEqual(v.nodeSelector, SYSTEM_PLACEMENT.nodeSelector, name);
                 assert.deepEqual(v.tolerations, SYSTEM_PLACEMENT.tolerations, name);
-                assert.ok(variant.capture.dependsOn(release(variant, name), system));
+                for (const g of groups) assert.ok(variant.capture.dependsOn(release(variant, name), g), `${name} waits for ${g.name}`);
                 assert.equal(release(dev, name).inputs.values.nodeSelector, undefined);
                 assert.equal(release(dev, name).inputs.values.tolerations, undefined);
             }
             for (const name of ["coredns", "aws-ebs-csi-driver", "metrics-server"]) {
-                assert.ok(variant.capture.dependsOn(addon(variant, name), system), `${name} waits for the system group`);
-                assert.ok(variant.capture.dependsOn(addon(variant, name), nodeGroup(variant)));
+                for (const g of groups) assert.ok(variant.capture.dependsOn(addon(variant, name), g), `${name} waits for ${g.name}`);
             }
         });
 
@@ -397,33 +482,52 @@ describe("cluster", () => {
         const EARLY = ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"];
         const AFTER_NODES = ["coredns", "aws-ebs-csi-driver", "metrics-server"];
 
-        it("installs the six add-ons at the resolved version, adopting the self-managed ones", () => {
+        it("installs the six add-ons at EKS's default version for the cluster's Kubernetes version, adopting the self-managed ones", () => {
             for (const b of [dev, prod]) {
+                assert.deepEqual(b.capture.ofType(ADDON).map((a) => a.inputs.addonName).sort(), [
+                    "aws-ebs-csi-driver", "coredns", "eks-pod-identity-agent", "kube-proxy", "metrics-server", "vpc-cni",
+                ]);
                 for (const name of [...EARLY, ...AFTER_NODES]) {
                     const a = addon(b, name);
-                    assert.equal(a.inputs.clusterName, `platform-${b.config.stack}-cluster`);
-                    assert.equal(a.inputs.addonVersion, `v0.0.0-mock-${name}`, "most recent for the cluster version (MOCK_CALLS)");
+                    assert.equal(a.inputs.clusterName, clusterNameOf(b.config.stack));
+                    // The mock answers "newest-..." for mostRecent: true: the newest would upgrade prod's
+                    // add-ons at any `up` (OVERWRITE), so the default is asked for.
+                    assert.equal(a.inputs.addonVersion, `default-${name}-for-1.35`);
                     assert.equal(a.inputs.resolveConflictsOnCreate, "OVERWRITE");
                     assert.equal(a.inputs.resolveConflictsOnUpdate, "OVERWRITE");
-                    assert.equal(a.inputs.resolveConflicts, undefined, "removed in aws v7");
                 }
             }
-            assert.equal(dev.capture.ofType(ADDON).length, 6);
         });
 
-        it("uses a pinned add-on version from config", () => {
+        it("uses a pinned add-on version from config, and the default for the configured Kubernetes version otherwise", () => {
             const b = variant;
             assert.equal(addon(b, "coredns").inputs.addonVersion, "v1.12.4-eksbuild.1");
-            assert.equal(addon(b, "vpc-cni").inputs.addonVersion, "v0.0.0-mock-vpc-cni");
+            assert.equal(addon(b, "vpc-cni").inputs.addonVersion, "default-vpc-cni-for-1.36");
         });
 
-        it("creates coredns, the EBS CSI driver and metrics-server after the nodes, the others before", () => {
+        it("tags every EBS volume the CSI driver creates with the platform's tags", () => {
             for (const b of [dev, prod, review]) {
-                const ng = nodeGroup(b);
-                for (const name of AFTER_NODES) assert.ok(b.capture.dependsOn(addon(b, name), ng), `${name} waits for the nodes`);
-                for (const name of EARLY) {
-                    assert.ok(!b.capture.dependsOn(addon(b, name), ng), `${name} must not wait for the nodes`);
-                    assert.ok(b.capture.dependsOn(ng, addon(b, name)), `nodes start with ${name} in place`);
+                const a = addon(b, "aws-ebs-csi-driver");
+                assert.deepEqual(JSON.parse(a.inputs.configurationValues), { controller: { extraVolumeTags: tagsOf(b) } }, b.config.stack);
+                // The add-on's schema: keys 1-128 and values up to 256 of [a-zA-Z0-9 _.:/=+-@].
+                for (const [k, v] of Object.entries(tagsOf(b))) {
+                    assert.match(k, /^[a-zA-Z0-9 _.:/=+\-@]{1,128}$/);
+                    assert.match(v, /^[a-zA-Z0-9 _.:/=+\-@]{0,256}$/);
+                }
+            }
+            for (const name of ["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server"]) {
+                assert.equal(addon(dev, name).inputs.configurationValues, undefined, name);
+            }
+        });
+
+        it("creates coredns, the EBS CSI driver and metrics-server after every node group, the others before", () => {
+            for (const b of [dev, prod, review]) {
+                for (const ng of b.capture.ofType(NODE_GROUP)) {
+                    for (const name of AFTER_NODES) assert.ok(b.capture.dependsOn(addon(b, name), ng), `${name} waits for ${ng.name}`);
+                    for (const name of EARLY) {
+                        assert.ok(!b.capture.dependsOn(addon(b, name), ng), `${name} must not wait for the nodes`);
+                        assert.ok(b.capture.dependsOn(ng, addon(b, name)), `${ng.name} starts with ${name} in place`);
+                    }
                 }
                 // vpc-cni's pods get their credentials from the Pod Identity agent.
                 assert.ok(b.capture.dependsOn(addon(b, "vpc-cni"), addon(b, "eks-pod-identity-agent")));
@@ -465,12 +569,15 @@ describe("cluster", () => {
             }
         });
 
-        it("lists the node group, coredns, the EBS CSI driver and the StorageClass as nodesReady", async () => {
-            const urns = await Promise.all(dev.platform.cluster.nodesReady.map((r) => valueOf(r.urn)));
-            assert.deepEqual(urns, [
-                nodeGroup(dev).urn, addon(dev, "coredns").urn, addon(dev, "aws-ebs-csi-driver").urn,
-                dev.capture.one("kubernetes:storage.k8s.io/v1:StorageClass").urn,
-            ]);
+        it("lists every node group, coredns, the EBS CSI driver and the StorageClass as nodesReady", async () => {
+            for (const b of [dev, prod]) {
+                const urns = await Promise.all(b.platform.cluster.nodesReady.map((r) => valueOf(r.urn)));
+                assert.deepEqual(urns, [
+                    ...b.capture.ofType(NODE_GROUP).map((g) => g.urn), addon(b, "coredns").urn, addon(b, "aws-ebs-csi-driver").urn,
+                    b.capture.one("kubernetes:storage.k8s.io/v1:StorageClass").urn,
+                ]);
+            }
+            assert.equal(prod.platform.cluster.nodesReady.length, 4 + 3, "3 general groups and the system group");
         });
     });
 
@@ -485,17 +592,22 @@ describe("cluster", () => {
                 assert.equal(r.inputs.timeout, 600);
                 assert.equal(r.inputs.atomic, true);
                 assert.deepEqual(r.inputs.values, {
-                    clusterName: `platform-${b.config.stack}-cluster`,
+                    clusterName: clusterNameOf(b.config.stack),
                     region: "us-east-1",
                     vpcId: `platform-${b.config.stack}-network-vpc-id`,
                     serviceAccount: { create: true, name: "aws-load-balancer-controller" },
                     replicaCount: 2,
                     podDisruptionBudget: { maxUnavailable: 1 },
+                    // The provider's default tags do not reach the ALBs, NLBs, target groups and
+                    // security groups the controller creates (values.yaml v3.5.0: defaultTags).
+                    defaultTags: tagsOf(b),
+                    // Its Service webhook (failurePolicy Fail) would intercept every Service create.
+                    enableServiceMutatorWebhook: false,
                     ...(b === prod ? SYSTEM_PLACEMENT : {}),
                 });
                 const a = association(b, "aws-load-balancer-controller");
                 assert.equal(a.inputs.namespace, "kube-system");
-                assert.equal(a.inputs.clusterName, `platform-${b.config.stack}-cluster`);
+                assert.equal(a.inputs.clusterName, clusterNameOf(b.config.stack));
             }
             assert.deepEqual(CHARTS.awsLoadBalancerController, {
                 repo: "https://aws.github.io/eks-charts", chart: "aws-load-balancer-controller", version: "3.5.0",
@@ -526,7 +638,7 @@ describe("cluster", () => {
                 const v = r.inputs.values;
                 assert.equal(v.cloudProvider, "aws");
                 assert.equal(v.awsRegion, "us-east-1");
-                assert.deepEqual(v.autoDiscovery, { clusterName: `platform-${b.config.stack}-cluster` });
+                assert.deepEqual(v.autoDiscovery, { clusterName: clusterNameOf(b.config.stack) });
                 assert.deepEqual(v.rbac, { serviceAccount: { create: true, name: "cluster-autoscaler" } });
                 assert.equal(association(b, "cluster-autoscaler").inputs.namespace, "kube-system");
             }
@@ -538,10 +650,10 @@ describe("cluster", () => {
             const inline = dev.capture.ofType(ROLE_POLICY).filter((p) => p.propertyDependencies.role?.includes(role.urn));
             assert.equal(inline.length, 1);
             const policy = JSON.parse(inline[0].inputs.policy);
-            assert.deepEqual(policy, clusterAutoscalerPolicy("platform-dev-cluster"));
+            assert.deepEqual(policy, clusterAutoscalerPolicy(clusterNameOf("dev")));
             assert.deepEqual(policy.Statement[1].Action, ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]);
             assert.deepEqual(policy.Statement[1].Condition, {
-                StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/platform-dev-cluster": "owned" },
+                StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/platform-dev-cluster-0a1b2c": "owned" },
             });
         });
 
@@ -549,7 +661,7 @@ describe("cluster", () => {
             for (const b of [dev, prod, review]) {
                 for (const [name, serviceAccount] of [["aws-load-balancer-controller", "aws-load-balancer-controller"], ["cluster-autoscaler", "cluster-autoscaler"]]) {
                     const r = release(b, name);
-                    assert.ok(b.capture.dependsOn(r, nodeGroup(b)), `${name} after the node group`);
+                    for (const ng of b.capture.ofType(NODE_GROUP)) assert.ok(b.capture.dependsOn(r, ng), `${name} after ${ng.name}`);
                     assert.ok(b.capture.dependsOn(r, addon(b, "coredns")), `${name} after coredns`);
                     assert.ok(b.capture.dependsOn(r, association(b, serviceAccount)), `${name} after its Pod Identity association`);
                     assert.ok(b.capture.dependsOn(r, eks(b)));
@@ -569,10 +681,29 @@ describe("cluster", () => {
                 const provider = b.capture.one(K8S_PROVIDER);
                 assert.ok(isSecret(provider.inputs.kubeconfig), "kubeconfig input is secret");
                 const kubeconfig = JSON.parse(reveal(provider.inputs.kubeconfig));
-                const name = `platform-${b.config.stack}-cluster`;
-                assert.deepEqual(kubeconfig, JSON.parse(kubeconfigFor(name, `https://${eks(b).name}.gr7.us-east-1.eks.amazonaws.com`, Buffer.from("mock-ca").toString("base64"), "us-east-1")));
-                assert.deepEqual(kubeconfig.users[0].user.exec.command, "aws");
-                assert.deepEqual(kubeconfig.users[0].user.exec.args, ["eks", "get-token", "--cluster-name", name, "--region", "us-east-1", "--output", "json"]);
+                const name = clusterNameOf(b.config.stack);
+                assert.deepEqual(kubeconfig, {
+                    apiVersion: "v1",
+                    kind: "Config",
+                    clusters: [{
+                        name,
+                        cluster: { server: `https://${eks(b).name}.gr7.us-east-1.eks.amazonaws.com`, "certificate-authority-data": "bW9jay1jYQ==" },
+                    }],
+                    contexts: [{ name, context: { cluster: name, user: name } }],
+                    "current-context": name,
+                    users: [{
+                        name,
+                        user: {
+                            // Short-lived tokens from the caller's own identity: nothing long-lived in state.
+                            exec: {
+                                apiVersion: "client.authentication.k8s.io/v1beta1",
+                                command: "aws",
+                                args: ["eks", "get-token", "--cluster-name", name, "--region", "us-east-1", "--output", "json"],
+                                interactiveMode: "Never",
+                            },
+                        },
+                    }],
+                });
                 assert.ok(b.capture.dependsOn(provider, eks(b)));
                 assert.equal(await pulumi.isSecret(b.platform.outputs.kubeconfig), true);
                 assert.equal(await valueOf(b.platform.outputs.clusterName), name);
@@ -589,8 +720,15 @@ describe("cluster", () => {
         it("is the provider of every Kubernetes object of the program", () => {
             for (const b of [dev, prod, review]) {
                 const provider = b.capture.one(K8S_PROVIDER);
+                // The cluster's own objects, exactly.
+                const own = clusterResources(b).filter((r) => r.type.startsWith("kubernetes:"));
+                assert.deepEqual(own.map((o) => `${o.type} ${o.inputs.metadata?.name ?? o.inputs.name}`).sort(), [
+                    "kubernetes:helm.sh/v3:Release aws-load-balancer-controller",
+                    "kubernetes:helm.sh/v3:Release cluster-autoscaler",
+                    "kubernetes:storage.k8s.io/v1:StorageClass gp3-encrypted",
+                ], b.config.stack);
+                // And every other component's.
                 const objects = b.capture.resources.filter((r) => r.type.startsWith("kubernetes:"));
-                assert.ok(objects.length >= 3);
                 for (const o of objects) assert.equal(o.provider.split("::").slice(0, -1).join("::"), provider.urn, `${o.type} ${o.name}`);
             }
         });
@@ -621,9 +759,75 @@ describe("cluster", () => {
             }
         });
 
+        it("shortens a role name prefix to IAM's 38 characters, keeping the stack's words and the last one", () => {
+            assert.equal(roleNamePrefix("platform-dev-cluster-eks"), "platform-dev-cluster-eks-");
+            // 37 characters and the "-": fits as it is.
+            assert.equal(roleNamePrefix("platform-dev-external-secrets-operat"), "platform-dev-external-secrets-operat-");
+            assert.equal(roleNamePrefix("platform-dev-external-secrets-operator"), "platform-dev-external-operator-");
+            assert.equal(roleNamePrefix("platform-pr-999999-cluster-services-cluster-autoscaler"), "platform-pr-999999-cluster-autoscaler-");
+            assert.equal(roleNamePrefix("x".repeat(80)), `x-${"x".repeat(35)}-`);
+            for (const name of ["a-b-c-d-e-f-g-h-i-j-k-l-m-n-o-p-q-r-s-t-u-v-w-x-y-z", `${"y".repeat(50)}-z`, `p-${"q".repeat(60)}`]) {
+                assert.ok(roleNamePrefix(name).length <= 38, name);
+                assert.match(roleNamePrefix(name), /^[\w+=,.@-]+-$/);
+            }
+        });
+
         it("the validator does catch a broken document", () => {
             assert.notDeepEqual(validateIdentityPolicy({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject" }] }), []);
             assert.notDeepEqual(validateTrustPolicy({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "sts:AssumeRole", Resource: "*" }] }), []);
+        });
+
+        it("fits every IAM role name of the program into 64 characters for a review stack pr-999999", async function () {
+            this.timeout(30_000);
+            // IAM role names are at most 64 characters: Pulumi auto-names a role `<logical name>-<7 hex>`,
+            // and the provider appends 26 characters to a namePrefix.
+            const b = await buildStack("pr-999999");
+            const roles = b.capture.ofType(ROLE);
+            assert.ok(roles.length >= 7, "the cluster's six roles and the others are built");
+            for (const role of roles) {
+                const { name, namePrefix } = role.inputs;
+                if (name !== undefined) assert.ok(name.length <= 64, `${role.name}: name ${name} is ${name.length} characters`);
+                else if (namePrefix !== undefined) assert.ok(namePrefix.length <= 38, `${role.name}: namePrefix ${namePrefix} is ${namePrefix.length} characters`);
+                else assert.ok(role.name.length + 8 <= 64, `${role.name} is ${role.name.length} characters; auto-named it becomes ${role.name.length + 8} (IAM allows 64)`);
+            }
+        });
+
+        it("gives every role of the cluster (and every Pod Identity role) a namePrefix within IAM's limit for any stack name", async function () {
+            this.timeout(30_000);
+            const long = await buildStack("pr-123456789012345678901234567890");
+            for (const [b, expected] of [
+                [dev, {
+                    "cluster-role": "platform-dev-cluster-eks-",
+                    "node-role": "platform-dev-cluster-nodes-",
+                    "vpc-cni-role": "platform-dev-cluster-vpc-cni-",
+                    "aws-ebs-csi-driver-role": "platform-dev-cluster-ebs-csi-",
+                    "services-lbc-role": "platform-dev-cluster-services-lbc-",
+                    // `platform-dev-cluster-services-cluster-autoscaler-` would be 49: words before the last go first.
+                    "services-cluster-autoscaler-role": "platform-dev-cluster-autoscaler-",
+                }],
+                [review, {
+                    "cluster-role": "platform-pr-1-cluster-eks-",
+                    "node-role": "platform-pr-1-cluster-nodes-",
+                    "vpc-cni-role": "platform-pr-1-cluster-vpc-cni-",
+                    "aws-ebs-csi-driver-role": "platform-pr-1-cluster-ebs-csi-",
+                    "services-lbc-role": "platform-pr-1-cluster-services-lbc-",
+                    "services-cluster-autoscaler-role": "platform-pr-1-cluster-autoscaler-",
+                }],
+                [long, {
+                    // A 33-character stack name: cut before the last word.
+                    "cluster-role": "platform-pr-123456789012345678901-eks-",
+                    "node-role": "platform-pr-1234567890123456789-nodes-",
+                    "vpc-cni-role": "platform-pr-123456789012345678901-cni-",
+                    "aws-ebs-csi-driver-role": "platform-pr-123456789012345678901-csi-",
+                    "services-lbc-role": "platform-pr-123456789012345678901-lbc-",
+                    "services-cluster-autoscaler-role": "platform-pr-12345678901234-autoscaler-",
+                }],
+            ] as const) {
+                const prefix = `platform-${b.config.stack}-cluster-`;
+                const roles = clusterResources(b).filter((r) => r.type === ROLE);
+                assert.deepEqual(Object.fromEntries(roles.map((r) => [r.name.slice(prefix.length), r.inputs.namePrefix])), expected, b.config.stack);
+                for (const r of roles) assert.ok(r.inputs.namePrefix.length <= 38, r.inputs.namePrefix);
+            }
         });
     });
 });
@@ -647,27 +851,45 @@ const cluster = (settings: Record<string, unknown>) => ({ [CLUSTER_KEY]: { publi
 
 const configCases: Array<{ title: string; overrides: Record<string, unknown>; problems: ConfigProblem[] }> = [
     {
-        title: "minSize above maxSize",
-        overrides: cluster({ nodes: { minSize: 6, desiredSize: 6, maxSize: 4 } }),
+        title: "minSizePerAz above maxSizePerAz",
+        overrides: cluster({ nodes: { minSizePerAz: 6, desiredSizePerAz: 6, maxSizePerAz: 4 } }),
         problems: [{
-            key: "platform:cluster.nodes.minSize", value: 6, rule: "at most maxSize (4)",
-            fix: "pulumi config set --path 'platform:cluster.nodes.minSize' 4",
+            key: "platform:cluster.nodes.minSizePerAz", value: 6, rule: "at most maxSizePerAz (4)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.minSizePerAz' 4",
         }],
     },
     {
-        title: "desiredSize below minSize",
-        overrides: cluster({ nodes: { minSize: 3, desiredSize: 1, maxSize: 5 } }),
+        title: "desiredSizePerAz below minSizePerAz",
+        overrides: cluster({ nodes: { minSizePerAz: 3, desiredSizePerAz: 1, maxSizePerAz: 5 } }),
         problems: [{
-            key: "platform:cluster.nodes.desiredSize", value: 1, rule: "between minSize (3) and maxSize (5)",
-            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSize' 3",
+            key: "platform:cluster.nodes.desiredSizePerAz", value: 1, rule: "between minSizePerAz (3) and maxSizePerAz (5)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSizePerAz' 3",
         }],
     },
     {
-        title: "desiredSize above maxSize",
-        overrides: cluster({ nodes: { desiredSize: 5 } }),
+        title: "desiredSizePerAz above maxSizePerAz",
+        overrides: cluster({ nodes: { desiredSizePerAz: 5 } }),
         problems: [{
-            key: "platform:cluster.nodes.desiredSize", value: 5, rule: "between minSize (2) and maxSize (4)",
-            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSize' 2",
+            key: "platform:cluster.nodes.desiredSizePerAz", value: 5, rule: "between minSizePerAz (1) and maxSizePerAz (2)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSizePerAz' 1",
+        }],
+    },
+    {
+        title: "no node in an AZ at creation (the add-ons that need nodes would time out)",
+        overrides: cluster({ nodes: { minSizePerAz: 0, desiredSizePerAz: 0 } }),
+        problems: [{
+            key: "platform:cluster.nodes.desiredSizePerAz", value: 0,
+            rule: "an integer from 1 to 100 (the add-ons that need nodes wait for them), between minSizePerAz and maxSizePerAz",
+            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSizePerAz' 1",
+        }],
+    },
+    {
+        title: "the old whole-group size keys on the per-AZ general group",
+        overrides: cluster({ nodes: { minSize: 2 } }),
+        problems: [{
+            key: "platform:cluster.nodes.minSize", value: 2,
+            rule: "unknown setting; known settings here: instanceTypes, capacityType, diskSizeGiB, minSizePerAz, desiredSizePerAz, maxSizePerAz",
+            fix: "pulumi config rm --path 'platform:cluster.nodes.minSize'",
         }],
     },
     {
@@ -676,7 +898,7 @@ const configCases: Array<{ title: string; overrides: Record<string, unknown>; pr
         problems: [{
             key: "platform:cluster.nodes.instanceTypes", value: ["t3.large", "t4g.large"],
             rule: "all of one architecture: a node group has one AMI type, and the app image is built for one platform (Graviton types like m7g.large are arm64)",
-            fix: `pulumi config set --path 'platform:cluster.nodes.instanceTypes' '["t3.large"]' --json`,
+            fix: "pulumi config rm --path 'platform:cluster.nodes.instanceTypes' && pulumi config set --path 'platform:cluster.nodes.instanceTypes[0]' t3.large",
         }],
     },
     {
@@ -693,7 +915,7 @@ const configCases: Array<{ title: string; overrides: Record<string, unknown>; pr
         problems: [{
             key: "platform:cluster.systemNodes.instanceTypes", value: ["t4g.medium", "t3.medium"],
             rule: "all of one architecture: a node group has one AMI type, and the app image is built for one platform (Graviton types like m7g.large are arm64)",
-            fix: `pulumi config set --path 'platform:cluster.systemNodes.instanceTypes' '["t4g.medium"]' --json`,
+            fix: "pulumi config rm --path 'platform:cluster.systemNodes.instanceTypes' && pulumi config set --path 'platform:cluster.systemNodes.instanceTypes[0]' t4g.medium",
         }],
     },
     {
@@ -711,7 +933,7 @@ const configCases: Array<{ title: string; overrides: Record<string, unknown>; pr
         problems: [{
             key: "platform:cluster.adminPrincipalArns", value: ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/a"],
             rule: "distinct ARNs (EKS allows one access entry per principal)",
-            fix: `pulumi config set --path 'platform:cluster.adminPrincipalArns' '["arn:aws:iam::123456789012:role/a"]' --json`,
+            fix: "pulumi config rm --path 'platform:cluster.adminPrincipalArns' && pulumi config set --path 'platform:cluster.adminPrincipalArns[0]' arn:aws:iam::123456789012:role/a",
         }],
     },
     {
@@ -754,7 +976,9 @@ describe("cluster config", () => {
 
     it("defaults a review stack to the cheapest cluster that destroys cleanly", () => {
         const c: PlatformConfig = stackConfig("pr-1");
-        assert.deepEqual(c.cluster.nodes, { instanceTypes: ["t3.large"], capacityType: "ON_DEMAND", minSize: 2, desiredSize: 2, maxSize: 4, diskSizeGiB: 40 });
+        assert.deepEqual(c.cluster.nodes, {
+            instanceTypes: ["t3.large"], capacityType: "ON_DEMAND", minSizePerAz: 1, desiredSizePerAz: 1, maxSizePerAz: 2, diskSizeGiB: 40,
+        });
         assert.deepEqual(c.cluster.addonVersions, {});
         assert.deepEqual(c.cluster.systemNodes, {
             enabled: false, instanceTypes: ["t3.medium"], capacityType: "ON_DEMAND", minSize: 2, desiredSize: 2, maxSize: 3, diskSizeGiB: 40,
@@ -765,18 +989,32 @@ describe("cluster config", () => {
     });
 
     it("guards direct callers with the same rules", () => {
-        const config = stackConfig("pr-1").cluster;
-        const args = (over: Partial<ClusterArgs>, nodes: Partial<typeof config.nodes> = {}): ClusterArgs => ({
-            config: { ...config, nodes: { ...config.nodes, ...nodes } }, region: "us-east-1", vpcId: "vpc-1",
-            privateSubnetIds: ["a", "b"], publicSubnetIds: ["c", "d"], protect: false, ...over,
-        });
-        assert.deepEqual(validateClusterArgs("platform-pr-1-cluster", args({})), []);
-        assert.deepEqual(validateClusterArgs("platform pr", args({ privateSubnetIds: ["a"], publicSubnetIds: [] }, { minSize: 5, instanceTypes: ["m7g.large", "m7i.large"] })), [
-            'cluster name "platform pr" must be 1-100 letters, digits, - or _, starting with a letter or digit',
+        assert.deepEqual(validateClusterArgs("platform-pr-1-cluster", clusterArgs({})), []);
+        assert.deepEqual(validateClusterArgs("platform pr", clusterArgs({ privateSubnetIds: ["a"], publicSubnetIds: [] }, { minSizePerAz: 5, instanceTypes: ["m7g.large", "m7i.large"] })), [
+            'cluster name "platform pr" must be 1-93 letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the 6-character suffix); got 11 characters',
             "EKS needs subnets in at least 2 AZs; got 1 private subnet(s)",
             "an internet-facing ALB needs subnets in at least 2 AZs; got 0 public subnet(s)",
-            "node sizes must satisfy minSize <= desiredSize <= maxSize; got 5 <= 2 <= 4",
+            "node sizes must satisfy minSizePerAz <= desiredSizePerAz <= maxSizePerAz; got 5 <= 1 <= 2",
             "instance types must share one architecture (one AMI type per node group); got m7g.large, m7i.large",
         ]);
+    });
+
+    it("requires a general node in every AZ in prod, and allows an AZ to scale to zero elsewhere", () => {
+        const prodValues = readStackValues("prod").values;
+        const withNodes = (nodes: Record<string, unknown>) => ({
+            ...prodValues,
+            ...encode({ [CLUSTER_KEY]: { ...JSON.parse(prodValues[CLUSTER_KEY]), nodes: { ...JSON.parse(prodValues[CLUSTER_KEY]).nodes, ...nodes } } }),
+        });
+        assert.throws(() => parseConfig({ project: PROJECT, stack: "prod", values: withNodes({ minSizePerAz: 0 }) }), (e: unknown) => {
+            assert.ok(e instanceof ConfigError);
+            assert.deepEqual([...e.problems], [{
+                key: "platform:cluster.nodes.minSizePerAz", value: 0,
+                rule: "at least 1 (required in prod: a node in every AZ, where that AZ's EBS volumes can attach)",
+                fix: "pulumi config set --path 'platform:cluster.nodes.minSizePerAz' 1",
+            }]);
+            return true;
+        });
+        assert.equal(parseConfig({ project: PROJECT, stack: "prod", values: withNodes({}) }).cluster.nodes.minSizePerAz, 1);
+        assert.equal(stackConfig("pr-1", cluster({ nodes: { minSizePerAz: 0 } })).cluster.nodes.minSizePerAz, 0);
     });
 });
