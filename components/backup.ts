@@ -9,10 +9,17 @@ import { awsIdentifier, dataKey } from "./database";
  */
 export const BACKUP_SCHEDULE = "cron(0 6 * * ? *)";
 
+/** The AWS managed policies of the two roles: one to take backups, one to restore them. */
+export const BACKUP_MANAGED_POLICY = "AWSBackupServiceRolePolicyForBackup";
+export const RESTORE_MANAGED_POLICY = "AWSBackupServiceRolePolicyForRestores";
+
 export interface DatabaseBackupArgs {
     /** The validated `database.backupPlan` section (enabled is checked by the caller). */
     readonly config: BackupPlanConfig;
-    /** The stack's safety knob: vaults keep their recovery points (no forceDestroy) and are protected. */
+    /**
+     * The stack's safety knob: the vaults and their keys are Pulumi-protected. The config allows
+     * a plan only on protected stacks and on a prod stack being decommissioned.
+     */
     readonly protect: boolean;
     /** ARN of the RDS instance to back up. */
     readonly databaseArn: pulumi.Input<string>;
@@ -28,11 +35,35 @@ export function validateDatabaseBackupArgs(args: DatabaseBackupArgs): void {
 }
 
 /**
+ * The trust policy of an AWS Backup service role, with the confused-deputy guard AWS Backup
+ * recommends (AWS Backup Developer Guide, "Cross-service confused deputy prevention"): only AWS
+ * Backup acting for this account may assume it.
+ */
+export function backupTrustPolicy(accountId: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.jsonStringify({
+        Version: "2012-10-17",
+        Statement: [{
+            Effect: "Allow",
+            Principal: { Service: "backup.amazonaws.com" },
+            Action: "sts:AssumeRole",
+            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
+        }],
+    });
+}
+
+/**
  * AWS Backup for the database, next to RDS's own automated backups (which go when the instance
  * goes): a daily plan into a KMS-encrypted vault with a retention from config, optionally copied to
- * a vault in another region for disaster recovery, selected by the instance's ARN and run by a role
- * with AWS's managed backup (and restore) policies. Unprotected vaults are force-destroyed with
- * their recovery points, so a review stack deletes cleanly.
+ * a vault in another region for disaster recovery, selected by the instance's ARN. Two roles: the
+ * plan's (AWS's managed backup policy; AWS Backup also manages the recovery points' lifecycle with
+ * it) and one for restore jobs only (AWS's managed restore policy; docs/runbook-restore-database.md).
+ *
+ * Vaults are never force-destroyed: with forceDestroy the provider deletes the recovery points,
+ * but RDS deletes their snapshots asynchronously, so DeleteBackupVault fails ("contains recovery
+ * points") until a second destroy (hashicorp/terraform-provider-aws#37774). So the config allows
+ * a plan only on protected stacks, and the vaults and their keys are retained on delete: a
+ * decommissioned prod stack destroys in one run and leaves its recovery points restorable until
+ * their lifecycle deletes them (then delete the empty vaults and schedule the keys' deletion).
  */
 export class DatabaseBackup extends pulumi.ComponentResource {
     public readonly vaultName: pulumi.Output<string>;
@@ -40,8 +71,10 @@ export class DatabaseBackup extends pulumi.ComponentResource {
     /** The copy region's vault, when there is one. */
     public readonly copyVaultArn?: pulumi.Output<string>;
     public readonly planId: pulumi.Output<string>;
-    /** The role AWS Backup assumes; restore jobs (docs/runbook-restore-database.md) use it too. */
+    /** The role the plan's backup and copy jobs run with. */
     public readonly roleArn: pulumi.Output<string>;
+    /** The role for restore jobs (docs/runbook-restore-database.md). */
+    public readonly restoreRoleArn: pulumi.Output<string>;
 
     constructor(name: string, args: DatabaseBackupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:data:DatabaseBackup", name, {}, opts);
@@ -53,40 +86,41 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         // Vault, plan and selection names are at most 50 characters: fixed, shortened names
         // (Pulumi's random suffix would push long review-stack names over).
         const vaultName = awsIdentifier(name, 50);
-        const key = dataKey(name, `AWS Backup vault of ${name}`, protect, parent);
+        // Recovery points outlive the stack (class comment): vault and key are never deleted by Pulumi.
+        const retained = { parent: this, retainOnDelete: true };
+        const key = dataKey(name, `AWS Backup vault of ${name}`, protect, retained);
         const vault = new aws.backup.Vault(`${name}-vault`, {
             name: vaultName,
             kmsKeyArn: key.arn,
-            forceDestroy: !protect,
-        }, { parent: this, protect, deleteBeforeReplace: true });
+            forceDestroy: false,
+        }, { ...retained, protect, deleteBeforeReplace: true });
 
         let copyVault: aws.backup.Vault | undefined;
         if (c.copyRegion !== "") {
             // @pulumi/aws 7 takes a region per resource: the copy-region resources use the
             // stack's provider (so its default tags) with `region`, no second provider.
             // A vault is encrypted with a key of its own region; copies are re-encrypted with it.
-            const copyKey = dataKey(`${name}-copy`, `AWS Backup copy vault of ${name} in ${c.copyRegion}`, protect, parent, c.copyRegion);
+            const copyKey = dataKey(`${name}-copy`, `AWS Backup copy vault of ${name} in ${c.copyRegion}`, protect, retained, c.copyRegion);
             copyVault = new aws.backup.Vault(`${name}-copy-vault`, {
                 name: vaultName,
                 region: c.copyRegion,
                 kmsKeyArn: copyKey.arn,
-                forceDestroy: !protect,
-            }, { parent: this, protect, deleteBeforeReplace: true });
+                forceDestroy: false,
+            }, { ...retained, protect, deleteBeforeReplace: true });
         }
 
         const partition = aws.getPartitionOutput({}, parent).partition;
-        const role = new aws.iam.Role(`${name}-role`, {
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Principal: { Service: "backup.amazonaws.com" }, Action: "sts:AssumeRole" }],
-            }),
-        }, parent);
-        for (const policy of ["AWSBackupServiceRolePolicyForBackup", "AWSBackupServiceRolePolicyForRestores"]) {
-            new aws.iam.RolePolicyAttachment(`${name}-${policy.replace("AWSBackupServiceRolePolicyFor", "").toLowerCase()}`, {
-                role: role.name,
-                policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/${policy}`,
+        const account = aws.getCallerIdentityOutput({}, parent).accountId;
+        const serviceRole = (roleName: string, attachmentName: string, managedPolicy: string) => {
+            const r = new aws.iam.Role(roleName, { assumeRolePolicy: backupTrustPolicy(account) }, parent);
+            new aws.iam.RolePolicyAttachment(attachmentName, {
+                role: r.name,
+                policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/${managedPolicy}`,
             }, parent);
-        }
+            return r;
+        };
+        const role = serviceRole(`${name}-role`, `${name}-backup`, BACKUP_MANAGED_POLICY);
+        const restoreRole = serviceRole(`${name}-restore-role`, `${name}-restore-role-policy`, RESTORE_MANAGED_POLICY);
 
         const plan = new aws.backup.Plan(`${name}-plan`, {
             name: awsIdentifier(name, 50),
@@ -116,6 +150,10 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         this.copyVaultArn = copyVault?.arn;
         this.planId = plan.id;
         this.roleArn = role.arn;
-        this.registerOutputs({ vaultName: this.vaultName, planId: this.planId, copyVaultArn: this.copyVaultArn });
+        this.restoreRoleArn = restoreRole.arn;
+        this.registerOutputs({
+            vaultName: this.vaultName, planId: this.planId, copyVaultArn: this.copyVaultArn,
+            roleArn: this.roleArn, restoreRoleArn: this.restoreRoleArn,
+        });
     }
 }

@@ -25,6 +25,22 @@ export function replicationGroupId(name: string): string {
     return awsIdentifier(name, 40);
 }
 
+/** The engine of the replication group. */
+export const CACHE_ENGINE = "valkey";
+
+/**
+ * The inputs of the replication group that force its replacement (ForceNew in the provider's
+ * aws_elasticache_replication_group schema: replication_group_id, kms_key_id, subnet_group_name,
+ * port; engine and engine_version on a downgrade; at_rest_encryption_enabled is always true here):
+ * the keepers of the final snapshot's name suffix.
+ */
+export function cacheReplacementKeepers(i: { replicationGroupId: string; engineVersion: string; kmsKeyId: pulumi.Input<string>; subnetGroupName: pulumi.Input<string> }) {
+    return {
+        replicationGroupId: i.replicationGroupId, engine: CACHE_ENGINE, engineVersion: i.engineVersion,
+        port: String(VALKEY_PORT), kmsKeyId: i.kmsKeyId, subnetGroupName: i.subnetGroupName,
+    };
+}
+
 export interface CacheArgs {
     /** The validated `cache` section of the stack config. */
     readonly config: CacheConfig;
@@ -105,12 +121,22 @@ export class Cache extends pulumi.ComponentResource {
             overrideSpecial: AUTH_TOKEN_SPECIALS,
         }, { parent: this, additionalSecretOutputs: ["result"] });
 
-        const snapshotSuffix = protect ? new random.RandomId(`${name}-final-snapshot-suffix`, { byteLength: 4 }, parent) : undefined;
+        // A new final snapshot name for every replacement: the keepers replace the suffix together
+        // with the group (see cacheReplacementKeepers), so a second replacement does not collide
+        // with the snapshot the first one left behind.
+        const snapshotSuffix = protect
+            ? new random.RandomId(`${name}-final-snapshot-suffix`, {
+                byteLength: 4,
+                keepers: cacheReplacementKeepers({
+                    replicationGroupId: this.replicationGroupId, engineVersion: c.engineVersion, kmsKeyId: key.arn, subnetGroupName: subnetGroup.name,
+                }),
+            }, parent)
+            : undefined;
 
         this.replicationGroup = new aws.elasticache.ReplicationGroup(`${name}-valkey`, {
             replicationGroupId: this.replicationGroupId,
             description: `Valkey cache of ${name}`,
-            engine: "valkey",
+            engine: CACHE_ENGINE,
             engineVersion: c.engineVersion,
             autoMinorVersionUpgrade: true,
             nodeType: c.nodeType,

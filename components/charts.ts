@@ -42,7 +42,8 @@ export const CHARTS = {
     // Data tier (components/external-secrets.ts).
     // App v2.9.0; only external-secrets.io/v1 is served. Values checked in
     // external-secrets/external-secrets tag helm-chart-2.9.0, deploy/charts/external-secrets/values.yaml
-    // (installCRDs, serviceAccount.name, resources, webhook.resources, certController.resources; the
+    // (installCRDs, serviceAccount.name, scopedNamespace, scopedRBAC, processClusterStore,
+    // processClusterExternalSecret, processClusterPushSecret, resources, webhook.resources, certController.resources; the
     // default securityContexts meet Pod Security "restricted"); AWS auth by Pod Identity per
     // docs/provider/aws-access.md ("EKS Pod Identity Setup": no auth block in the SecretStore).
     externalSecrets: { repo: "https://charts.external-secrets.io", chart: "external-secrets", version: "2.9.0" },

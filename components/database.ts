@@ -50,6 +50,18 @@ export function dataKey(name: string, description: string, protect: boolean, opt
     return key;
 }
 
+/** The engine of the instance (a change replaces it). */
+export const POSTGRES_ENGINE = "postgres";
+
+/**
+ * The inputs of the RDS instance that force its replacement (ForceNew in the provider's
+ * aws_db_instance schema: identifier, engine, db_name, username, kms_key_id; storage_encrypted is
+ * always true here): the keepers of the final snapshot's name suffix.
+ */
+export function databaseReplacementKeepers(i: { identifier: string; dbName: string; username: string; kmsKeyId: pulumi.Input<string> }) {
+    return { identifier: i.identifier, engine: POSTGRES_ENGINE, dbName: i.dbName, username: i.username, kmsKeyId: i.kmsKeyId };
+}
+
 export interface DatabaseArgs {
     /** The validated `database` section of the stack config. */
     readonly config: DatabaseConfig;
@@ -156,14 +168,21 @@ export class Database extends pulumi.ComponentResource {
             retentionInDays: c.logRetentionDays,
         }, parent));
 
-        // A final snapshot name must be new on every destroy: a fixed one collides with the
-        // snapshot the previous destroy left behind. The suffix is created with the instance.
-        const snapshotSuffix = protect ? new random.RandomId(`${name}-final-snapshot-suffix`, { byteLength: 4 }, parent) : undefined;
+        // A final snapshot name must be new on every deletion: a fixed one collides with the
+        // snapshot the previous deletion left behind. The suffix is replaced together with the
+        // instance: its keepers are the instance's inputs that force a replacement, so the
+        // replacement instance carries a new name (the old one's deletion used the old name).
+        const snapshotSuffix = protect
+            ? new random.RandomId(`${name}-final-snapshot-suffix`, {
+                byteLength: 4,
+                keepers: databaseReplacementKeepers({ identifier: this.identifier, dbName: c.name, username: c.masterUsername, kmsKeyId: key.arn }),
+            }, parent)
+            : undefined;
         const finalSnapshotIdentifier = snapshotSuffix ? pulumi.interpolate`${this.identifier}-final-${snapshotSuffix.hex}` : undefined;
 
         this.instance = new aws.rds.Instance(`${name}-db`, {
             identifier: this.identifier,
-            engine: "postgres",
+            engine: POSTGRES_ENGINE,
             // A major version only: RDS picks the newest minor and upgrades minors in the
             // maintenance window (old minors leave standard support and then bill extended support).
             engineVersion: c.engineVersion,

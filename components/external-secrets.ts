@@ -23,6 +23,28 @@ export const APP_SECRET_KEYS = [
     "REDIS_URL", "REDIS_AUTH_TOKEN",
 ] as const;
 
+/**
+ * The chart values that confine the operator to the app's namespace (chart 2.9.0,
+ * deploy/charts/external-secrets/values.yaml and templates/deployment.yaml + rbac.yaml at tag
+ * helm-chart-2.9.0). Why: a SecretStore with no auth block authenticates with the controller's own
+ * Pod Identity credentials, so an unscoped controller would serve the database and cache secrets
+ * to a SecretStore in any namespace. `scopedNamespace` runs the controller with
+ * `--namespace=<app namespace>` (it reconciles nothing elsewhere); `scopedRBAC` turns its
+ * ClusterRole(Binding)s into a Role(Binding) in that namespace and passes
+ * `--enable-cluster-store-reconciler=false`, `--enable-cluster-external-secret-reconciler=false`
+ * and `--enable-cluster-push-secret-reconciler=false`; the three `process*` values say the same
+ * explicitly and drop those kinds from the Role's rules.
+ */
+export function scopedOperatorValues(appNamespace: string) {
+    return {
+        scopedNamespace: appNamespace,
+        scopedRBAC: true,
+        processClusterStore: false,
+        processClusterExternalSecret: false,
+        processClusterPushSecret: false,
+    };
+}
+
 export interface ExternalSecretsArgs {
     /** The validated `secrets` section of the stack config (refreshInterval). */
     readonly config: SecretsConfig;
@@ -79,8 +101,9 @@ export function externalSecretsPolicy(region: string, secretArns: readonly pulum
  * Delivery of the data tier's credentials to pods: the External Secrets Operator (its own Pod
  * Identity role, allowed to read only the app's secrets) syncs them into one Kubernetes Secret in
  * the app's namespace and re-reads them every `refreshInterval`, so a password RDS rotates reaches
- * running pods without a `pulumi up`. No secret value passes through Pulumi here: the
- * ExternalSecret names secrets, it does not carry them.
+ * running pods without a `pulumi up`. The operator is confined to the app's namespace
+ * (scopedOperatorValues): no other namespace can borrow its role. No secret value passes through
+ * Pulumi here: the ExternalSecret names secrets, it does not carry them.
  */
 export class ExternalSecrets extends pulumi.ComponentResource {
     /** The app's namespace (Pod Security "restricted"); workloads deploy into it. */
@@ -110,6 +133,9 @@ export class ExternalSecrets extends pulumi.ComponentResource {
             ),
         }, parent);
 
+        // Before the chart: with scopedRBAC the chart puts the operator's Role in this namespace.
+        const appNamespace = namespace(`${name}-app-namespace`, { name: args.appNamespace, podSecurity: "restricted" }, parent);
+
         const resources = { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } };
         this.release = helmRelease(`${name}-chart`, {
             chart: CHARTS.externalSecrets,
@@ -117,6 +143,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
             namespace: operatorNamespace.metadata.name,
             values: {
                 installCRDs: true,
+                ...scopedOperatorValues(args.appNamespace),
                 // A fixed name: the Pod Identity association is for this service account.
                 serviceAccount: { create: true, name: ESO_SERVICE_ACCOUNT },
                 resources,
@@ -126,14 +153,14 @@ export class ExternalSecrets extends pulumi.ComponentResource {
             timeoutSeconds: 600,
         }, {
             parent: this,
-            // Pods started before the association get no AWS credentials.
-            dependsOn: [role.association],
+            // The whole role: pods started before the association get no AWS credentials, and the
+            // first sync before the RolePolicy exists fails with AccessDenied (a dependency on a
+            // component is one on each of its children: role, RolePolicy, association).
+            dependsOn: [role, appNamespace],
         });
 
-        const appNamespace = namespace(`${name}-app-namespace`, { name: args.appNamespace, podSecurity: "restricted" }, parent);
-
-        // A namespaced store: only ExternalSecrets in the app's namespace can use the operator's
-        // role. No auth block: the operator's own Pod Identity credentials are used.
+        // No auth block: the store uses the operator's own Pod Identity credentials. Only this
+        // namespace's stores are served: the operator is scoped to it (scopedOperatorValues).
         const store = new k8s.apiextensions.CustomResource(`${name}-store`, {
             apiVersion: ESO_API_VERSION,
             kind: "SecretStore",

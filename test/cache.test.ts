@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
-import { AUTH_TOKEN_SPECIALS, Cache, replicationGroupId } from "../components/cache";
-import { cacheSchema, type ConfigProblem } from "../components/config";
+import { Cache, replicationGroupId } from "../components/cache";
+import { cacheSchema, ConfigError, parseConfig, type ConfigProblem } from "../components/config";
 import { built, problemsOf } from "./database.test";
-import { isSecret, reveal, settle, startCapture, valueOf, type Built } from "./harness";
+import { encode, isSecret, readStackValues, reveal, settle, startCapture, valueOf, type Built } from "./harness";
 
 const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 const SUBNET_GROUP = "aws:elasticache/subnetGroup:SubnetGroup";
@@ -15,19 +15,24 @@ const KEY = "aws:kms/key:Key";
 
 const groupOf = (b: Built) => b.capture.one(GROUP, "-cache-valkey");
 
+/**
+ * The only non-alphanumeric characters ElastiCache accepts in an AUTH token, from AWS's rules
+ * (ElastiCache user guide, "Authenticating with the Valkey and Redis OSS AUTH command": "The only
+ * permitted printable special characters are !, &, #, $, ^, <, >, and -").
+ */
+const ELASTICACHE_AUTH_SPECIALS = "!&#$^<>-";
+
 describe("cache", () => {
     let dev: Built;
     let prod: Built;
     let review: Built;
     let reviewProtected: Built;
-    let longName: Built;
 
     before(async () => {
         dev = await built("dev");
         prod = await built("prod");
         review = await built("pr-1");
         reviewProtected = await built("pr-1", { "platform:protect": true });
-        longName = await built("pr-123456789012345678901234567890");
     });
 
     it("is a Valkey replication group with a description", () => {
@@ -36,7 +41,8 @@ describe("cache", () => {
             assert.equal(i.engine, "valkey");
             assert.equal(i.engineVersion, "8.2");
             assert.equal(i.autoMinorVersionUpgrade, true);
-            assert.ok(typeof i.description === "string" && i.description.length > 0);
+            // Required and non-empty (CreateReplicationGroup); names the stack's cache.
+            assert.equal(i.description, `Valkey cache of platform-${b.config.stack}-cache`);
             assert.equal(i.port, 6379);
         }
     });
@@ -60,12 +66,14 @@ describe("cache", () => {
             assert.equal(group.inputs.transitEncryptionEnabled, true);
             assert.deepEqual(group.propertyDependencies.authToken, [password.urn]);
             const p = reveal(password.inputs);
+            // 16 to 128 characters are allowed; 32 is the generator's length.
             assert.equal(p.length, 32);
-            assert.ok(p.length >= 16 && p.length <= 128);
             assert.equal(p.special, true);
-            assert.equal(p.overrideSpecial, "!&#$^<>-");
-            for (const ch of p.overrideSpecial) assert.ok("!&#$^<>-".includes(ch), `ElastiCache rejects ${ch} in an AUTH token`);
-            assert.equal(AUTH_TOKEN_SPECIALS, "!&#$^<>-");
+            for (const ch of p.overrideSpecial) assert.ok(ELASTICACHE_AUTH_SPECIALS.includes(ch), `ElastiCache rejects ${ch} in an AUTH token`);
+            // The whole alphabet: letters and digits (random's defaults, none turned off) plus the specials.
+            for (const set of ["upper", "lower", "numeric"]) assert.notEqual(p[set], false, `${set} turned off`);
+            const alphabet = `ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789${p.overrideSpecial}`;
+            for (const forbidden of ["@", "/", '"', " "]) assert.ok(!alphabet.includes(forbidden), `the token could contain ${JSON.stringify(forbidden)}`);
         }
     });
 
@@ -81,7 +89,8 @@ describe("cache", () => {
             const rules = b.capture.ofType(INGRESS).filter((r) => r.propertyDependencies.securityGroupId?.includes(sg.urn));
             assert.equal(rules.length, 1);
             const { description, securityGroupId, ...rule } = rules[0].inputs;
-            assert.ok(description && securityGroupId);
+            assert.equal(description, "Valkey from the cluster's nodes and pods");
+            assert.deepEqual(rules[0].propertyDependencies.securityGroupId, [sg.urn]);
             assert.deepEqual(rule, {
                 referencedSecurityGroupId: await valueOf(b.platform.cluster.clusterSecurityGroupId),
                 ipProtocol: "tcp",
@@ -108,6 +117,18 @@ describe("cache", () => {
             const suffix = b.capture.one(RANDOM_ID, "-cache-final-snapshot-suffix");
             assert.equal(group.inputs.finalSnapshotIdentifier, `${group.inputs.replicationGroupId}-final-0a1b2c3d`);
             assert.deepEqual(group.propertyDependencies.finalSnapshotIdentifier, [suffix.urn]);
+            // Replaced with the group: the keepers are the group's inputs that force a replacement.
+            assert.deepEqual(suffix.inputs.keepers, {
+                replicationGroupId: group.inputs.replicationGroupId,
+                engine: group.inputs.engine,
+                engineVersion: group.inputs.engineVersion,
+                port: String(group.inputs.port),
+                kmsKeyId: group.inputs.kmsKeyId,
+                subnetGroupName: group.inputs.subnetGroupName,
+            });
+            assert.deepEqual([...suffix.propertyDependencies.keepers].sort(), [
+                b.capture.one(KEY, `-${b.config.stack}-cache-key`).urn, b.capture.one(SUBNET_GROUP, "-cache-subnets").urn,
+            ].sort());
             assert.equal(group.protect, true);
             assert.equal(b.capture.one(KEY, `-${b.config.stack}-cache-key`).protect, true);
         }
@@ -122,14 +143,20 @@ describe("cache", () => {
         }
     });
 
-    it("derives a replication group id of at most 40 lowercase characters, even for a 40+ character stack name", () => {
-        const id = groupOf(longName).inputs.replicationGroupId as string;
-        assert.ok("platform-pr-123456789012345678901234567890-cache".length > 40);
+    it("derives a replication group id of at most 40 lowercase characters, even for a 40+ character component name", async () => {
+        const name = "platform-pr-123456789012345678901234567890-cache";
+        const capture = await startCapture("pr-9");
+        new Cache(name, {
+            config: cacheSchema.parse({}), protect: false, vpcId: "vpc-1", isolatedSubnetIds: ["a", "b"], allowedSecurityGroupId: "sg-1",
+        });
+        await settle();
+        const id = capture.one(GROUP, "-cache-valkey").inputs.replicationGroupId as string;
         assert.ok(id.length <= 40, id);
         assert.match(id, /^[a-z][a-z0-9-]*[a-z0-9]$/);
         assert.doesNotMatch(id, /--/);
-        assert.equal(id, replicationGroupId("platform-pr-123456789012345678901234567890-cache"));
+        assert.ok(id.startsWith("platform-pr-1234567890123456"), id);
         assert.equal(groupOf(review).inputs.replicationGroupId, "platform-pr-1-cache");
+        // Two long names that differ only past the cut get different ids (the hash of the whole name).
         assert.notEqual(replicationGroupId(`platform-pr-1234567890123456789012345678901-cache`), id);
     });
 
@@ -202,4 +229,20 @@ describe("cache config", () => {
             assert.deepEqual(problemsOf({ "platform:cache": c.cache }), c.problems);
         });
     }
+
+    it("refuses a prod stack that keeps no cache snapshots", () => {
+        const { values } = readStackValues("prod");
+        const cache = { ...JSON.parse(values["platform:cache"]), snapshotRetentionDays: 0 };
+        try {
+            parseConfig({ project: "platform", stack: "prod", values: { ...values, ...encode({ "platform:cache": cache }) } });
+            assert.fail("expected a ConfigError");
+        } catch (e) {
+            assert.ok(e instanceof ConfigError, String(e));
+            assert.deepEqual(e.problems, [{
+                key: "platform:cache.snapshotRetentionDays", value: 0,
+                rule: "at least 1 (required in prod: a daily snapshot to restore the cache from)",
+                fix: "pulumi config set --path 'platform:cache.snapshotRetentionDays' 7",
+            }]);
+        }
+    });
 });

@@ -109,7 +109,8 @@ describe("database", () => {
             const rules = b.capture.ofType(INGRESS).filter((r) => r.propertyDependencies.securityGroupId?.includes(sg.urn));
             assert.equal(rules.length, 1);
             const { description, securityGroupId, ...rule } = rules[0].inputs;
-            assert.ok(description && securityGroupId);
+            assert.equal(description, "PostgreSQL from the cluster's nodes and pods");
+            assert.deepEqual(rules[0].propertyDependencies.securityGroupId, [sg.urn]);
             assert.deepEqual(rule, {
                 referencedSecurityGroupId: await valueOf(b.platform.cluster.clusterSecurityGroupId),
                 ipProtocol: "tcp",
@@ -127,8 +128,9 @@ describe("database", () => {
             assert.equal(params.inputs.family, "postgres17");
             assert.deepEqual(params.inputs.parameters, [{ name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" }]);
             assert.deepEqual(dbOf(b).propertyDependencies.parameterGroupName, [params.urn]);
+            // The group's family is the instance's major version (RDS refuses another family).
+            assert.equal(params.inputs.family, `postgres${dbOf(b).inputs.engineVersion}`);
         }
-        assert.equal(review.config.database.engineVersion, "17");
     });
 
     it("follows the major version into the parameter group family", async () => {
@@ -182,6 +184,16 @@ describe("database", () => {
             assert.deepEqual(db.propertyDependencies.finalSnapshotIdentifier, [suffix.urn]);
             assert.equal(db.inputs.deleteAutomatedBackups, false);
             assert.equal(db.protect, true);
+            // The suffix is replaced with the instance: its keepers are the inputs that force a
+            // replacement, so a second replacement does not reuse the first one's snapshot name.
+            assert.deepEqual(suffix.inputs.keepers, {
+                identifier: db.inputs.identifier,
+                engine: db.inputs.engine,
+                dbName: db.inputs.dbName,
+                username: db.inputs.username,
+                kmsKeyId: db.inputs.kmsKeyId,
+            });
+            assert.deepEqual(suffix.propertyDependencies.keepers, [b.capture.one(KEY, `-${b.config.stack}-database-key`).urn]);
             assert.equal(b.capture.one(KEY, `-${b.config.stack}-database-key`).protect, true);
             assert.equal(b.capture.one(KEY, `-${b.config.stack}-database-key`).inputs.deletionWindowInDays, 30);
         }
@@ -201,14 +213,19 @@ describe("database", () => {
         }
     });
 
-    it("derives an instance identifier RDS accepts, even from a 40+ character stack name", async () => {
-        const long = "pr-123456789012345678901234567890";
-        const b = await built(long);
-        const id = dbOf(b).inputs.identifier as string;
+    it("derives an instance identifier RDS accepts, even from a 63+ character component name", async () => {
+        const name = `platform-pr-${"1234567890".repeat(6)}-database`;
+        assert.ok(name.length > 63);
+        const capture = await startCapture("pr-9");
+        new Database(name, {
+            config: databaseSchema.parse({}), protect: false, vpcId: "vpc-1", isolatedSubnetIds: ["subnet-a", "subnet-b"], allowedSecurityGroupId: "sg-1",
+        });
+        await settle();
+        const id = capture.one(INSTANCE, "-database-db").inputs.identifier as string;
         assert.ok(id.length <= 63, id);
         assert.match(id, /^[a-z][a-z0-9-]*[a-z0-9]$/);
         assert.doesNotMatch(id, /--/);
-        assert.equal(id, dbInstanceIdentifier(`platform-${long}-database`));
+        assert.equal(id, dbInstanceIdentifier(name));
         assert.equal(dbOf(review).inputs.identifier, "platform-pr-1-database");
         // Deterministic and distinct per name.
         assert.equal(awsIdentifier("x".repeat(80), 63), awsIdentifier("x".repeat(80), 63));
@@ -236,7 +253,7 @@ describe("database", () => {
 
 describe("database config", () => {
     const KEY_PREFIX = "platform:database";
-    const cases: Array<{ title: string; database: Record<string, unknown>; problems: ConfigProblem[] }> = [
+    const cases: Array<{ title: string; database: Record<string, unknown>; protect?: boolean; problems: ConfigProblem[] }> = [
         {
             title: "an instance class without the db. prefix",
             database: { instanceClass: "t4g.micro" },
@@ -314,12 +331,13 @@ describe("database config", () => {
             database: { engineVersion: "15" },
             problems: [{
                 key: `${KEY_PREFIX}.engineVersion`, value: "15", rule: 'one of "16", "17"',
-                fix: "pulumi config set --path 'platform:database.engineVersion' 17",
+                fix: "pulumi config set --path 'platform:database.engineVersion' 17 --type string",
             }],
         },
         {
             title: "a cross-region copy without a backup plan",
             database: { backupPlan: { copyRegion: "us-west-2" } },
+            protect: true,
             problems: [{
                 key: `${KEY_PREFIX}.backupPlan.enabled`, value: false,
                 rule: 'true while database.backupPlan.copyRegion is set ("us-west-2"): there is nothing to copy without the plan',
@@ -329,6 +347,7 @@ describe("database config", () => {
         {
             title: "a cross-region copy into the stack's own region",
             database: { backupPlan: { enabled: true, copyRegion: "us-east-1" } },
+            protect: true,
             problems: [{
                 key: `${KEY_PREFIX}.backupPlan.copyRegion`, value: "us-east-1",
                 rule: "a region other than aws:region (us-east-1): a copy in the same region does not survive a regional outage",
@@ -346,7 +365,7 @@ describe("database config", () => {
     ];
     for (const c of cases) {
         it(`refuses ${c.title}`, () => {
-            assert.deepEqual(problemsOf({ [KEY_PREFIX]: c.database }), c.problems);
+            assert.deepEqual(problemsOf({ [KEY_PREFIX]: c.database, ...(c.protect ? { "platform:protect": true } : {}) }), c.problems);
         });
     }
 

@@ -173,6 +173,36 @@ describe("external secrets", () => {
         }
     });
 
+    it("installs the operator and syncs only after its role's policy exists (no AccessDenied on the first sync)", () => {
+        for (const b of [dev, prod, review]) {
+            const policy = b.capture.one(ROLE_POLICY, "-external-secrets-operator-policy");
+            const release = b.capture.one(RELEASE, "-external-secrets-chart");
+            const externalSecret = b.capture.one(EXTERNAL_SECRET, "-external-secrets-app-secret");
+            assert.ok(release.dependencies.includes(policy.urn), "the release waits for the RolePolicy itself");
+            assert.ok(b.capture.dependsOn(externalSecret, policy));
+            assert.ok(b.capture.dependsOn(release, b.capture.one(ASSOCIATION, "-external-secrets-operator-association")));
+        }
+    });
+
+    it("confines the operator to the app's namespace: no cluster stores, no other namespace's stores", () => {
+        for (const b of [dev, prod, review]) {
+            const release = b.capture.one(RELEASE, "-external-secrets-chart");
+            const values = release.inputs.values;
+            // Keys of deploy/charts/external-secrets/values.yaml at tag helm-chart-2.9.0.
+            assert.equal(values.scopedNamespace, "orders");
+            assert.equal(values.scopedRBAC, true);
+            assert.equal(values.processClusterStore, false);
+            assert.equal(values.processClusterExternalSecret, false);
+            assert.equal(values.processClusterPushSecret, false);
+            // The scope is where the store and the ExternalSecret are.
+            assert.equal(b.capture.one(STORE, "-external-secrets-store").inputs.metadata.namespace, values.scopedNamespace);
+            assert.equal(b.capture.one(EXTERNAL_SECRET, "-external-secrets-app-secret").inputs.metadata.namespace, values.scopedNamespace);
+            // With scopedRBAC the chart creates the operator's Role in that namespace: it must exist first.
+            const appNamespace = b.capture.ofType(NAMESPACE).find((n) => n.inputs.metadata.name === values.scopedNamespace)!;
+            assert.ok(b.capture.dependsOn(release, appNamespace));
+        }
+    });
+
     it("lets the operator read exactly the app's secrets and decrypt only through Secrets Manager", async () => {
         for (const b of [dev, prod, review]) {
             const arns = await appSecretArns(b);
