@@ -6,7 +6,9 @@
  *
  * Log path: Filebeat (DaemonSet, every node) reads /var/log/containers → Logstash (beats input on
  * 5044; parses the orders service's JSON lines into `app.*`) → Elasticsearch data stream
- * `logs-kubernetes-default` over HTTPS with the operator-generated `elastic` credentials.
+ * `logs-kubernetes-default` over HTTPS, as the user ECK creates for the Logstash association
+ * (role `eck_logstash_user_role`: write and manage on `logs-*`, `metrics-*`, `traces-*`, ...; not
+ * `elastic`). Grafana, Jaeger and the ILM Job use `elastic`.
  *
  * Chart facts (elastic/cloud-on-k8s tag v3.5.0, deploy/eck-stack):
  * - eck-stack renders `eck-elasticsearch.nodeSets` verbatim into the Elasticsearch resource; the data
@@ -18,7 +20,11 @@
  */
 import type { ObservabilityConfig } from "./config";
 
-/** The Elastic Stack version of every ECK resource (eck-stack 0.20.0's default). Upgrades are one-way. */
+/**
+ * The Elastic Stack version of every ECK resource (eck-stack 0.20.0's default). Upgrades are one-way.
+ * The marker comment below is read by renovate.json's regex manager (keep it directly above).
+ */
+// renovate: datasource=docker depName=docker.elastic.co/elasticsearch/elasticsearch
 export const ELASTIC_STACK_VERSION = "9.5.0";
 
 /** Names fixed by the eck-stack values below and by ECK's naming of what it generates. */
@@ -53,7 +59,9 @@ export function elasticsearchUrl(namespace: string): string {
 
 /** Memory and CPU requests of the logging pods (limits equal the memory requests: no overcommit). */
 export const LOGGING_RESOURCES = {
-    eckOperator: { cpu: "100m", memoryMiB: 192 },
+    // The chart's default limit is 1 GiB; the operator caches every watched object (Secrets,
+    // Pods, ...) cluster-wide, so below 512 MiB it is OOM-killed as the cluster grows.
+    eckOperator: { cpu: "100m", memoryMiB: 512 },
     kibana: { cpu: "200m", memoryMiB: 1024 },
     logstash: { cpu: "250m", memoryMiB: 1024 },
     /** Per node (DaemonSet). */
@@ -63,11 +71,25 @@ export const LOGGING_RESOURCES = {
 
 const resources = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory } });
 
+/**
+ * Lifetime of the CAs ECK generates (the self-signed HTTP CA of Elasticsearch among them). The
+ * chart's default is one year (`caValidity: 8760h`, re-issued 24 h before expiry), and a new CA
+ * breaks the clients that read the CA once at start: Grafana (the CA is an environment variable
+ * provisioned into its data source) and Jaeger (`tls.ca_file` is read when its Elasticsearch
+ * client is made; OpenTelemetry's configtls `reload_interval` reloads client certificates, not
+ * the CA). Ten years instead, with the planned rotation in docs/observability.md ("Elasticsearch
+ * CA"). Leaf certificates keep the one-year default: they are re-issued under the same CA, which
+ * clients do not notice. Applies to CAs created after the operator has it (a fresh install).
+ */
+export const ECK_CA_VALIDITY = { caValidity: "87600h", caRotateBefore: "24h" } as const;
+
 /** Values of the eck-operator chart (deploy/eck-operator/values.yaml at v3.5.0). */
 export function eckOperatorValues(): Record<string, unknown> {
     const r = LOGGING_RESOURCES.eckOperator;
     return {
         installCRDs: true,
+        // Merged over the chart's `config` map (its other keys keep their defaults).
+        config: { ...ECK_CA_VALIDITY },
         resources: { requests: { cpu: r.cpu, memory: `${r.memoryMiB}Mi` }, limits: { cpu: 1, memory: `${r.memoryMiB}Mi` } },
         // The chart's default lacks a seccomp profile, which the `restricted` Pod Security level of
         // the operator's namespace requires.
@@ -228,7 +250,10 @@ export function eckStackValues(args: EckStackValuesArgs): Record<string, unknown
                         },
                     }],
                 },
-                processors: [{ add_cloud_metadata: {} }, { add_host_metadata: {} }],
+                // No add_cloud_metadata: it asks EC2's instance metadata service, which pods
+                // cannot reach on AL2023 nodes (IMDSv2 hop limit 1, and Filebeat is not on the
+                // host network); it would only add timeouts at start.
+                processors: [{ add_host_metadata: {} }],
                 "output.logstash": { hosts: [`${LOGSTASH.beatsService}:${LOGSTASH.beatsPort}`] },
             },
             daemonSet: {
@@ -293,8 +318,20 @@ export function logsCustomComponentTemplate(nodeCount: number): Record<string, u
 }
 
 /**
+ * The dynamic index settings of `logs@custom`, also applied to backing indices that exist already:
+ * Logstash may create `logs-kubernetes-default` before the Job has PUT the template, and that first
+ * index would otherwise never get the policy (never deleted) and keep a replica on one node.
+ */
+export function logsIndexSettings(nodeCount: number): Record<string, unknown> {
+    return (logsCustomComponentTemplate(nodeCount).template as { settings: Record<string, unknown> }).settings;
+}
+
+/**
  * The script of the Job that applies the ILM policy and template: waits for the cluster (the Job
- * may start before Elasticsearch is up), then PUTs both. Idempotent: PUT replaces.
+ * may start before Elasticsearch is up), PUTs both, then applies the settings to the `logs-*-*`
+ * data streams that already exist (none yet: Elasticsearch answers 200 to the wildcard, 404 is
+ * tolerated too). Idempotent: PUT replaces. Reads ES_URL, ES_PASSWORD, ILM_POLICY,
+ * COMPONENT_TEMPLATE and INDEX_SETTINGS from the environment.
  */
 export function ilmJobScript(): string {
     return [
@@ -307,6 +344,10 @@ export function ilmJobScript(): string {
         "echo",
         `curl -sS --fail --cacert /es-ca/ca.crt -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/_component_template/logs@custom" -d "\${COMPONENT_TEMPLATE}"`,
         "echo",
+        'body=$(mktemp)',
+        `code=$(curl -sS -o "$body" -w '%{http_code}' --cacert /es-ca/ca.crt -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/${LOGS_DATA_STREAM.type}-*-*/_settings" -d "\${INDEX_SETTINGS}")`,
+        'cat "$body"; echo',
+        'case "$code" in 200|404) ;; *) echo "applying the settings to existing logs-*-* indices failed: HTTP $code"; exit 1 ;; esac',
         "",
     ].join("\n");
 }

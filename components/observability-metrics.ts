@@ -17,7 +17,8 @@
  * - Dashboards: the sidecar loads ConfigMaps labelled `grafana_dashboard: "1"` from
  *   `searchNamespace` (ALL). Data sources: `additionalDataSources` (passed through `tpl`).
  * - `grafana.envValueFrom` injects Secret keys as environment variables, which Grafana expands in
- *   provisioned data sources (`$VAR`).
+ *   provisioned data sources (`$VAR`). Read once at start: a new Elasticsearch CA needs a restart
+ *   (ECK_CA_VALIDITY in observability-logging.ts makes that a planned, once-a-decade event).
  * - Alertmanager `config` is merged over the chart's (its inhibit rules stay); `route` and
  *   `receivers` are replaced here. `alertmanagerSpec.secrets` mounts Secrets at
  *   /etc/alertmanager/secrets/<name>/.
@@ -46,6 +47,8 @@ export const GRAFANA_ADMIN_KEYS = { user: "admin-user", password: "admin-passwor
 export const OBSERVABILITY_DIR = path.resolve(__dirname, "..", "observability");
 export const ALERT_RULES_FILE = path.join(OBSERVABILITY_DIR, "rules", "app-alerts.yaml");
 export const DASHBOARD_FILE = path.join(OBSERVABILITY_DIR, "dashboards", "app.json");
+/** The namespace the rules and dashboard select (`namespace="orders"` in every expression). */
+export const APP_RULES_NAMESPACE = "orders";
 
 /** Memory and CPU requests of the metrics pods (memory limits equal requests). */
 export const METRICS_RESOURCES = {

@@ -10,8 +10,11 @@
  *   chart name): `jaeger`, with ports otlp-grpc 4317, otlp-http 4318, http-query 16686,
  *   internal-metrics 8888. There is no `jaeger-collector` Service in 4.x.
  * - probes hit `/status` on 13133: the healthcheckv2 extension must listen there.
- * - `storage.elasticsearch` only feeds the maintenance CronJobs (esIndexCleaner); the Jaeger
- *   server reads its Elasticsearch settings from `userconfig` alone.
+ * - `storage.elasticsearch` only feeds the maintenance CronJobs (esIndexCleaner) through the
+ *   `elasticsearch.env` helper: `url` → ES_SERVER_URLS, `user` → ES_USERNAME; `tls.enabled` is read
+ *   only together with `tls.insecure` (→ ES_TLS_SKIP_HOST_VERIFY), so it is not set here: TLS and the
+ *   CA reach the cleaner through its own `extraEnv`. The Jaeger server reads its Elasticsearch
+ *   settings from `userconfig` alone.
  * - `jaeger.extraEnv`/`extraVolumes`/`extraVolumeMounts` reach the Jaeger container.
  * Config keys (jaegertracing/jaeger v2.19.0, internal/storage/elasticsearch/config/config.go):
  * `server_urls`, `auth.basic.{username,password}`, `tls.{insecure,ca_file}`,
@@ -100,7 +103,7 @@ export function jaegerValues(config: ObservabilityConfig, namespace: string): Re
         },
         storage: {
             type: "elasticsearch",
-            elasticsearch: { url: elasticsearchUrl(namespace), user: ELASTICSEARCH.user, tls: { enabled: es } },
+            elasticsearch: { url: elasticsearchUrl(namespace), user: ELASTICSEARCH.user },
         },
         // Trace retention: the chart's CronJob deletes daily indices older than the retention.
         esIndexCleaner: es

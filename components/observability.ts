@@ -7,10 +7,10 @@ import { helmRelease } from "./helm";
 import { namespace } from "./namespace";
 import {
     ELASTICSEARCH, eckOperatorValues, eckStackValues, ELASTIC_STACK_VERSION, elasticsearchUrl, ilmJobScript, KIBANA,
-    logsCustomComponentTemplate, logsIlmPolicy,
+    logsCustomComponentTemplate, logsIlmPolicy, logsIndexSettings,
 } from "./observability-logging";
 import {
-    GRAFANA_ADMIN_KEYS, KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, loadAlertRuleGroups, loadDashboard,
+    APP_RULES_NAMESPACE, GRAFANA_ADMIN_KEYS, KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, loadAlertRuleGroups, loadDashboard,
 } from "./observability-metrics";
 import { JAEGER, jaegerValues, otlpEndpoints } from "./observability-tracing";
 
@@ -23,7 +23,10 @@ export const RELEASE_TIMEOUT_SECONDS = {
     // CRDs, the admission webhook's pre-install hook Job, operator, Prometheus, Grafana: 2-3 min
     // typically; Grafana also waits for the Elasticsearch Secrets ECK generates.
     kubePrometheusStack: 900,
-    jaeger: 300,
+    // In Elasticsearch mode Jaeger v2 pings Elasticsearch once at start and exits on failure; it
+    // installs after the ILM Job (which waits for the cluster's health), but the first pull of
+    // the image and the index templates it creates still take time on a fresh cluster.
+    jaeger: 900,
     eckOperator: 600,
     // Only custom resources and RBAC: Helm does not wait for Elasticsearch itself.
     eckStack: 600,
@@ -46,11 +49,24 @@ export interface ObservabilityArgs {
      */
     readonly protect: boolean;
     /**
-     * The app's namespace: its JSON logs are parsed into fields. The alert rules and dashboard
-     * (observability/) are written for "orders".
+     * The app's namespace: its JSON logs are parsed into fields, and the alert rules and dashboard
+     * (observability/) select it. Those files are written for "orders" (APP_RULES_NAMESPACE): any
+     * other value is refused until they are rewritten for it.
      * @default "orders"
      */
     readonly appNamespace?: string;
+}
+
+/**
+ * Checks the arguments before any resource exists. The alert rules, their promtool tests and the
+ * dashboard select `namespace="orders"`: deployed for another namespace they would watch nothing
+ * and never fire, so a different appNamespace is an error, not a silent no-op.
+ */
+export function validateObservabilityArgs(args: Pick<ObservabilityArgs, "appNamespace">): void {
+    const appNamespace = args.appNamespace ?? APP_RULES_NAMESPACE;
+    if (appNamespace !== APP_RULES_NAMESPACE) {
+        throw new Error(`Observability: appNamespace "${appNamespace}" is not supported: observability/rules/app-alerts.yaml (and its promtool tests) and observability/dashboards/app.json select namespace="${APP_RULES_NAMESPACE}". Pass appNamespace "${APP_RULES_NAMESPACE}", or rewrite those files for "${appNamespace}" and change APP_RULES_NAMESPACE in components/observability-metrics.ts.`);
+    }
 }
 
 /**
@@ -86,8 +102,9 @@ export class Observability extends pulumi.ComponentResource {
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:observability:Observability", name, {}, opts);
+        validateObservabilityArgs(args);
         const c = args.config;
-        const appNamespace = args.appNamespace ?? "orders";
+        const appNamespace = args.appNamespace ?? APP_RULES_NAMESPACE;
         const ns = OBSERVABILITY_NAMESPACE;
         const parent = { parent: this };
         const afterCluster = { parent: this, dependsOn: args.dependsOn };
@@ -118,8 +135,9 @@ export class Observability extends pulumi.ComponentResource {
 
         // Log retention: Elasticsearch's API is the only way to define an ILM policy (ECK's
         // StackConfigPolicy needs an Enterprise licence). A Job re-runs whenever the policy changes
-        // (its spec changes, so Pulumi replaces it).
-        new k8s.batch.v1.Job(`${name}-logs-ilm`, {
+        // (its spec changes, so Pulumi replaces it). Pulumi waits for it to complete, and it
+        // completes only once the cluster is at least yellow: what Jaeger needs before it starts.
+        const logsIlm = new k8s.batch.v1.Job(`${name}-logs-ilm`, {
             metadata: { namespace: nsName, labels: { "app.kubernetes.io/name": "logs-ilm", "app.kubernetes.io/managed-by": "pulumi" } },
             spec: {
                 backoffLimit: 4,
@@ -138,6 +156,7 @@ export class Observability extends pulumi.ComponentResource {
                                 { name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: ELASTICSEARCH.userSecret, key: ELASTICSEARCH.user } } },
                                 { name: "ILM_POLICY", value: JSON.stringify(logsIlmPolicy(c.logRetentionDays)) },
                                 { name: "COMPONENT_TEMPLATE", value: JSON.stringify(logsCustomComponentTemplate(c.elasticsearchNodeCount)) },
+                                { name: "INDEX_SETTINGS", value: JSON.stringify(logsIndexSettings(c.elasticsearchNodeCount)) },
                             ],
                             resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } },
                             securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
@@ -205,8 +224,11 @@ export class Observability extends pulumi.ComponentResource {
             timeoutSeconds: RELEASE_TIMEOUT_SECONDS.jaeger,
         }, {
             parent: this,
-            // In Elasticsearch mode Jaeger needs ECK's Secrets; in memory it needs nothing of ELK.
-            dependsOn: c.jaegerStorage === "elasticsearch" ? [eckStack, ...args.dependsOn] : args.dependsOn,
+            // In Elasticsearch mode Jaeger needs ECK's Secrets and a cluster that answers: Helm's wait
+            // on eck-stack ends as soon as the Elasticsearch resource exists, and Jaeger v2 exits
+            // (CrashLoopBackOff, then an atomic rollback) if its one ping at start fails. The ILM
+            // Job completes only once the cluster health is yellow. In memory it needs nothing of ELK.
+            dependsOn: c.jaegerStorage === "elasticsearch" ? [eckStack, logsIlm, ...args.dependsOn] : args.dependsOn,
         });
         // The chart has no ServiceMonitor of its own.
         new k8s.apiextensions.CustomResource(`${name}-jaeger-monitor`, {

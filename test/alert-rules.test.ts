@@ -17,7 +17,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { stringify as toYaml, parse as parseYaml } from "yaml";
 import { observabilitySchema } from "../components/config";
 import { Observability } from "../components/observability";
-import { ALERT_RULES_FILE, DASHBOARD_FILE, loadAlertRuleGroups } from "../components/observability-metrics";
+import { ALERT_RULES_FILE, APP_RULES_NAMESPACE, DASHBOARD_FILE, loadAlertRuleGroups } from "../components/observability-metrics";
 import { reveal, ROOT, settle, startCapture } from "./harness";
 
 const PROMTOOL = process.env.PROMTOOL ?? "promtool";
@@ -48,6 +48,7 @@ describe("alert rules (promtool)", function () {
     this.timeout(60000);
     let dir: string;
     let rulesFile: string;
+    let deployed: unknown[];
 
     before(async function () {
         const probe = promtool("--version");
@@ -60,7 +61,8 @@ describe("alert rules (promtool)", function () {
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "alert-rules-"));
         rulesFile = path.join(dir, "app-alerts.yaml");
         // promtool reads plain `groups:`, not a PrometheusRule: write the deployed spec.groups.
-        fs.writeFileSync(rulesFile, toYaml({ groups: await deployedRuleGroups() }));
+        deployed = await deployedRuleGroups();
+        fs.writeFileSync(rulesFile, toYaml({ groups: deployed }));
         fs.copyFileSync(RULE_TESTS_FILE, path.join(dir, "app-alerts.test.yaml"));
     });
     after(() => {
@@ -68,13 +70,16 @@ describe("alert rules (promtool)", function () {
     });
 
     it("deploys exactly the rules of observability/rules/app-alerts.yaml", () => {
-        assert.deepEqual(parseYaml(fs.readFileSync(rulesFile, "utf8")).groups, loadAlertRuleGroups());
+        // The captured PrometheusRule's spec against the file parsed here (not through the
+        // component's loader), and the file promtool checks against that same spec.
+        assert.deepEqual(deployed, parseYaml(fs.readFileSync(ALERT_RULES_FILE, "utf8")).groups);
+        assert.deepEqual(parseYaml(fs.readFileSync(rulesFile, "utf8")).groups, deployed);
     });
 
     it("passes promtool check rules", () => {
         const r = promtool("check", "rules", rulesFile);
         assert.equal(r.status, 0, r.output);
-        assert.match(r.output, /SUCCESS: 6 rules found/);
+        assert.match(r.output, /SUCCESS: 7 rules found/);
     });
 
     it("passes the promtool unit tests: each alert fires on a bad series and stays quiet on a good one", () => {
@@ -96,10 +101,27 @@ describe("alert rules (structure)", () => {
     const rules = groups.flatMap((g) => g.rules);
     const tests = parseYaml(fs.readFileSync(RULE_TESTS_FILE, "utf8")).tests as Array<{ alert_rule_test: Array<{ alertname: string; exp_alerts: unknown[] }> }>;
 
-    it("covers the five failure modes the issue names (and total outage)", () => {
+    it("covers the five failure modes the issue names, total outage, and the app not being scraped", () => {
         assert.deepEqual(rules.map((r) => r.alert), [
             "OrdersHighErrorRatio", "OrdersHighLatencyP99", "OrdersPodRestarting", "OrdersHpaAtMaxReplicas", "OrdersPodNotReady", "OrdersNoReplicasAvailable",
+            "OrdersNotScraped",
         ]);
+    });
+
+    it("alerts when no target of the app's namespace is scraped successfully for 15 minutes", () => {
+        const r = rules.find((x) => x.alert === "OrdersNotScraped")!;
+        assert.deepEqual({ expr: r.expr.trim(), for: r.for, labels: r.labels },
+            { expr: 'absent(up{namespace="orders"} == 1)', for: "15m", labels: { severity: "warning", namespace: "orders" } });
+    });
+
+    it("selects, in every rule and dashboard query, the namespace the component accepts (APP_RULES_NAMESPACE)", () => {
+        const dashboard = JSON.parse(fs.readFileSync(DASHBOARD_FILE, "utf8"));
+        const exprs = [...rules.map((r) => r.expr), ...dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr))];
+        for (const expr of exprs) {
+            const namespaces = [...expr.matchAll(/namespace\s*=~?\s*"([^"]*)"/g)].map((m: RegExpMatchArray) => m[1]);
+            assert.ok(namespaces.length > 0, `no namespace matcher in ${expr}`);
+            for (const ns of namespaces) assert.equal(ns, APP_RULES_NAMESPACE, expr);
+        }
     });
 
     it("gives every alert a severity, a summary and a description", () => {
@@ -133,6 +155,9 @@ const KUBE_STATE_METRICS = [
     "kube_pod_status_phase",
     "kube_deployment_status_replicas_available",
 ];
+
+/** Series Prometheus writes itself for every scrape target. */
+const PROMETHEUS_SERIES = ["up"];
 
 /** PromQL functions, aggregations and keywords (everything else in an expression is a metric). */
 const PROMQL_WORDS = new Set([
@@ -189,7 +214,7 @@ describe("metric names in rules and dashboard", () => {
     });
 
     const check = (where: string, expr: string) => {
-        const known = new Set([...(app ?? []), ...KUBE_STATE_METRICS]);
+        const known = new Set([...(app ?? []), ...KUBE_STATE_METRICS, ...PROMETHEUS_SERIES]);
         const names = metricNames(expr);
         assert.ok(names.length > 0, `${where}: no metric in ${expr}`);
         for (const name of names) assert.ok(known.has(name), `${where}: ${name} is neither exposed by the app (app/src) nor by kube-state-metrics`);

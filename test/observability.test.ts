@@ -3,9 +3,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../components/charts";
-import { ConfigError, parseConfig, PROJECT } from "../components/config";
-import { ECK_OPERATOR_NAMESPACE, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS } from "../components/observability";
-import { DASHBOARD_FILE, loadAlertRuleGroups } from "../components/observability-metrics";
+import { ConfigError, instanceMemoryMiB, parseConfig, PROJECT } from "../components/config";
+import { spawnSync } from "node:child_process";
+import * as os from "node:os";
+import { parse as parseYaml } from "yaml";
+import { ECK_OPERATOR_NAMESPACE, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS, validateObservabilityArgs } from "../components/observability";
+import { ECK_CA_VALIDITY, ELASTIC_STACK_VERSION, ilmJobScript } from "../components/observability-logging";
+import { ALERT_RULES_FILE, DASHBOARD_FILE } from "../components/observability-metrics";
 import { buildPlatform } from "../components/platform";
 import {
     buildStack, encode, isSecret, readStackValues, reveal, ROOT, settle, stackConfig, startCapture, valueOf, type Built, type CapturedResource,
@@ -127,6 +131,93 @@ describe("chart pins (components/charts.ts) and renovate.json", () => {
         assert.deepEqual(found.map(key).sort(), Object.values(CHARTS).map(key).sort(),
             "every CHARTS entry must be written `name: { repo: \"…\", chart: \"…\", version: \"…\" }` (see the comment atop CHARTS)");
     });
+
+    it("finds ELASTIC_STACK_VERSION, and no other marked version, with the Renovate comment-marker regex", () => {
+        const marker = renovate.customManagers.find((m: any) => m.customType === "regex" && m.datasourceTemplate === undefined);
+        assert.ok(marker, "renovate.json has a regex manager that takes the datasource from a `// renovate:` comment");
+        const fileRegexes = (marker.managerFilePatterns as string[]).map((p) => new RegExp(/^\/(.*)\/$/.exec(p)![1]));
+        const files = fs.readdirSync(path.join(ROOT, "components")).filter((f) => f.endsWith(".ts")).map((f) => `components/${f}`)
+            .filter((f) => fileRegexes.some((r) => r.test(f)));
+        assert.ok(files.includes("components/observability-logging.ts"), `managerFilePatterns select ${files.join(", ")}`);
+        const found: Array<Record<string, string>> = [];
+        for (const file of files) {
+            const text = fs.readFileSync(path.join(ROOT, file), "utf8");
+            for (const source of marker.matchStrings as string[]) {
+                for (const m of text.matchAll(new RegExp(source, "g"))) found.push({ file, ...m.groups });
+            }
+        }
+        assert.deepEqual(found, [{
+            file: "components/observability-logging.ts",
+            datasource: "docker",
+            depName: "docker.elastic.co/elasticsearch/elasticsearch",
+            currentValue: ELASTIC_STACK_VERSION,
+        }]);
+    });
+
+    it("groups the ECK operator, the eck-stack chart and the Elastic Stack version into one Renovate pull request", () => {
+        const groups = (renovate.packageRules as Array<{ matchDepNames?: string[]; groupName?: string }>).filter((r) => r.groupName);
+        const groupOf = (dep: string) => groups.filter((r) => r.matchDepNames?.includes(dep)).map((r) => r.groupName);
+        const eck = groupOf(CHARTS.eckOperator.chart);
+        assert.equal(eck.length, 1, "eck-operator is in exactly one group");
+        assert.deepEqual(groupOf(CHARTS.eckStack.chart), eck);
+        assert.deepEqual(groupOf("docker.elastic.co/elasticsearch/elasticsearch"), eck);
+        assert.deepEqual(groupOf(CHARTS.kubePrometheusStack.chart), [], "other charts keep their own pull requests");
+    });
+});
+
+// ---------------------------------------------------------------------------------------------
+// The ILM Job's script, run by bash against a fake curl
+// ---------------------------------------------------------------------------------------------
+
+describe("the logs ILM Job's script", () => {
+    /** Runs ilmJobScript() with a curl that logs `METHOD URL BODY` and answers the settings PUT with `settingsCode`. */
+    function run(settingsCode: string): { status: number | null; calls: string[]; output: string } {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ilm-job-"));
+        try {
+            fs.writeFileSync(path.join(dir, "curl"), [
+                "#!/bin/bash",
+                'method=GET; url=""; body=""; out=""; fmt=""',
+                "while [ $# -gt 0 ]; do",
+                '  case "$1" in -X) method="$2"; shift ;; -d) body="$2"; shift ;; -o) out="$2"; shift ;; -w) fmt="$2"; shift ;;',
+                '    -u|-H|--cacert) shift ;; http*) url="$1" ;; esac; shift',
+                "done",
+                'echo "$method $url $body" >> "$CURL_LOG"',
+                'if [ -n "$out" ]; then echo \'{"acknowledged":true}\' > "$out"; fi',
+                'if [ -n "$fmt" ]; then printf %s "$SETTINGS_CODE"; fi',
+            ].join("\n"), { mode: 0o755 });
+            const log = path.join(dir, "calls.log");
+            const r = spawnSync("/bin/bash", ["-c", ilmJobScript()], {
+                encoding: "utf8",
+                env: {
+                    PATH: `${dir}:${process.env.PATH}`, CURL_LOG: log, SETTINGS_CODE: settingsCode,
+                    ES_URL: "https://es.test:9200", ES_PASSWORD: "pw", ILM_POLICY: '{"policy":1}', COMPONENT_TEMPLATE: '{"template":1}', INDEX_SETTINGS: '{"settings":1}',
+                },
+            });
+            const calls = fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : [];
+            return { status: r.status, calls, output: `${r.stdout}${r.stderr}` };
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    }
+
+    it("waits for the cluster, PUTs the policy and logs@custom, then applies the settings to existing logs-*-* indices", () => {
+        const r = run("200");
+        assert.equal(r.status, 0, r.output);
+        assert.deepEqual(r.calls, [
+            "GET https://es.test:9200/_cluster/health?wait_for_status=yellow&timeout=30s ",
+            'PUT https://es.test:9200/_ilm/policy/platform-logs {"policy":1}',
+            'PUT https://es.test:9200/_component_template/logs@custom {"template":1}',
+            // A data stream Logstash created before the template existed gets the policy too.
+            'PUT https://es.test:9200/logs-*-*/_settings {"settings":1}',
+        ]);
+    });
+
+    it("tolerates 404 from the settings PUT (no logs index yet) and fails on any other error", () => {
+        assert.equal(run("404").status, 0);
+        const failed = run("403");
+        assert.equal(failed.status, 1);
+        assert.match(failed.output, /applying the settings to existing logs-\*-\* indices failed: HTTP 403/);
+    });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -243,6 +334,24 @@ describe("observability config", () => {
             }],
         },
         {
+            name: "an Elasticsearch node bigger than 75% of the smallest node (default t3.large, 8 GiB)",
+            section: { elasticsearchMemoryGiB: 7 },
+            expected: [{
+                key: "platform:observability.elasticsearchMemoryGiB",
+                rule: "at most 6 (GiB) so an Elasticsearch node fits on t3.large (8192 MiB), the smallest of cluster.nodes.instanceTypes: one pod may ask for at most 75% of a node (6144 MiB), the rest is kube-reserved, DaemonSets and system pods; or choose bigger instance types",
+                fix: "pulumi config set --path 'platform:observability.elasticsearchMemoryGiB' 6",
+            }],
+        },
+        {
+            name: "a Prometheus bigger than 75% of the smallest node",
+            section: { prometheusMemoryMiB: 6145 },
+            expected: [{
+                key: "platform:observability.prometheusMemoryMiB",
+                rule: "at most 6144 (MiB) so Prometheus fits on t3.large (8192 MiB), the smallest of cluster.nodes.instanceTypes: one pod may ask for at most 75% of a node (6144 MiB), the rest is kube-reserved, DaemonSets and system pods; or choose bigger instance types",
+                fix: "pulumi config set --path 'platform:observability.prometheusMemoryMiB' 6144",
+            }],
+        },
+        {
             name: "a misspelt key, with a suggestion",
             section: { logRetentionDay: 7 },
             expected: [{
@@ -258,6 +367,54 @@ describe("observability config", () => {
 
     it("accepts a complete Slack receiver", () => {
         assert.deepEqual(problems({ alertReceiver: "slack", alertReceiverSecretName: "alertmanager-slack", alertSlackChannel: "#alerts" }), []);
+    });
+
+    it("accepts the largest pods that fit: 6 GiB Elasticsearch and 6144 MiB Prometheus on t3.large", () => {
+        assert.deepEqual(problems({ elasticsearchMemoryGiB: 6, prometheusMemoryMiB: 6144 }), []);
+    });
+
+    it("judges pod memory on the smallest known instance type of cluster.nodes", () => {
+        const withNodes = (instanceTypes: string[]) => {
+            try {
+                parseConfig({
+                    project: PROJECT,
+                    stack: "pr-7",
+                    values: encode({ "aws:region": "us-east-1", [`${PROJECT}:environment`]: "review", [OBS_KEY]: { elasticsearchMemoryGiB: 4 },
+                        [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"], nodes: { instanceTypes } } }),
+                });
+            } catch (e) {
+                if (e instanceof ConfigError) return e.problems.map((p) => `${p.key} ${p.fix}`);
+                throw e;
+            }
+            return [];
+        };
+        // 4 GiB fits on 8 GiB nodes (6144 MiB), not on a 4 GiB t3.medium (3072 MiB).
+        assert.deepEqual(withNodes(["m7i.large", "t3.large"]), []);
+        assert.deepEqual(withNodes(["t3.large", "t3.medium"]), [
+            "platform:observability.elasticsearchMemoryGiB pulumi config set --path 'platform:observability.elasticsearchMemoryGiB' 3",
+        ]);
+        // An unknown type is not judged (nothing to say about its memory).
+        assert.deepEqual(withNodes(["x2idn.16xlarge"]), []);
+    });
+
+    it("knows the memory of the instance types the stacks use (EC2 instance type pages)", () => {
+        assert.deepEqual(
+            Object.fromEntries(["t3.medium", "t3.large", "t3a.large", "t4g.xlarge", "m5.large", "m6i.large", "m7i.large", "m7g.2xlarge", "m7i-flex.large",
+                "c7g.xlarge", "r6i.large", "m5.metal", "x2idn.16xlarge", "i4i.large"].map((t) => [t, instanceMemoryMiB(t)])),
+            {
+                "t3.medium": 4096, "t3.large": 8192, "t3a.large": 8192, "t4g.xlarge": 16384, "m5.large": 8192, "m6i.large": 8192, "m7i.large": 8192,
+                "m7g.2xlarge": 32768, "m7i-flex.large": 8192, "c7g.xlarge": 8192, "r6i.large": 16384,
+                "m5.metal": undefined, "x2idn.16xlarge": undefined, "i4i.large": undefined,
+            },
+        );
+    });
+
+    it("refuses an appNamespace the alert rules and dashboard do not select", () => {
+        assert.doesNotThrow(() => validateObservabilityArgs({}));
+        assert.doesNotThrow(() => validateObservabilityArgs({ appNamespace: "orders" }));
+        assert.throws(() => validateObservabilityArgs({ appNamespace: "shop" }), {
+            message: 'Observability: appNamespace "shop" is not supported: observability/rules/app-alerts.yaml (and its promtool tests) and observability/dashboards/app.json select namespace="orders". Pass appNamespace "orders", or rewrite those files for "shop" and change APP_RULES_NAMESPACE in components/observability-metrics.ts.',
+        });
     });
 });
 
@@ -313,6 +470,8 @@ describe("observability", function () {
             const b = () => built[stack];
 
             it("installs four releases from CHARTS with explicit names, namespaces, timeouts and rollback", () => {
+                // Jaeger 900 s: on a fresh cluster it waits for Elasticsearch (see the ordering test).
+                assert.deepEqual(RELEASE_TIMEOUT_SECONDS, { kubePrometheusStack: 900, jaeger: 900, eckOperator: 600, eckStack: 600 });
                 const expected = [
                     { name: "kube-prometheus-stack", pin: CHARTS.kubePrometheusStack, namespace: OBSERVABILITY_NAMESPACE, timeout: RELEASE_TIMEOUT_SECONDS.kubePrometheusStack },
                     { name: "jaeger", pin: CHARTS.jaeger, namespace: OBSERVABILITY_NAMESPACE, timeout: RELEASE_TIMEOUT_SECONDS.jaeger },
@@ -422,7 +581,8 @@ describe("observability", function () {
             it("deploys the app's alert rules as a PrometheusRule after the chart that brings its CRD", () => {
                 const rule = b().capture.one(CUSTOM("PrometheusRule"));
                 assert.deepEqual(rule.inputs.metadata, { name: "orders-alerts", namespace: OBSERVABILITY_NAMESPACE, labels: { "app.kubernetes.io/part-of": "orders" } });
-                assert.deepEqual(reveal(rule.inputs.spec.groups), loadAlertRuleGroups());
+                // Parsed here, not through the component's loader: the deployed spec is the file, unchanged.
+                assert.deepEqual(reveal(rule.inputs.spec.groups), parseYaml(fs.readFileSync(ALERT_RULES_FILE, "utf8")).groups);
                 assert.ok(b().capture.dependsOn(rule, release(b(), "kube-prometheus-stack")));
             });
 
@@ -453,7 +613,11 @@ describe("observability", function () {
                     assert.deepEqual(v.jaeger.extraVolumes, [{ name: "es-ca", secret: { secretName: "elasticsearch-es-http-certs-public" } }]);
                     assert.equal(v.esIndexCleaner.enabled, true);
                     assert.equal(v.esIndexCleaner.numberOfDays, e.traceDays);
-                    assert.equal(v.storage.elasticsearch.url, "https://elasticsearch-es-http.observability.svc:9200");
+                    // Only what the chart's elasticsearch.env helper reads for the cleaner (no inert tls.enabled).
+                    assert.deepEqual(v.storage, {
+                        type: "elasticsearch",
+                        elasticsearch: { url: "https://elasticsearch-es-http.observability.svc:9200", user: "elastic" },
+                    });
                 }
             });
 
@@ -481,13 +645,15 @@ describe("observability", function () {
                 }]);
             });
 
-            it("ships container logs Filebeat → Logstash → Elasticsearch over TLS with the generated elastic user", () => {
+            it("ships container logs Filebeat → Logstash → Elasticsearch over TLS as ECK's Logstash association user", () => {
                 const v = valuesOf(b(), "eck-stack");
                 assert.deepEqual(v["eck-kibana"].elasticsearchRef, { name: "elasticsearch" });
                 const ls = v["eck-logstash"];
                 assert.deepEqual(ls.elasticsearchRefs, [{ clusterName: "eck", name: "elasticsearch" }]);
                 const pipeline: string = ls.pipelines[0]["config.string"];
-                for (const line of ['hosts => [ "${ECK_ES_HOSTS}" ]', 'password => "${ECK_ES_PASSWORD}"',
+                // ECK_ES_USER is the user ECK creates for the association (role eck_logstash_user_role), not elastic.
+                assert.ok(!pipeline.includes('user => "elastic"'));
+                for (const line of ['hosts => [ "${ECK_ES_HOSTS}" ]', 'user => "${ECK_ES_USER}"', 'password => "${ECK_ES_PASSWORD}"',
                     'ssl_certificate_authorities => "${ECK_ES_SSL_CERTIFICATE_AUTHORITY}"', "beats { port => 5044 }",
                     'json { source => "message" target => "app" skip_on_invalid_json => true }', 'if [kubernetes][namespace] == "orders" {']) {
                     assert.ok(pipeline.includes(line), `pipeline has ${line}`);
@@ -499,6 +665,9 @@ describe("observability", function () {
                 assert.deepEqual(fb.daemonSet.podTemplate.spec.tolerations, [{ operator: "Exists", effect: "NoSchedule" }], "tainted system nodes included");
                 // <logstash fullname>-ls-<service name>
                 assert.deepEqual(fb.config["output.logstash"], { hosts: ["logstash-ls-beats:5044"] });
+                // No add_cloud_metadata: IMDS is out of a pod's reach on AL2023 (hop limit 1, no host network).
+                assert.deepEqual(fb.config.processors, [{ add_host_metadata: {} }]);
+                assert.equal(fb.daemonSet.podTemplate.spec.hostNetwork, undefined);
                 assert.equal(fb.config["output.elasticsearch"], undefined);
             });
 
@@ -509,7 +678,10 @@ describe("observability", function () {
                 assert.deepEqual(policy.policy.phases.delete, { min_age: `${e.logDays}d`, actions: { delete: {} } });
                 assert.deepEqual(JSON.parse(env.COMPONENT_TEMPLATE).template.settings,
                     { "index.lifecycle.name": "platform-logs", "index.number_of_replicas": e.esCount > 1 ? 1 : 0 });
+                assert.deepEqual(JSON.parse(env.INDEX_SETTINGS),
+                    { "index.lifecycle.name": "platform-logs", "index.number_of_replicas": e.esCount > 1 ? 1 : 0 });
                 assert.equal(env.ES_URL, "https://elasticsearch-es-http.observability.svc:9200");
+                assert.equal(job.inputs.spec.template.spec.containers[0].command[2], ilmJobScript());
                 assert.ok(b().capture.dependsOn(job, release(b(), "eck-stack")));
             });
 
@@ -524,6 +696,12 @@ describe("observability", function () {
                 assert.ok(b().capture.dependsOn(stackRelease, operator), "eck-stack after eck-operator (and removed before it)");
                 assert.ok(b().capture.dependsOn(kps, stackRelease), "Grafana reads the Elasticsearch Secrets");
                 assert.equal(b().capture.dependsOn(jaeger, stackRelease), e.jaeger === "elasticsearch", "Jaeger waits for ELK only when it stores there");
+                // Helm's wait on eck-stack ends when the Elasticsearch resource exists; the ILM Job
+                // completes only once the cluster is yellow, and Jaeger v2 exits if ES does not answer.
+                const ilmJob = b().capture.ofType(JOB).find((j) => j.name.endsWith("-logs-ilm"))!;
+                assert.equal(b().capture.dependsOn(jaeger, ilmJob), e.jaeger === "elasticsearch",
+                    "in Elasticsearch mode Jaeger installs only after the ILM Job has seen the cluster healthy");
+                assert.match(ilmJobScript(), /until curl [^\n]*\/_cluster\/health\?wait_for_status=yellow/, "the Job's gate is the cluster health");
                 assert.ok(!b().capture.dependsOn(operator, kps) && !b().capture.dependsOn(operator, jaeger), "the operator waits for nothing of the stack");
                 assert.ok(!b().capture.dependsOn(kps, jaeger) && !b().capture.dependsOn(jaeger, kps), "metrics and traces are independent");
             });
@@ -534,6 +712,16 @@ describe("observability", function () {
                 for (const r of b().capture.resources) {
                     if (inside.has(r.urn)) continue;
                     const closure = b().capture.dependencyClosure(r);
+                    // The app's ServiceMonitor (and any PodMonitor/PrometheusRule) needs the CRDs
+                    // (crdsReady: kube-prometheus-stack), and may wait for nothing else of the stack.
+                    // Anything depending on such a monitor reaches the stack through it and fails below.
+                    if (r.type.startsWith("kubernetes:monitoring.coreos.com/")) {
+                        const kps = release(b(), "kube-prometheus-stack");
+                        const allowed = new Set([kps.urn, ...b().capture.dependencyClosure(kps)]);
+                        const extra = [...inside].filter((u) => closure.has(u) && !allowed.has(u));
+                        assert.deepEqual(extra, [], `${r.name} waits for the observability stack beyond its CRDs`);
+                        continue;
+                    }
                     assert.ok(![...inside].some((u) => closure.has(u)), `${r.name} must not wait for the observability stack`);
                 }
             });
@@ -553,6 +741,14 @@ describe("observability", function () {
                 assert.deepEqual(valuesOf(b(), "eck-operator").podSecurityContext, { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
             });
 
+            it("gives the ECK operator 512 MiB (chart default limit 1 GiB) and ten-year CAs", () => {
+                const v = valuesOf(b(), "eck-operator");
+                assert.deepEqual(v.resources, { requests: { cpu: "100m", memory: "512Mi" }, limits: { cpu: 1, memory: "512Mi" } });
+                // Grafana and Jaeger read the Elasticsearch CA once at start: a yearly new CA (the
+                // chart's 8760h) would break them; docs/observability.md has the planned rotation.
+                assert.deepEqual(v.config, { caValidity: "87600h", caRotateBefore: "24h" });
+            });
+
             it("creates no Ingress unless asked (port-forward by default)", () => {
                 assert.equal(b().capture.ofType(INGRESS).length, 0);
             });
@@ -560,10 +756,26 @@ describe("observability", function () {
             it("fits on the node group's minimum nodes with a quarter of their memory left for the app and cluster services", () => {
                 const total = observabilityMemoryMiB(b());
                 const nodes = b().config.cluster.nodes;
-                const allocatable = allocatableMiB(nodes.instanceTypes) * nodes.minSize;
+                // The general nodes are one group per AZ: the fewest is minSizePerAz in each AZ.
+                const minimumNodes = nodes.minSizePerAz * b().config.network.availabilityZoneCount;
+                const allocatable = allocatableMiB(nodes.instanceTypes) * minimumNodes;
                 assert.ok(total <= allocatable * 0.75,
-                    `observability asks ${total} MiB; ${nodes.minSize} x ${nodes.instanceTypes.join("/")} allocate ${allocatable} MiB (limit 75%: ${Math.floor(allocatable * 0.75)} MiB)`);
+                    `observability asks ${total} MiB; ${minimumNodes} x ${nodes.instanceTypes.join("/")} allocate ${allocatable} MiB (limit 75%: ${Math.floor(allocatable * 0.75)} MiB)`);
                 assert.equal(total, SIZING_MIB[stack], "docs/observability.md states this figure: update both");
+            });
+
+            it("fits each pod on ONE node: its memory request within a node's allocatable memory less the DaemonSets", () => {
+                const nodes = b().config.cluster.nodes;
+                const room = allocatableMiB(nodes.instanceTypes) - daemonSetMemoryPerNodeMiB(b());
+                const pods = podMemoryMiB(b());
+                assert.deepEqual(Object.keys(pods).sort(), [
+                    "alertmanager", "eck-operator", "elasticsearch", "grafana", "jaeger", "kibana", "kube-state-metrics", "logstash", "prometheus", "prometheus-operator",
+                ]);
+                for (const [pod, mib] of Object.entries(pods)) {
+                    assert.ok(mib <= room, `${pod} asks ${mib} MiB; one ${nodes.instanceTypes.join("/")} node has ${room} MiB after the DaemonSets`);
+                }
+                // The biggest pod per environment (docs/observability.md, "Sizing").
+                assert.deepEqual(Object.entries(pods).sort((x, y) => y[1] - x[1])[0], BIGGEST_POD[stack]);
             });
         });
     }
@@ -644,7 +856,7 @@ function allocatableMiB(instanceTypes: readonly string[]): number {
 
 /** The memory the stack requests, read back from the values the releases received. */
 function observabilityMemoryMiB(b: Built): number {
-    const nodes = b.config.cluster.nodes.minSize;
+    const nodes = b.config.cluster.nodes.minSizePerAz * b.config.network.availabilityZoneCount;
     const mem = (r: any) => mebibytes(r.requests.memory);
     const kps = valuesOf(b, "kube-prometheus-stack");
     const reloader = mem(kps.prometheusOperator.prometheusConfigReloader.resources);
@@ -667,7 +879,37 @@ function observabilityMemoryMiB(b: Built): number {
 }
 
 /** Totals stated in docs/observability.md ("Sizing"). */
-const SIZING_MIB: Record<Stack, number> = { dev: 7568, prod: 16008, "pr-1": 7248 };
+const SIZING_MIB: Record<Stack, number> = { dev: 8136, prod: 16328, "pr-1": 7568 };
+
+/** Memory request of each pod that is not a DaemonSet (one replica each; Elasticsearch: one node). */
+function podMemoryMiB(b: Built): Record<string, number> {
+    const mem = (r: any) => mebibytes(r.requests.memory);
+    const kps = valuesOf(b, "kube-prometheus-stack");
+    const reloader = mem(kps.prometheusOperator.prometheusConfigReloader.resources);
+    const stack = valuesOf(b, "eck-stack");
+    const esSets = stack["eck-elasticsearch"].nodeSets.map((s: any) => mem(s.podTemplate.spec.containers[0].resources));
+    return {
+        prometheus: mem(kps.prometheus.prometheusSpec.resources) + reloader,
+        alertmanager: mem(kps.alertmanager.alertmanagerSpec.resources) + reloader,
+        "prometheus-operator": mem(kps.prometheusOperator.resources),
+        grafana: mem(kps.grafana.resources) + 2 * mem(kps.grafana.sidecar.resources),
+        "kube-state-metrics": mem(kps["kube-state-metrics"].resources),
+        jaeger: mem(valuesOf(b, "jaeger").jaeger.resources),
+        "eck-operator": mem(valuesOf(b, "eck-operator").resources),
+        elasticsearch: Math.max(...esSets),
+        kibana: mem(stack["eck-kibana"].podTemplate.spec.containers[0].resources),
+        logstash: mem(stack["eck-logstash"].podTemplate.spec.containers[0].resources),
+    };
+}
+
+/** What the observability DaemonSets take on every node (node exporter, Filebeat). */
+function daemonSetMemoryPerNodeMiB(b: Built): number {
+    const mem = (r: any) => mebibytes(r.requests.memory);
+    return mem(valuesOf(b, "kube-prometheus-stack")["prometheus-node-exporter"].resources)
+        + mem(valuesOf(b, "eck-stack")["eck-beats"].daemonSet.podTemplate.spec.containers[0].resources);
+}
+
+const BIGGEST_POD: Record<Stack, [string, number]> = { dev: ["elasticsearch", 2048], prod: ["elasticsearch", 3072], "pr-1": ["elasticsearch", 2048] };
 
 describe("docs/observability.md", () => {
     const doc = fs.readFileSync(path.join(ROOT, "docs", "observability.md"), "utf8");
@@ -677,6 +919,20 @@ describe("docs/observability.md", () => {
         for (const command of commands) {
             assert.ok(doc.includes(command), `docs/observability.md shows: ${command}`);
         }
+    });
+    it("states the CA lifetime the operator gets and the rotation that restarts the clients reading it once", () => {
+        assert.ok(doc.includes(`\`caValidity: ${ECK_CA_VALIDITY.caValidity}\``), `docs state caValidity ${ECK_CA_VALIDITY.caValidity}`);
+        for (const line of [
+            "kubectl -n observability delete secret elasticsearch-es-http-ca-internal",
+            "kubectl -n observability rollout restart deployment/kube-prometheus-stack-grafana deployment/jaeger",
+        ]) assert.ok(doc.includes(line), `docs/observability.md has: ${line}`);
+    });
+    it("gives the CRD procedure for kube-prometheus-stack bumps (Helm never upgrades crds/)", () => {
+        assert.ok(doc.includes(`helm show crds prometheus-community/${CHARTS.kubePrometheusStack.chart} --version <new version> | kubectl apply --server-side --force-conflicts -f -`));
+    });
+    it("names the user Logstash writes as (ECK's association user, not elastic)", () => {
+        assert.ok(doc.includes("as the user ECK creates for\n  the Logstash association (not `elastic`): its role `eck_logstash_user_role`"));
+        assert.ok(!/Logstash[^.]*with the `elastic` user/.test(doc), "no sentence says Logstash uses elastic");
     });
     it("states the memory each environment's observability stack requests", () => {
         for (const [stack, mib] of Object.entries(SIZING_MIB)) {
