@@ -1,0 +1,100 @@
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { APP_BUILD_CONTEXT, contextFiles, contextHash, imageTag, lifecyclePolicy } from "../components/image";
+import { ROOT } from "./harness";
+
+describe("app image: content hash of the build context", () => {
+    let dir: string;
+    const write = (file: string, content: string) => {
+        fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+        fs.writeFileSync(path.join(dir, file), content);
+    };
+    beforeEach(() => {
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "image-context-"));
+        write("Dockerfile", "FROM node:24\nUSER 1000:1000\n");
+        write("package.json", "{}\n");
+        write("src/main.ts", "console.log(1);\n");
+        write("node_modules/dep/index.js", "module.exports = 1;\n");
+        write("dist/main.js", "console.log(1);\n");
+        write(".gitignore", "# build output\n*.log\ncoverage/\n");
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it("lists the files git would track, sorted, without node_modules, dist and ignored files", () => {
+        write("debug.log", "x");
+        write("coverage/lcov.info", "x");
+        write(".git/HEAD", "ref: refs/heads/main\n");
+        assert.deepEqual(contextFiles(dir), [".gitignore", "Dockerfile", "package.json", "src/main.ts"]);
+    });
+
+    it("changes when a source file changes, is added or is renamed", () => {
+        const before = contextHash(dir);
+        write("src/main.ts", "console.log(2);\n");
+        const edited = contextHash(dir);
+        assert.notEqual(edited, before);
+        write("src/extra.ts", "");
+        const added = contextHash(dir);
+        assert.notEqual(added, edited);
+        fs.renameSync(path.join(dir, "src/extra.ts"), path.join(dir, "src/other.ts"));
+        assert.notEqual(contextHash(dir), added);
+    });
+
+    it("does not change with node_modules, dist or ignored files", () => {
+        const before = contextHash(dir);
+        write("node_modules/dep/index.js", "module.exports = 2;\n");
+        write("node_modules/new/index.js", "");
+        write("dist/main.js", "console.log(3);\n");
+        write("npm-debug.log", "noise");
+        write("coverage/lcov.info", "noise");
+        assert.equal(contextHash(dir), before);
+    });
+
+    it("is deterministic: the same tree elsewhere has the same hash, a fixed 64-hex digest", () => {
+        const copy = fs.mkdtempSync(path.join(os.tmpdir(), "image-context-copy-"));
+        try {
+            fs.cpSync(dir, copy, { recursive: true });
+            assert.equal(contextHash(copy), contextHash(dir));
+            assert.match(contextHash(dir), /^[0-9a-f]{64}$/);
+        } finally {
+            fs.rmSync(copy, { recursive: true, force: true });
+        }
+    });
+
+    it("tags with 16 hex digits of the hash and the architecture (immutable tags: a new platform needs a new tag)", () => {
+        const hash = "0123456789abcdef".repeat(4);
+        assert.equal(imageTag(hash, "linux/amd64"), "0123456789abcdef-amd64");
+        assert.equal(imageTag(hash, "linux/arm64"), "0123456789abcdef-arm64");
+    });
+
+    it("hashes the real app/ without its node_modules or dist", () => {
+        assert.equal(APP_BUILD_CONTEXT, path.join(ROOT, "app"));
+        const files = contextFiles(APP_BUILD_CONTEXT);
+        for (const f of ["Dockerfile", "package.json", "package-lock.json", "src/config.ts", "src/migrate.ts", "flags/flags.json"]) {
+            assert.ok(files.includes(f), `${f} is hashed`);
+        }
+        assert.deepEqual(files.filter((f) => /(^|\/)(node_modules|dist|\.git)\//.test(f)), []);
+    });
+});
+
+describe("app image: ECR lifecycle policy", () => {
+    it("expires untagged images after N days and keeps the newest N tagged ones", () => {
+        assert.deepEqual(JSON.parse(lifecyclePolicy(3, 10)), {
+            rules: [
+                {
+                    rulePriority: 1,
+                    description: "Expire untagged images after 3 days",
+                    selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 3 },
+                    action: { type: "expire" },
+                },
+                {
+                    rulePriority: 2,
+                    description: "Keep the newest 10 tagged images",
+                    selection: { tagStatus: "tagged", tagPatternList: ["*"], countType: "imageCountMoreThan", countNumber: 10 },
+                    action: { type: "expire" },
+                },
+            ],
+        });
+    });
+});
