@@ -10,7 +10,8 @@ export const {
     region, environment, vpcId, privateSubnetIds, isolatedSubnetIds,
     clusterName, kubeconfig,
     databaseIdentifier, databaseAddress, databaseSecretArn, databasePasswordSecretArn,
-    cacheAddress, cacheSecretArn, backupVaultName, backupRoleArn,
+    cacheAddress, cacheSecretArn, backupVaultName, backupRoleArn, backupRestoreRoleArn,
     appNamespace, appSecretName,
     observabilityNamespace, otlpHttpEndpoint, grafanaAdminSecretName, observabilityPortForward,
+    appImageRepositoryUrl, appImage, appServiceUrl, appIngressHostname,
 } = platform.outputs;

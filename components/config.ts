@@ -3,8 +3,8 @@
  *
  * Every setting of every component is declared here, with its default, its rule and a one-line
  * description (the README's config reference is generated from these). Stack files
- * (`Pulumi.<stack>.yaml`) hold only the values that differ from the defaults, so reading the dev
- * and prod files side by side shows every difference between the environments.
+ * (`Pulumi.<stack>.yaml`) hold the values each environment decides, so reading the dev and prod
+ * files side by side shows every difference between the environments.
  *
  * The defaults are the cheapest values that still destroy cleanly: they are what an ephemeral
  * review stack (`pr-<number>`, no committed file) runs with.
@@ -90,14 +90,11 @@ export const EKS_VERSIONS = ["1.35", "1.36"] as const;
 interface NodeGroupDefaults {
     instanceTypes: string[];
     capacityType: "ON_DEMAND" | "SPOT";
-    minSize: number;
-    desiredSize: number;
-    maxSize: number;
     diskSizeGiB: number;
 }
 
-/** The settings of one managed node group, with the group's own defaults. */
-const nodeGroupSchema = (d: NodeGroupDefaults) => z.strictObject({
+/** The settings every managed node group has, with the group's own defaults. */
+const nodeGroupShape = (d: NodeGroupDefaults) => ({
     instanceTypes: field(z.array(z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/)).min(1).max(10), {
         doc: "EC2 instance types of the group, all of one architecture (Graviton types such as m7g.large are arm64).",
         rule: `a list of 1 to 10 EC2 instance types such as ${JSON.stringify(d.instanceTypes)}, all x86_64 or all arm64`,
@@ -106,12 +103,6 @@ const nodeGroupSchema = (d: NodeGroupDefaults) => z.strictObject({
         doc: "On-demand or spot capacity.",
         rule: 'one of "ON_DEMAND", "SPOT"',
     }).default(d.capacityType),
-    minSize: field(z.int().min(1).max(100), { doc: "Fewest nodes.", rule: "an integer from 1 to 100" }).default(d.minSize),
-    desiredSize: field(z.int().min(1).max(100), {
-        doc: "Nodes at creation (the cluster autoscaler changes it afterwards; Pulumi ignores its drift).",
-        rule: "an integer from 1 to 100, between minSize and maxSize",
-    }).default(d.desiredSize),
-    maxSize: field(z.int().min(1).max(100), { doc: "Most nodes the autoscaler may add.", rule: "an integer from 1 to 100" }).default(d.maxSize),
     diskSizeGiB: field(z.int().min(20).max(1000), {
         doc: "Encrypted gp3 root volume per node.",
         rule: "an integer from 20 to 1000 (GiB)",
@@ -119,13 +110,42 @@ const nodeGroupSchema = (d: NodeGroupDefaults) => z.strictObject({
 });
 
 /**
+ * The application nodes: one managed node group per AZ, each in that AZ's private subnet, so the
+ * cluster autoscaler can add a node in the AZ of a pending pod's EBS volume (an EBS volume lives
+ * in one AZ; a group spanning AZs may add the node elsewhere: kubernetes/autoscaler
+ * cluster-autoscaler/cloudprovider/aws/README.md, "Common Notes and Gotchas": an ASG per AZ with
+ * --balance-similar-node-groups).
+ */
+const generalNodeGroupSchema = z.strictObject({
+    ...nodeGroupShape({ instanceTypes: ["t3.large"], capacityType: "ON_DEMAND", diskSizeGiB: 40 }),
+    minSizePerAz: field(z.int().min(0).max(100), {
+        doc: "Fewest nodes in each AZ (the general nodes are one managed node group per AZ); 0 lets the autoscaler empty an AZ.",
+        rule: "an integer from 0 to 100, at most maxSizePerAz (at least 1 in prod)",
+    }).default(1),
+    desiredSizePerAz: field(z.int().min(1).max(100), {
+        doc: "Nodes in each AZ at creation (the cluster autoscaler changes it afterwards; Pulumi ignores its drift).",
+        rule: "an integer from 1 to 100 (the add-ons that need nodes wait for them), between minSizePerAz and maxSizePerAz",
+    }).default(1),
+    maxSizePerAz: field(z.int().min(1).max(100), {
+        doc: "Most nodes the autoscaler may run in each AZ.",
+        rule: "an integer from 1 to 100",
+    }).default(2),
+});
+
+/**
  * An optional second group for cluster-critical pods: tainted CriticalAddonsOnly=true:NoSchedule
  * so application pods stay off it; the load balancer controller and the cluster autoscaler are
- * pinned to it, and CoreDNS tolerates the taint. Off by default (two more nodes).
+ * pinned to it, and CoreDNS tolerates the taint. Off by default (two more nodes). One group over
+ * all AZs: its pods keep no volumes.
  */
-const systemNodeGroupSchema = nodeGroupSchema({
-    instanceTypes: ["t3.medium"], capacityType: "ON_DEMAND", minSize: 2, desiredSize: 2, maxSize: 3, diskSizeGiB: 40,
-}).extend({
+const systemNodeGroupSchema = z.strictObject({
+    ...nodeGroupShape({ instanceTypes: ["t3.medium"], capacityType: "ON_DEMAND", diskSizeGiB: 40 }),
+    minSize: field(z.int().min(1).max(100), { doc: "Fewest nodes.", rule: "an integer from 1 to 100" }).default(2),
+    desiredSize: field(z.int().min(1).max(100), {
+        doc: "Nodes at creation (the cluster autoscaler changes it afterwards; Pulumi ignores its drift).",
+        rule: "an integer from 1 to 100, between minSize and maxSize",
+    }).default(2),
+    maxSize: field(z.int().min(1).max(100), { doc: "Most nodes the autoscaler may add.", rule: "an integer from 1 to 100" }).default(3),
     enabled: field(z.boolean(), {
         doc: "Run a separate, tainted node group for cluster-critical pods (load balancer controller, cluster autoscaler, CoreDNS), isolating them from application load.",
         rule: "true or false",
@@ -149,7 +169,7 @@ export type EksAddonKey = keyof typeof EKS_ADDONS;
 const addonVersionsSchema = z.strictObject(Object.fromEntries(Object.entries(EKS_ADDONS).map(([key, addon]) => [
     key,
     field(z.string().regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/).optional(), {
-        doc: `Pinned version of the ${addon} EKS add-on; unset resolves the most recent version for the cluster's Kubernetes version at deploy time (list them: aws eks describe-addon-versions --addon-name ${addon} --kubernetes-version <version>).`,
+        doc: `Pinned version of the ${addon} EKS add-on; unset uses the version EKS marks as the default for the cluster's Kubernetes version (not the newest, so a deploy does not upgrade add-ons on its own; AWS moves the default now and then, pin to hold it). List them: aws eks describe-addon-versions --addon-name ${addon} --kubernetes-version <version>.`,
         rule: "an EKS add-on version such as v1.19.2-eksbuild.1 (aws eks describe-addon-versions lists them)",
         example: "v1.19.2-eksbuild.1",
     }),
@@ -180,9 +200,7 @@ export const clusterSchema = z.strictObject({
             example: ["arn:aws:iam::123456789012:role/platform-admins"],
         },
     ).default([]),
-    nodes: nodeGroupSchema({
-        instanceTypes: ["t3.large"], capacityType: "ON_DEMAND", minSize: 2, desiredSize: 2, maxSize: 4, diskSizeGiB: 40,
-    }).prefault({}),
+    nodes: generalNodeGroupSchema.prefault({}),
     systemNodes: systemNodeGroupSchema.prefault({}),
     addonVersions: addonVersionsSchema.prefault({}),
 });
@@ -230,10 +248,10 @@ export function refreshIntervalMinutes(value: string): number | undefined {
 
 const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
 
-const backupPlanSchema = z.strictObject({
+export const backupPlanSchema = z.strictObject({
     enabled: field(z.boolean(), {
-        doc: "A daily AWS Backup plan for the database with its own KMS-encrypted vault, on top of RDS's automated backups (recovery points outlive the instance).",
-        rule: "true or false",
+        doc: "A daily AWS Backup plan for the database with its own KMS-encrypted vault, on top of RDS's automated backups (recovery points outlive the instance). Protected stacks only (or a prod stack being decommissioned): the vaults and their keys are never force-destroyed, and are retained when the stack is destroyed.",
+        rule: "true or false; true needs protect true (an unprotected stack must destroy in one run, and a vault holding RDS recovery points does not)",
     }).default(false),
     retentionDays: field(z.int().min(1).max(3650), {
         doc: "Days each daily recovery point is kept in the vault.",
@@ -318,7 +336,7 @@ export const cacheSchema = z.strictObject({
         rule: "true or false (true needs nodeCount >= 2)",
     }).default(false),
     snapshotRetentionDays: field(z.int().min(0).max(35), {
-        doc: "Daily snapshots kept (0 = none).",
+        doc: "Daily snapshots kept (0 = none; at least 1 in prod).",
         rule: "an integer from 0 to 35",
     }).default(0),
 });
@@ -404,6 +422,56 @@ export const observabilitySchema = z.strictObject({
     }).default(false),
 });
 
+export const APP_LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+/** The sample app (components/image.ts, components/workload.ts): its image and how it runs. */
+export const appSchema = z.strictObject({
+    minReplicas: field(z.int().min(1).max(50), {
+        doc: "Fewest pods the HorizontalPodAutoscaler keeps (2 or more survive a node or AZ loss; the PodDisruptionBudget keeps all but one of them through drains).",
+        rule: "an integer from 1 to 50, at most maxReplicas (at least 2 in prod)",
+    }).default(1),
+    maxReplicas: field(z.int().min(1).max(100), {
+        doc: "Most pods the HorizontalPodAutoscaler may run; each holds up to 10 database connections, so keep maxReplicas x 10 below the instance's max_connections.",
+        rule: "an integer from 1 to 100, at least minReplicas",
+    }).default(2),
+    targetCpuUtilizationPercent: field(z.int().min(10).max(95), {
+        doc: "Average CPU use, as a percentage of the pods' CPU request, the autoscaler steers to.",
+        rule: "an integer from 10 to 95",
+    }).default(70),
+    cpuRequestMillicores: field(z.int().min(50).max(4000), {
+        doc: "CPU request per pod (what the scheduler reserves and the autoscaler's percentage is of). No CPU limit is set, so pods may burst into idle CPU instead of being throttled.",
+        rule: "an integer from 50 to 4000 (millicores)",
+    }).default(100),
+    memoryMiB: field(z.int().min(128).max(8192), {
+        doc: "Memory request and limit per pod (equal: a pod is never killed for memory it was promised).",
+        rule: "an integer from 128 to 8192 (MiB)",
+    }).default(256),
+    logLevel: field(z.enum(APP_LOG_LEVELS), {
+        doc: "The app's LOG_LEVEL.",
+        rule: `one of ${APP_LOG_LEVELS.map((l) => `"${l}"`).join(", ")}`,
+    }).default("info"),
+    newCheckoutDefaultVariant: field(z.enum(["off", "on"]), {
+        doc: "Default variant of the `new-checkout` feature flag (app/flags/flags.json; its targeting rules still apply). The flags ConfigMap is updated in place and the app re-reads it within seconds, no restart.",
+        rule: 'one of "off", "on"',
+    }).default("off"),
+    deliveryStrategy: field(z.enum(["rolling"]), {
+        doc: "How a new image reaches the pods: \"rolling\" replaces them a few at a time (maxUnavailable 0), each new pod serving once ready, after the image's migration Job. The only strategy for now (canary through Argo Rollouts is not implemented).",
+        rule: 'one of "rolling"',
+    }).default("rolling"),
+    internalIngress: field(z.boolean(), {
+        doc: "Expose the app on an internal ALB (VPC only; about $16 a month) besides its ClusterIP Service.",
+        rule: "true or false",
+    }).default(false),
+    untaggedImageExpiryDays: field(z.int().min(1).max(365), {
+        doc: "Days an untagged image (a failed or superseded push) stays in the ECR repository.",
+        rule: "an integer from 1 to 365",
+    }).default(1),
+    taggedImagesKept: field(z.int().min(1).max(1000), {
+        doc: "How many tagged images the ECR repository keeps (the newest; older ones expire). Rollbacks can go back this far without a rebuild.",
+        rule: "an integer from 1 to 1000",
+    }).default(5),
+});
+
 // ---------------------------------------------------------------------------------------------
 // The whole stack.
 // ---------------------------------------------------------------------------------------------
@@ -420,6 +488,10 @@ const topLevelSchema = z.strictObject({
         doc: "The one safety knob of stateful resources: deletion protection, final snapshots and Pulumi `protect` when true; destroyable with no snapshot when false.",
         rule: "true or false",
     }).default(false),
+    decommission: field(z.boolean(), {
+        doc: "Lifts the production guard rails, so that a prod stack can be unprotected and destroyed: set it with protect false, `pulumi up` (deletion protection comes off), then `pulumi destroy`. An explicit, reviewable step instead of editing the rules.",
+        rule: "true or false",
+    }).default(false),
     tags: field(z.record(z.string().regex(/^[\w .:/=+@-]{1,128}$/), z.string().max(256)), {
         doc: "Extra tags for every AWS resource (cost centre, owner). project, stack, environment and managed-by are always set.",
         rule: "a map of tag keys (1-128 letters, digits, spaces and _.:/=+-@) to values of up to 256 characters",
@@ -431,6 +503,7 @@ const topLevelSchema = z.strictObject({
     cache: cacheSchema.prefault({}),
     secrets: secretsSchema.prefault({}),
     observability: observabilitySchema.prefault({}),
+    app: appSchema.prefault({}),
 });
 
 type Sections = z.output<typeof topLevelSchema>;
@@ -438,11 +511,29 @@ export type NetworkConfig = Sections["network"];
 export type ClusterConfig = Sections["cluster"];
 export type NodeGroupConfig = ClusterConfig["nodes"];
 export type SystemNodeGroupConfig = ClusterConfig["systemNodes"];
+
+/** Sizes of one managed node group. */
+export interface NodeGroupSizes {
+    readonly minSize: number;
+    readonly desiredSize: number;
+    readonly maxSize: number;
+}
+
+/** The sizes of each of the general node groups (one per AZ). */
+export function generalGroupSizes(n: NodeGroupConfig): NodeGroupSizes {
+    return { minSize: n.minSizePerAz, desiredSize: n.desiredSizePerAz, maxSize: n.maxSizePerAz };
+}
+
+/** The sizes of the system node group (one group over all AZs). */
+export function systemGroupSizes(s: SystemNodeGroupConfig): NodeGroupSizes {
+    return { minSize: s.minSize, desiredSize: s.desiredSize, maxSize: s.maxSize };
+}
 export type DatabaseConfig = Sections["database"];
 export type CacheConfig = Sections["cache"];
 export type SecretsConfig = Sections["secrets"];
 export type BackupPlanConfig = DatabaseConfig["backupPlan"];
 export type ObservabilityConfig = Sections["observability"];
+export type AppConfig = Sections["app"];
 
 export interface PlatformConfig extends Sections {
     /** Pulumi project name (the config namespace). */
@@ -502,17 +593,24 @@ export function configKey(project: string, path: readonly PropertyKey[]): string
 /** The `pulumi config set` command that writes `value` at `key`. */
 export function setCommand(key: string, value: unknown): string {
     const nested = key.includes(".") || key.includes("[");
+    // `pulumi config set` has no JSON mode: a list or map is written element by element with
+    // --path, after removing what is there.
+    if (Array.isArray(value)) {
+        return [removeCommand(key), ...value.map((v, i) => setCommand(`${key}[${i}]`, v))].join(" && ");
+    }
     if (value !== null && typeof value === "object") {
-        const json = JSON.stringify(value);
-        return `pulumi config set${nested ? " --path" : ""} '${key}' '${json}' --json`;
+        return [removeCommand(key), ...Object.entries(value).map(([k, v]) => setCommand(`${key}.${k}`, v))].join(" && ");
     }
     const text = String(value);
     const quoted = /^[\w./:@-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
-    return `pulumi config set${nested ? " --path" : ""} '${key}' ${quoted}`;
+    // With --path, Pulumi stores integers as numbers and true/false as booleans; a setting that is
+    // a string (a version such as "17") must say so.
+    const keepString = nested && typeof value === "string" && /^(-?\d+|true|false)$/.test(text);
+    return `pulumi config set${nested ? " --path" : ""} '${key}' ${quoted}${keepString ? " --type string" : ""}`;
 }
 
-function removeCommand(key: string): string {
-    const nested = key.includes(".") || key.includes("[");
+function removeCommand(key: string, topLevel = false): string {
+    const nested = !topLevel && (key.includes(".") || key.includes("["));
     return `pulumi config rm${nested ? " --path" : ""} '${key}'`;
 }
 
@@ -627,14 +725,20 @@ function problemFromIssue(project: string, raw: unknown, issue: z.core.$ZodIssue
         const known = Object.keys(shapeOf(leafAt(issue.path)?.schema ?? topLevelSchema) ?? {});
         return issue.keys.map((k) => {
             const key = configKey(project, [...issue.path, k]);
-            const suggestion = closest(k, known);
+            const topLevel = issue.path.length === 0;
+            // `pulumi config set platform:network.natGateways perAz` without --path makes a
+            // top-level key with a dot in its name: remove that key, then set the nested one.
+            const [section, ...rest] = k.split(".");
+            const withoutPath = topLevel && rest.length > 0 && section in (shapeOf(topLevelSchema) ?? {});
+            const suggestion = withoutPath ? undefined : closest(k, known);
+            const hint = withoutPath
+                ? `  # set nested settings with --path: ${setCommand(configKey(project, [section, ...rest]), valueAt(raw, [k]))}`
+                : suggestion ? `  # did you mean ${configKey(project, [...issue.path, suggestion])}?` : "";
             return {
                 key,
                 value: valueAt(raw, [...issue.path, k]),
                 rule: `unknown setting; known settings here: ${known.join(", ")}`,
-                fix: suggestion
-                    ? `${removeCommand(key)}  # did you mean ${configKey(project, [...issue.path, suggestion])}?`
-                    : removeCommand(key),
+                fix: removeCommand(key, topLevel) + hint,
             };
         });
     }
@@ -688,21 +792,27 @@ const rules: Rule[] = [
     },
     (c, p) => {
         // Every node group (the system group only when enabled): sizes in order, one architecture.
+        // The general nodes are sized per AZ (one group per AZ), the system group as a whole.
         const out: ConfigProblem[] = [];
-        const groups: Array<["nodes" | "systemNodes", NodeGroupConfig]> = [["nodes", c.cluster.nodes]];
-        if (c.cluster.systemNodes.enabled) groups.push(["systemNodes", c.cluster.systemNodes]);
-        for (const [group, n] of groups) {
-            if (n.minSize > n.maxSize) {
-                out.push(problem(p, ["cluster", group, "minSize"], n.minSize, `at most maxSize (${n.maxSize})`, n.maxSize));
-            } else if (n.desiredSize < n.minSize || n.desiredSize > n.maxSize) {
-                out.push(problem(p, ["cluster", group, "desiredSize"], n.desiredSize,
-                    `between minSize (${n.minSize}) and maxSize (${n.maxSize})`, n.minSize));
+        const n = c.cluster.nodes;
+        const s = c.cluster.systemNodes;
+        const groups: Array<{ group: "nodes" | "systemNodes"; instanceTypes: string[]; sizes: NodeGroupSizes; suffix: string }> = [
+            { group: "nodes", instanceTypes: n.instanceTypes, sizes: generalGroupSizes(n), suffix: "PerAz" },
+        ];
+        if (s.enabled) groups.push({ group: "systemNodes", instanceTypes: s.instanceTypes, sizes: systemGroupSizes(s), suffix: "" });
+        for (const { group, instanceTypes, sizes, suffix } of groups) {
+            const [min, desired, max] = [`minSize${suffix}`, `desiredSize${suffix}`, `maxSize${suffix}`];
+            if (sizes.minSize > sizes.maxSize) {
+                out.push(problem(p, ["cluster", group, min], sizes.minSize, `at most ${max} (${sizes.maxSize})`, sizes.maxSize));
+            } else if (sizes.desiredSize < sizes.minSize || sizes.desiredSize > sizes.maxSize) {
+                out.push(problem(p, ["cluster", group, desired], sizes.desiredSize,
+                    `between ${min} (${sizes.minSize}) and ${max} (${sizes.maxSize})`, Math.max(1, sizes.minSize)));
             }
-            const arches = new Set(n.instanceTypes.map(architectureOf));
+            const arches = new Set(instanceTypes.map(architectureOf));
             if (arches.size > 1) {
-                out.push(problem(p, ["cluster", group, "instanceTypes"], n.instanceTypes,
+                out.push(problem(p, ["cluster", group, "instanceTypes"], instanceTypes,
                     "all of one architecture: a node group has one AMI type, and the app image is built for one platform (Graviton types like m7g.large are arm64)",
-                    [n.instanceTypes[0]]));
+                    [instanceTypes[0]]));
             }
         }
         return out;
@@ -743,10 +853,30 @@ const rules: Rule[] = [
         ? [problem(p, ["cache", "nodeCount"], c.cache.nodeCount,
             "at least 2 while cache.multiAz is true (automatic failover needs a replica in another AZ)", 2)]
         : [],
-    // A cross-region copy needs a plan to copy from and another region to copy to.
+    // The AWS Backup plan only on protected stacks. An unprotected stack must destroy in one run,
+    // and a vault holding RDS recovery points does not: forceDestroy deletes the recovery points,
+    // but RDS deletes their snapshots asynchronously, so DeleteBackupVault fails ("contains
+    // recovery points") until a second destroy (hashicorp/terraform-provider-aws#37774).
+    // Unprotected stacks keep RDS's automated backups and point-in-time recovery. A prod stack being
+    // decommissioned keeps its plan: its vaults are retained on destroy, recovery points and all.
+    (c, p) => {
+        const b = c.database.backupPlan;
+        return b.enabled && !c.protect && !c.decommission
+            ? [problem(p, ["database", "backupPlan", "enabled"], b.enabled,
+                "false while protect is false: a vault with RDS recovery points cannot be deleted in one `pulumi destroy` " +
+                "(RDS deletes their snapshots asynchronously, so DeleteBackupVault fails until a second run: " +
+                "hashicorp/terraform-provider-aws#37774); RDS automated backups and point-in-time recovery stay on. " +
+                "To keep the plan, set protect true instead: pulumi config set 'platform:protect' true", false)]
+            : [];
+    },
+    // A cross-region copy needs a plan to copy from (so a protected stack) and another region to copy to.
     (c, p) => {
         const b = c.database.backupPlan;
         if (b.copyRegion === "") return [];
+        if (!c.protect && !c.decommission) {
+            return [problem(p, ["database", "backupPlan", "copyRegion"], b.copyRegion,
+                '"" while protect is false: there is no backup plan to copy from on an unprotected stack', "")];
+        }
         if (!b.enabled) {
             return [problem(p, ["database", "backupPlan", "enabled"], b.enabled,
                 `true while database.backupPlan.copyRegion is set ("${b.copyRegion}"): there is nothing to copy without the plan`, true)];
@@ -781,11 +911,32 @@ const rules: Rule[] = [
             out.push(problem(p, ["observability", "elasticsearchNodeCount"], o.elasticsearchNodeCount,
                 "1, or at least 3: two master-eligible nodes cannot elect a master when one is gone", 3));
         }
+        // The two big pods (memory request = limit) must each fit on one general node, with room
+        // left for kube-reserved, the DaemonSets and the system pods: otherwise they stay Pending
+        // whatever the node count. Judged on the smallest instance type of cluster.nodes whose
+        // memory is known (instanceMemoryMiB); unknown types are not judged.
+        const known = c.cluster.nodes.instanceTypes
+            .map((type) => ({ type, memoryMiB: instanceMemoryMiB(type) }))
+            .filter((t): t is { type: string; memoryMiB: number } => t.memoryMiB !== undefined)
+            .sort((a, b) => a.memoryMiB - b.memoryMiB);
+        if (known.length > 0) {
+            const smallest = known[0];
+            const podMaxMiB = Math.floor(smallest.memoryMiB * MAX_POD_SHARE_OF_NODE_MEMORY);
+            const onNode = `${smallest.type} (${smallest.memoryMiB} MiB), the smallest of cluster.nodes.instanceTypes: one pod may ask for at most ${MAX_POD_SHARE_OF_NODE_MEMORY * 100}% of a node (${podMaxMiB} MiB), the rest is kube-reserved, DaemonSets and system pods; or choose bigger instance types`;
+            if (o.elasticsearchMemoryGiB * 1024 > podMaxMiB) {
+                out.push(problem(p, ["observability", "elasticsearchMemoryGiB"], o.elasticsearchMemoryGiB,
+                    `at most ${Math.floor(podMaxMiB / 1024)} (GiB) so an Elasticsearch node fits on ${onNode}`, Math.max(2, Math.floor(podMaxMiB / 1024))));
+            }
+            if (o.prometheusMemoryMiB > podMaxMiB) {
+                out.push(problem(p, ["observability", "prometheusMemoryMiB"], o.prometheusMemoryMiB,
+                    `at most ${podMaxMiB} (MiB) so Prometheus fits on ${onNode}`, Math.max(512, podMaxMiB)));
+            }
+        }
         return out;
     },
     // Production guard rails: checks, never silent overrides.
     (c, p) => {
-        if (c.environment !== "prod") return [];
+        if (c.environment !== "prod" || c.decommission) return [];
         const out: ConfigProblem[] = [];
         const why = "required in prod";
         if (!c.protect) out.push(problem(p, ["protect"], c.protect, `true (${why}: deletion protection and final snapshots)`, true));
@@ -796,11 +947,54 @@ const rules: Rule[] = [
         if (c.network.natGateways !== "perAz") out.push(problem(p, ["network", "natGateways"], c.network.natGateways, `"perAz" (${why}: egress survives an AZ outage)`, "perAz"));
         if (c.network.availabilityZoneCount < 3) out.push(problem(p, ["network", "availabilityZoneCount"], c.network.availabilityZoneCount, `at least 3 (${why})`, 3));
         if (!c.cache.multiAz) out.push(problem(p, ["cache", "multiAz"], c.cache.multiAz, `true (${why})`, true));
+        if (c.cache.snapshotRetentionDays < 1) out.push(problem(p, ["cache", "snapshotRetentionDays"], c.cache.snapshotRetentionDays, `at least 1 (${why}: a daily snapshot to restore the cache from)`, 7));
         if (c.secrets.recoveryWindowDays < 7) out.push(problem(p, ["secrets", "recoveryWindowDays"], c.secrets.recoveryWindowDays, `at least 7 (${why}: a deleted secret can be restored)`, 30));
-        if (c.cluster.nodes.minSize < 2) out.push(problem(p, ["cluster", "nodes", "minSize"], c.cluster.nodes.minSize, `at least 2 (${why})`, 2));
+        // With at least 3 AZs (above), one node per AZ is at least 3 nodes, and an AZ outage leaves nodes in the others.
+        if (c.cluster.nodes.minSizePerAz < 1) out.push(problem(p, ["cluster", "nodes", "minSizePerAz"], c.cluster.nodes.minSizePerAz, `at least 1 (${why}: a node in every AZ, where that AZ's EBS volumes can attach)`, 1));
         return out;
     },
+    // The app: the autoscaler's range is a range; prod keeps two pods through a node or AZ loss.
+    (c, p) => {
+        const a = c.app;
+        const out: ConfigProblem[] = [];
+        if (a.minReplicas > a.maxReplicas) {
+            out.push(problem(p, ["app", "minReplicas"], a.minReplicas, `at most maxReplicas (${a.maxReplicas})`, a.maxReplicas));
+        }
+        if (c.environment === "prod" && a.minReplicas < 2) {
+            out.push(problem(p, ["app", "minReplicas"], a.minReplicas, "at least 2 (required in prod: one pod is an outage on every node drain)", 2));
+        }
+        return out;
+    },
+    // The workload mounts no CA bundle: with verify-full the app would check the RDS certificate
+    // against Node's trust store, which does not hold the RDS CAs, and never become ready.
+    (c, p) => c.database.clientSslMode === "verify-full"
+        ? [problem(p, ["database", "clientSslMode"], c.database.clientSslMode,
+            '"require" until the app\'s workload mounts the RDS CA bundle (DATABASE_SSL_CA_FILE): without it verify-full fails every connection',
+            "require")]
+        : [],
 ];
+
+/** The share of a node's memory one observability pod may request (Elasticsearch, Prometheus). */
+export const MAX_POD_SHARE_OF_NODE_MEMORY = 0.75;
+
+/**
+ * Memory of an EC2 instance type in MiB, for the families where the size says it: the burstable
+ * t3/t3a/t4g (nano 0.5 GiB ... 2xlarge 32 GiB) and the general-purpose (m: 4 GiB per vCPU),
+ * compute (c: 2 GiB per vCPU, c*n a little more: a lower bound) and memory (r: 8 GiB per vCPU)
+ * families, medium = 1 vCPU, large = 2, xlarge = 4, Nxlarge = 4N
+ * (https://aws.amazon.com/ec2/instance-types/). undefined for anything else (metal, x, z, ...).
+ */
+export function instanceMemoryMiB(instanceType: string): number | undefined {
+    const [family, size] = instanceType.split(".");
+    const burstable: Record<string, number> = { nano: 0.5, micro: 1, small: 2, medium: 4, large: 8, xlarge: 16, "2xlarge": 32 };
+    if (/^t(3|3a|4g)$/.test(family)) return burstable[size] === undefined ? undefined : burstable[size] * 1024;
+    const perVcpuGiB = ({ c: 2, m: 4, r: 8 } as Record<string, number>)[/^([cmr])\d+[a-z]*(-flex)?$/.exec(family ?? "")?.[1] ?? ""];
+    if (perVcpuGiB === undefined) return undefined;
+    const m = /^(medium|large|(\d*)xlarge)$/.exec(size ?? "");
+    if (!m) return undefined;
+    const vcpus = m[1] === "medium" ? 1 : m[1] === "large" ? 2 : 4 * Number(m[2] || 1);
+    return vcpus * perVcpuGiB * 1024;
+}
 
 /** Graviton instance families carry a `g` after the generation digit (m7g, c7gn, t4g, r8g). */
 export function architectureOf(instanceType: string): "arm64" | "x86_64" {

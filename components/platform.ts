@@ -8,7 +8,9 @@ import { ExternalSecrets } from "./external-secrets";
 import { Secrets } from "./secrets";
 import { Network } from "./network";
 import { Observability } from "./observability";
-import { awsProvider } from "./tags";
+import { AppImage } from "./image";
+import { Workload } from "./workload";
+import { awsProvider, platformTags } from "./tags";
 
 /**
  * The composition of the platform: which component feeds which. Tests call this for a dev, a
@@ -31,6 +33,7 @@ export function buildPlatform(config: PlatformConfig) {
         publicSubnetIds: network.publicSubnetIds,
         protect: config.protect,
         egress: network.egress,
+        tags: platformTags(config),
     }, { providers });
 
     // Data tier: PostgreSQL and Valkey in the isolated subnets, reachable only from the cluster's
@@ -76,8 +79,8 @@ export function buildPlatform(config: PlatformConfig) {
         kmsKeyArns: [database.kmsKeyArn, secrets.kmsKeyArn],
     }, {
         providers: { ...providers, kubernetes: cluster.provider },
-        // Pods need nodes; the load balancer controller's Service webhook must be up before the
-        // chart creates Services, and on destroy the operator goes first.
+        // Pods need nodes; the load balancer controller's webhooks must be up before the chart's
+        // objects are created, and on destroy the operator goes first.
         dependsOn: [...cluster.nodesReady, ...cluster.servicesReady],
     });
 
@@ -91,6 +94,28 @@ export function buildPlatform(config: PlatformConfig) {
         appNamespace,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 
+    // The sample app: its image built for the nodes' architecture and pushed to ECR, then migrated,
+    // deployed, autoscaled and scraped in its namespace. Its pods wait for the nodes, metrics-server
+    // (through the cluster services, which wait for it) and the synced Secret.
+    const appImage = new AppImage(`${name}-app-image`, {
+        config: config.app,
+        repositoryName: `${name}/orders`,
+        platform: cluster.imagePlatform,
+        protect: config.protect,
+    }, { providers });
+    const workload = new Workload(`${name}-app`, {
+        config: config.app,
+        environment: config.environment,
+        namespace: externalSecrets.appNamespace,
+        secretName: externalSecrets.appSecretName,
+        image: appImage.repoDigest,
+        imageTag: appImage.tag,
+        otlpEndpoint: observability.otlpHttpEndpoint,
+        dependsOn: [...cluster.nodesReady, ...cluster.servicesReady, externalSecrets.externalSecret],
+        monitoringReady: observability.crdsReady,
+        loadBalancerReady: cluster.servicesReady,
+    }, { providers: { ...providers, kubernetes: cluster.provider } });
+
     return {
         network,
         cluster,
@@ -100,6 +125,8 @@ export function buildPlatform(config: PlatformConfig) {
         secrets,
         externalSecrets,
         observability,
+        appImage,
+        workload,
         outputs: {
             region: config.region,
             environment: config.environment,
@@ -116,12 +143,18 @@ export function buildPlatform(config: PlatformConfig) {
             cacheSecretArn: secrets.cacheSecretArn,
             backupVaultName: databaseBackup?.vaultName,
             backupRoleArn: databaseBackup?.roleArn,
+            // Restore jobs only (docs/runbook-restore-database.md); absent without a backup plan.
+            backupRestoreRoleArn: databaseBackup?.restoreRoleArn,
             appNamespace: externalSecrets.appNamespace,
             appSecretName: externalSecrets.appSecretName,
             observabilityNamespace: observability.namespace,
             otlpHttpEndpoint: observability.otlpHttpEndpoint,
             grafanaAdminSecretName: observability.grafanaAdminSecretName,
             observabilityPortForward: observability.portForwardCommands,
+            appImageRepositoryUrl: appImage.repositoryUrl,
+            appImage: appImage.repoDigest,
+            appServiceUrl: workload.serviceUrl,
+            appIngressHostname: workload.ingressHostname,
         },
     };
 }

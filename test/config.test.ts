@@ -29,6 +29,7 @@ interface Case {
 }
 
 const NET = "platform:network";
+const TOP_LEVEL_SETTINGS = "environment, protect, decommission, tags, network, cluster, database, cache, secrets, observability, app";
 const CLUSTER = "platform:cluster";
 
 const cases: Case[] = [
@@ -118,8 +119,17 @@ const cases: Case[] = [
         overrides: { "platform:netwrok": { cidrBlock: "10.1.0.0/16" } },
         problems: [{
             key: "platform:netwrok", value: { cidrBlock: "10.1.0.0/16" },
-            rule: "unknown setting; known settings here: environment, protect, tags, network, cluster, database, cache, secrets, observability",
+            rule: `unknown setting; known settings here: ${TOP_LEVEL_SETTINGS}`,
             fix: "pulumi config rm 'platform:netwrok'  # did you mean platform:network?",
+        }],
+    },
+    {
+        title: "a nested key set without --path",
+        overrides: { "platform:network.natGateways": "perAz" },
+        problems: [{
+            key: "platform:network.natGateways", value: "perAz",
+            rule: `unknown setting; known settings here: ${TOP_LEVEL_SETTINGS}`,
+            fix: "pulumi config rm 'platform:network.natGateways'  # set nested settings with --path: pulumi config set --path 'platform:network.natGateways' perAz",
         }],
     },
     {
@@ -173,7 +183,7 @@ const cases: Case[] = [
         problems: [{
             key: "platform:cluster.publicAccessCidrs", value: [],
             rule: 'at least one CIDR while endpointPublicAccess is true: the addresses `pulumi up` and kubectl run from (write ["0.0.0.0/0"] to open the endpoint to everyone on purpose), or set cluster.endpointPublicAccess false and run from inside the VPC',
-            fix: `pulumi config set --path 'platform:cluster.publicAccessCidrs' '["203.0.113.0/24"]' --json`,
+            fix: "pulumi config rm --path 'platform:cluster.publicAccessCidrs' && pulumi config set --path 'platform:cluster.publicAccessCidrs[0]' 203.0.113.0/24",
         }],
     },
     {
@@ -191,7 +201,7 @@ const cases: Case[] = [
         problems: [{
             key: "platform:cluster.publicAccessCidrs", value: ["0.0.0.0/0"],
             rule: "empty while endpointPublicAccess is false (the CIDRs would have no effect)",
-            fix: "pulumi config set --path 'platform:cluster.publicAccessCidrs' '[]' --json",
+            fix: "pulumi config rm --path 'platform:cluster.publicAccessCidrs'",
         }],
     },
     {
@@ -205,18 +215,18 @@ const cases: Case[] = [
     },
     {
         title: "a node group whose minimum exceeds its maximum",
-        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], nodes: { minSize: 5, maxSize: 3, desiredSize: 4 } } },
+        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], nodes: { minSizePerAz: 5, maxSizePerAz: 3, desiredSizePerAz: 4 } } },
         problems: [{
-            key: "platform:cluster.nodes.minSize", value: 5, rule: "at most maxSize (3)",
-            fix: "pulumi config set --path 'platform:cluster.nodes.minSize' 3",
+            key: "platform:cluster.nodes.minSizePerAz", value: 5, rule: "at most maxSizePerAz (3)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.minSizePerAz' 3",
         }],
     },
     {
         title: "a desired size outside min..max",
-        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], nodes: { minSize: 2, maxSize: 4, desiredSize: 6 } } },
+        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], nodes: { minSizePerAz: 2, maxSizePerAz: 4, desiredSizePerAz: 6 } } },
         problems: [{
-            key: "platform:cluster.nodes.desiredSize", value: 6, rule: "between minSize (2) and maxSize (4)",
-            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSize' 2",
+            key: "platform:cluster.nodes.desiredSizePerAz", value: 6, rule: "between minSizePerAz (2) and maxSizePerAz (4)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSizePerAz' 2",
         }],
     },
     {
@@ -225,7 +235,7 @@ const cases: Case[] = [
         problems: [{
             key: "platform:cluster.nodes.instanceTypes", value: ["m7i.large", "m7g.large"],
             rule: "all of one architecture: a node group has one AMI type, and the app image is built for one platform (Graviton types like m7g.large are arm64)",
-            fix: `pulumi config set --path 'platform:cluster.nodes.instanceTypes' '["m7i.large"]' --json`,
+            fix: "pulumi config rm --path 'platform:cluster.nodes.instanceTypes' && pulumi config set --path 'platform:cluster.nodes.instanceTypes[0]' m7i.large",
         }],
     },
     {
@@ -331,9 +341,20 @@ describe("config schema", () => {
             "pulumi config set --path 'platform:network.natGateways' perAz",
             "pulumi config set --path 'platform:network.availabilityZoneCount' 3",
             "pulumi config set --path 'platform:cache.multiAz' true",
+            "pulumi config set --path 'platform:cache.snapshotRetentionDays' 7",
             "pulumi config set --path 'platform:secrets.recoveryWindowDays' 30",
+            "pulumi config set --path 'platform:app.minReplicas' 2",
         ]);
         assert.ok(problems.every((p) => p.rule.includes("required in prod")));
+    });
+
+    it("lets a prod stack be decommissioned only through the explicit decommission setting", () => {
+        const prod = readStackValues("prod").values;
+        const unprotected = { ...prod, "platform:protect": "false" };
+        assert.throws(() => parseConfig({ project: "platform", stack: "prod", values: unprotected }), ConfigError);
+        const c = parseConfig({ project: "platform", stack: "prod", values: { ...unprotected, "platform:decommission": "true" } });
+        assert.equal(c.protect, false);
+        assert.equal(c.environment, "prod");
     });
 
     it("refuses a stack named prod that is not the prod environment", () => {
@@ -397,6 +418,16 @@ describe("config schema", () => {
         assert.equal(configKey("platform", ["cluster", "publicAccessCidrs", 2]), "platform:cluster.publicAccessCidrs[2]");
         assert.equal(setCommand("platform:protect", true), "pulumi config set 'platform:protect' true");
         assert.equal(setCommand("platform:tags.owner", "a b"), "pulumi config set --path 'platform:tags.owner' 'a b'");
+        // --path turns integers and true/false into numbers and booleans unless told otherwise.
+        assert.equal(setCommand("platform:database.engineVersion", "17"), "pulumi config set --path 'platform:database.engineVersion' 17 --type string");
+        assert.equal(setCommand("platform:cluster.version", "1.35"), "pulumi config set --path 'platform:cluster.version' 1.35");
+        assert.equal(setCommand("platform:network.availabilityZoneCount", 3), "pulumi config set --path 'platform:network.availabilityZoneCount' 3");
+        // There is no JSON mode: lists and maps are written element by element.
+        assert.equal(setCommand("platform:cluster.publicAccessCidrs", ["10.0.0.0/8", "192.168.0.0/16"]),
+            "pulumi config rm --path 'platform:cluster.publicAccessCidrs' && " +
+            "pulumi config set --path 'platform:cluster.publicAccessCidrs[0]' 10.0.0.0/8 && " +
+            "pulumi config set --path 'platform:cluster.publicAccessCidrs[1]' 192.168.0.0/16");
+        assert.equal(setCommand("platform:tags", { owner: "team" }), "pulumi config rm 'platform:tags' && pulumi config set --path 'platform:tags.owner' team");
     });
 
     it("documents every setting with a rule and a description (optional settings may have no default)", () => {

@@ -103,7 +103,8 @@ export const MOCK_OUTPUTS: Record<string, (name: string, inputs: Outputs) => Out
     "aws:rds/subnetGroup:SubnetGroup": (name, inputs) => ({ name: inputs.name ?? name }),
     "aws:rds/parameterGroup:ParameterGroup": (name, inputs) => ({ name: inputs.name ?? name }),
     "aws:elasticache/subnetGroup:SubnetGroup": (name, inputs) => ({ name: inputs.name ?? name }),
-    "random:index/randomId:RandomId": () => ({ hex: "0a1b2c3d" }),
+    // As many hex digits as the bytes asked for ("0a1b2c3d" for 4).
+    "random:index/randomId:RandomId": (_name, inputs) => ({ hex: "0a1b2c3d4e5f6a7b8c9d".slice(0, 2 * Number(inputs.byteLength ?? 4)) }),
     // A deterministic stand-in of the requested length, so tests can look for it where it must not be.
     "random:index/randomPassword:RandomPassword": (name, inputs) => ({
         result: `MockSecret${name.replace(/[^A-Za-z0-9]/g, "")}`.padEnd(Number(inputs.length ?? 16), "x").slice(0, Number(inputs.length ?? 16)),
@@ -113,12 +114,16 @@ export const MOCK_OUTPUTS: Record<string, (name: string, inputs: Outputs) => Out
         readerEndpointAddress: `replica.${inputs.replicationGroupId ?? name}.abc123.use1.cache.amazonaws.com`,
         port: inputs.port ?? 6379,
     }),
-    "aws:ecr/repository:Repository": (name) => ({ repositoryUrl: `${ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/${name}` }),
+    "aws:ecr/repository:Repository": (name, inputs) => ({
+        repositoryUrl: `${ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/${inputs.name ?? name}`,
+        registryId: ACCOUNT_ID,
+    }),
     "docker:index/image:Image": (name, inputs) => ({
         repoDigest: `${String(inputs.imageName ?? name).split(":")[0]}@sha256:${"0".repeat(64)}`,
     }),
     "aws:kms/key:Key": (name) => ({ keyId: `key-${name}` }),
-    "aws:iam/role:Role": (name, inputs) => ({ name: inputs.name ?? name }),
+    // A namePrefix gets 26 characters (a timestamp and a counter) from the provider.
+    "aws:iam/role:Role": (name, inputs) => ({ name: inputs.name ?? (inputs.namePrefix !== undefined ? `${inputs.namePrefix}20261126000000000000000001` : name) }),
     "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
 };
 
@@ -143,7 +148,12 @@ export const MOCK_CALLS: Record<string, (args: Outputs) => Outputs> = {
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
         userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com`,
     }),
-    "aws:eks/getAddonVersion:getAddonVersion": (args) => ({ version: `v0.0.0-mock-${args.addonName}`, addonName: args.addonName }),
+    // EKS's default version for the Kubernetes version, or the newest with mostRecent: distinct, so
+    // tests see which one a program asked for.
+    "aws:eks/getAddonVersion:getAddonVersion": (args) => ({
+        version: `${args.mostRecent ? "newest" : "default"}-${args.addonName}-for-${args.kubernetesVersion}`,
+        addonName: args.addonName,
+    }),
 };
 
 function mockArn(type: string, name: string): string {
@@ -199,6 +209,8 @@ export interface CapturedResource {
     readonly propertyDependencies: Readonly<Record<string, readonly string[]>>;
     /** The Pulumi `protect` resource option. */
     readonly protect: boolean;
+    /** The Pulumi `retainOnDelete` resource option. */
+    readonly retainOnDelete: boolean;
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -317,6 +329,7 @@ function wrapMonitor(): void {
             dependencies: req.getDependenciesList(),
             propertyDependencies,
             protect: req.getProtect(),
+            retainOnDelete: req.getRetainondelete() ?? false,
         };
         const sink = active;
         return original(req, (err: any, resp: any) => {

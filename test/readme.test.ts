@@ -36,3 +36,18 @@ describe("README", () => {
         assert.ok(pkg.scripts.plan && pkg.scripts.test);
     });
 });
+
+describe("stack outputs", () => {
+    it("index.ts exports every platform output, and the README lists each one", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const index = fs.readFileSync(path.join(ROOT, "index.ts"), "utf8");
+        const platform = fs.readFileSync(path.join(ROOT, "components", "platform.ts"), "utf8");
+        const block = platform.slice(platform.indexOf("outputs: {"));
+        const names = [...block.slice(0, block.indexOf("\n        },")).matchAll(/^\s{12}(\w+):/gm)].map((m) => m[1]);
+        assert.ok(names.length >= 20, `found ${names.length} outputs in platform.ts`);
+        for (const n of names) {
+            assert.match(index, new RegExp(`\\b${n}\\b`), `index.ts does not export ${n}`);
+            assert.ok(readme.includes(`\`${n}\``), `README does not list the output ${n}`);
+        }
+    });
+});
