@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupPlanConfig } from "./config";
-import { awsIdentifier, dataKey } from "./database";
+import { awsIdentifier, dataKey } from "./data-access";
 
 /**
  * Daily at 06:00 UTC: after the RDS backup window (03:00-04:00) and the Sunday maintenance window

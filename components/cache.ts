@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { cacheSchema, type CacheConfig } from "./config";
-import { awsIdentifier, dataKey } from "./database";
+import { awsIdentifier, clusterOnlySecurityGroup, dataKey } from "./data-access";
 
 /** Valkey/Redis port; the security group admits nothing else. */
 export const VALKEY_PORT = 6379;
@@ -96,18 +96,11 @@ export class Cache extends pulumi.ComponentResource {
 
         const key = dataKey(name, `ElastiCache data at rest of ${this.replicationGroupId}`, protect, parent);
 
-        const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
+        const securityGroup = clusterOnlySecurityGroup(name, {
             vpcId: args.vpcId,
-            description: "Valkey from the EKS cluster security group only",
-            tags: { Name: `${name}-sg` },
-        }, parent);
-        new aws.vpc.SecurityGroupIngressRule(`${name}-from-cluster`, {
-            securityGroupId: securityGroup.id,
-            referencedSecurityGroupId: args.allowedSecurityGroupId,
-            ipProtocol: "tcp",
-            fromPort: VALKEY_PORT,
-            toPort: VALKEY_PORT,
-            description: "Valkey from the cluster's nodes and pods",
+            sourceSecurityGroupId: args.allowedSecurityGroupId,
+            port: VALKEY_PORT,
+            service: "Valkey",
         }, parent);
 
         const subnetGroup = new aws.elasticache.SubnetGroup(`${name}-subnets`, {

@@ -1,8 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { createHash } from "node:crypto";
 import { databaseSchema, type DatabaseConfig } from "./config";
+import { awsIdentifier, clusterOnlySecurityGroup, dataKey } from "./data-access";
 
 /** PostgreSQL's port; the security group admits nothing else. */
 export const POSTGRES_PORT = 5432;
@@ -13,41 +13,9 @@ export const POSTGRES_PORT = 5432;
  */
 export const POSTGRES_LOG_EXPORTS = ["postgresql", "upgrade"] as const;
 
-/**
- * A name AWS accepts as an identifier of at most `maxLength` characters: lowercase letters, digits
- * and single hyphens, starting with a letter, not ending with a hyphen (the rules of RDS instance
- * identifiers and ElastiCache replication group ids). A name that is too long keeps its start and
- * gets an 8-character hash of the whole name, so it stays deterministic and distinct per stack.
- */
-export function awsIdentifier(name: string, maxLength: number): string {
-    const clean = (s: string) => s.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/-{2,}/g, "-").replace(/^-+|-+$/g, "");
-    let id = clean(name);
-    if (!/^[a-z]/.test(id)) id = `x${id}`;
-    if (id.length <= maxLength) return id;
-    const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
-    return `${clean(id.slice(0, maxLength - hash.length - 1))}-${hash}`;
-}
-
 /** RDS instance identifiers: 1-63 characters (CreateDBInstance, DBInstanceIdentifier). */
 export function dbInstanceIdentifier(name: string): string {
     return awsIdentifier(name, 63);
-}
-
-/**
- * A customer-managed KMS key with yearly rotation. Deleting a key makes everything it encrypted
- * unreadable, so it is protected with the data it guards; AWS waits 7 to 30 days before deleting
- * one (the shortest wait on throwaway stacks). `region` places it in another region than the
- * provider's (a key only encrypts in its own region).
- */
-export function dataKey(name: string, description: string, protect: boolean, opts: pulumi.CustomResourceOptions, region?: string): aws.kms.Key {
-    const key = new aws.kms.Key(`${name}-key`, {
-        description,
-        enableKeyRotation: true,
-        deletionWindowInDays: protect ? 30 : 7,
-        region,
-    }, { ...opts, protect });
-    new aws.kms.Alias(`${name}-key-alias`, { name: `alias/${name}`, targetKeyId: key.keyId, region }, opts);
-    return key;
 }
 
 /** The engine of the instance (a change replaces it). */
@@ -129,20 +97,13 @@ export class Database extends pulumi.ComponentResource {
 
         const key = dataKey(name, `RDS storage, Performance Insights and master secret of ${this.identifier}`, protect, parent);
 
-        const securityGroup = new aws.ec2.SecurityGroup(`${name}-sg`, {
+        // No egress rules: the provider removes AWS's default allow-all egress, and RDS needs none
+        // (replication and backups do not go through the instance's ENI rules).
+        const securityGroup = clusterOnlySecurityGroup(name, {
             vpcId: args.vpcId,
-            description: "PostgreSQL from the EKS cluster security group only",
-            // No egress rules: the provider removes AWS's default allow-all egress, and RDS
-            // needs none (replication and backups do not go through the instance's ENI rules).
-            tags: { Name: `${name}-sg` },
-        }, parent);
-        new aws.vpc.SecurityGroupIngressRule(`${name}-from-cluster`, {
-            securityGroupId: securityGroup.id,
-            referencedSecurityGroupId: args.allowedSecurityGroupId,
-            ipProtocol: "tcp",
-            fromPort: POSTGRES_PORT,
-            toPort: POSTGRES_PORT,
-            description: "PostgreSQL from the cluster's nodes and pods",
+            sourceSecurityGroupId: args.allowedSecurityGroupId,
+            port: POSTGRES_PORT,
+            service: "PostgreSQL",
         }, parent);
 
         const subnetGroup = new aws.rds.SubnetGroup(`${name}-subnets`, {

@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { ConfigError, databaseSchema, parseConfig, type ConfigProblem } from "../components/config";
-import { awsIdentifier, Database, dbInstanceIdentifier, POSTGRES_LOG_EXPORTS } from "../components/database";
+import { awsIdentifier } from "../components/data-access";
+import { Database, dbInstanceIdentifier, POSTGRES_LOG_EXPORTS } from "../components/database";
 import { buildStack, encode, readStackValues, settle, startCapture, valueOf, type Built } from "./harness";
 
 const INSTANCE = "aws:rds/instance:Instance";
