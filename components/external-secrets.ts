@@ -120,8 +120,12 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         super("platform:data:ExternalSecrets", name, {}, opts);
         validateExternalSecretsArgs(args);
         const parent = { parent: this };
+        // A component's dependsOn does not reach its children: hand it to the namespaces, which
+        // everything Kubernetes here depends on, so the operator installs after the nodes and the
+        // cluster services and is deleted before them.
+        const afterCluster = { parent: this, dependsOn: opts?.dependsOn };
 
-        const operatorNamespace = namespace(`${name}-namespace`, { name: ESO_NAMESPACE, podSecurity: "restricted" }, parent);
+        const operatorNamespace = namespace(`${name}-namespace`, { name: ESO_NAMESPACE, podSecurity: "restricted" }, afterCluster);
         const role = new PodIdentityRole(`${name}-operator`, {
             clusterName: args.clusterName,
             namespace: ESO_NAMESPACE,
@@ -134,7 +138,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         }, parent);
 
         // Before the chart: with scopedRBAC the chart puts the operator's Role in this namespace.
-        const appNamespace = namespace(`${name}-app-namespace`, { name: args.appNamespace, podSecurity: "restricted" }, parent);
+        const appNamespace = namespace(`${name}-app-namespace`, { name: args.appNamespace, podSecurity: "restricted" }, afterCluster);
 
         const resources = { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } };
         this.release = helmRelease(`${name}-chart`, {
@@ -174,7 +178,13 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         this.externalSecret = new k8s.apiextensions.CustomResource(`${name}-app-secret`, {
             apiVersion: ESO_API_VERSION,
             kind: "ExternalSecret",
-            metadata: { name: targetName, namespace: appNamespace.metadata.name },
+            metadata: {
+                name: targetName,
+                namespace: appNamespace.metadata.name,
+                // Wait until the operator has synced the Secret: the migration Job and the app
+                // mount it, and would sit in CreateContainerConfigError until then.
+                annotations: { "pulumi.com/waitFor": "condition=Ready" },
+            },
             spec: {
                 refreshPolicy: "Periodic",
                 refreshInterval: args.config.refreshInterval,

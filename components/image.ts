@@ -16,47 +16,45 @@ export const APP_BUILD_CONTEXT = path.resolve(__dirname, "..", "app");
 export const ALWAYS_EXCLUDED = ["node_modules", "dist", ".git"] as const;
 
 /**
- * The gitignore patterns that apply to `dir`: its own .gitignore and its ancestors' up to the
- * repository root (the first directory holding `.git`). Only name patterns are honoured (`*.log`,
- * `node_modules/`, `.plan/`), which match at any depth; anchored patterns (`/x`, `a/b`) and
- * negations are skipped, so such a file is hashed (a spurious new tag, never a stale one).
+ * The .dockerignore patterns of a build context, as regular expressions over paths relative to the
+ * context root (Docker's rules: patterns are anchored at the root, `*` and `?` stay within one path
+ * segment, `**` spans any number; a matched directory excludes everything below it). Negations
+ * (`!x`) are not supported: such a file is hashed anyway (a spurious new tag, never a stale one).
  */
-function ignoredNames(dir: string): Array<{ glob: RegExp; directoryOnly: boolean }> {
-    const patterns: Array<{ glob: RegExp; directoryOnly: boolean }> = [];
-    let current = path.resolve(dir);
-    for (;;) {
-        const file = path.join(current, ".gitignore");
-        if (fs.existsSync(file)) {
-            for (const raw of fs.readFileSync(file, "utf8").split(/\r?\n/)) {
-                const line = raw.trim();
-                if (line === "" || line.startsWith("#") || line.startsWith("!")) continue;
-                const directoryOnly = line.endsWith("/");
-                const name = directoryOnly ? line.slice(0, -1) : line;
-                if (name.includes("/")) continue;
-                const source = name.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, "[^/]");
-                patterns.push({ glob: new RegExp(`^${source}$`), directoryOnly });
-            }
-        }
-        const parent = path.dirname(current);
-        if (fs.existsSync(path.join(current, ".git")) || parent === current) return patterns;
-        current = parent;
+function dockerignorePatterns(dir: string): RegExp[] {
+    const file = path.join(dir, ".dockerignore");
+    if (!fs.existsSync(file)) return [];
+    const out: RegExp[] = [];
+    for (const raw of fs.readFileSync(file, "utf8").split(/\r?\n/)) {
+        const line = raw.trim().replace(/^\.?\//, "").replace(/\/+$/, "");
+        if (line === "" || line.startsWith("#") || line.startsWith("!")) continue;
+        const source = line
+            .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+            .replace(/\*\*\/?/g, "\u0000")
+            .replace(/\*/g, "[^/]*")
+            .replace(/\?/g, "[^/]")
+            .replace(/\u0000/g, "(?:.*/)?");
+        out.push(new RegExp(`^${source}(?:/.*)?$`));
     }
+    return out;
 }
 
 /**
- * The files of a build context that git would track, as sorted POSIX paths relative to `dir`:
- * everything except ALWAYS_EXCLUDED and what the .gitignore files name.
+ * The files of the Docker build context, as sorted POSIX paths relative to `dir`: what `docker
+ * build` sends (everything but what .dockerignore excludes), so the content hash changes exactly
+ * when the context does (an immutable tag must never be pushed twice with different content).
+ * The Dockerfile always counts, even when .dockerignore lists it; ALWAYS_EXCLUDED never does.
  */
 export function contextFiles(dir: string): string[] {
-    const ignored = ignoredNames(dir);
-    const skip = (name: string, isDirectory: boolean) =>
-        (ALWAYS_EXCLUDED as readonly string[]).includes(name) ||
-        ignored.some((p) => (isDirectory || !p.directoryOnly) && p.glob.test(name));
+    const ignored = dockerignorePatterns(dir);
+    const skip = (relative: string, name: string) =>
+        relative !== "Dockerfile" &&
+        ((ALWAYS_EXCLUDED as readonly string[]).includes(name) || ignored.some((p) => p.test(relative)));
     const out: string[] = [];
     const walk = (relative: string) => {
         for (const entry of fs.readdirSync(path.join(dir, relative), { withFileTypes: true })) {
             const child = relative === "" ? entry.name : `${relative}/${entry.name}`;
-            if (skip(entry.name, entry.isDirectory())) continue;
+            if (skip(child, entry.name)) continue;
             if (entry.isDirectory()) walk(child);
             else if (entry.isFile() || entry.isSymbolicLink()) out.push(child);
         }

@@ -111,8 +111,10 @@ export class Observability extends pulumi.ComponentResource {
 
         // Node exporter (host network, PID, /proc) and Filebeat (root, hostPath log files) need
         // host access: the only namespace of the platform that is `privileged`.
-        const observabilityNs = namespace(`${name}-ns`, { name: ns, podSecurity: "privileged" }, parent);
-        const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, parent);
+        // Namespaces wait for the cluster too: on destroy they go before the node groups and the EBS
+        // CSI driver, which still have to delete the volumes of the claims Helm leaves behind.
+        const observabilityNs = namespace(`${name}-ns`, { name: ns, podSecurity: "privileged" }, afterCluster);
+        const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, afterCluster);
         const nsName = observabilityNs.metadata.name;
 
         // --- Logs: ECK operator, then Elasticsearch + Kibana + Logstash + Filebeat -------------
@@ -179,7 +181,7 @@ export class Observability extends pulumi.ComponentResource {
             metadata: { name: "grafana-admin", namespace: nsName },
             type: "Opaque",
             stringData: { [GRAFANA_ADMIN_KEYS.user]: "admin", [GRAFANA_ADMIN_KEYS.password]: grafanaPassword.result },
-        }, parent);
+        }, afterCluster);
         this.grafanaAdminSecretName = "grafana-admin";
 
         const kubePrometheusStack = helmRelease(`${name}-kube-prometheus-stack`, {
@@ -213,7 +215,7 @@ export class Observability extends pulumi.ComponentResource {
         new k8s.core.v1.ConfigMap(`${name}-app-dashboard`, {
             metadata: { name: `${appNamespace}-dashboard`, namespace: nsName, labels: { grafana_dashboard: "1" } },
             data: { [`${appNamespace}.json`]: loadDashboard() },
-        }, parent);
+        }, afterCluster);
 
         // --- Traces: Jaeger v2 ---------------------------------------------------------------
         const jaeger = helmRelease(`${name}-jaeger`, {

@@ -175,6 +175,8 @@ export class Workload extends pulumi.ComponentResource {
             { name: "REDIS_AUTH_TOKEN_FILE", value: `${SECRETS_DIR}/${SECRET_FILES.REDIS_AUTH_TOKEN}` },
             { name: "OTEL_EXPORTER_OTLP_ENDPOINT", value: args.otlpEndpoint },
             { name: "OTEL_SERVICE_NAME", value: `${APP_NAME}-service` },
+            // Traces and logs report the deployed image, not package.json's version.
+            { name: "SERVICE_VERSION", value: args.imageTag },
             { name: "DEPLOYMENT_ENVIRONMENT", value: args.environment },
             { name: "LOG_LEVEL", value: c.logLevel },
             { name: "FLAGS_FILE", value: FLAGS_FILE },
@@ -228,7 +230,15 @@ export class Workload extends pulumi.ComponentResource {
         // waits for it to complete; a failed migration stops the rollout.
         this.migrationJobName = `${APP_NAME}-migrate-${args.imageTag}`.slice(0, 63).replace(/-+$/, "");
         const migration = new k8s.batch.v1.Job(`${name}-migrate`, {
-            metadata: { name: this.migrationJobName, namespace: ns, labels: { ...APP_LABELS, "app.kubernetes.io/component": "migration" } },
+            metadata: {
+                name: this.migrationJobName,
+                namespace: ns,
+                labels: { ...APP_LABELS, "app.kubernetes.io/component": "migration" },
+                // A failed Job would otherwise stay failed: the next `pulumi up` with the same image
+                // sees no diff. With this the provider replaces an unready Job, so a database fix
+                // followed by `pulumi up` re-runs the migration.
+                annotations: { "pulumi.com/replaceUnready": "true" },
+            },
             spec: {
                 backoffLimit: 2,
                 activeDeadlineSeconds: MIGRATION_DEADLINE_SECONDS,

@@ -18,15 +18,24 @@ describe("app image: content hash of the build context", () => {
         write("src/main.ts", "console.log(1);\n");
         write("node_modules/dep/index.js", "module.exports = 1;\n");
         write("dist/main.js", "console.log(1);\n");
-        write(".gitignore", "# build output\n*.log\ncoverage/\n");
+        write(".dockerignore", "# not part of the image\n*.log\ncoverage/\n*.md\nDockerfile\n**/*.test.ts\n");
     });
     afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-    it("lists the files git would track, sorted, without node_modules, dist and ignored files", () => {
+    it("lists the files docker build sends, sorted: .dockerignore applies, the Dockerfile always counts", () => {
         write("debug.log", "x");
         write("coverage/lcov.info", "x");
+        write("README.md", "x");
+        write("src/main.test.ts", "x");
+        write("src/notes.log.txt", "x");
         write(".git/HEAD", "ref: refs/heads/main\n");
-        assert.deepEqual(contextFiles(dir), [".gitignore", "Dockerfile", "package.json", "src/main.ts"]);
+        assert.deepEqual(contextFiles(dir), [".dockerignore", "Dockerfile", "package.json", "src/main.ts", "src/notes.log.txt"]);
+    });
+
+    it("changes when a file docker sends changes, even one git ignores (no same-tag push with new content)", () => {
+        const before = contextHash(dir);
+        write("extra.json", "{}");
+        assert.notEqual(contextHash(dir), before);
     });
 
     it("changes when a source file changes, is added or is renamed", () => {
@@ -48,6 +57,7 @@ describe("app image: content hash of the build context", () => {
         write("dist/main.js", "console.log(3);\n");
         write("npm-debug.log", "noise");
         write("coverage/lcov.info", "noise");
+        write("README.md", "docs only");
         assert.equal(contextHash(dir), before);
     });
 
@@ -71,9 +81,13 @@ describe("app image: content hash of the build context", () => {
     it("hashes the real app/ without its node_modules or dist", () => {
         assert.equal(APP_BUILD_CONTEXT, path.join(ROOT, "app"));
         const files = contextFiles(APP_BUILD_CONTEXT);
-        for (const f of ["Dockerfile", "package.json", "package-lock.json", "src/config.ts", "src/migrate.ts", "flags/flags.json"]) {
+        for (const f of ["Dockerfile", "package.json", "package-lock.json", "src/config.ts", "src/migrate.ts"]) {
             assert.ok(files.includes(f), `${f} is hashed`);
         }
+        // The flag file reaches pods through a ConfigMap, docs and tests are not in the image:
+        // editing them must not build a new image (and re-run the migration Job).
+        for (const f of ["flags/flags.json", "README.md", "docker-compose.yml"]) assert.ok(!files.includes(f), `${f} is not hashed`);
+        assert.deepEqual(files.filter((f) => f.startsWith("test/") || f.startsWith("bench/")), []);
         assert.deepEqual(files.filter((f) => /(^|\/)(node_modules|dist|\.git)\//.test(f)), []);
     });
 });

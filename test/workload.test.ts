@@ -21,8 +21,9 @@ const IMAGE = "docker:index/image:Image";
 const APP_KEY = `${PROJECT}:app`;
 
 /**
- * Every environment variable app/src/config.ts reads, parsed from its source: `p.<kind>("NAME"`
- * calls, and NAME_FILE for `p.secret("NAME"`. Renaming a variable in the app changes this list.
+ * Every environment variable the app reads, parsed from its source: `p.<kind>("NAME"` calls in
+ * app/src/config.ts (NAME_FILE for `p.secret("NAME"`) and `process.env.NAME` in app/src/main.ts.
+ * Renaming a variable in the app changes this list.
  */
 function variablesTheAppReads(): Set<string> {
     const source = fs.readFileSync(path.join(ROOT, "app", "src", "config.ts"), "utf8");
@@ -31,6 +32,9 @@ function variablesTheAppReads(): Set<string> {
         names.add(m[2]);
         if (m[1] === "secret") names.add(`${m[2]}_FILE`);
     }
+    // Read outside the config module: main.ts reports SERVICE_VERSION in traces and logs.
+    const main = fs.readFileSync(path.join(ROOT, "app", "src", "main.ts"), "utf8");
+    for (const m of main.matchAll(/process\.env\.([A-Z][A-Z0-9_]*)/g)) names.add(m[1]);
     return names;
 }
 
