@@ -357,6 +357,42 @@ describe("config schema", () => {
         assert.equal(c.environment, "prod");
     });
 
+    describe("prod guard-rail thresholds (one problem just below, none at the limit)", () => {
+        /** The committed prod file with one nested value changed. */
+        const prodWith = (section: string, pathInSection: string[], value: unknown) => {
+            const values = { ...readStackValues("prod").values };
+            const key = `platform:${section}`;
+            const doc = JSON.parse(values[key] ?? "{}");
+            let node = doc;
+            for (const part of pathInSection.slice(0, -1)) node = node[part] ??= {};
+            node[pathInSection[pathInSection.length - 1]] = value;
+            values[key] = JSON.stringify(doc);
+            return { project: "platform", stack: "prod", values };
+        };
+        const thresholds: Array<[string, string[], number, number]> = [
+            ["secrets", ["recoveryWindowDays"], 0, 7],
+            ["database", ["backupRetentionDays"], 6, 7],
+            ["network", ["availabilityZoneCount"], 2, 3],
+            ["cache", ["snapshotRetentionDays"], 0, 1],
+            ["cluster", ["nodes", "minSizePerAz"], 0, 1],
+            ["app", ["minReplicas"], 1, 2],
+        ];
+        for (const [section, p, below, at] of thresholds) {
+            const key = `platform:${section}.${p.join(".")}`;
+            it(`${key}: ${below} refused, ${at} accepted`, () => {
+                try {
+                    parseConfig(prodWith(section, p, below));
+                    assert.fail(`${key} = ${below} was accepted in prod`);
+                } catch (e) {
+                    assert.ok(e instanceof ConfigError, String(e));
+                    assert.deepEqual(e.problems.map((x) => x.key), [key]);
+                    assert.match(e.problems[0].rule, /required in prod/);
+                }
+                assert.doesNotThrow(() => parseConfig(prodWith(section, p, at)));
+            });
+        }
+    });
+
     it("refuses a stack named prod that is not the prod environment", () => {
         const problems = problemsOf("prod", { "platform:environment": "dev" });
         assert.deepEqual(problems.map((p) => [p.key, p.rule]), [["platform:environment", '"prod" for the stack named "prod"']]);

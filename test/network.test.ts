@@ -94,6 +94,14 @@ describe("network", () => {
         for (const s of prod.capture.ofType(SUBNET)) assert.equal(s.inputs.mapPublicIpOnLaunch, false);
     });
 
+    it("assigns no public IP on launch in any subnet of any stack", () => {
+        for (const b of [dev, prod, review]) {
+            const subnets = b.capture.ofType(SUBNET);
+            assert.equal(subnets.length, 3 * b.config.network.availabilityZoneCount);
+            assert.deepEqual(subnets.filter((s) => s.inputs.mapPublicIpOnLaunch !== false).map((s) => s.name), []);
+        }
+    });
+
     it("creates one NAT gateway for 'single' and one per AZ for 'perAz'", () => {
         assert.equal(dev.capture.ofType(NAT).length, 1);
         assert.equal(review.capture.ofType(NAT).length, 1);

@@ -32,7 +32,10 @@ describe("offline plan (scripts/plan.ts)", function () {
         assert.equal(vpc.inputs.cidrBlock, "10.0.0.0/16");
         assert.ok(vpc.parent.endsWith("::platform-pr-1-network"));
         const nat = doc.resources.find((r: any) => r.type === "aws:ec2/natGateway:NatGateway");
-        assert.ok(nat.dependencies.length >= 2, "dependencies are recorded");
+        // Dependencies are recorded: the NAT gateway waits for its EIP and for the internet gateway.
+        const urnOf = (type: string) => doc.resources.find((r: any) => r.type === type).urn;
+        assert.ok(nat.dependencies.includes(urnOf("aws:ec2/internetGateway:InternetGateway")));
+        assert.ok(nat.dependencies.includes(urnOf("aws:ec2/eip:Eip")));
         // Nothing secret is written in clear: every secret input is masked.
         assert.doesNotMatch(fs.readFileSync(out, "utf8"), /4dabf18193072939515e22adb298388d/);
     });

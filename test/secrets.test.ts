@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../components/charts";
-import { APP_SECRET_KEYS, ESO_API_VERSION } from "../components/external-secrets";
+import { APP_SECRET_KEYS } from "../components/external-secrets";
 import { built, problemsOf } from "./database.test";
 import { isSecret, reveal, valueOf, type Built, type CapturedResource } from "./harness";
 
@@ -99,7 +99,6 @@ describe("secrets", () => {
     it("puts no password or token into the platform outputs", async () => {
         for (const b of [dev, prod, review]) {
             const token = await valueOf(b.platform.cache.authToken);
-            assert.ok(token.length === 32);
             for (const leaf of await leaves(b.platform.outputs)) {
                 assert.ok(!JSON.stringify(leaf.value ?? null).includes(token), `${leaf.path} carries the cache AUTH token`);
                 assert.doesNotMatch(leaf.path, /(password|token)$/i, `${leaf.path} looks like a credential`);
@@ -252,7 +251,7 @@ describe("external secrets", () => {
         for (const b of [dev, prod, review]) {
             const arns = await appSecretArns(b);
             const es = b.capture.one(EXTERNAL_SECRET, "-external-secrets-app-secret");
-            assert.equal(es.inputs.apiVersion, ESO_API_VERSION);
+            assert.equal(es.inputs.apiVersion, "external-secrets.io/v1");
             assert.equal(es.inputs.metadata.namespace, "orders");
             assert.ok(usesClusterProvider(b, es));
             assert.ok(es.dependencies.includes(b.capture.one(RELEASE, "-external-secrets-chart").urn), "CRDs come with the chart");

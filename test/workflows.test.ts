@@ -21,7 +21,14 @@ describe("GitHub workflows", () => {
     it("run the same test script as CI and the README", () => {
         const ci = parseYaml(fs.readFileSync(path.join(WORKFLOWS, "ci.yml"), "utf8"));
         const steps: Array<{ run?: string }> = ci.jobs.test.steps;
-        assert.ok(steps.some((s) => s.run?.includes("bash .ci/run")));
+        // The README's second newcomer command is the script the CI job runs...
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        const testCommand = /^(bash \.ci\/run)\s+#/m.exec(readme)?.[1];
+        assert.equal(testCommand, "bash .ci/run");
+        assert.deepEqual(steps.filter((s) => s.run?.endsWith(testCommand!)).length, 1);
+        // ...and that script ends by running the project's test command.
+        const script = fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8").trim().split("\n");
+        assert.equal(script[script.length - 1], "npm test");
     });
 
     it("give each pull request its own review stack, destroyed and removed on close", () => {
