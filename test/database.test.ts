@@ -28,16 +28,8 @@ export function problemsOf(overrides: Record<string, unknown>, stack = "pr-7"): 
 
 
 
-const builds = new Map<string, Promise<Built>>();
-/**
- * The data-tier tests build each stack once for all their files (a build takes ~0.5 s). Captures
- * stay valid after later builds. Call from `before()` hooks only (mocks are process-global).
- */
-export function built(stack: string, overrides: Record<string, unknown> = {}): Promise<Built> {
-    const key = `${stack} ${JSON.stringify(overrides)}`;
-    if (!builds.has(key)) builds.set(key, buildStack(stack, overrides));
-    return builds.get(key)!;
-}
+/** buildStack memoises per stack and overrides: every data-tier test shares the same builds. */
+export const built = buildStack;
 const dbOf = (b: Built) => b.capture.one(INSTANCE, "-database-db");
 
 describe("database", () => {
