@@ -5,8 +5,7 @@ import { parse as parseYaml } from "yaml";
 import { DatabaseBackup } from "../components/backup";
 import { backupPlanSchema } from "../components/config";
 import { databaseSecretDocument } from "../components/secrets";
-import { built, problemsOf } from "./database.test";
-import { ACCOUNT_ID, reveal, ROOT, settle, startCapture, valueOf, type Built, type CapturedResource } from "./harness";
+import { ACCOUNT_ID, buildStack, reveal, reviewProblems, ROOT, settle, startCapture, valueOf, type Built, type CapturedResource } from "./harness";
 
 const PLAN = "aws:backup/plan:Plan";
 const VAULT = "aws:backup/vault:Vault";
@@ -34,10 +33,10 @@ describe("database backup", () => {
     let protectedReview: Built;
 
     before(async () => {
-        dev = await built("dev");
-        prod = await built("prod");
-        review = await built("pr-1");
-        protectedReview = await built("pr-1", PROTECTED_WITH_PLAN);
+        dev = await buildStack("dev");
+        prod = await buildStack("prod");
+        review = await buildStack("pr-1");
+        protectedReview = await buildStack("pr-1", PROTECTED_WITH_PLAN);
     });
 
     it("backs the database up daily into a vault encrypted with its own rotating key, kept as long as the config says", async () => {
@@ -145,7 +144,7 @@ describe("database backup", () => {
     });
 
     it("lets a prod stack being decommissioned destroy in one run, leaving its recovery points restorable", async () => {
-        const decommissioned = await built("prod", { "platform:protect": false, "platform:decommission": true });
+        const decommissioned = await buildStack("prod", { "platform:protect": false, "platform:decommission": true });
         assert.equal(decommissioned.config.database.backupPlan.enabled, true);
         const vaults = decommissioned.capture.ofType(VAULT);
         assert.deepEqual(vaults.map((v) => v.name).sort(), ["platform-prod-backup-copy-vault", "platform-prod-backup-vault"]);
@@ -174,7 +173,7 @@ describe("database backup", () => {
     });
 
     it("refuses a backup plan on an unprotected stack, naming the reason and both fixes", () => {
-        const [p] = problemsOf({ "platform:database": { backupPlan: { enabled: true } } });
+        const [p] = reviewProblems({ "platform:database": { backupPlan: { enabled: true } } });
         assert.equal(p.key, "platform:database.backupPlan.enabled");
         assert.equal(p.value, true);
         assert.equal(p.fix, "pulumi config set --path 'platform:database.backupPlan.enabled' false");
@@ -182,7 +181,7 @@ describe("database backup", () => {
         assert.match(p.rule, /DeleteBackupVault fails until a second run/);
         assert.match(p.rule, /hashicorp\/terraform-provider-aws#37774/);
         assert.ok(p.rule.includes("pulumi config set 'platform:protect' true"), "the other fix: protect the stack");
-        assert.deepEqual(problemsOf({ "platform:database": { backupPlan: { enabled: true } } }).length, 1);
+        assert.deepEqual(reviewProblems({ "platform:database": { backupPlan: { enabled: true } } }).length, 1);
         // The same plan on a protected stack is accepted.
         assert.equal(protectedReview.config.database.backupPlan.enabled, true);
         assert.ok(protectedReview.platform.databaseBackup);
@@ -190,7 +189,7 @@ describe("database backup", () => {
 
     it("refuses a cross-region copy on an unprotected stack without asking to turn the plan on", () => {
         for (const enabled of [false, true]) {
-            const problems = problemsOf({ "platform:database": { backupPlan: { enabled, copyRegion: "us-west-2" } } });
+            const problems = reviewProblems({ "platform:database": { backupPlan: { enabled, copyRegion: "us-west-2" } } });
             const fixes = problems.map((p) => p.fix);
             assert.ok(fixes.includes("pulumi config set --path 'platform:database.backupPlan.copyRegion' ''"), JSON.stringify(fixes));
             assert.ok(!fixes.includes("pulumi config set --path 'platform:database.backupPlan.enabled' true"), "contradicts the protect rule");
@@ -218,8 +217,8 @@ describe("data tier: dev and prod differ exactly where the stack files say", () 
     let prod: Built;
 
     before(async () => {
-        dev = await built("dev");
-        prod = await built("prod");
+        dev = await buildStack("dev");
+        prod = await buildStack("prod");
     });
 
     /** The data tier's resources by name with the stack taken out, inputs revealed. */
@@ -376,7 +375,7 @@ describe("docs/runbook-restore-database.md", () => {
     let db: Record<string, any>;
 
     before(async () => {
-        prod = await built("prod");
+        prod = await buildStack("prod");
         db = prod.capture.one(INSTANCE, "-database-db").inputs;
     });
 

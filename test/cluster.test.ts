@@ -13,7 +13,7 @@ import { buildPlatform } from "../components/platform";
 import { roleNamePrefix } from "../components/pod-identity";
 import { platformTags } from "../components/tags";
 import {
-    ACCOUNT_ID, buildStack, encode, isSecret, readStackValues, reveal, ROOT, settle, startCapture, stackConfig, valueOf,
+    ACCOUNT_ID, buildStack, encode, isSecret, readStackValues, reveal, reviewProblems, ROOT, settle, startCapture, stackConfig, valueOf,
     type Built, type CapturedResource,
 } from "./harness";
 
@@ -836,16 +836,7 @@ describe("cluster", () => {
 // Config rules of the cluster section, and the component's own guard for direct callers.
 // -------------------------------------------------------------------------------------------------
 
-function problemsOf(overrides: Record<string, unknown>): ConfigProblem[] {
-    const { values } = readStackValues("pr-1");
-    try {
-        parseConfig({ project: "platform", stack: "pr-1", values: { ...values, ...encode(overrides) } });
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
-        return [...e.problems];
-    }
-    assert.fail(`expected ${JSON.stringify(overrides)} to be refused`);
-}
+const problemsOf = (overrides: Record<string, unknown>): ConfigProblem[] => reviewProblems(overrides, "pr-1");
 
 const cluster = (settings: Record<string, unknown>) => ({ [CLUSTER_KEY]: { publicAccessCidrs: ["0.0.0.0/0"], ...settings } });
 

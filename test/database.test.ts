@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
-import { ConfigError, databaseSchema, parseConfig, type ConfigProblem } from "../components/config";
+import { databaseSchema, type ConfigProblem } from "../components/config";
 import { awsIdentifier } from "../components/data-access";
 import { Database, dbInstanceIdentifier, POSTGRES_LOG_EXPORTS } from "../components/database";
-import { buildStack, encode, readStackValues, settle, startCapture, valueOf, type Built } from "./harness";
+import { buildStack, reviewProblems, settle, startCapture, valueOf, type Built } from "./harness";
 
 const INSTANCE = "aws:rds/instance:Instance";
 const PARAMS = "aws:rds/parameterGroup:ParameterGroup";
@@ -14,22 +14,9 @@ const KEY = "aws:kms/key:Key";
 const RANDOM_ID = "random:index/randomId:RandomId";
 const LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup";
 
-/** The problems parseConfig reports for a review stack with these overrides. */
-export function problemsOf(overrides: Record<string, unknown>, stack = "pr-7"): ConfigProblem[] {
-    const { values } = readStackValues("pr-1");
-    try {
-        parseConfig({ project: "platform", stack, values: { ...values, ...encode(overrides) } });
-    } catch (e) {
-        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
-        return [...e.problems];
-    }
-    return assert.fail(`expected ${JSON.stringify(overrides)} to be refused`);
-}
 
 
 
-/** buildStack memoises per stack and overrides: every data-tier test shares the same builds. */
-export const built = buildStack;
 const dbOf = (b: Built) => b.capture.one(INSTANCE, "-database-db");
 
 describe("database", () => {
@@ -39,10 +26,10 @@ describe("database", () => {
     let reviewProtected: Built;
 
     before(async () => {
-        dev = await built("dev");
-        prod = await built("prod");
-        review = await built("pr-1");
-        reviewProtected = await built("pr-1", { "platform:protect": true });
+        dev = await buildStack("dev");
+        prod = await buildStack("prod");
+        review = await buildStack("pr-1");
+        reviewProtected = await buildStack("pr-1", { "platform:protect": true });
     });
 
     it("runs PostgreSQL 17 (a major only) with minor auto-upgrades and no paid extended support", () => {
@@ -358,7 +345,7 @@ describe("database config", () => {
     ];
     for (const c of cases) {
         it(`refuses ${c.title}`, () => {
-            assert.deepEqual(problemsOf({ [KEY_PREFIX]: c.database, ...(c.protect ? { "platform:protect": true } : {}) }), c.problems);
+            assert.deepEqual(reviewProblems({ [KEY_PREFIX]: c.database, ...(c.protect ? { "platform:protect": true } : {}) }), c.problems);
         });
     }
 

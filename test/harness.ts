@@ -11,7 +11,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { parseConfig, PROJECT, type PlatformConfig } from "../components/config";
+import { ConfigError, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../components/config";
 import { buildPlatform, type Platform } from "../components/platform";
 
 export const ROOT = path.resolve(__dirname, "..");
@@ -62,6 +62,30 @@ export function readStackValues(stack: string, configFile?: string): { values: R
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): PlatformConfig {
     const { values } = readStackValues(stack);
     return parseConfig({ project: PROJECT, stack, values: { ...values, ...encode(overrides) } });
+}
+
+/** A stack's values (the committed file, or the review template) with some keys replaced. */
+export function withOverrides(base: string, overrides: Record<string, unknown> = {}): Record<string, string> {
+    return { ...readStackValues(base).values, ...encode(overrides) };
+}
+
+/**
+ * The problems parseConfig reports for these values, in its order; [] when it accepts them. Any
+ * error other than a ConfigError is rethrown: the schema must never crash on bad input.
+ */
+export function configProblems(stack: string, values: Record<string, string>): ConfigProblem[] {
+    try {
+        parseConfig({ project: PROJECT, stack, values });
+        return [];
+    } catch (e) {
+        if (e instanceof ConfigError) return [...e.problems];
+        throw e;
+    }
+}
+
+/** The problems of a review stack (the review workflow's values) with these overrides. */
+export function reviewProblems(overrides: Record<string, unknown>, stack = "pr-7"): ConfigProblem[] {
+    return configProblems(stack, withOverrides("pr-1", overrides));
 }
 
 /** Config values written as JSON text, the way Pulumi hands them to the program. */

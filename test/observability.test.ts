@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../components/charts";
-import { ConfigError, instanceMemoryMiB, parseConfig, PROJECT } from "../components/config";
+import { instanceMemoryMiB, parseConfig, PROJECT } from "../components/config";
 import { spawnSync } from "node:child_process";
 import * as os from "node:os";
 import { parse as parseYaml } from "yaml";
@@ -12,7 +12,7 @@ import { ECK_CA_VALIDITY, ELASTIC_STACK_VERSION, ilmJobScript } from "../compone
 import { ALERT_RULES_FILE, DASHBOARD_FILE } from "../components/observability-metrics";
 import { buildPlatform } from "../components/platform";
 import {
-    buildStack, encode, isSecret, readStackValues, reveal, ROOT, settle, stackConfig, startCapture, valueOf, type Built, type CapturedResource,
+    buildStack, configProblems, encode, isSecret, readStackValues, reveal, ROOT, settle, stackConfig, startCapture, valueOf, type Built, type CapturedResource,
 } from "./harness";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -232,15 +232,10 @@ describe("observability config", () => {
             values: encode({ "aws:region": "us-east-1", [`${PROJECT}:environment`]: environment, [OBS_KEY]: section,
                 [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"] } }),
         });
-    const problems = (section: Record<string, unknown>) => {
-        try {
-            parse(section);
-        } catch (e) {
-            if (e instanceof ConfigError) return e.problems.map((p) => ({ key: p.key, rule: p.rule, fix: p.fix }));
-            throw e;
-        }
-        return [];
-    };
+    const problems = (section: Record<string, unknown>) =>
+        configProblems("pr-7", encode({ "aws:region": "us-east-1", [`${PROJECT}:environment`]: "review", [OBS_KEY]: section,
+            [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"] } }))
+            .map((p) => ({ key: p.key, rule: p.rule, fix: p.fix }));
 
     it("defaults a review stack to the cheapest stack that works and destroys cleanly", () => {
         assert.deepEqual(parse({}).observability, {
@@ -375,18 +370,9 @@ describe("observability config", () => {
 
     it("judges pod memory on the smallest known instance type of cluster.nodes", () => {
         const withNodes = (instanceTypes: string[]) => {
-            try {
-                parseConfig({
-                    project: PROJECT,
-                    stack: "pr-7",
-                    values: encode({ "aws:region": "us-east-1", [`${PROJECT}:environment`]: "review", [OBS_KEY]: { elasticsearchMemoryGiB: 4 },
-                        [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"], nodes: { instanceTypes } } }),
-                });
-            } catch (e) {
-                if (e instanceof ConfigError) return e.problems.map((p) => `${p.key} ${p.fix}`);
-                throw e;
-            }
-            return [];
+            return configProblems("pr-7", encode({ "aws:region": "us-east-1", [`${PROJECT}:environment`]: "review",
+                [OBS_KEY]: { elasticsearchMemoryGiB: 4 }, [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"], nodes: { instanceTypes } } }))
+                .map((p) => `${p.key} ${p.fix}`);
         };
         // 4 GiB fits on 8 GiB nodes (6144 MiB), not on a 4 GiB t3.medium (3072 MiB).
         assert.deepEqual(withNodes(["m7i.large", "t3.large"]), []);

@@ -2,8 +2,7 @@ import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../components/charts";
 import { APP_SECRET_KEYS } from "../components/external-secrets";
-import { built, problemsOf } from "./database.test";
-import { isSecret, reveal, valueOf, type Built, type CapturedResource } from "./harness";
+import { buildStack, isSecret, reveal, reviewProblems, valueOf, type Built, type CapturedResource } from "./harness";
 
 const SECRET = "aws:secretsmanager/secret:Secret";
 const VERSION = "aws:secretsmanager/secretVersion:SecretVersion";
@@ -45,9 +44,9 @@ describe("secrets", () => {
     let review: Built;
 
     before(async () => {
-        dev = await built("dev");
-        prod = await built("prod");
-        review = await built("pr-1");
+        dev = await buildStack("dev");
+        prod = await buildStack("prod");
+        review = await buildStack("pr-1");
     });
 
     it("keeps two secrets encrypted with their own KMS key, named for the stack", async () => {
@@ -121,7 +120,7 @@ describe("secrets", () => {
     });
 
     it("refuses a recovery window Secrets Manager does not offer", () => {
-        assert.deepEqual(problemsOf({ "platform:secrets": { recoveryWindowDays: 31 } }), [{
+        assert.deepEqual(reviewProblems({ "platform:secrets": { recoveryWindowDays: 31 } }), [{
             key: "platform:secrets.recoveryWindowDays", value: 31,
             rule: "0, or an integer from 7 to 30 (Secrets Manager's range)",
             fix: "pulumi config set --path 'platform:secrets.recoveryWindowDays' 0",
@@ -135,9 +134,9 @@ describe("external secrets", () => {
     let review: Built;
 
     before(async () => {
-        dev = await built("dev");
-        prod = await built("prod");
-        review = await built("pr-1");
+        dev = await buildStack("dev");
+        prod = await buildStack("prod");
+        review = await buildStack("pr-1");
     });
 
     const clusterProviderUrn = (b: Built) => {
@@ -282,7 +281,7 @@ describe("external secrets", () => {
             assert.equal(spec.refreshPolicy, "Periodic");
             assert.equal(spec.refreshInterval, "5m");
         }
-        const hourly = await built("pr-1", { "platform:secrets": { refreshInterval: "1h" } });
+        const hourly = await buildStack("pr-1", { "platform:secrets": { refreshInterval: "1h" } });
         assert.equal(hourly.capture.one(EXTERNAL_SECRET, "-external-secrets-app-secret").inputs.spec.refreshInterval, "1h");
     });
 
@@ -296,7 +295,7 @@ describe("external secrets", () => {
 
     for (const refreshInterval of ["90s", "0m", "2d", "25h", "1h30m"]) {
         it(`refuses the refresh interval ${refreshInterval}`, () => {
-            assert.deepEqual(problemsOf({ "platform:secrets": { refreshInterval } }), [{
+            assert.deepEqual(reviewProblems({ "platform:secrets": { refreshInterval } }), [{
                 key: "platform:secrets.refreshInterval", value: refreshInterval,
                 rule: 'a duration from 1m to 24h in minutes or hours, such as "5m" or "1h"',
                 fix: "pulumi config set --path 'platform:secrets.refreshInterval' 5m",

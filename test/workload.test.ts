@@ -1,10 +1,10 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ConfigError, parseConfig, PROJECT } from "../components/config";
+import { parseConfig, PROJECT } from "../components/config";
 import { APP_SECRET_KEYS } from "../components/external-secrets";
 import { disruptionBudget, dockerfileUser, flagDefinitions, terminationGracePeriodSeconds } from "../components/workload";
-import { buildStack, encode, isSecret, readStackValues, reveal, ROOT, valueOf, type Built, type CapturedResource } from "./harness";
+import { buildStack, configProblems, encode, isSecret, readStackValues, reveal, ROOT, valueOf, type Built, type CapturedResource } from "./harness";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const JOB = "kubernetes:batch/v1:Job";
@@ -360,15 +360,8 @@ describe("the app's workload", function () {
 
     describe("config", () => {
         const base = { "aws:region": "us-east-1", "platform:cluster": JSON.stringify({ publicAccessCidrs: ["0.0.0.0/0"] }) };
-        const problems = (stack: string, values: Record<string, string>) => {
-            try {
-                parseConfig({ project: PROJECT, stack, values });
-                return [];
-            } catch (e) {
-                if (!(e instanceof ConfigError)) throw e;
-                return e.problems.filter((p) => p.key.startsWith(APP_KEY));
-            }
-        };
+        const problems = (stack: string, values: Record<string, string>) =>
+            configProblems(stack, values).filter((p) => p.key.startsWith(APP_KEY));
 
         it("defaults to the cheapest review values", () => {
             const c = parseConfig({ project: PROJECT, stack: "pr-7", values: base });
@@ -401,14 +394,7 @@ describe("the app's workload", function () {
         });
 
         it("refuses database verify-full while the workload mounts no RDS CA bundle", () => {
-            const found = (() => {
-                try {
-                    parseConfig({ project: PROJECT, stack: "pr-7", values: { ...base, ...encode({ "platform:database": { clientSslMode: "verify-full" } }) } });
-                    return [];
-                } catch (e) {
-                    return (e as ConfigError).problems;
-                }
-            })();
+            const found = configProblems("pr-7", { ...base, ...encode({ "platform:database": { clientSslMode: "verify-full" } }) });
             assert.deepEqual(found, [{
                 key: "platform:database.clientSslMode", value: "verify-full",
                 rule: '"require" until the app\'s workload mounts the RDS CA bundle (DATABASE_SSL_CA_FILE): without it verify-full fails every connection',
