@@ -153,6 +153,12 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly nodesReady: pulumi.Resource[];
     /** Load balancer controller and cluster autoscaler releases: Ingresses and LoadBalancer Services depend on these. */
     public readonly servicesReady: pulumi.Resource[];
+    /**
+     * Everything a component with Kubernetes objects waits for: the nodes (and storage) and the
+     * cluster services. Components take it as their `dependsOn` argument and hand it to their
+     * children, because a component resource's own dependsOn does not reach its children.
+     */
+    public readonly ready: pulumi.Resource[];
     public readonly storageClassName: string;
     /** CPU architecture of the general (application) nodes and the image platform that runs on it. */
     public readonly architecture: "arm64" | "x86_64";
@@ -442,6 +448,7 @@ export class Cluster extends pulumi.ComponentResource {
                 : undefined,
         }, { parent: this, providers: { kubernetes: this.provider } });
         this.servicesReady = services.ready;
+        this.ready = [...this.nodesReady, ...this.servicesReady];
 
         this.registerOutputs({
             clusterName: this.clusterName,

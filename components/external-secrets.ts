@@ -61,6 +61,11 @@ export interface ExternalSecretsArgs {
     readonly cacheSecretArn: pulumi.Input<string>;
     /** The KMS keys those secrets are encrypted with. */
     readonly kmsKeyArns: readonly pulumi.Input<string>[];
+    /**
+     * What every Kubernetes object here waits for and outlives on destroy (Cluster.ready). An
+     * argument, not an option: a component's own dependsOn does not reach its children.
+     */
+    readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
 
 export function validateExternalSecretsArgs(args: ExternalSecretsArgs): void {
@@ -120,10 +125,9 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         super("platform:data:ExternalSecrets", name, {}, opts);
         validateExternalSecretsArgs(args);
         const parent = { parent: this };
-        // A component's dependsOn does not reach its children: hand it to the namespaces, which
-        // everything Kubernetes here depends on, so the operator installs after the nodes and the
-        // cluster services and is deleted before them.
-        const afterCluster = { parent: this, dependsOn: opts?.dependsOn };
+        // The namespaces carry the cluster dependency; everything Kubernetes here depends on them,
+        // so the operator installs after the nodes and cluster services and is deleted before them.
+        const afterCluster = { parent: this, dependsOn: args.dependsOn };
 
         const operatorNamespace = namespace(`${name}-namespace`, { name: ESO_NAMESPACE, podSecurity: "restricted" }, afterCluster);
         const role = new PodIdentityRole(`${name}-operator`, {

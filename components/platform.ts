@@ -77,19 +77,17 @@ export function buildPlatform(config: PlatformConfig) {
         databasePasswordSecretArn: database.masterUserSecretArn,
         cacheSecretArn: secrets.cacheSecretArn,
         kmsKeyArns: [database.kmsKeyArn, secrets.kmsKeyArn],
-    }, {
-        providers: { ...providers, kubernetes: cluster.provider },
         // Pods need nodes; the load balancer controller's webhooks must be up before the chart's
         // objects are created, and on destroy the operator goes first.
-        dependsOn: [...cluster.nodesReady, ...cluster.servicesReady],
-    });
+        dependsOn: cluster.ready,
+    }, { providers: { ...providers, kubernetes: cluster.provider } });
 
     // Observability: metrics (kube-prometheus-stack), traces (Jaeger) and logs (ECK). Installs after
     // the nodes, storage and cluster services, and is removed before them; nothing else waits for it.
     const observability = new Observability(`${name}-observability`, {
         config: config.observability,
         storageClassName: cluster.storageClassName,
-        dependsOn: [...cluster.nodesReady, ...cluster.servicesReady],
+        dependsOn: cluster.ready,
         protect: config.protect,
         appNamespace,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
@@ -111,9 +109,8 @@ export function buildPlatform(config: PlatformConfig) {
         image: appImage.repoDigest,
         imageTag: appImage.tag,
         otlpEndpoint: observability.otlpHttpEndpoint,
-        dependsOn: [...cluster.nodesReady, ...cluster.servicesReady, externalSecrets.externalSecret],
+        dependsOn: [...cluster.ready, externalSecrets.externalSecret],
         monitoringReady: observability.crdsReady,
-        loadBalancerReady: cluster.servicesReady,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 
     return {

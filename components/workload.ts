@@ -107,17 +107,13 @@ export interface WorkloadArgs {
     /** OTLP/HTTP base URL of the trace collector. */
     readonly otlpEndpoint: pulumi.Input<string>;
     /**
-     * Created before every object and deleted after them: the nodes, metrics-server (the
-     * HorizontalPodAutoscaler reads CPU from it), and the ExternalSecret the pods' Secret comes from.
+     * Created before every object and deleted after them: Cluster.ready (nodes, metrics-server for
+     * the HorizontalPodAutoscaler, the load balancer controller for the Ingress) and the
+     * ExternalSecret the pods' Secret comes from.
      */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
     /** The Prometheus Operator's CRDs (kube-prometheus-stack): the ServiceMonitor needs them. */
     readonly monitoringReady: pulumi.Input<pulumi.Resource>[];
-    /**
-     * The AWS Load Balancer Controller: the optional Ingress is created after it and deleted before
-     * it, so the controller removes the ALB it made before the subnets go.
-     */
-    readonly loadBalancerReady: pulumi.Input<pulumi.Resource>[];
     /**
      * The Dockerfile whose USER the pods run as.
      * @default app/Dockerfile
@@ -368,7 +364,9 @@ export class Workload extends pulumi.ComponentResource {
                     ingressClassName: "alb",
                     rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service.metadata.name, port: { name: PORT_NAME } } } }] } }],
                 },
-            }, { parent: this, dependsOn: [service, ...args.loadBalancerReady, ...args.dependsOn] });
+            // dependsOn holds the load balancer controller: the Ingress is deleted before it, so the
+            // controller removes the ALB it made before the subnets go.
+            }, { parent: this, dependsOn: [service, ...args.dependsOn] });
             this.ingressHostname = ingress.status.apply((s) => s?.loadBalancer?.ingress?.[0]?.hostname);
         }
 
