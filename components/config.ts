@@ -50,8 +50,11 @@ const retentionDays = (doc: string) =>
 
 export const networkSchema = z.strictObject({
     cidrBlock: field(
-        z.string().refine((v) => parseCidr(v) !== undefined && isPrivateIpv4Cidr(v) &&
-            parseCidr(v)!.prefixLength >= 16 && parseCidr(v)!.prefixLength <= 24),
+        z.string().refine((v) => {
+            // isPrivateIpv4Cidr is false for anything that does not parse.
+            const prefixLength = parseCidr(v)?.prefixLength ?? 0;
+            return isPrivateIpv4Cidr(v) && prefixLength >= 16 && prefixLength <= 24;
+        }),
         {
             doc: "IPv4 range of the VPC.",
             rule: "a private (RFC 1918) IPv4 CIDR with a prefix from /16 to /24 (AWS allows /16-/28 for a VPC; /24 is the smallest that fits three tiers)",
@@ -1033,7 +1036,7 @@ export function parseConfig(raw: RawStackConfig): PlatformConfig {
     }
 
     const region = raw.values["aws:region"];
-    if (!region || !/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/.test(region)) {
+    if (!region || !AWS_REGION.test(region)) {
         problems.push({
             key: "aws:region",
             value: region,

@@ -129,8 +129,10 @@ async function main(): Promise<void> {
     const capture = await startCapture(options.stack, stackValues.values, stackValues.secretKeys);
     let config: PlatformConfig;
     try {
+        // Parsed here for the settings the summary prints (index.ts exports only stack outputs, and
+        // exporting the config would make it one); the program then parses it again, exactly as
+        // `pulumi up` does. Parsing takes milliseconds.
         config = loadConfig();
-        // The real program, exactly as `pulumi up` runs it.
         require("../index");
     } catch (e) {
         if (e instanceof ConfigError) {
