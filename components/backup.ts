@@ -2,6 +2,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { BackupPlanConfig } from "./config";
 import { awsIdentifier, dataKey } from "./data-access";
+import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "./iam";
+import { awsAccount } from "./tags";
 
 /**
  * Daily at 06:00 UTC: after the RDS backup window (03:00-04:00) and the Sunday maintenance window
@@ -35,23 +37,6 @@ export function validateDatabaseBackupArgs(args: DatabaseBackupArgs): void {
 }
 
 /**
- * The trust policy of an AWS Backup service role, with the confused-deputy guard AWS Backup
- * recommends (AWS Backup Developer Guide, "Cross-service confused deputy prevention"): only AWS
- * Backup acting for this account may assume it.
- */
-export function backupTrustPolicy(accountId: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.jsonStringify({
-        Version: "2012-10-17",
-        Statement: [{
-            Effect: "Allow",
-            Principal: { Service: "backup.amazonaws.com" },
-            Action: "sts:AssumeRole",
-            Condition: { StringEquals: { "aws:SourceAccount": accountId } },
-        }],
-    });
-}
-
-/**
  * AWS Backup for the database, next to RDS's own automated backups (which go when the instance
  * goes): a daily plan into a KMS-encrypted vault with a retention from config, optionally copied to
  * a vault in another region for disaster recovery, selected by the instance's ARN. Two roles: the
@@ -67,10 +52,8 @@ export function backupTrustPolicy(accountId: pulumi.Input<string>): pulumi.Outpu
  */
 export class DatabaseBackup extends pulumi.ComponentResource {
     public readonly vaultName: pulumi.Output<string>;
-    public readonly vaultArn: pulumi.Output<string>;
     /** The copy region's vault, when there is one. */
     public readonly copyVaultArn?: pulumi.Output<string>;
-    public readonly planId: pulumi.Output<string>;
     /** The role the plan's backup and copy jobs run with. */
     public readonly roleArn: pulumi.Output<string>;
     /** The role for restore jobs (docs/runbook-restore-database.md). */
@@ -85,12 +68,12 @@ export class DatabaseBackup extends pulumi.ComponentResource {
 
         // Vault, plan and selection names are at most 50 characters: fixed, shortened names
         // (Pulumi's random suffix would push long review-stack names over).
-        const vaultName = awsIdentifier(name, 50);
+        const shortName = awsIdentifier(name, 50);
         // Recovery points outlive the stack (class comment): vault and key are never deleted by Pulumi.
         const retained = { parent: this, retainOnDelete: true };
         const key = dataKey(name, `AWS Backup vault of ${name}`, protect, retained);
         const vault = new aws.backup.Vault(`${name}-vault`, {
-            name: vaultName,
+            name: shortName,
             kmsKeyArn: key.arn,
             forceDestroy: false,
         }, { ...retained, protect, deleteBeforeReplace: true });
@@ -102,28 +85,25 @@ export class DatabaseBackup extends pulumi.ComponentResource {
             // A vault is encrypted with a key of its own region; copies are re-encrypted with it.
             const copyKey = dataKey(`${name}-copy`, `AWS Backup copy vault of ${name} in ${c.copyRegion}`, protect, retained, c.copyRegion);
             copyVault = new aws.backup.Vault(`${name}-copy-vault`, {
-                name: vaultName,
+                name: shortName,
                 region: c.copyRegion,
                 kmsKeyArn: copyKey.arn,
                 forceDestroy: false,
             }, { ...retained, protect, deleteBeforeReplace: true });
         }
 
-        const partition = aws.getPartitionOutput({}, parent).partition;
-        const account = aws.getCallerIdentityOutput({}, parent).accountId;
-        const serviceRole = (roleName: string, attachmentName: string, managedPolicy: string) => {
-            const r = new aws.iam.Role(roleName, { assumeRolePolicy: backupTrustPolicy(account) }, parent);
-            new aws.iam.RolePolicyAttachment(attachmentName, {
-                role: r.name,
-                policyArn: pulumi.interpolate`arn:${partition}:iam::aws:policy/service-role/${managedPolicy}`,
-            }, parent);
-            return r;
-        };
+        const { accountId: account, partition } = awsAccount(this);
+        // The confused-deputy guard AWS Backup recommends (AWS Backup Developer Guide, "Cross-service
+        // confused deputy prevention"): only AWS Backup acting for this account may assume the roles.
+        const serviceRole = (roleName: string, attachmentName: string, managedPolicy: string) => roleWithPolicies(roleName, {
+            assumeRolePolicy: serviceTrustPolicy("backup.amazonaws.com", { sourceAccount: account }),
+            managedPolicies: { [attachmentName]: managedPolicyArn(partition, `service-role/${managedPolicy}`) },
+        }, parent).role;
         const role = serviceRole(`${name}-role`, `${name}-backup`, BACKUP_MANAGED_POLICY);
         const restoreRole = serviceRole(`${name}-restore-role`, `${name}-restore-role-policy`, RESTORE_MANAGED_POLICY);
 
         const plan = new aws.backup.Plan(`${name}-plan`, {
-            name: awsIdentifier(name, 50),
+            name: shortName,
             rules: [{
                 ruleName: "daily",
                 targetVaultName: vault.name,
@@ -146,13 +126,11 @@ export class DatabaseBackup extends pulumi.ComponentResource {
         }, { parent: this, deleteBeforeReplace: true });
 
         this.vaultName = vault.name;
-        this.vaultArn = vault.arn;
         this.copyVaultArn = copyVault?.arn;
-        this.planId = plan.id;
         this.roleArn = role.arn;
         this.restoreRoleArn = restoreRole.arn;
         this.registerOutputs({
-            vaultName: this.vaultName, planId: this.planId, copyVaultArn: this.copyVaultArn,
+            vaultName: this.vaultName, planId: plan.id, copyVaultArn: this.copyVaultArn,
             roleArn: this.roleArn, restoreRoleArn: this.restoreRoleArn,
         });
     }

@@ -6,7 +6,9 @@ import { ClusterServices } from "./cluster-services";
 import {
     architectureOf, EKS_ADDONS, generalGroupSizes, systemGroupSizes, type ClusterConfig, type EksAddonKey, type NodeGroupSizes,
 } from "./config";
+import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "./iam";
 import { POD_IDENTITY_TRUST_POLICY, roleNamePrefix } from "./pod-identity";
+import { awsAccount } from "./tags";
 
 /** Control-plane log types shipped to CloudWatch Logs (EKS user guide, "Control plane logs"). */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator"] as const;
@@ -163,9 +165,6 @@ export class Cluster extends pulumi.ComponentResource {
     /** CPU architecture of the general (application) nodes and the image platform that runs on it. */
     public readonly architecture: "arm64" | "x86_64";
     public readonly imagePlatform: "linux/arm64" | "linux/amd64";
-    public readonly endpoint: pulumi.Output<string>;
-    public readonly oidcIssuerUrl: pulumi.Output<string>;
-    public readonly nodeRoleArn: pulumi.Output<string>;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:Cluster", name, {}, opts);
@@ -174,8 +173,7 @@ export class Cluster extends pulumi.ComponentResource {
 
         const c = args.config;
         const parent = { parent: this };
-        const partition = aws.getPartitionOutput({}, parent).partition;
-        const managedPolicy = (policy: string) => pulumi.interpolate`arn:${partition}:iam::aws:policy/${policy}`;
+        const partition = awsAccount(this).partition;
         this.architecture = architectureOf(c.nodes.instanceTypes[0]);
         this.imagePlatform = imagePlatformFor(c.nodes.instanceTypes);
 
@@ -191,16 +189,10 @@ export class Cluster extends pulumi.ComponentResource {
         // -- Control plane ------------------------------------------------------------------------
         // Every role of the cluster has a namePrefix that fits IAM's 64 characters whatever the
         // stack's name (see roleNamePrefix).
-        const clusterRole = new aws.iam.Role(`${name}-cluster-role`, {
+        const { role: clusterRole, attachments: [clusterPolicy] } = roleWithPolicies(`${name}-cluster-role`, {
             namePrefix: roleNamePrefix(`${name}-eks`),
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Principal: { Service: "eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
-            }),
-        }, parent);
-        const clusterPolicy = new aws.iam.RolePolicyAttachment(`${name}-cluster-policy`, {
-            role: clusterRole.name,
-            policyArn: managedPolicy("AmazonEKSClusterPolicy"),
+            assumeRolePolicy: serviceTrustPolicy("eks.amazonaws.com", { tagSession: true }),
+            managedPolicies: { [`${name}-cluster-policy`]: managedPolicyArn(partition, "AmazonEKSClusterPolicy") },
         }, parent);
 
         // Envelope encryption of Secrets with a customer key. Losing the key makes every Secret in
@@ -268,9 +260,7 @@ export class Cluster extends pulumi.ComponentResource {
             deleteBeforeReplace: true,
         });
         this.clusterName = cluster.name;
-        this.endpoint = cluster.endpoint;
         this.clusterSecurityGroupId = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId);
-        this.oidcIssuerUrl = cluster.identities.apply((ids) => ids[0]?.oidcs?.[0]?.issuer ?? "");
 
         // -- Access -------------------------------------------------------------------------------
         this.createAdminAccess(name, cluster, c.adminPrincipalArns, partition);
@@ -298,25 +288,21 @@ export class Cluster extends pulumi.ComponentResource {
 
         const podIdentityAgent = addon("podIdentityAgent", {}, []);
         // vpc-cni calls EC2 for pod IPs: its own role (the node role has no CNI policy).
-        const cniRole = this.addonRole(name, "vpc-cni", "vpc-cni", managedPolicy("AmazonEKS_CNI_Policy"));
+        const cniRole = this.addonRole(name, "vpc-cni", "vpc-cni", managedPolicyArn(partition, "AmazonEKS_CNI_Policy"));
         const vpcCni = addon("vpcCni", {
             podIdentityAssociations: [{ roleArn: cniRole.role.arn, serviceAccount: "aws-node" }],
         }, [podIdentityAgent, cniRole.attachment]);
         const kubeProxy = addon("kubeProxy", {}, []);
 
         // -- Nodes --------------------------------------------------------------------------------
-        const nodeRole = new aws.iam.Role(`${name}-node-role`, {
-            namePrefix: roleNamePrefix(`${name}-nodes`),
-            assumeRolePolicy: JSON.stringify({
-                Version: "2012-10-17",
-                Statement: [{ Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" }, Action: "sts:AssumeRole" }],
-            }),
-        }, parent);
         // The least a node needs: join the cluster and pull images. No CNI policy (vpc-cni has its
         // own role) and nothing pods could borrow (IMDS hop limit 1 keeps them off the node role).
-        const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"].map((policy) =>
-            new aws.iam.RolePolicyAttachment(`${name}-node-${policy}`, { role: nodeRole.name, policyArn: managedPolicy(policy) }, parent));
-        this.nodeRoleArn = nodeRole.arn;
+        const { role: nodeRole, attachments: nodePolicies } = roleWithPolicies(`${name}-node-role`, {
+            namePrefix: roleNamePrefix(`${name}-nodes`),
+            assumeRolePolicy: serviceTrustPolicy("ec2.amazonaws.com"),
+            managedPolicies: Object.fromEntries(["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"].map((policy) =>
+                [`${name}-node-${policy}`, managedPolicyArn(partition, policy)])),
+        }, parent);
 
         // The general groups run the applications, one per AZ in that AZ's private subnet: an EBS
         // volume lives in one AZ, and the autoscaler can only add a node where a pending pod's
@@ -392,7 +378,7 @@ export class Cluster extends pulumi.ComponentResource {
         // coredns, the EBS CSI controller and metrics-server are Deployments: created before a node
         // exists they sit DEGRADED and the create times out after 20 minutes.
         const coredns = addon("coredns", {}, nodeGroups);
-        const ebsRole = this.addonRole(name, "aws-ebs-csi-driver", "ebs-csi", managedPolicy("service-role/AmazonEBSCSIDriverPolicy"));
+        const ebsRole = this.addonRole(name, "aws-ebs-csi-driver", "ebs-csi", managedPolicyArn(partition, "service-role/AmazonEBSCSIDriverPolicy"));
         const ebsCsi = addon("ebsCsiDriver", {
             podIdentityAssociations: [{ roleArn: ebsRole.role.arn, serviceAccount: "ebs-csi-controller-sa" }],
             // The platform's tags on every volume the driver creates (the add-on's configuration
@@ -460,17 +446,17 @@ export class Cluster extends pulumi.ComponentResource {
 
     /** An IAM role for an EKS add-on's service account (associated by the add-on's podIdentityAssociations). */
     private addonRole(name: string, addonName: string, shortName: string, policyArn: pulumi.Input<string>) {
-        const role = new aws.iam.Role(`${name}-${addonName}-role`, {
+        const { role, attachments: [attachment] } = roleWithPolicies(`${name}-${addonName}-role`, {
             namePrefix: roleNamePrefix(`${name}-${shortName}`),
             assumeRolePolicy: POD_IDENTITY_TRUST_POLICY,
+            managedPolicies: { [`${name}-${addonName}-policy`]: policyArn },
         }, { parent: this });
-        const attachment = new aws.iam.RolePolicyAttachment(`${name}-${addonName}-policy`, { role: role.name, policyArn }, { parent: this });
         return { role, attachment };
     }
 
     private createAdminAccess(name: string, cluster: aws.eks.Cluster, adminArns: readonly string[], partition: pulumi.Output<string>): void {
         if (adminArns.length === 0) return;
-        const callerArn = aws.getCallerIdentityOutput({}, { parent: this }).arn;
+        const callerArn = awsAccount(this).callerArn;
         adminArns.forEach((arn, i) => {
             // Refuse (at preview) an admin that is the creator: its second entry would fail with 409.
             const principalArn = callerArn.apply((caller) => {

@@ -1,7 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { planSubnets, type SubnetLayout } from "./cidr";
+import { planSubnets } from "./cidr";
 import type { NetworkConfig } from "./config";
+import { serviceTrustPolicy } from "./iam";
+import { awsAccount } from "./tags";
 
 /** Interface endpoints that let nodes pull images and get tokens without NAT traffic. */
 export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "sts", "logs"] as const;
@@ -31,13 +33,9 @@ export interface NetworkArgs {
  */
 export class Network extends pulumi.ComponentResource {
     public readonly vpcId: pulumi.Output<string>;
-    public readonly cidrBlock: string;
-    public readonly availabilityZones: pulumi.Output<string[]>;
     public readonly publicSubnetIds: pulumi.Output<string>[];
     public readonly privateSubnetIds: pulumi.Output<string>[];
     public readonly isolatedSubnetIds: pulumi.Output<string>[];
-    /** The planned subnet CIDRs per tier, in AZ order. */
-    public readonly layout: SubnetLayout;
     /**
      * What gives the private subnets their route to the internet (gateway, NAT gateways, route
      * tables and associations). The cluster depends on these so that `pulumi destroy` removes the
@@ -56,8 +54,6 @@ export class Network extends pulumi.ComponentResource {
         });
         // parseConfig checked this; a direct caller with an unchecked config gets the same rule.
         if (!layout) throw new Error(`network: the subnets do not fit ${c.cidrBlock} across ${c.availabilityZoneCount} AZs`);
-        this.layout = layout;
-        this.cidrBlock = c.cidrBlock;
         const parent = { parent: this };
 
         const zones = aws.getAvailabilityZonesOutput({
@@ -69,13 +65,13 @@ export class Network extends pulumi.ComponentResource {
             // Names map to IDs differently per account, so exclude by ID, not by name.
             excludeZoneIds: [...EKS_UNSUPPORTED_ZONE_IDS],
         }, parent);
-        this.availabilityZones = zones.names.apply((names) => {
+        const availabilityZones = zones.names.apply((names) => {
             if (names.length < c.availabilityZoneCount) {
                 throw new Error(`network.availabilityZoneCount is ${c.availabilityZoneCount} but region ${args.region} has ${names.length} standard AZs: pulumi config set --path 'platform:network.availabilityZoneCount' ${names.length}`);
             }
             return names.slice(0, c.availabilityZoneCount);
         });
-        const zoneAt = (i: number) => this.availabilityZones.apply((names) => names[i]);
+        const zoneAt = (i: number) => availabilityZones.apply((names) => names[i]);
 
         const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
             cidrBlock: c.cidrBlock,
@@ -196,18 +192,10 @@ export class Network extends pulumi.ComponentResource {
             retentionInDays: retentionDays,
             tags: { Name: `${name}-flow-logs` },
         }, parent);
-        const account = aws.getCallerIdentityOutput({}, parent).accountId;
+        const account = awsAccount(this).accountId;
         const role = new aws.iam.Role(`${name}-flow-logs-role`, {
-            assumeRolePolicy: pulumi.jsonStringify({
-                Version: "2012-10-17",
-                Statement: [{
-                    Effect: "Allow",
-                    Principal: { Service: "vpc-flow-logs.amazonaws.com" },
-                    Action: "sts:AssumeRole",
-                    // Confused-deputy guard (VPC User Guide, "IAM role for publishing flow logs").
-                    Condition: { StringEquals: { "aws:SourceAccount": account } },
-                }],
-            }),
+            // Confused-deputy guard (VPC User Guide, "IAM role for publishing flow logs").
+            assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", { sourceAccount: account }),
         }, parent);
         new aws.iam.RolePolicy(`${name}-flow-logs-policy`, {
             role: role.id,

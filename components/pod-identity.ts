@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { roleWithPolicies, serviceTrustPolicy } from "./iam";
 
 export interface PodIdentityRoleArgs {
     /** EKS cluster name. */
@@ -18,14 +19,7 @@ export interface PodIdentityRoleArgs {
  * with both `sts:AssumeRole` and `sts:TagSession` (the agent tags the session with the pod's
  * cluster, namespace and service account; without TagSession the assume fails).
  */
-export const POD_IDENTITY_TRUST_POLICY = JSON.stringify({
-    Version: "2012-10-17",
-    Statement: [{
-        Effect: "Allow",
-        Principal: { Service: "pods.eks.amazonaws.com" },
-        Action: ["sts:AssumeRole", "sts:TagSession"],
-    }],
-});
+export const POD_IDENTITY_TRUST_POLICY = serviceTrustPolicy("pods.eks.amazonaws.com", { tagSession: true });
 
 /** IAM role names are at most 64 characters; a `namePrefix` gets 26 appended (a timestamp and a counter). */
 export const ROLE_NAME_PREFIX_MAX_LENGTH = 64 - 26;
@@ -57,27 +51,25 @@ export function roleNamePrefix(name: string): string {
  */
 export class PodIdentityRole extends pulumi.ComponentResource {
     public readonly roleArn: pulumi.Output<string>;
-    public readonly roleName: pulumi.Output<string>;
-    /** The association; pods started before it exists get no credentials, so depend on it. */
-    public readonly association: aws.eks.PodIdentityAssociation;
 
     constructor(name: string, args: PodIdentityRoleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:iam:PodIdentityRole", name, {}, opts);
         const parent = { parent: this };
-        const role = new aws.iam.Role(`${name}-role`, { namePrefix: roleNamePrefix(name), assumeRolePolicy: POD_IDENTITY_TRUST_POLICY }, parent);
-        if (args.policy !== undefined) {
-            new aws.iam.RolePolicy(`${name}-policy`, { role: role.id, policy: args.policy }, parent);
-        }
-        (args.managedPolicyArns ?? []).forEach((arn, i) =>
-            new aws.iam.RolePolicyAttachment(`${name}-attach-${i}`, { role: role.name, policyArn: arn }, parent));
-        this.association = new aws.eks.PodIdentityAssociation(`${name}-association`, {
+        const { role } = roleWithPolicies(`${name}-role`, {
+            namePrefix: roleNamePrefix(name),
+            assumeRolePolicy: POD_IDENTITY_TRUST_POLICY,
+            inlinePolicies: args.policy !== undefined ? { [`${name}-policy`]: args.policy } : {},
+            managedPolicies: Object.fromEntries((args.managedPolicyArns ?? []).map((arn, i) => [`${name}-attach-${i}`, arn])),
+        }, parent);
+        // Pods started before the association exists get no credentials: callers depend on this
+        // component, which is a dependency on each of its children.
+        new aws.eks.PodIdentityAssociation(`${name}-association`, {
             clusterName: args.clusterName,
             namespace: args.namespace,
             serviceAccount: args.serviceAccount,
             roleArn: role.arn,
         }, parent);
         this.roleArn = role.arn;
-        this.roleName = role.name;
         this.registerOutputs({ roleArn: this.roleArn });
     }
 }

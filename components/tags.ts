@@ -23,3 +23,29 @@ export function awsProvider(name: string, config: PlatformConfig, opts?: pulumi.
         defaultTags: { tags: platformTags(config) },
     }, opts);
 }
+
+/** The AWS account and partition a stack deploys into, and the identity running Pulumi. */
+export interface AwsAccount {
+    readonly accountId: pulumi.Output<string>;
+    /** ARN of the identity running `pulumi up` (an assumed-role session, a user or a role). */
+    readonly callerArn: pulumi.Output<string>;
+    readonly partition: pulumi.Output<string>;
+}
+
+const accounts = new WeakMap<pulumi.ProviderResource, AwsAccount>();
+
+/**
+ * The account and partition of the AWS provider `resource` uses, looked up once per provider (so
+ * once per stack: every component gets the stack's one provider). A resource on the default
+ * provider gets its own lookup.
+ */
+export function awsAccount(resource: pulumi.Resource): AwsAccount {
+    const provider = resource.getProvider("aws:index:getCallerIdentity");
+    const known = provider && accounts.get(provider);
+    if (known) return known;
+    const opts = provider ? { provider } : { parent: resource };
+    const identity = aws.getCallerIdentityOutput({}, opts);
+    const account = { accountId: identity.accountId, callerArn: identity.arn, partition: aws.getPartitionOutput({}, opts).partition };
+    if (provider) accounts.set(provider, account);
+    return account;
+}

@@ -129,7 +129,12 @@ describe("database backup", () => {
     });
 
     it("never force-destroys a vault; protects it and retains it and its key on delete", () => {
-        for (const b of [protectedReview, prod]) {
+        for (const [b, vaultNames, keyNames] of [
+            [protectedReview, ["platform-pr-1-backup-vault"], ["platform-pr-1-backup-key"]],
+            [prod, ["platform-prod-backup-copy-vault", "platform-prod-backup-vault"], ["platform-prod-backup-copy-key", "platform-prod-backup-key"]],
+        ] as const) {
+            assert.deepEqual(b.capture.ofType(VAULT).map((v) => v.name).sort(), vaultNames);
+            assert.deepEqual(b.capture.ofType(KEY).filter((r) => r.name.includes("-backup-")).map((k) => k.name).sort(), keyNames);
             for (const v of b.capture.ofType(VAULT)) {
                 assert.equal(v.inputs.forceDestroy, false, v.name);
                 assert.equal(v.protect, true, v.name);
@@ -154,11 +159,17 @@ describe("database backup", () => {
             assert.equal(v.retainOnDelete, true, v.name);
             assert.equal(v.inputs.forceDestroy, false, v.name);
         }
-        for (const k of decommissioned.capture.ofType(KEY).filter((r) => r.name.includes("-backup-"))) {
+        const keys = decommissioned.capture.ofType(KEY).filter((r) => r.name.includes("-backup-"));
+        assert.deepEqual(keys.map((k) => k.name).sort(), ["platform-prod-backup-copy-key", "platform-prod-backup-key"]);
+        for (const k of keys) {
             assert.equal(k.retainOnDelete, true, k.name);
         }
         // Elsewhere an unprotected stack (dev) deletes its keys: retention is the backup's alone.
-        assert.ok(dev.capture.ofType(KEY).every((k) => !k.retainOnDelete));
+        const devKeys = dev.capture.ofType(KEY);
+        assert.deepEqual(devKeys.map((k) => k.name).sort(), [
+            "platform-dev-cache-key", "platform-dev-cluster-secrets-key", "platform-dev-database-key", "platform-dev-secrets-key",
+        ]);
+        assert.deepEqual(devKeys.filter((k) => k.retainOnDelete).map((k) => k.name), []);
     });
 
     it("has no AWS Backup plan on unprotected stacks (dev, review): RDS automated backups only", async () => {
@@ -172,7 +183,7 @@ describe("database backup", () => {
         }
     });
 
-    it("refuses a backup plan on an unprotected stack, naming the reason and both fixes", () => {
+    it("refuses a backup plan on an unprotected stack, naming the reason and both fixes", async () => {
         const [p] = reviewProblems({ "platform:database": { backupPlan: { enabled: true } } });
         assert.equal(p.key, "platform:database.backupPlan.enabled");
         assert.equal(p.value, true);
@@ -185,6 +196,11 @@ describe("database backup", () => {
         // The same plan on a protected stack is accepted.
         assert.equal(protectedReview.config.database.backupPlan.enabled, true);
         assert.ok(protectedReview.platform.databaseBackup);
+        assert.equal(protectedReview.capture.ofType(PLAN).length, 1);
+        const selections = protectedReview.capture.ofType(SELECTION);
+        assert.equal(selections.length, 1);
+        assert.deepEqual(selections[0].inputs.resources, [await valueOf(protectedReview.platform.database.instanceArn)]);
+        assert.deepEqual(selections[0].inputs.resources, ["arn:aws:rds:us-east-1:123456789012:platform-pr-1-database-db"]);
     });
 
     it("refuses a cross-region copy on an unprotected stack without asking to turn the plan on", () => {

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -6,7 +7,7 @@ import { validateIdentityPolicy, validateTrustPolicy } from "@cloud-copilot/iam-
 import {
     adminsDuplicatingCreator, amiTypeFor, principalOfCaller, validateClusterArgs, type ClusterArgs,
 } from "../components/cluster";
-import { CLUSTER_AUTOSCALER_IMAGE_TAGS, clusterAutoscalerPolicy } from "../components/cluster-services";
+import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../components/cluster-services";
 import { CHARTS } from "../components/charts";
 import { ConfigError, EKS_VERSIONS, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../components/config";
 import { buildPlatform } from "../components/platform";
@@ -71,6 +72,15 @@ const clusterNameOf = (stack: string) => `platform-${stack}-cluster-0a1b2c`;
 const generalGroups = (b: Built) => b.capture.ofType(NODE_GROUP)
     .filter((g) => /-general-\d+$/.test(g.name))
     .sort((x, y) => Number(x.name.split("-").pop()) - Number(y.name.split("-").pop()));
+/**
+ * Every node group of a build, after checking there are exactly `count` of them (a loop over the
+ * groups would pass over none): one general group per AZ, plus the system group where enabled.
+ */
+const nodeGroupsOf = (b: Built, count: number) => {
+    const groups = b.capture.ofType(NODE_GROUP);
+    assert.equal(groups.length, count, `${b.config.stack}: ${count} node groups`);
+    return groups;
+};
 const addon = (b: Built, addonName: string) => {
     const found = b.capture.ofType(ADDON).filter((a) => a.inputs.addonName === addonName);
     assert.equal(found.length, 1, `one ${addonName} add-on`);
@@ -354,8 +364,8 @@ describe("cluster", () => {
         });
 
         it("lets the cluster autoscaler own the desired size", () => {
-            for (const b of [dev, prod, review]) {
-                for (const ng of b.capture.ofType(NODE_GROUP)) assert.deepEqual(b.options.get(ng.name)!.ignoreChanges, ["scalingConfig.desiredSize"], ng.name);
+            for (const [b, count] of [[dev, 3], [prod, 4], [review, 2]] as const) {
+                for (const ng of nodeGroupsOf(b, count)) assert.deepEqual(b.options.get(ng.name)!.ignoreChanges, ["scalingConfig.desiredSize"], ng.name);
             }
         });
 
@@ -422,7 +432,7 @@ describe("cluster", () => {
             ]);
             assert.equal(dev.capture.ofType(ROLE_POLICY).filter((p) => p.propertyDependencies.role?.includes(role.urn)).length, 0);
             // Every group shares the node role (one EC2_LINUX access entry, made by EKS).
-            for (const ng of dev.capture.ofType(NODE_GROUP)) assert.equal(roleOf(dev, ng, "nodeRoleArn").urn, role.urn);
+            for (const ng of nodeGroupsOf(dev, 3)) assert.equal(roleOf(dev, ng, "nodeRoleArn").urn, role.urn);
         });
 
         it("has a system group over all AZs where the stack file enables it (prod) and none elsewhere", () => {
@@ -521,8 +531,8 @@ describe("cluster", () => {
         });
 
         it("creates coredns, the EBS CSI driver and metrics-server after every node group, the others before", () => {
-            for (const b of [dev, prod, review]) {
-                for (const ng of b.capture.ofType(NODE_GROUP)) {
+            for (const [b, count] of [[dev, 3], [prod, 4], [review, 2]] as const) {
+                for (const ng of nodeGroupsOf(b, count)) {
                     for (const name of AFTER_NODES) assert.ok(b.capture.dependsOn(addon(b, name), ng), `${name} waits for ${ng.name}`);
                     for (const name of EARLY) {
                         assert.ok(!b.capture.dependsOn(addon(b, name), ng), `${name} must not wait for the nodes`);
@@ -620,9 +630,29 @@ describe("cluster", () => {
             assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy), POD_IDENTITY_TRUST);
             const inline = dev.capture.ofType(ROLE_POLICY).filter((p) => p.propertyDependencies.role?.includes(role.urn));
             assert.equal(inline.length, 1);
-            const committed = JSON.parse(fs.readFileSync(path.join(ROOT, "components/policies/aws-load-balancer-controller.json"), "utf8"));
-            assert.deepEqual(JSON.parse(inline[0].inputs.policy), committed);
-            assert.ok(committed.Statement.length >= 16);
+            const file = fs.readFileSync(path.join(ROOT, "components/policies/aws-load-balancer-controller.json"));
+            // The committed file is the controller's published policy of v3.5.0 (docs/install/iam_policy.json), byte for byte.
+            assert.equal(createHash("sha256").update(file).digest("hex"), "16f232c9d9f79366fe949c4550ad517a202380058a9e48d45a4e215044a20a6a");
+            const committed = JSON.parse(file.toString("utf8"));
+            const policy = JSON.parse(inline[0].inputs.policy);
+            assert.deepEqual(policy, committed);
+            assert.equal(policy.Statement.length, 16);
+            // What the controller cannot work without, whatever the file says.
+            const allows = (action: string) => policy.Statement.filter((st: any) => st.Effect === "Allow" && [st.Action].flat().includes(action));
+            for (const action of [
+                "iam:CreateServiceLinkedRole", "ec2:DescribeAvailabilityZones", "ec2:DescribeSubnets", "ec2:CreateSecurityGroup",
+                "ec2:AuthorizeSecurityGroupIngress", "ec2:DeleteSecurityGroup", "elasticloadbalancing:CreateLoadBalancer",
+                "elasticloadbalancing:CreateTargetGroup", "elasticloadbalancing:CreateListener", "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:AddTags",
+            ]) assert.ok(allows(action).length > 0, action);
+            // Load balancers and target groups are created, and tagged at creation, only with the cluster's tag.
+            assert.ok(allows("elasticloadbalancing:CreateLoadBalancer").every((st: any) =>
+                st.Condition?.Null?.["aws:RequestTag/elbv2.k8s.aws/cluster"] === "false"));
+            assert.deepEqual(allows("elasticloadbalancing:AddTags").filter((st: any) => st.Condition?.StringEquals)
+                .map((st: any) => st.Condition), [{
+                StringEquals: { "elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"] },
+                Null: { "aws:RequestTag/elbv2.k8s.aws/cluster": "false" },
+            }]);
             // IAM counts inline role policies up to 10,240 characters (without whitespace).
             assert.ok(JSON.stringify(committed).length <= 10_240);
         });
@@ -650,18 +680,42 @@ describe("cluster", () => {
             const inline = dev.capture.ofType(ROLE_POLICY).filter((p) => p.propertyDependencies.role?.includes(role.urn));
             assert.equal(inline.length, 1);
             const policy = JSON.parse(inline[0].inputs.policy);
-            assert.deepEqual(policy, clusterAutoscalerPolicy(clusterNameOf("dev")));
-            assert.deepEqual(policy.Statement[1].Action, ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"]);
-            assert.deepEqual(policy.Statement[1].Condition, {
-                StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/platform-dev-cluster-0a1b2c": "owned" },
+            // kubernetes/autoscaler cloudprovider/aws/README.md, "Full Cluster Autoscaler Features Policy".
+            assert.deepEqual(policy, {
+                Version: "2012-10-17",
+                Statement: [
+                    {
+                        Sid: "Discover",
+                        Effect: "Allow",
+                        Action: [
+                            "autoscaling:DescribeAutoScalingGroups",
+                            "autoscaling:DescribeAutoScalingInstances",
+                            "autoscaling:DescribeLaunchConfigurations",
+                            "autoscaling:DescribeScalingActivities",
+                            "ec2:DescribeImages",
+                            "ec2:DescribeInstanceTypes",
+                            "ec2:DescribeLaunchTemplateVersions",
+                            "ec2:GetInstanceTypesFromInstanceRequirements",
+                            "eks:DescribeNodegroup",
+                        ],
+                        Resource: "*",
+                    },
+                    {
+                        Sid: "ScaleOwnNodeGroups",
+                        Effect: "Allow",
+                        Action: ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+                        Resource: "*",
+                        Condition: { StringEquals: { "aws:ResourceTag/k8s.io/cluster-autoscaler/platform-dev-cluster-0a1b2c": "owned" } },
+                    },
+                ],
             });
         });
 
         it("installs the controllers after the nodes and their roles, so they are deleted first", () => {
-            for (const b of [dev, prod, review]) {
+            for (const [b, count] of [[dev, 3], [prod, 4], [review, 2]] as const) {
                 for (const [name, serviceAccount] of [["aws-load-balancer-controller", "aws-load-balancer-controller"], ["cluster-autoscaler", "cluster-autoscaler"]]) {
                     const r = release(b, name);
-                    for (const ng of b.capture.ofType(NODE_GROUP)) assert.ok(b.capture.dependsOn(r, ng), `${name} after ${ng.name}`);
+                    for (const ng of nodeGroupsOf(b, count)) assert.ok(b.capture.dependsOn(r, ng), `${name} after ${ng.name}`);
                     assert.ok(b.capture.dependsOn(r, addon(b, "coredns")), `${name} after coredns`);
                     assert.ok(b.capture.dependsOn(r, association(b, serviceAccount)), `${name} after its Pod Identity association`);
                     assert.ok(b.capture.dependsOn(r, eks(b)));
@@ -783,7 +837,10 @@ describe("cluster", () => {
             // and the provider appends 26 characters to a namePrefix.
             const b = await buildStack("pr-999999");
             const roles = b.capture.ofType(ROLE);
-            assert.ok(roles.length >= 7, "the cluster's six roles and the others are built");
+            assert.deepEqual(roles.map((r) => r.name.replace("platform-pr-999999-", "")).sort(), [
+                "cluster-aws-ebs-csi-driver-role", "cluster-cluster-role", "cluster-node-role", "cluster-services-cluster-autoscaler-role",
+                "cluster-services-lbc-role", "cluster-vpc-cni-role", "external-secrets-operator-role", "network-flow-logs-role",
+            ], "the cluster's six roles and the others are built");
             for (const role of roles) {
                 const { name, namePrefix } = role.inputs;
                 if (name !== undefined) assert.ok(name.length <= 64, `${role.name}: name ${name} is ${name.length} characters`);

@@ -106,7 +106,7 @@ describe("network", () => {
         assert.equal(dev.capture.ofType(NAT).length, 1);
         assert.equal(review.capture.ofType(NAT).length, 1);
         assert.equal(prod.capture.ofType(NAT).length, 3);
-        assert.equal(prod.capture.ofType("aws:ec2/eip:Eip").every((e) => e.inputs.domain === "vpc"), true);
+        assert.deepEqual(prod.capture.ofType("aws:ec2/eip:Eip").map((e) => e.inputs.domain), ["vpc", "vpc", "vpc"]);
         // Every NAT gateway sits in a public subnet and waits for the internet gateway.
         const igw = prod.capture.one("aws:ec2/internetGateway:InternetGateway");
         const publicUrns = subnetsOfTier(prod, "public").map((s) => s.urn);
