@@ -68,5 +68,3 @@ export const CHARTS = {
     // pipelines, services, daemonSet, fullnameOverride).
     eckStack: { repo: "https://helm.elastic.co", chart: "eck-stack", version: "0.20.0" },
 } as const satisfies Record<string, ChartPin>;
-
-export type ChartName = keyof typeof CHARTS;

@@ -19,6 +19,7 @@
  * - Beats: exactly one of daemonSet/deployment; ECK names the DaemonSet `<name>-beat-filebeat`.
  */
 import type { ObservabilityConfig } from "./config";
+import { sized } from "./kubernetes";
 
 /**
  * The Elastic Stack version of every ECK resource (eck-stack 0.20.0's default). Upgrades are one-way.
@@ -42,6 +43,33 @@ export const ELASTICSEARCH = {
     /** ECK requires this claim name for the data volume (else it adds a default 1 GiB one). */
     dataClaim: "elasticsearch-data",
 } as const;
+
+/**
+ * How every client of the stack's own pods (the ILM Job, Jaeger and its index cleaner) reaches
+ * Elasticsearch: the `elastic` password in the ES_PASSWORD environment variable (Grafana gets the
+ * same Secret key through its chart's `envValueFrom`), and ECK's CA mounted at ES_CA_DIR.
+ */
+export const ES_PASSWORD_VAR = "ES_PASSWORD";
+/** The Secret key of the `elastic` password (for `valueFrom`). */
+export function esPasswordSecretKeyRef() {
+    return { name: ELASTICSEARCH.userSecret, key: ELASTICSEARCH.user };
+}
+/** The environment variable ES_PASSWORD_VAR from ECK's generated `elastic` password. */
+export function esPasswordEnv() {
+    return { name: ES_PASSWORD_VAR, valueFrom: { secretKeyRef: esPasswordSecretKeyRef() } };
+}
+/** Where ECK's HTTP CA (ELASTICSEARCH.caSecret) is mounted; the certificate is ES_CA_FILE. */
+export const ES_CA_DIR = "/es-ca";
+export const ES_CA_FILE = `${ES_CA_DIR}/${ELASTICSEARCH.caKey}`;
+/** The pod volume of that CA. */
+export const ES_CA_VOLUME = "es-ca";
+export function esCaVolume() {
+    return { name: ES_CA_VOLUME, secret: { secretName: ELASTICSEARCH.caSecret } };
+}
+/** The container mount of esCaVolume() at ES_CA_DIR. */
+export function esCaMount() {
+    return { name: ES_CA_VOLUME, mountPath: ES_CA_DIR, readOnly: true };
+}
 
 export const KIBANA = { name: "kibana", httpService: "kibana-kb-http", port: 5601 } as const;
 export const LOGSTASH = { name: "logstash", beatsService: "logstash-ls-beats", beatsPort: 5044 } as const;
@@ -69,8 +97,6 @@ export const LOGGING_RESOURCES = {
     elasticsearchCpu: "500m",
 } as const;
 
-const resources = (cpu: string, memory: string) => ({ requests: { cpu, memory }, limits: { memory } });
-
 /**
  * Lifetime of the CAs ECK generates (the self-signed HTTP CA of Elasticsearch among them). The
  * chart's default is one year (`caValidity: 8760h`, re-issued 24 h before expiry), and a new CA
@@ -90,7 +116,7 @@ export function eckOperatorValues(): Record<string, unknown> {
         installCRDs: true,
         // Merged over the chart's `config` map (its other keys keep their defaults).
         config: { ...ECK_CA_VALIDITY },
-        resources: { requests: { cpu: r.cpu, memory: `${r.memoryMiB}Mi` }, limits: { cpu: 1, memory: `${r.memoryMiB}Mi` } },
+        resources: sized({ ...r, cpuLimit: 1 }),
         // The chart's default lacks a seccomp profile, which the `restricted` Pod Security level of
         // the operator's namespace requires.
         podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
@@ -140,7 +166,6 @@ export interface EckStackValuesArgs {
 export function eckStackValues(args: EckStackValuesArgs): Record<string, unknown> {
     const c = args.config;
     const r = LOGGING_RESOURCES;
-    const esMemory = `${c.elasticsearchMemoryGiB}Gi`;
     return {
         "eck-elasticsearch": {
             enabled: true,
@@ -156,7 +181,7 @@ export function eckStackValues(args: EckStackValuesArgs): Record<string, unknown
                 config: { "node.store.allow_mmap": false },
                 podTemplate: {
                     spec: {
-                        containers: [{ name: "elasticsearch", resources: resources(r.elasticsearchCpu, esMemory) }],
+                        containers: [{ name: "elasticsearch", resources: sized({ cpu: r.elasticsearchCpu, memoryGiB: c.elasticsearchMemoryGiB }) }],
                         // One node per zone where possible (EBS volumes are zonal).
                         topologySpreadConstraints: [{
                             maxSkew: 1,
@@ -182,7 +207,7 @@ export function eckStackValues(args: EckStackValuesArgs): Record<string, unknown
             version: ELASTIC_STACK_VERSION,
             count: 1,
             elasticsearchRef: { name: ELASTICSEARCH.name },
-            podTemplate: { spec: { containers: [{ name: "kibana", resources: resources(r.kibana.cpu, `${r.kibana.memoryMiB}Mi`) }] } },
+            podTemplate: { spec: { containers: [{ name: "kibana", resources: sized(r.kibana) }] } },
         },
         "eck-logstash": {
             enabled: true,
@@ -207,7 +232,7 @@ export function eckStackValues(args: EckStackValuesArgs): Record<string, unknown
                         name: "logstash",
                         // Heap half the container (ECK's default heap is 1 GiB, too big for 1 GiB).
                         env: [{ name: "LS_JAVA_OPTS", value: `-Xms${r.logstash.memoryMiB / 2}m -Xmx${r.logstash.memoryMiB / 2}m` }],
-                        resources: resources(r.logstash.cpu, `${r.logstash.memoryMiB}Mi`),
+                        resources: sized(r.logstash),
                     }],
                 },
             },
@@ -269,7 +294,7 @@ export function eckStackValues(args: EckStackValuesArgs): Record<string, unknown
                             name: "filebeat",
                             // The container log files on the node are root-owned.
                             securityContext: { runAsUser: 0 },
-                            resources: resources(r.filebeat.cpu, `${r.filebeat.memoryMiB}Mi`),
+                            resources: sized(r.filebeat),
                             env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
                             volumeMounts: [
                                 { name: "varlogcontainers", mountPath: "/var/log/containers", readOnly: true },
@@ -330,22 +355,22 @@ export function logsIndexSettings(nodeCount: number): Record<string, unknown> {
  * The script of the Job that applies the ILM policy and template: waits for the cluster (the Job
  * may start before Elasticsearch is up), PUTs both, then applies the settings to the `logs-*-*`
  * data streams that already exist (none yet: Elasticsearch answers 200 to the wildcard, 404 is
- * tolerated too). Idempotent: PUT replaces. Reads ES_URL, ES_PASSWORD, ILM_POLICY,
- * COMPONENT_TEMPLATE and INDEX_SETTINGS from the environment.
+ * tolerated too). Idempotent: PUT replaces. Reads ES_URL, ES_PASSWORD (ES_PASSWORD_VAR), ILM_POLICY,
+ * COMPONENT_TEMPLATE and INDEX_SETTINGS from the environment, and the CA from ES_CA_FILE.
  */
 export function ilmJobScript(): string {
     return [
         "set -eu",
-        'auth="elastic:${ES_PASSWORD}"',
-        'until curl -sS --fail --cacert /es-ca/ca.crt -u "$auth" "${ES_URL}/_cluster/health?wait_for_status=yellow&timeout=30s" >/dev/null; do',
+        `auth="${ELASTICSEARCH.user}:\${${ES_PASSWORD_VAR}}"`,
+        `until curl -sS --fail --cacert ${ES_CA_FILE} -u "$auth" "\${ES_URL}/_cluster/health?wait_for_status=yellow&timeout=30s" >/dev/null; do`,
         '  echo "waiting for Elasticsearch at ${ES_URL}"; sleep 10',
         "done",
-        `curl -sS --fail --cacert /es-ca/ca.crt -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/_ilm/policy/${LOGS_ILM_POLICY}" -d "\${ILM_POLICY}"`,
+        `curl -sS --fail --cacert ${ES_CA_FILE} -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/_ilm/policy/${LOGS_ILM_POLICY}" -d "\${ILM_POLICY}"`,
         "echo",
-        `curl -sS --fail --cacert /es-ca/ca.crt -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/_component_template/logs@custom" -d "\${COMPONENT_TEMPLATE}"`,
+        `curl -sS --fail --cacert ${ES_CA_FILE} -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/_component_template/logs@custom" -d "\${COMPONENT_TEMPLATE}"`,
         "echo",
         'body=$(mktemp)',
-        `code=$(curl -sS -o "$body" -w '%{http_code}' --cacert /es-ca/ca.crt -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/${LOGS_DATA_STREAM.type}-*-*/_settings" -d "\${INDEX_SETTINGS}")`,
+        `code=$(curl -sS -o "$body" -w '%{http_code}' --cacert ${ES_CA_FILE} -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/${LOGS_DATA_STREAM.type}-*-*/_settings" -d "\${INDEX_SETTINGS}")`,
         'cat "$body"; echo',
         'case "$code" in 200|404) ;; *) echo "applying the settings to existing logs-*-* indices failed: HTTP $code"; exit 1 ;; esac',
         "",

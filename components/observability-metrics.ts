@@ -27,7 +27,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { ObservabilityConfig } from "./config";
-import { ELASTICSEARCH, elasticsearchUrl, LOGS_DATA_STREAM } from "./observability-logging";
+import { sized } from "./kubernetes";
+import { ELASTICSEARCH, ES_PASSWORD_VAR, elasticsearchUrl, esPasswordSecretKeyRef, LOGS_DATA_STREAM } from "./observability-logging";
 import { JAEGER } from "./observability-tracing";
 
 export const KUBE_PROMETHEUS_STACK = {
@@ -63,11 +64,6 @@ export const METRICS_RESOURCES = {
     /** Per node (DaemonSet). */
     nodeExporter: { cpu: "20m", memoryMiB: 48 },
 } as const;
-
-const sized = (r: { cpu: string; memoryMiB: number }) => ({
-    requests: { cpu: r.cpu, memory: `${r.memoryMiB}Mi` },
-    limits: { memory: `${r.memoryMiB}Mi` },
-});
 
 const pvc = (storageClassName: string, sizeGiB: number) => ({
     volumeClaimTemplate: {
@@ -132,7 +128,7 @@ export function grafanaDataSources(namespace: string): Record<string, unknown>[]
                 tlsAuthWithCACert: true,
             },
             // Expanded by Grafana from the environment (grafana.envValueFrom below).
-            secureJsonData: { basicAuthPassword: "$ES_PASSWORD", tlsCACert: "$ES_CA_CERT" },
+            secureJsonData: { basicAuthPassword: `$${ES_PASSWORD_VAR}`, tlsCACert: "$ES_CA_CERT" },
         },
     ];
 }
@@ -152,7 +148,6 @@ export interface KubePrometheusStackValuesArgs {
 export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): Record<string, unknown> {
     const c = args.config;
     const r = METRICS_RESOURCES;
-    const prometheusMemory = `${c.prometheusMemoryMiB}Mi`;
     const grafanaPersistence = c.grafanaStorageGiB > 0;
     const alertReceiverSecrets = c.alertReceiver === "none" ? [] : [c.alertReceiverSecretName];
     // Review stacks delete the volume with the StatefulSet, so a destroyed stack leaves no EBS volume.
@@ -187,7 +182,7 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
                 retentionSize: `${Math.floor(c.prometheusStorageGiB * 0.85 * 1024)}MiB`,
                 storageSpec: pvc(args.storageClassName, c.prometheusStorageGiB),
                 persistentVolumeClaimRetentionPolicy: pvcRetention,
-                resources: { requests: { cpu: r.prometheusCpu, memory: prometheusMemory }, limits: { memory: prometheusMemory } },
+                resources: sized({ cpu: r.prometheusCpu, memoryMiB: c.prometheusMemoryMiB }),
             },
         },
         prometheusOperator: {
@@ -220,7 +215,7 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
                 datasources: { enabled: true, defaultDatasourceEnabled: true, uid: "prometheus" },
             },
             envValueFrom: {
-                ES_PASSWORD: { secretKeyRef: { name: ELASTICSEARCH.userSecret, key: ELASTICSEARCH.user } },
+                [ES_PASSWORD_VAR]: { secretKeyRef: esPasswordSecretKeyRef() },
                 ES_CA_CERT: { secretKeyRef: { name: ELASTICSEARCH.caSecret, key: ELASTICSEARCH.caKey } },
             },
             additionalDataSources: grafanaDataSources(args.namespace),

@@ -21,7 +21,10 @@
  * `indices.<spans|services|dependencies|sampling>.{shards,replicas}`; `memory.max_traces`.
  */
 import type { ObservabilityConfig } from "./config";
-import { ELASTICSEARCH, elasticsearchUrl } from "./observability-logging";
+import { sized } from "./kubernetes";
+import {
+    ELASTICSEARCH, ES_CA_FILE, ES_CA_VOLUME, ES_PASSWORD_VAR, esCaMount, esCaVolume, elasticsearchUrl, esPasswordEnv,
+} from "./observability-logging";
 
 export const JAEGER = {
     release: "jaeger",
@@ -40,9 +43,6 @@ export const TRACING_RESOURCES = {
     esIndexCleaner: { cpu: "50m", memoryMiB: 64 },
 } as const;
 
-/** Where the CA of Elasticsearch is mounted in the Jaeger pods. */
-const CA_DIR = "/es-ca";
-
 /** Jaeger v2's own configuration (an OpenTelemetry Collector config with Jaeger's extensions). */
 export function jaegerUserConfig(config: ObservabilityConfig, namespace: string): Record<string, unknown> {
     const replicas = config.elasticsearchNodeCount > 1 ? 1 : 0;
@@ -51,8 +51,8 @@ export function jaegerUserConfig(config: ObservabilityConfig, namespace: string)
         ? {
             elasticsearch: {
                 server_urls: [elasticsearchUrl(namespace)],
-                auth: { basic: { username: ELASTICSEARCH.user, password: "${env:ES_PASSWORD}" } },
-                tls: { insecure: false, ca_file: `${CA_DIR}/${ELASTICSEARCH.caKey}` },
+                auth: { basic: { username: ELASTICSEARCH.user, password: `\${env:${ES_PASSWORD_VAR}}` } },
+                tls: { insecure: false, ca_file: ES_CA_FILE },
                 indices: { spans: index, services: index, dependencies: index, sampling: index },
             },
         }
@@ -86,20 +86,17 @@ export function jaegerUserConfig(config: ObservabilityConfig, namespace: string)
     };
 }
 
-const esPasswordEnv = { name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: ELASTICSEARCH.userSecret, key: ELASTICSEARCH.user } } };
-
 /** Values of the jaeger chart. */
 export function jaegerValues(config: ObservabilityConfig, namespace: string): Record<string, unknown> {
     const es = config.jaegerStorage === "elasticsearch";
-    const memory = `${TRACING_RESOURCES.jaeger.memory[config.jaegerStorage]}Mi`;
     return {
         userconfig: jaegerUserConfig(config, namespace),
         jaeger: {
             replicas: 1,
-            resources: { requests: { cpu: TRACING_RESOURCES.jaeger.cpu, memory }, limits: { memory } },
-            extraEnv: es ? [esPasswordEnv] : [],
-            extraVolumes: es ? [{ name: "es-ca", secret: { secretName: ELASTICSEARCH.caSecret } }] : [],
-            extraVolumeMounts: es ? [{ name: "es-ca", mountPath: CA_DIR, readOnly: true }] : [],
+            resources: sized({ cpu: TRACING_RESOURCES.jaeger.cpu, memoryMiB: TRACING_RESOURCES.jaeger.memory[config.jaegerStorage] }),
+            extraEnv: es ? [esPasswordEnv()] : [],
+            extraVolumes: es ? [esCaVolume()] : [],
+            extraVolumeMounts: es ? [esCaMount()] : [],
         },
         storage: {
             type: "elasticsearch",
@@ -111,20 +108,18 @@ export function jaegerValues(config: ObservabilityConfig, namespace: string): Re
                 enabled: true,
                 numberOfDays: config.traceRetentionDays,
                 schedule: "55 23 * * *",
-                resources: {
-                    requests: { cpu: TRACING_RESOURCES.esIndexCleaner.cpu, memory: `${TRACING_RESOURCES.esIndexCleaner.memoryMiB}Mi` },
-                    limits: { memory: `${TRACING_RESOURCES.esIndexCleaner.memoryMiB}Mi` },
-                },
+                resources: sized(TRACING_RESOURCES.esIndexCleaner),
                 // es-index-cleaner reads ES_* variables for its --es.* flags (viper, "." → "_").
                 extraEnv: [
-                    esPasswordEnv,
+                    esPasswordEnv(),
                     { name: "ES_TLS_ENABLED", value: "true" },
-                    { name: "ES_TLS_CA", value: `${CA_DIR}/${ELASTICSEARCH.caKey}` },
+                    { name: "ES_TLS_CA", value: ES_CA_FILE },
                 ],
+                // The chart's own secret-mount format (one file by subPath) rather than esCaVolume()/esCaMount().
                 extraSecretMounts: [{
-                    name: "es-ca",
+                    name: ES_CA_VOLUME,
                     secretName: ELASTICSEARCH.caSecret,
-                    mountPath: `${CA_DIR}/${ELASTICSEARCH.caKey}`,
+                    mountPath: ES_CA_FILE,
                     subPath: ELASTICSEARCH.caKey,
                     readOnly: true,
                 }],

@@ -4,9 +4,10 @@ import * as random from "@pulumi/random";
 import { CHARTS } from "./charts";
 import type { ObservabilityConfig } from "./config";
 import { helmRelease } from "./helm";
+import { sized } from "./kubernetes";
 import { namespace } from "./namespace";
 import {
-    ELASTICSEARCH, eckOperatorValues, eckStackValues, ELASTIC_STACK_VERSION, elasticsearchUrl, ilmJobScript, KIBANA,
+    eckOperatorValues, eckStackValues, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, esPasswordEnv, ilmJobScript, KIBANA,
     logsCustomComponentTemplate, logsIlmPolicy, logsIndexSettings,
 } from "./observability-logging";
 import {
@@ -48,25 +49,6 @@ export interface ObservabilityArgs {
      * eck-stack), and their volumes kept when the workloads go. False: everything destroys cleanly.
      */
     readonly protect: boolean;
-    /**
-     * The app's namespace: its JSON logs are parsed into fields, and the alert rules and dashboard
-     * (observability/) select it. Those files are written for "orders" (APP_RULES_NAMESPACE): any
-     * other value is refused until they are rewritten for it.
-     * @default "orders"
-     */
-    readonly appNamespace?: string;
-}
-
-/**
- * Checks the arguments before any resource exists. The alert rules, their promtool tests and the
- * dashboard select `namespace="orders"`: deployed for another namespace they would watch nothing
- * and never fire, so a different appNamespace is an error, not a silent no-op.
- */
-export function validateObservabilityArgs(args: Pick<ObservabilityArgs, "appNamespace">): void {
-    const appNamespace = args.appNamespace ?? APP_RULES_NAMESPACE;
-    if (appNamespace !== APP_RULES_NAMESPACE) {
-        throw new Error(`Observability: appNamespace "${appNamespace}" is not supported: observability/rules/app-alerts.yaml (and its promtool tests) and observability/dashboards/app.json select namespace="${APP_RULES_NAMESPACE}". Pass appNamespace "${APP_RULES_NAMESPACE}", or rewrite those files for "${appNamespace}" and change APP_RULES_NAMESPACE in components/observability-metrics.ts.`);
-    }
 }
 
 /**
@@ -77,6 +59,8 @@ export function validateObservabilityArgs(args: Pick<ObservabilityArgs, "appName
  *   from a ConfigMap), plus the app's PrometheusRule;
  * - Jaeger v2 receiving OTLP at `otlpHttpEndpoint`, storing in memory or in Elasticsearch;
  * - ECK: Elasticsearch, Kibana, Logstash and a Filebeat DaemonSet, with an ILM retention policy.
+ * The app it watches is the one in namespace APP_RULES_NAMESPACE ("orders"): the alert rules, their
+ * promtool tests and the dashboard (observability/) select it, and Logstash parses its JSON logs.
  * Kubernetes objects use the provider from `opts.providers.kubernetes`. Nothing here is needed by
  * the data tier or the app to start, so nothing outside should depend on it except what reads
  * its CRDs (`crdsReady`).
@@ -85,27 +69,19 @@ export class Observability extends pulumi.ComponentResource {
     public readonly namespace: string;
     /** OTLP/HTTP endpoint for the app's trace exporter (OTEL_EXPORTER_OTLP_ENDPOINT). */
     public readonly otlpHttpEndpoint: string;
-    public readonly otlpGrpcEndpoint: string;
     /** The Secret holding Grafana's admin login (keys admin-user, admin-password); never an output value. */
     public readonly grafanaAdminSecretName: string;
-    public readonly elasticsearchUrl: string;
     /** kubectl commands that open the UIs on localhost. */
     public readonly portForwardCommands: Readonly<Record<"grafana" | "prometheus" | "alertmanager" | "jaeger" | "kibana", string>>;
     /** Depend on these before creating ServiceMonitors, PodMonitors or PrometheusRules (their CRDs). */
     public readonly crdsReady: pulumi.Resource[];
-    public readonly releases: {
-        readonly kubePrometheusStack: k8s.helm.v3.Release;
-        readonly jaeger: k8s.helm.v3.Release;
-        readonly eckOperator: k8s.helm.v3.Release;
-        readonly eckStack: k8s.helm.v3.Release;
-    };
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:observability:Observability", name, {}, opts);
-        validateObservabilityArgs(args);
         const c = args.config;
-        const appNamespace = args.appNamespace ?? APP_RULES_NAMESPACE;
+        const appNamespace = APP_RULES_NAMESPACE;
         const ns = OBSERVABILITY_NAMESPACE;
+        const esUrl = elasticsearchUrl(ns);
         const parent = { parent: this };
         const afterCluster = { parent: this, dependsOn: args.dependsOn };
 
@@ -154,17 +130,17 @@ export class Observability extends pulumi.ComponentResource {
                             image: `docker.elastic.co/elasticsearch/elasticsearch:${ELASTIC_STACK_VERSION}`,
                             command: ["/bin/bash", "-c", ilmJobScript()],
                             env: [
-                                { name: "ES_URL", value: elasticsearchUrl(ns) },
-                                { name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: ELASTICSEARCH.userSecret, key: ELASTICSEARCH.user } } },
+                                { name: "ES_URL", value: esUrl },
+                                esPasswordEnv(),
                                 { name: "ILM_POLICY", value: JSON.stringify(logsIlmPolicy(c.logRetentionDays)) },
                                 { name: "COMPONENT_TEMPLATE", value: JSON.stringify(logsCustomComponentTemplate(c.elasticsearchNodeCount)) },
                                 { name: "INDEX_SETTINGS", value: JSON.stringify(logsIndexSettings(c.elasticsearchNodeCount)) },
                             ],
-                            resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+                            resources: sized({ cpu: "10m", memoryMiB: 64, memoryLimitMiB: 128 }),
                             securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                            volumeMounts: [{ name: "es-ca", mountPath: "/es-ca", readOnly: true }],
+                            volumeMounts: [esCaMount()],
                         }],
-                        volumes: [{ name: "es-ca", secret: { secretName: ELASTICSEARCH.caSecret } }],
+                        volumes: [esCaVolume()],
                     },
                 },
             },
@@ -272,11 +248,8 @@ export class Observability extends pulumi.ComponentResource {
             }, eckStack);
         }
 
-        const endpoints = otlpEndpoints(ns);
         this.namespace = ns;
-        this.otlpHttpEndpoint = endpoints.http;
-        this.otlpGrpcEndpoint = endpoints.grpc;
-        this.elasticsearchUrl = elasticsearchUrl(ns);
+        this.otlpHttpEndpoint = otlpEndpoints(ns).http;
         this.portForwardCommands = {
             grafana: `kubectl -n ${ns} port-forward svc/${KUBE_PROMETHEUS_STACK.grafanaService} 3000:80`,
             prometheus: `kubectl -n ${ns} port-forward svc/${KUBE_PROMETHEUS_STACK.prometheusService} 9090:9090`,
@@ -285,11 +258,10 @@ export class Observability extends pulumi.ComponentResource {
             kibana: `kubectl -n ${ns} port-forward svc/${KIBANA.httpService} ${KIBANA.port}:${KIBANA.port}`,
         };
         this.crdsReady = [kubePrometheusStack];
-        this.releases = { kubePrometheusStack, jaeger, eckOperator, eckStack };
         this.registerOutputs({
             namespace: this.namespace,
             otlpHttpEndpoint: this.otlpHttpEndpoint,
-            elasticsearchUrl: this.elasticsearchUrl,
+            elasticsearchUrl: esUrl,
             grafanaAdminSecretName: this.grafanaAdminSecretName,
         });
     }

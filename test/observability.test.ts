@@ -7,7 +7,7 @@ import { instanceMemoryMiB, parseConfig, PROJECT } from "../components/config";
 import { spawnSync } from "node:child_process";
 import * as os from "node:os";
 import { parse as parseYaml } from "yaml";
-import { ECK_OPERATOR_NAMESPACE, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS, validateObservabilityArgs } from "../components/observability";
+import { ECK_OPERATOR_NAMESPACE, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS } from "../components/observability";
 import { ECK_CA_VALIDITY, ELASTIC_STACK_VERSION, ilmJobScript } from "../components/observability-logging";
 import { ALERT_RULES_FILE, DASHBOARD_FILE } from "../components/observability-metrics";
 import { buildPlatform } from "../components/platform";
@@ -394,14 +394,6 @@ describe("observability config", () => {
             },
         );
     });
-
-    it("refuses an appNamespace the alert rules and dashboard do not select", () => {
-        assert.doesNotThrow(() => validateObservabilityArgs({}));
-        assert.doesNotThrow(() => validateObservabilityArgs({ appNamespace: "orders" }));
-        assert.throws(() => validateObservabilityArgs({ appNamespace: "shop" }), {
-            message: 'Observability: appNamespace "shop" is not supported: observability/rules/app-alerts.yaml (and its promtool tests) and observability/dashboards/app.json select namespace="orders". Pass appNamespace "orders", or rewrite those files for "shop" and change APP_RULES_NAMESPACE in components/observability-metrics.ts.',
-        });
-    });
 });
 
 function problemsRuleUnknown(): string {
@@ -597,6 +589,15 @@ describe("observability", function () {
                     });
                     assert.deepEqual(v.jaeger.extraEnv, [{ name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: "elasticsearch-es-elastic-user", key: "elastic" } } }]);
                     assert.deepEqual(v.jaeger.extraVolumes, [{ name: "es-ca", secret: { secretName: "elasticsearch-es-http-certs-public" } }]);
+                    assert.deepEqual(v.jaeger.extraVolumeMounts, [{ name: "es-ca", mountPath: "/es-ca", readOnly: true }]);
+                    assert.deepEqual(v.esIndexCleaner.extraEnv, [
+                        { name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: "elasticsearch-es-elastic-user", key: "elastic" } } },
+                        { name: "ES_TLS_ENABLED", value: "true" },
+                        { name: "ES_TLS_CA", value: "/es-ca/ca.crt" },
+                    ]);
+                    assert.deepEqual(v.esIndexCleaner.extraSecretMounts, [
+                        { name: "es-ca", secretName: "elasticsearch-es-http-certs-public", mountPath: "/es-ca/ca.crt", subPath: "ca.crt", readOnly: true },
+                    ]);
                     assert.equal(v.esIndexCleaner.enabled, true);
                     assert.equal(v.esIndexCleaner.numberOfDays, e.traceDays);
                     // Only what the chart's elasticsearch.env helper reads for the cleaner (no inert tls.enabled).
@@ -668,6 +669,13 @@ describe("observability", function () {
                     { "index.lifecycle.name": "platform-logs", "index.number_of_replicas": e.esCount > 1 ? 1 : 0 });
                 assert.equal(env.ES_URL, "https://elasticsearch-es-http.observability.svc:9200");
                 assert.equal(job.inputs.spec.template.spec.containers[0].command[2], ilmJobScript());
+                // The elastic password, and ECK's CA mounted where every curl of the script reads it.
+                assert.deepEqual(env.ES_PASSWORD, { secretKeyRef: { name: "elasticsearch-es-elastic-user", key: "elastic" } });
+                assert.deepEqual(job.inputs.spec.template.spec.volumes, [{ name: "es-ca", secret: { secretName: "elasticsearch-es-http-certs-public" } }]);
+                assert.deepEqual(job.inputs.spec.template.spec.containers[0].volumeMounts, [{ name: "es-ca", mountPath: "/es-ca", readOnly: true }]);
+                assert.equal(ilmJobScript().match(/ --cacert \/es-ca\/ca\.crt -u "\$auth" /g)?.length, 4);
+                assert.ok(ilmJobScript().includes('auth="elastic:${ES_PASSWORD}"'));
+                assert.deepEqual(job.inputs.spec.template.spec.containers[0].resources, { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } });
                 assert.ok(b().capture.dependsOn(job, release(b(), "eck-stack")));
             });
 
@@ -716,7 +724,12 @@ describe("observability", function () {
                 const component = b().capture.resources.find((r) => r.type === "platform:observability:Observability")!;
                 const providerUrn = await valueOf(b().platform.cluster.provider.urn);
                 const objects = b().capture.descendantsOf(component).filter((r) => r.type.startsWith("kubernetes:"));
-                assert.ok(objects.length >= 10);
+                assert.equal(objects.length, 11);
+                assert.deepEqual(objects.map((o) => o.type.replace(/^kubernetes:/, "")).sort(), [
+                    "batch/v1:Job", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Secret",
+                    "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release",
+                    "monitoring.coreos.com/v1:PrometheusRule", "monitoring.coreos.com/v1:ServiceMonitor",
+                ]);
                 for (const o of objects) assert.equal(o.provider.split("::").slice(0, -1).join("::"), providerUrn, o.name);
             });
 
@@ -766,13 +779,29 @@ describe("observability", function () {
         });
     }
 
-    it("installs every Helm release of the platform from a CHARTS pin", () => {
+    it("installs exactly the platform's seven Helm releases, each at its literal pinned version and from a CHARTS pin", () => {
         const pins = new Set(Object.values(CHARTS).map((p) => `${p.repo} ${p.chart} ${p.version}`));
         for (const stack of STACKS) {
-            for (const r of built[stack].capture.ofType(RELEASE)) {
+            const releases = built[stack].capture.ofType(RELEASE);
+            for (const r of releases) {
                 const id = `${r.inputs.repositoryOpts?.repo} ${r.inputs.chart} ${r.inputs.version}`;
                 assert.ok(pins.has(id), `${stack}: release ${r.inputs.name} (${id}) is not pinned in components/charts.ts`);
             }
+            // Exactly these seven releases, each at the version pinned today (written out here, not
+            // read from CHARTS: a bump must change this table too).
+            assert.deepEqual(
+                releases.map((r) => [r.inputs.name, r.inputs.repositoryOpts?.repo, r.inputs.chart, r.inputs.version]).sort((x, y) => x[0].localeCompare(y[0])),
+                [
+                    ["aws-load-balancer-controller", "https://aws.github.io/eks-charts", "aws-load-balancer-controller", "3.5.0"],
+                    ["cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.59.0"],
+                    ["eck-operator", "https://helm.elastic.co", "eck-operator", "3.5.0"],
+                    ["eck-stack", "https://helm.elastic.co", "eck-stack", "0.20.0"],
+                    ["external-secrets", "https://charts.external-secrets.io", "external-secrets", "2.9.0"],
+                    ["jaeger", "https://jaegertracing.github.io/helm-charts", "jaeger", "4.11.1"],
+                    ["kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "88.5.3"],
+                ],
+                `${stack}: Helm releases`,
+            );
         }
     });
 
