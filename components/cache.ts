@@ -2,7 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { cacheSchema, type CacheConfig } from "./config";
-import { awsIdentifier, clusterOnlySecurityGroup, dataKey } from "./data-access";
+import { awsIdentifier, clusterOnlySecurityGroup, dataKey, finalSnapshotIdentifier as snapshotIdentifier } from "./data-access";
 
 /** Valkey/Redis port; the security group admits nothing else. */
 export const VALKEY_PORT = 6379;
@@ -117,14 +117,9 @@ export class Cache extends pulumi.ComponentResource {
         // A new final snapshot name for every replacement: the keepers replace the suffix together
         // with the group (see cacheReplacementKeepers), so a second replacement does not collide
         // with the snapshot the first one left behind.
-        const snapshotSuffix = protect
-            ? new random.RandomId(`${name}-final-snapshot-suffix`, {
-                byteLength: 4,
-                keepers: cacheReplacementKeepers({
-                    replicationGroupId: this.replicationGroupId, engineVersion: c.engineVersion, kmsKeyId: key.arn, subnetGroupName: subnetGroup.name,
-                }),
-            }, parent)
-            : undefined;
+        const finalSnapshotIdentifier = snapshotIdentifier(name, this.replicationGroupId, cacheReplacementKeepers({
+            replicationGroupId: this.replicationGroupId, engineVersion: c.engineVersion, kmsKeyId: key.arn, subnetGroupName: subnetGroup.name,
+        }), protect, parent);
 
         this.replicationGroup = new aws.elasticache.ReplicationGroup(`${name}-valkey`, {
             replicationGroupId: this.replicationGroupId,
@@ -152,7 +147,7 @@ export class Cache extends pulumi.ComponentResource {
             // UTC; must not overlap the maintenance window.
             snapshotWindow: "03:00-04:00",
             maintenanceWindow: "sun:05:00-sun:06:00",
-            finalSnapshotIdentifier: snapshotSuffix ? pulumi.interpolate`${this.replicationGroupId}-final-${snapshotSuffix.hex}` : undefined,
+            finalSnapshotIdentifier,
             tags: { Name: this.replicationGroupId },
         }, { parent: this, protect, deleteBeforeReplace: true });
 

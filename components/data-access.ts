@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
 import { createHash } from "node:crypto";
 
 // Building blocks shared by the stateful components (database, cache, secrets, backup).
@@ -66,4 +67,23 @@ export function clusterOnlySecurityGroup(name: string, args: ClusterOnlySecurity
         description: `${args.service} from the cluster's nodes and pods`,
     }, opts);
     return securityGroup;
+}
+
+/**
+ * The final snapshot identifier of a protected data resource, `<identifier>-final-<8 hex>`, or
+ * undefined when unprotected (no final snapshot). A fixed name would collide with the snapshot the
+ * previous deletion left behind, so the suffix is a RandomId (`<name>-final-snapshot-suffix`)
+ * whose keepers are the resource's inputs that force its replacement: the replacement carries a
+ * new name (the old one's deletion used the old name).
+ */
+export function finalSnapshotIdentifier(
+    name: string,
+    identifier: string,
+    keepers: Record<string, pulumi.Input<string>>,
+    protect: boolean,
+    opts: pulumi.CustomResourceOptions,
+): pulumi.Output<string> | undefined {
+    if (!protect) return undefined;
+    const suffix = new random.RandomId(`${name}-final-snapshot-suffix`, { byteLength: 4, keepers }, opts);
+    return pulumi.interpolate`${identifier}-final-${suffix.hex}`;
 }

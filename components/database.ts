@@ -1,8 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import * as random from "@pulumi/random";
 import { databaseSchema, type DatabaseConfig } from "./config";
-import { awsIdentifier, clusterOnlySecurityGroup, dataKey } from "./data-access";
+import { awsIdentifier, clusterOnlySecurityGroup, dataKey, finalSnapshotIdentifier as snapshotIdentifier } from "./data-access";
 
 /** PostgreSQL's port; the security group admits nothing else. */
 export const POSTGRES_PORT = 5432;
@@ -129,17 +128,10 @@ export class Database extends pulumi.ComponentResource {
             retentionInDays: c.logRetentionDays,
         }, parent));
 
-        // A final snapshot name must be new on every deletion: a fixed one collides with the
-        // snapshot the previous deletion left behind. The suffix is replaced together with the
-        // instance: its keepers are the instance's inputs that force a replacement, so the
-        // replacement instance carries a new name (the old one's deletion used the old name).
-        const snapshotSuffix = protect
-            ? new random.RandomId(`${name}-final-snapshot-suffix`, {
-                byteLength: 4,
-                keepers: databaseReplacementKeepers({ identifier: this.identifier, dbName: c.name, username: c.masterUsername, kmsKeyId: key.arn }),
-            }, parent)
-            : undefined;
-        const finalSnapshotIdentifier = snapshotSuffix ? pulumi.interpolate`${this.identifier}-final-${snapshotSuffix.hex}` : undefined;
+        // A new final snapshot name on every deletion, replaced together with the instance (its
+        // keepers are the instance's inputs that force a replacement).
+        const finalSnapshotIdentifier = snapshotIdentifier(name, this.identifier,
+            databaseReplacementKeepers({ identifier: this.identifier, dbName: c.name, username: c.masterUsername, kmsKeyId: key.arn }), protect, parent);
 
         this.instance = new aws.rds.Instance(`${name}-db`, {
             identifier: this.identifier,

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "./charts";
 import { refreshIntervalMinutes, type SecretsConfig } from "./config";
 import { helmRelease } from "./helm";
+import { sized } from "./kubernetes";
 import { namespace } from "./namespace";
 import { PodIdentityRole } from "./pod-identity";
 
@@ -144,7 +145,7 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         // Before the chart: with scopedRBAC the chart puts the operator's Role in this namespace.
         const appNamespace = namespace(`${name}-app-namespace`, { name: args.appNamespace, podSecurity: "restricted" }, afterCluster);
 
-        const resources = { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } };
+        const resources = sized({ cpu: "10m", memoryMiB: 64, memoryLimitMiB: 256 });
         this.release = helmRelease(`${name}-chart`, {
             chart: CHARTS.externalSecrets,
             releaseName: "external-secrets",

@@ -80,6 +80,17 @@ export function contextHash(dir: string): string {
     return hash.digest("hex");
 }
 
+/** The numeric USER of a Dockerfile's final stage (runAsNonRoot can only check a numeric uid). */
+export function dockerfileUser(dockerfileText: string): { uid: number; gid: number } {
+    const users = [...dockerfileText.matchAll(/^\s*USER\s+(\S+)\s*$/gim)].map((m) => m[1]);
+    const last = users[users.length - 1];
+    const m = last === undefined ? null : /^(\d+)(?::(\d+))?$/.exec(last);
+    if (!m || Number(m[1]) === 0) {
+        throw new Error(`image: the Dockerfile's last USER must be a numeric non-root uid[:gid] (runAsNonRoot checks the number); got ${JSON.stringify(last)}`);
+    }
+    return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
+}
+
 /**
  * The image tag: the context hash (16 hex digits) and the platform's architecture. The platform is
  * part of the tag because the repository's tags are immutable: moving the nodes to Graviton
@@ -145,14 +156,17 @@ export class AppImage extends pulumi.ComponentResource {
     public readonly tag: string;
     /** `repository@sha256:...` of the pushed image: what the pods run. */
     public readonly repoDigest: pulumi.Output<string>;
-    public readonly platform: "linux/amd64" | "linux/arm64";
+    /** The numeric USER[:group] of the Dockerfile's final stage: what the pods must run as. */
+    public readonly user: { readonly uid: number; readonly gid: number };
 
     constructor(name: string, args: AppImageArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:app:AppImage", name, {}, opts);
         const context = args.context ?? APP_BUILD_CONTEXT;
-        if (!fs.existsSync(path.join(context, "Dockerfile"))) {
+        const dockerfile = path.join(context, "Dockerfile");
+        if (!fs.existsSync(dockerfile)) {
             throw new Error(`image: no Dockerfile in the build context ${context}`);
         }
+        this.user = dockerfileUser(fs.readFileSync(dockerfile, "utf8"));
         const parent = { parent: this };
 
         const repository = new aws.ecr.Repository(`${name}-repo`, {
@@ -170,13 +184,12 @@ export class AppImage extends pulumi.ComponentResource {
         }, parent);
 
         this.tag = imageTag(contextHash(context), args.platform);
-        this.platform = args.platform;
         const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, parent);
         const image = new docker.Image(`${name}-image`, {
             imageName: pulumi.interpolate`${repository.repositoryUrl}:${this.tag}`,
             build: {
                 context,
-                dockerfile: path.join(context, "Dockerfile"),
+                dockerfile,
                 platform: args.platform,
             },
             registry: {

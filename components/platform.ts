@@ -8,6 +8,7 @@ import { ExternalSecrets } from "./external-secrets";
 import { Secrets } from "./secrets";
 import { Network } from "./network";
 import { Observability } from "./observability";
+import { APP_RULES_NAMESPACE } from "./observability-metrics";
 import { AppImage } from "./image";
 import { Workload } from "./workload";
 import { awsProvider, platformTags } from "./tags";
@@ -19,7 +20,7 @@ import { awsProvider, platformTags } from "./tags";
 export function buildPlatform(config: PlatformConfig) {
     const name = `${config.project}-${config.stack}`;
     // The sample app's namespace: the data tier delivers its Secret there, observability watches it.
-    const appNamespace = "orders";
+    const appNamespace = APP_RULES_NAMESPACE;
     const aws = awsProvider(name, config);
     const providers = { aws };
 
@@ -89,7 +90,6 @@ export function buildPlatform(config: PlatformConfig) {
         storageClassName: cluster.storageClassName,
         dependsOn: cluster.ready,
         protect: config.protect,
-        appNamespace,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 
     // The sample app: its image built for the nodes' architecture and pushed to ECR, then migrated,
@@ -108,6 +108,7 @@ export function buildPlatform(config: PlatformConfig) {
         secretName: externalSecrets.appSecretName,
         image: appImage.repoDigest,
         imageTag: appImage.tag,
+        user: appImage.user,
         otlpEndpoint: observability.otlpHttpEndpoint,
         dependsOn: [...cluster.ready, externalSecrets.externalSecret],
         monitoringReady: observability.crdsReady,

@@ -64,9 +64,7 @@ export function validateSecretsArgs(args: SecretsArgs): void {
  */
 export class Secrets extends pulumi.ComponentResource {
     public readonly databaseSecretArn: pulumi.Output<string>;
-    public readonly databaseSecretName: pulumi.Output<string>;
     public readonly cacheSecretArn: pulumi.Output<string>;
-    public readonly cacheSecretName: pulumi.Output<string>;
     public readonly kmsKeyArn: pulumi.Output<string>;
 
     constructor(name: string, args: SecretsArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -99,9 +97,7 @@ export class Secrets extends pulumi.ComponentResource {
             pulumi.all([k.host, k.port, k.authToken]).apply(([host, port, authToken]) => cacheSecretDocument({ host, port, authToken })));
 
         this.databaseSecretArn = databaseSecret.arn;
-        this.databaseSecretName = databaseSecret.name;
         this.cacheSecretArn = cacheSecret.arn;
-        this.cacheSecretName = cacheSecret.name;
         this.kmsKeyArn = key.arn;
         this.registerOutputs({
             databaseSecretArn: this.databaseSecretArn,

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AppConfig } from "./config";
 import { APP_BUILD_CONTEXT } from "./image";
+import { sized } from "./kubernetes";
 
 /**
  * The app's name: the Deployment, its container, Service and labels. The alert rules and
@@ -51,17 +52,6 @@ export const PROBE_TIMEOUT_SECONDS = Math.ceil(READINESS_TIMEOUT_MS / 1000) + 1;
 
 /** How long a migration may run before the Job (and so `pulumi up`) fails. */
 export const MIGRATION_DEADLINE_SECONDS = 600;
-
-/** The numeric USER of a Dockerfile's final stage (runAsNonRoot can only check a numeric uid). */
-export function dockerfileUser(dockerfileText: string): { uid: number; gid: number } {
-    const users = [...dockerfileText.matchAll(/^\s*USER\s+(\S+)\s*$/gim)].map((m) => m[1]);
-    const last = users[users.length - 1];
-    const m = last === undefined ? null : /^(\d+)(?::(\d+))?$/.exec(last);
-    if (!m || Number(m[1]) === 0) {
-        throw new Error(`workload: the Dockerfile's last USER must be a numeric non-root uid[:gid] (runAsNonRoot checks the number); got ${JSON.stringify(last)}`);
-    }
-    return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
-}
 
 /** app/flags/flags.json with the `new-checkout` default variant from config. */
 export function flagDefinitions(flagsJson: string, newCheckoutDefaultVariant: "on" | "off"): string {
@@ -114,11 +104,8 @@ export interface WorkloadArgs {
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
     /** The Prometheus Operator's CRDs (kube-prometheus-stack): the ServiceMonitor needs them. */
     readonly monitoringReady: pulumi.Input<pulumi.Resource>[];
-    /**
-     * The Dockerfile whose USER the pods run as.
-     * @default app/Dockerfile
-     */
-    readonly dockerfile?: string;
+    /** The numeric uid/gid the pods run as: the image's Dockerfile USER (AppImage.user). */
+    readonly user: { readonly uid: number; readonly gid: number };
 }
 
 /**
@@ -133,7 +120,6 @@ export interface WorkloadArgs {
  *   PodDisruptionBudget, a ServiceMonitor for Prometheus and optionally an internal ALB Ingress.
  */
 export class Workload extends pulumi.ComponentResource {
-    public readonly serviceName: string;
     /** In-cluster URL of the Service. */
     public readonly serviceUrl: pulumi.Output<string>;
     /** The migration Job's name (`orders-migrate-<tag hash>`). */
@@ -147,7 +133,7 @@ export class Workload extends pulumi.ComponentResource {
         if (c.deliveryStrategy !== "rolling") {
             throw new Error(`workload: deliveryStrategy ${JSON.stringify(c.deliveryStrategy)} is not implemented: pulumi config set --path 'platform:app.deliveryStrategy' rolling`);
         }
-        const user = dockerfileUser(fs.readFileSync(args.dockerfile ?? path.join(APP_BUILD_CONTEXT, "Dockerfile"), "utf8"));
+        const user = args.user;
         const after = { parent: this, dependsOn: args.dependsOn };
         const ns = args.namespace;
 
@@ -208,10 +194,7 @@ export class Workload extends pulumi.ComponentResource {
             fsGroup: user.gid,
             seccompProfile: { type: "RuntimeDefault" },
         };
-        const resources = {
-            requests: { cpu: `${c.cpuRequestMillicores}m`, memory: `${c.memoryMiB}Mi` },
-            limits: { memory: `${c.memoryMiB}Mi` },
-        };
+        const resources = sized({ cpu: `${c.cpuRequestMillicores}m`, memoryMiB: c.memoryMiB });
         const container = (containerName: string) => ({
             name: containerName,
             image: args.image,
@@ -224,7 +207,7 @@ export class Workload extends pulumi.ComponentResource {
         // One Job per image: named after the tag, so a new image migrates once and an unchanged one
         // never again. Any other change replaces it (a Job's pod template is immutable). Pulumi
         // waits for it to complete; a failed migration stops the rollout.
-        this.migrationJobName = `${APP_NAME}-migrate-${args.imageTag}`.slice(0, 63).replace(/-+$/, "");
+        this.migrationJobName = `${APP_NAME}-migrate-${args.imageTag}`;
         const migration = new k8s.batch.v1.Job(`${name}-migrate`, {
             metadata: {
                 name: this.migrationJobName,
@@ -370,7 +353,6 @@ export class Workload extends pulumi.ComponentResource {
             this.ingressHostname = ingress.status.apply((s) => s?.loadBalancer?.ingress?.[0]?.hostname);
         }
 
-        this.serviceName = APP_NAME;
         this.serviceUrl = pulumi.interpolate`http://${service.metadata.name}.${ns}.svc:${SERVICE_PORT}`;
         this.registerOutputs({ serviceUrl: this.serviceUrl, migrationJobName: this.migrationJobName });
     }

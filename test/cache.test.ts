@@ -77,9 +77,14 @@ describe("cache", () => {
     });
 
     it("sits in the isolated subnets and admits 6379/tcp from the cluster security group only", async () => {
-        for (const b of [dev, prod, review]) {
+        for (const [b, azCount] of [[dev, 3], [prod, 3], [review, 2]] as const) {
             const subnets = b.capture.one(SUBNET_GROUP, "-cache-subnets");
+            const stack = b.config.stack;
+            assert.equal(b.config.network.availabilityZoneCount, azCount);
             assert.deepEqual(subnets.inputs.subnetIds, await Promise.all(b.platform.network.isolatedSubnetIds.map(valueOf)));
+            assert.equal(subnets.inputs.subnetIds.length, b.config.network.availabilityZoneCount);
+            assert.deepEqual(subnets.propertyDependencies.subnetIds, [...Array(azCount).keys()].map((n) =>
+                `urn:pulumi:${stack}::platform::platform:network:Network$aws:ec2/subnet:Subnet::platform-${stack}-network-isolated-${n}`));
             assert.equal(groupOf(b).inputs.subnetGroupName, subnets.name);
             const sg = b.capture.one(SG, "-cache-sg");
             assert.equal(sg.inputs.ingress, undefined);
@@ -165,6 +170,15 @@ describe("cache", () => {
             config: { ...cacheSchema.parse({}), multiAz: true, nodeCount: 1 }, protect: false,
             vpcId: "vpc-1", isolatedSubnetIds: ["a", "b"], allowedSecurityGroupId: "sg-1",
         }), /multi-AZ needs at least 2 nodes/);
+        await settle();
+    });
+
+    it("refuses multi-AZ with subnets in one AZ when called without parseConfig", async () => {
+        await startCapture("pr-9");
+        assert.throws(() => new Cache("c", {
+            config: { ...cacheSchema.parse({}), multiAz: true, nodeCount: 2 }, protect: false,
+            vpcId: "vpc-1", isolatedSubnetIds: ["a"], allowedSecurityGroupId: "sg-1",
+        }), /multi-AZ needs subnets in at least 2 AZs, got 1/);
         await settle();
     });
 });

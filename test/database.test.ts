@@ -67,15 +67,18 @@ describe("database", () => {
         }
     });
 
-    it("sits in the isolated subnets (>= 2 AZs), not publicly accessible", async () => {
-        for (const b of [dev, prod, review]) {
+    it("sits in the isolated subnets (one per AZ, >= 2 AZs), not publicly accessible", async () => {
+        for (const [b, azCount] of [[dev, 3], [prod, 3], [review, 2]] as const) {
             const i = dbOf(b).inputs;
             assert.equal(i.publiclyAccessible, false);
             const group = b.capture.one(SUBNET_GROUP, "-database-subnets");
-            const isolated = await valueOf(b.platform.network.isolatedSubnetIds[0]);
+            const stack = b.config.stack;
+            assert.equal(b.config.network.availabilityZoneCount, azCount);
+            const azs = [...Array(azCount).keys()];
             assert.deepEqual(group.inputs.subnetIds, await Promise.all(b.platform.network.isolatedSubnetIds.map(valueOf)));
-            assert.ok(group.inputs.subnetIds.length >= 2);
-            assert.ok(group.inputs.subnetIds.includes(isolated));
+            assert.equal(group.inputs.subnetIds.length, b.config.network.availabilityZoneCount);
+            assert.deepEqual(group.propertyDependencies.subnetIds,
+                azs.map((n) => `urn:pulumi:${stack}::platform::platform:network:Network$aws:ec2/subnet:Subnet::platform-${stack}-network-isolated-${n}`));
             assert.equal(i.dbSubnetGroupName, group.name);
             assert.deepEqual(dbOf(b).propertyDependencies.dbSubnetGroupName, [group.urn]);
         }
@@ -205,11 +208,15 @@ describe("database", () => {
         assert.ok(id.length <= 63, id);
         assert.match(id, /^[a-z][a-z0-9-]*[a-z0-9]$/);
         assert.doesNotMatch(id, /--/);
-        assert.equal(id, dbInstanceIdentifier(name));
+        // The start of the name and 8 hex digits of its hash, exactly 63 characters.
+        assert.equal(id, "platform-pr-123456789012345678901234567890123456789012-8ae47213");
+        assert.equal(id.length, 63);
+        assert.equal(dbInstanceIdentifier(name), id);
         assert.equal(dbOf(review).inputs.identifier, "platform-pr-1-database");
-        // Deterministic and distinct per name.
-        assert.equal(awsIdentifier("x".repeat(80), 63), awsIdentifier("x".repeat(80), 63));
-        assert.notEqual(awsIdentifier(`${"a".repeat(70)}-1`, 63), awsIdentifier(`${"a".repeat(70)}-2`, 63));
+        // Deterministic (pinned literals) and distinct per name.
+        assert.equal(awsIdentifier("x".repeat(80), 63), `${"x".repeat(54)}-d929cdee`);
+        assert.equal(awsIdentifier(`${"a".repeat(70)}-1`, 63), `${"a".repeat(54)}-3becd97d`);
+        assert.equal(awsIdentifier(`${"a".repeat(70)}-2`, 63), `${"a".repeat(54)}-f4fbc893`);
         assert.equal(awsIdentifier("9lives", 63), "x9lives");
     });
 
@@ -218,6 +225,15 @@ describe("database", () => {
         assert.throws(() => new Database("db", {
             config: databaseSchema.parse({}), protect: false, vpcId: "vpc-1", isolatedSubnetIds: ["subnet-a"], allowedSecurityGroupId: "sg-1",
         }), /a DB subnet group needs subnets in at least 2 AZs, got 1 isolated subnet/);
+        await settle();
+    });
+
+    it("refuses a database name RDS rejects, naming database.name, even when called without parseConfig", async () => {
+        await startCapture("pr-9");
+        assert.throws(() => new Database("db", {
+            config: { ...databaseSchema.parse({}), name: "orders-db" }, protect: false, vpcId: "vpc-1",
+            isolatedSubnetIds: ["subnet-a", "subnet-b"], allowedSecurityGroupId: "sg-1",
+        }), /database\.name/);
         await settle();
     });
 

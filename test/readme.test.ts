@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
 import { END, renderConfigReference, START } from "../scripts/config-docs";
 import { ROOT } from "./harness";
 
@@ -27,6 +28,22 @@ describe("README", () => {
         for (const from of froms) assert.equal(from.replace(/^FROM\s+/, ""), "${NODE_IMAGE}");
         assert.match(dockerfile, new RegExp(`^ARG NODE_IMAGE=node:${nvmrc.replace(/\./g, "\\.")}-bookworm-slim$`, "m"));
         assert.match(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8"), /NODE_VERSION="\$\(cat \.nvmrc\)"/);
+    });
+
+    it("requires a Node the pinned @pulumi/pulumi supports (>= 22 from 3.249)", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        const [major, minor] = String(pkg.dependencies["@pulumi/pulumi"]).replace(/^[^\d]*/, "").split(".").map(Number);
+        assert.ok(major > 3 || (major === 3 && minor >= 249), `@pulumi/pulumi ${pkg.dependencies["@pulumi/pulumi"]}`);
+        const lowest = /^>=\s*(\d+)\./.exec(pkg.engines.node);
+        assert.ok(lowest, `engines.node ${pkg.engines.node} has no lower bound`);
+        assert.ok(Number(lowest[1]) >= 22, `engines.node ${pkg.engines.node} admits a Node older than 22`);
+    });
+
+    it("pins TypeScript 5.x while Pulumi runs the program through ts-node (TypeScript 7 has no compiler API for it)", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+        const project = parseYaml(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8"));
+        assert.equal(project.runtime.options.typescript, true);
+        assert.match(String(pkg.devDependencies.typescript), /^[~^]?5\.\d+\.\d+$/, `typescript ${pkg.devDependencies.typescript}`);
     });
 
     it("documents the two newcomer commands that exist", () => {

@@ -106,7 +106,10 @@ describe("secrets", () => {
             for (const k of ["databaseAddress", "databaseSecretArn", "databasePasswordSecretArn", "cacheAddress", "cacheSecretArn", "appNamespace", "appSecretName"]) {
                 assert.ok(keys.includes(k), `missing output ${k}`);
             }
-            assert.equal(await valueOf(b.platform.outputs.databasePasswordSecretArn), await valueOf(b.platform.database.masterUserSecretArn));
+            // The RDS-managed secret (the mock's ARN shape for this stack's instance), not the app's own.
+            const passwordArn = await valueOf(b.platform.outputs.databasePasswordSecretArn);
+            assert.equal(passwordArn, `arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-platform-${b.config.stack}-database-db-AbCdEf`);
+            assert.notEqual(passwordArn, await valueOf(b.platform.outputs.databaseSecretArn));
         }
     });
 
@@ -287,7 +290,10 @@ describe("external secrets", () => {
 
     it("serves no v1beta1 object (external-secrets 2.x no longer serves it)", () => {
         for (const b of [dev, prod, review]) {
-            for (const r of b.capture.resources.filter((x) => x.type.includes("external-secrets.io"))) {
+            const objects = b.capture.resources.filter((x) => x.type.includes("external-secrets.io"));
+            // The SecretStore and the ExternalSecret: an empty list would pass the loop below.
+            assert.deepEqual(objects.map((r) => r.type).sort(), [EXTERNAL_SECRET, STORE].sort());
+            for (const r of objects) {
                 assert.equal(r.inputs.apiVersion, "external-secrets.io/v1", r.name);
             }
         }

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseConfig, PROJECT } from "../components/config";
 import { APP_SECRET_KEYS } from "../components/external-secrets";
-import { disruptionBudget, dockerfileUser, flagDefinitions, terminationGracePeriodSeconds } from "../components/workload";
+import { dockerfileUser, imageTag } from "../components/image";
+import { disruptionBudget, flagDefinitions, terminationGracePeriodSeconds } from "../components/workload";
 import { buildStack, configProblems, encode, isSecret, readStackValues, reveal, ROOT, valueOf, type Built, type CapturedResource } from "./harness";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -97,6 +98,8 @@ describe("the app's workload", function () {
                 assert.equal(ns.inputs.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
                 const user = dockerfileUser(fs.readFileSync(path.join(ROOT, "app", "Dockerfile"), "utf8"));
                 assert.deepEqual(user, { uid: 1000, gid: 1000 });
+                // The Workload runs as the user the AppImage parsed from the Dockerfile it builds.
+                assert.deepEqual(b().platform.appImage.user, user);
                 for (const r of [oneInWorkload(b(), DEPLOYMENT), oneInWorkload(b(), JOB)]) {
                     assert.equal(reveal(r.inputs).metadata.namespace, "orders");
                     const spec = podSpec(r);
@@ -189,14 +192,18 @@ describe("the app's workload", function () {
             it("deploys the pushed image by digest, built for the nodes' platform; the migration Job runs the same image first", async () => {
                 const digest = await valueOf(b().platform.appImage.repoDigest);
                 const image = b().capture.one(IMAGE);
-                assert.match(digest, /@sha256:[0-9a-f]{64}$/);
                 const deployment = oneInWorkload(b(), DEPLOYMENT);
                 const job = oneInWorkload(b(), JOB);
-                assert.equal(podSpec(deployment).containers[0].image, digest);
-                assert.equal(podSpec(job).containers[0].image, digest);
+                // The pods run the pushed image by digest: the image input comes from the docker
+                // Image (a new push changes it and rolls the pods), as <repository>@sha256:<digest>.
+                for (const r of [deployment, job]) {
+                    assert.ok(r.propertyDependencies.spec?.includes(image.urn), `${r.name}'s spec depends on the docker Image`);
+                    assert.match(podSpec(r).containers[0].image,
+                        new RegExp(`^123456789012\\.dkr\\.ecr\\.us-east-1\\.amazonaws\\.com/platform-${stack}/orders@sha256:[0-9a-f]{64}$`));
+                    assert.equal(podSpec(r).containers[0].image, digest);
+                }
                 assert.equal(image.inputs.imageName, `${await valueOf(b().platform.appImage.repositoryUrl)}:${b().platform.appImage.tag}`);
                 assert.equal(await valueOf(b().platform.appImage.repositoryUrl), `123456789012.dkr.ecr.us-east-1.amazonaws.com/platform-${stack}/orders`);
-                assert.equal(digest, `123456789012.dkr.ecr.us-east-1.amazonaws.com/platform-${stack}/orders@sha256:${"0".repeat(64)}`);
                 assert.equal(image.inputs.build.platform, "linux/amd64");
                 assert.equal(image.inputs.build.context, path.join(ROOT, "app"));
                 assert.equal(image.inputs.build.dockerfile, path.join(ROOT, "app", "Dockerfile"));
@@ -205,7 +212,9 @@ describe("the app's workload", function () {
                 assert.deepEqual(podSpec(job).containers[0].command, ["node", "dist/migrate.js"]);
                 assert.deepEqual(podSpec(job).containers[0].env, podSpec(deployment).containers[0].env);
                 assert.equal(podSpec(job).restartPolicy, "Never");
-                assert.equal(reveal(job.inputs).metadata.name, `orders-migrate-${b().platform.appImage.tag}`);
+                const jobName = reveal(job.inputs).metadata.name;
+                assert.equal(jobName, `orders-migrate-${b().platform.appImage.tag}`);
+                assert.ok(jobName.length <= 63, jobName);
                 assert.ok(b().capture.dependsOn(deployment, job), "the Deployment waits for the migration");
                 assert.equal(envOf(podSpec(deployment).containers[0]).MIGRATE_ON_START.value, "false");
             });
@@ -232,7 +241,13 @@ describe("the app's workload", function () {
             it("creates every object after the nodes, metrics-server and the ExternalSecret", () => {
                 const metricsServer = b().capture.ofType("aws:eks/addon:Addon").find((r) => r.inputs.addonName === "metrics-server")!;
                 const externalSecret = b().capture.ofType("kubernetes:external-secrets.io/v1:ExternalSecret")[0];
-                for (const r of workloadObjects(b()).filter((x) => x.custom)) {
+                const objects = workloadObjects(b()).filter((x) => x.custom);
+                // An empty list would pass the loop below.
+                assert.deepEqual(objects.map((r) => r.type).sort(), [
+                    "kubernetes:core/v1:ServiceAccount", CONFIG_MAP, JOB, DEPLOYMENT, SERVICE, HPA, PDB, SERVICE_MONITOR,
+                ].sort());
+                assert.equal(objects.length, 8);
+                for (const r of objects) {
                     assert.ok(b().capture.dependsOn(r, metricsServer), `${r.name} after metrics-server`);
                     assert.ok(b().capture.dependsOn(r, externalSecret), `${r.name} after the ExternalSecret`);
                 }
@@ -343,6 +358,16 @@ describe("the app's workload", function () {
             assert.throws(() => dockerfileUser("USER node\n"), /numeric non-root uid\[:gid\].*got "node"/);
             assert.throws(() => dockerfileUser("USER 0:0\n"), /got "0:0"/);
             assert.throws(() => dockerfileUser("FROM x\n"), /got undefined/);
+        });
+
+        it("names the migration Job within Kubernetes' 63 characters for any tag imageTag makes", () => {
+            for (const platform of ["linux/amd64", "linux/arm64"] as const) {
+                const name = `orders-migrate-${imageTag("f".repeat(64), platform)}`;
+                assert.equal(name, `orders-migrate-${"f".repeat(16)}-${platform.split("/")[1]}`);
+                assert.equal(name.length, 37);
+                assert.ok(name.length <= 63, name);
+                assert.match(name, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/);
+            }
         });
 
         it("refuses a flag file without the new-checkout variant", () => {
