@@ -1,17 +1,17 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
-import { Cluster } from "./cluster";
-import { DatabaseBackup } from "./backup";
-import { Cache } from "./cache";
-import { Database } from "./database";
-import { ExternalSecrets } from "./external-secrets";
-import { Secrets } from "./secrets";
-import { Network } from "./network";
-import { Observability } from "./observability";
-import { APP_RULES_NAMESPACE } from "./observability-metrics";
-import { AppImage } from "./image";
-import { Workload } from "./workload";
-import { awsProvider, platformTags } from "./tags";
+import { Cluster } from "./cluster/cluster";
+import { DatabaseBackup } from "./data/backup";
+import { Cache } from "./data/cache";
+import { Database } from "./data/database";
+import { ExternalSecrets } from "./data/external-secrets";
+import { Secrets } from "./data/secrets";
+import { Network } from "./network/network";
+import { Observability } from "./observability/observability";
+import { APP_RULES_NAMESPACE } from "./observability/metrics";
+import { AppImage } from "./delivery/image";
+import { Workload } from "./delivery/workload";
+import { awsProvider, platformTags } from "./shared/tags";
 
 /**
  * The composition of the platform: which component feeds which. Tests call this for a dev, a

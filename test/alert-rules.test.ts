@@ -17,8 +17,8 @@ import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import { stringify as toYaml, parse as parseYaml } from "yaml";
 import { observabilitySchema } from "../components/config";
-import { Observability } from "../components/observability";
-import { ALERT_RULES_FILE, APP_RULES_NAMESPACE, DASHBOARD_FILE, loadAlertRuleGroups } from "../components/observability-metrics";
+import { Observability } from "../components/observability/observability";
+import { ALERT_RULES_FILE, APP_RULES_NAMESPACE, DASHBOARD_FILE, loadAlertRuleGroups } from "../components/observability/metrics";
 import { reveal, ROOT, settle, startCapture } from "./harness";
 
 const PROMTOOL = process.env.PROMTOOL ?? "promtool";

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { Cache, replicationGroupId } from "../components/cache";
+import { Cache, replicationGroupId } from "../components/data/cache";
 import { cacheSchema, type ConfigProblem } from "../components/config";
 import { buildStack, configProblems, isSecret, readStackValues, reveal, reviewProblems, settle, startCapture, valueOf, withOverrides, type Built } from "./harness";
 

@@ -6,13 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { validateIdentityPolicy, validateTrustPolicy } from "@cloud-copilot/iam-policy";
 import {
     adminsDuplicatingCreator, amiTypeFor, principalOfCaller, validateClusterArgs, type ClusterArgs,
-} from "../components/cluster";
-import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../components/cluster-services";
-import { CHARTS } from "../components/charts";
+} from "../components/cluster/cluster";
+import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../components/cluster/cluster-services";
+import { CHARTS } from "../components/shared/charts";
 import { ConfigError, EKS_VERSIONS, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../components/config";
 import { buildPlatform } from "../components/platform";
-import { roleNamePrefix } from "../components/pod-identity";
-import { platformTags } from "../components/tags";
+import { roleNamePrefix } from "../components/cluster/pod-identity";
+import { platformTags } from "../components/shared/tags";
 import {
     ACCOUNT_ID, buildStack, encode, isSecret, readStackValues, reveal, reviewProblems, ROOT, settle, startCapture, stackConfig, valueOf,
     type Built, type CapturedResource,
@@ -630,7 +630,7 @@ describe("cluster", () => {
             assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy), POD_IDENTITY_TRUST);
             const inline = dev.capture.ofType(ROLE_POLICY).filter((p) => p.propertyDependencies.role?.includes(role.urn));
             assert.equal(inline.length, 1);
-            const file = fs.readFileSync(path.join(ROOT, "components/policies/aws-load-balancer-controller.json"));
+            const file = fs.readFileSync(path.join(ROOT, "components/cluster/policies/aws-load-balancer-controller.json"));
             // The committed file is the controller's published policy of v3.5.0 (docs/install/iam_policy.json), byte for byte.
             assert.equal(createHash("sha256").update(file).digest("hex"), "16f232c9d9f79366fe949c4550ad517a202380058a9e48d45a4e215044a20a6a");
             const committed = JSON.parse(file.toString("utf8"));

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { databaseSchema, type ConfigProblem } from "../components/config";
-import { awsIdentifier } from "../components/data-access";
-import { Database, dbInstanceIdentifier, POSTGRES_LOG_EXPORTS } from "../components/database";
+import { awsIdentifier } from "../components/data/data-access";
+import { Database, dbInstanceIdentifier, POSTGRES_LOG_EXPORTS } from "../components/data/database";
 import { buildStack, reviewProblems, settle, startCapture, valueOf, type Built } from "./harness";
 
 const INSTANCE = "aws:rds/instance:Instance";

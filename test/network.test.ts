@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
-import { planSubnets, isPrivateIpv4Cidr, parseCidr } from "../components/cidr";
-import { EKS_UNSUPPORTED_ZONE_IDS, INTERFACE_ENDPOINT_SERVICES } from "../components/network";
+import { planSubnets, isPrivateIpv4Cidr, parseCidr } from "../components/network/cidr";
+import { EKS_UNSUPPORTED_ZONE_IDS, INTERFACE_ENDPOINT_SERVICES } from "../components/network/network";
 import { buildStack, type Built, type CapturedResource } from "./harness";
 
 const SUBNET = "aws:ec2/subnet:Subnet";

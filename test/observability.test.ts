@@ -2,14 +2,14 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "../components/charts";
+import { CHARTS } from "../components/shared/charts";
 import { instanceMemoryMiB, parseConfig, PROJECT } from "../components/config";
 import { spawnSync } from "node:child_process";
 import * as os from "node:os";
 import { parse as parseYaml } from "yaml";
-import { ECK_OPERATOR_NAMESPACE, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS } from "../components/observability";
-import { ECK_CA_VALIDITY, ELASTIC_STACK_VERSION, ilmJobScript } from "../components/observability-logging";
-import { ALERT_RULES_FILE, DASHBOARD_FILE } from "../components/observability-metrics";
+import { ECK_OPERATOR_NAMESPACE, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS } from "../components/observability/observability";
+import { ECK_CA_VALIDITY, ELASTIC_STACK_VERSION, ilmJobScript } from "../components/observability/logging";
+import { ALERT_RULES_FILE, DASHBOARD_FILE } from "../components/observability/metrics";
 import { buildPlatform } from "../components/platform";
 import {
     buildStack, configProblems, encode, isSecret, readStackValues, reveal, ROOT, settle, stackConfig, startCapture, valueOf, type Built, type CapturedResource,
@@ -79,10 +79,10 @@ async function protectedNames(stack: Stack): Promise<Map<string, boolean>> {
 // Chart pins and the Renovate config that keeps them current
 // ---------------------------------------------------------------------------------------------
 
-describe("chart pins (components/charts.ts) and renovate.json", () => {
+describe("chart pins (components/shared/charts.ts) and renovate.json", () => {
     const renovate = JSON.parse(fs.readFileSync(path.join(ROOT, "renovate.json"), "utf8"));
     const manager = renovate.customManagers.find((m: any) => m.customType === "regex" && m.datasourceTemplate === "helm");
-    const chartsFile = path.join(ROOT, "components", "charts.ts");
+    const chartsFile = path.join(ROOT, "components", "shared", "charts.ts");
 
     it("pins every chart to an exact version (no ranges), once per repo/chart", () => {
         const seen = new Set<string>();
@@ -107,14 +107,14 @@ describe("chart pins (components/charts.ts) and renovate.json", () => {
         );
     });
 
-    it("has a Renovate regex manager for components/charts.ts with the helm datasource", () => {
+    it("has a Renovate regex manager for components/shared/charts.ts with the helm datasource", () => {
         assert.ok(manager, "renovate.json has a customManagers entry with customType regex and datasourceTemplate helm");
         const patterns: string[] = manager.managerFilePatterns;
         const matchesFile = patterns.some((p) => {
             const m = /^\/(.*)\/$/.exec(p);
-            return m ? new RegExp(m[1]).test("components/charts.ts") : p === "components/charts.ts";
+            return m ? new RegExp(m[1]).test("components/shared/charts.ts") : p === "components/shared/charts.ts";
         });
-        assert.ok(matchesFile, `managerFilePatterns ${JSON.stringify(patterns)} must select components/charts.ts`);
+        assert.ok(matchesFile, `managerFilePatterns ${JSON.stringify(patterns)} must select components/shared/charts.ts`);
         assert.equal(manager.versioningTemplate, "helm");
     });
 
@@ -136,9 +136,9 @@ describe("chart pins (components/charts.ts) and renovate.json", () => {
         const marker = renovate.customManagers.find((m: any) => m.customType === "regex" && m.datasourceTemplate === undefined);
         assert.ok(marker, "renovate.json has a regex manager that takes the datasource from a `// renovate:` comment");
         const fileRegexes = (marker.managerFilePatterns as string[]).map((p) => new RegExp(/^\/(.*)\/$/.exec(p)![1]));
-        const files = fs.readdirSync(path.join(ROOT, "components")).filter((f) => f.endsWith(".ts")).map((f) => `components/${f}`)
+        const files = (fs.readdirSync(path.join(ROOT, "components"), { recursive: true }) as string[]).filter((f) => f.endsWith(".ts")).map((f) => `components/${f}`)
             .filter((f) => fileRegexes.some((r) => r.test(f)));
-        assert.ok(files.includes("components/observability-logging.ts"), `managerFilePatterns select ${files.join(", ")}`);
+        assert.ok(files.includes("components/observability/logging.ts"), `managerFilePatterns select ${files.join(", ")}`);
         const found: Array<Record<string, string>> = [];
         for (const file of files) {
             const text = fs.readFileSync(path.join(ROOT, file), "utf8");
@@ -147,7 +147,7 @@ describe("chart pins (components/charts.ts) and renovate.json", () => {
             }
         }
         assert.deepEqual(found, [{
-            file: "components/observability-logging.ts",
+            file: "components/observability/logging.ts",
             datasource: "docker",
             depName: "docker.elastic.co/elasticsearch/elasticsearch",
             currentValue: ELASTIC_STACK_VERSION,
@@ -785,7 +785,7 @@ describe("observability", function () {
             const releases = built[stack].capture.ofType(RELEASE);
             for (const r of releases) {
                 const id = `${r.inputs.repositoryOpts?.repo} ${r.inputs.chart} ${r.inputs.version}`;
-                assert.ok(pins.has(id), `${stack}: release ${r.inputs.name} (${id}) is not pinned in components/charts.ts`);
+                assert.ok(pins.has(id), `${stack}: release ${r.inputs.name} (${id}) is not pinned in components/shared/charts.ts`);
             }
             // Exactly these seven releases, each at the version pinned today (written out here, not
             // read from CHARTS: a bump must change this table too).

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "../components/charts";
-import { APP_SECRET_KEYS } from "../components/external-secrets";
+import { CHARTS } from "../components/shared/charts";
+import { APP_SECRET_KEYS } from "../components/data/external-secrets";
 import { buildStack, isSecret, reveal, reviewProblems, valueOf, type Built, type CapturedResource } from "./harness";
 
 const SECRET = "aws:secretsmanager/secret:Secret";

@@ -2,9 +2,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { AppConfig } from "./config";
+import type { AppConfig } from "../config";
 import { APP_BUILD_CONTEXT } from "./image";
-import { sized } from "./kubernetes";
+import { sized } from "../shared/kubernetes";
 
 /**
  * The app's name: the Deployment, its container, Service and labels. The alert rules and

@@ -1,19 +1,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { CHARTS } from "./charts";
-import type { ObservabilityConfig } from "./config";
-import { helmRelease } from "./helm";
-import { sized } from "./kubernetes";
-import { namespace } from "./namespace";
+import { CHARTS } from "../shared/charts";
+import type { ObservabilityConfig } from "../config";
+import { helmRelease } from "../shared/helm";
+import { sized } from "../shared/kubernetes";
+import { namespace } from "../shared/namespace";
 import {
     eckOperatorValues, eckStackValues, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, esPasswordEnv, ilmJobScript, KIBANA,
     logsCustomComponentTemplate, logsIlmPolicy, logsIndexSettings,
-} from "./observability-logging";
+} from "./logging";
 import {
     APP_RULES_NAMESPACE, GRAFANA_ADMIN_KEYS, KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, loadAlertRuleGroups, loadDashboard,
-} from "./observability-metrics";
-import { JAEGER, jaegerValues, otlpEndpoints } from "./observability-tracing";
+} from "./metrics";
+import { JAEGER, jaegerValues, otlpEndpoints } from "./tracing";
 
 /** Namespaces of the stack: the operator apart (restricted), everything else together. */
 export const OBSERVABILITY_NAMESPACE = "observability";

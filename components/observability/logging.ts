@@ -18,8 +18,8 @@
  *   X_ES_SSL_CERTIFICATE_AUTHORITY (deploy/eck-stack/examples/logstash/basic-eck.yaml).
  * - Beats: exactly one of daemonSet/deployment; ECK names the DaemonSet `<name>-beat-filebeat`.
  */
-import type { ObservabilityConfig } from "./config";
-import { sized } from "./kubernetes";
+import type { ObservabilityConfig } from "../config";
+import { sized } from "../shared/kubernetes";
 
 /**
  * The Elastic Stack version of every ECK resource (eck-stack 0.20.0's default). Upgrades are one-way.

@@ -5,10 +5,10 @@ import * as random from "@pulumi/random";
 import { ClusterServices } from "./cluster-services";
 import {
     architectureOf, EKS_ADDONS, generalGroupSizes, systemGroupSizes, type ClusterConfig, type EksAddonKey, type NodeGroupSizes,
-} from "./config";
-import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "./iam";
+} from "../config";
+import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "../shared/iam";
 import { POD_IDENTITY_TRUST_POLICY, roleNamePrefix } from "./pod-identity";
-import { awsAccount } from "./tags";
+import { awsAccount } from "../shared/tags";
 
 /** Control-plane log types shipped to CloudWatch Logs (EKS user guide, "Control plane logs"). */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator"] as const;

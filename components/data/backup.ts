@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { BackupPlanConfig } from "./config";
+import type { BackupPlanConfig } from "../config";
 import { awsIdentifier, dataKey } from "./data-access";
-import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "./iam";
-import { awsAccount } from "./tags";
+import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "../shared/iam";
+import { awsAccount } from "../shared/tags";
 
 /**
  * Daily at 06:00 UTC: after the RDS backup window (03:00-04:00) and the Sunday maintenance window

@@ -1,11 +1,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "./charts";
-import { refreshIntervalMinutes, type SecretsConfig } from "./config";
-import { helmRelease } from "./helm";
-import { sized } from "./kubernetes";
-import { namespace } from "./namespace";
-import { PodIdentityRole } from "./pod-identity";
+import { CHARTS } from "../shared/charts";
+import { refreshIntervalMinutes, type SecretsConfig } from "../config";
+import { helmRelease } from "../shared/helm";
+import { sized } from "../shared/kubernetes";
+import { namespace } from "../shared/namespace";
+import { PodIdentityRole } from "../cluster/pod-identity";
 
 /** The operator's namespace, release and service account (the Pod Identity association names it). */
 export const ESO_NAMESPACE = "external-secrets";

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { roleWithPolicies, serviceTrustPolicy } from "./iam";
+import { roleWithPolicies, serviceTrustPolicy } from "../shared/iam";
 
 export interface PodIdentityRoleArgs {
     /** EKS cluster name. */

@@ -1,9 +1,9 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { planSubnets } from "./cidr";
-import type { NetworkConfig } from "./config";
-import { serviceTrustPolicy } from "./iam";
-import { awsAccount } from "./tags";
+import type { NetworkConfig } from "../config";
+import { serviceTrustPolicy } from "../shared/iam";
+import { awsAccount } from "../shared/tags";
 
 /** Interface endpoints that let nodes pull images and get tokens without NAT traffic. */
 export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "sts", "logs"] as const;

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformConfig } from "./config";
+import type { PlatformConfig } from "../config";
 
 /**
  * The tags every AWS resource carries. They are set once, as the AWS provider's default tags, so

@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "./charts";
-import type { ClusterConfig } from "./config";
-import { helmRelease } from "./helm";
+import { CHARTS } from "../shared/charts";
+import type { ClusterConfig } from "../config";
+import { helmRelease } from "../shared/helm";
 import { PodIdentityRole } from "./pod-identity";
 // The controller's published policy, committed verbatim (see components/policies/README.md).
 import loadBalancerControllerPolicy from "./policies/aws-load-balancer-controller.json";

@@ -26,10 +26,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { ObservabilityConfig } from "./config";
-import { sized } from "./kubernetes";
-import { ELASTICSEARCH, ES_PASSWORD_VAR, elasticsearchUrl, esPasswordSecretKeyRef, LOGS_DATA_STREAM } from "./observability-logging";
-import { JAEGER } from "./observability-tracing";
+import type { ObservabilityConfig } from "../config";
+import { sized } from "../shared/kubernetes";
+import { ELASTICSEARCH, ES_PASSWORD_VAR, elasticsearchUrl, esPasswordSecretKeyRef, LOGS_DATA_STREAM } from "./logging";
+import { JAEGER } from "./tracing";
 
 export const KUBE_PROMETHEUS_STACK = {
     release: "kube-prometheus-stack",
@@ -45,7 +45,7 @@ export const KUBE_PROMETHEUS_STACK = {
 export const GRAFANA_ADMIN_KEYS = { user: "admin-user", password: "admin-password" } as const;
 
 /** Data files (relative to the repository root). */
-export const OBSERVABILITY_DIR = path.resolve(__dirname, "..", "observability");
+export const OBSERVABILITY_DIR = path.resolve(__dirname, "..", "..", "observability");
 export const ALERT_RULES_FILE = path.join(OBSERVABILITY_DIR, "rules", "app-alerts.yaml");
 export const DASHBOARD_FILE = path.join(OBSERVABILITY_DIR, "dashboards", "app.json");
 /** The namespace the rules and dashboard select (`namespace="orders"` in every expression). */

@@ -14,7 +14,7 @@
  * that fixes it. Nothing is registered before the config is valid.
  */
 import { z } from "zod";
-import { isPrivateIpv4Cidr, parseCidr, planSubnets } from "./cidr";
+import { isPrivateIpv4Cidr, parseCidr, planSubnets } from "../network/cidr";
 
 export const PROJECT = "platform";
 
