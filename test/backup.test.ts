@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { DatabaseBackup } from "../components/data/backup";
-import { backupPlanSchema } from "../components/config";
+import { backupPlanSchema } from "../components/data/config";
 import { databaseSecretDocument } from "../components/data/secrets";
 import { ACCOUNT_ID, buildStack, reveal, reviewProblems, ROOT, settle, startCapture, valueOf, type Built, type CapturedResource } from "./harness";
 

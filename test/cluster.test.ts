@@ -9,7 +9,8 @@ import {
 } from "../components/cluster/cluster";
 import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../components/cluster/cluster-services";
 import { CHARTS } from "../components/shared/charts";
-import { ConfigError, EKS_VERSIONS, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../components/config";
+import { ConfigError, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../components/config";
+import { EKS_VERSIONS } from "../components/cluster/config";
 import { buildPlatform } from "../components/platform";
 import { roleNamePrefix } from "../components/cluster/pod-identity";
 import { platformTags } from "../components/shared/tags";

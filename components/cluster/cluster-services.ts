@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../shared/charts";
-import type { ClusterConfig } from "../config";
+import type { ClusterConfig } from "./config";
 import { helmRelease } from "../shared/helm";
 import { PodIdentityRole } from "./pod-identity";
 // The controller's published policy, committed verbatim (see components/policies/README.md).

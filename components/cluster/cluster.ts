@@ -3,9 +3,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { ClusterServices } from "./cluster-services";
-import {
-    architectureOf, EKS_ADDONS, generalGroupSizes, systemGroupSizes, type ClusterConfig, type EksAddonKey, type NodeGroupSizes,
-} from "../config";
+import { architectureOf, EKS_ADDONS, generalGroupSizes, systemGroupSizes, type ClusterConfig, type EksAddonKey, type NodeGroupSizes } from "./config";
 import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "../shared/iam";
 import { POD_IDENTITY_TRUST_POLICY, roleNamePrefix } from "./pod-identity";
 import { awsAccount } from "../shared/tags";

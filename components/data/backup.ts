@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { BackupPlanConfig } from "../config";
+import type { BackupPlanConfig } from "./config";
 import { awsIdentifier, dataKey } from "./data-access";
 import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "../shared/iam";
 import { awsAccount } from "../shared/tags";

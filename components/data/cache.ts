@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { cacheSchema, type CacheConfig } from "../config";
+import { cacheSchema, type CacheConfig } from "./config";
 import { awsIdentifier, clusterOnlySecurityGroup, dataKey, finalSnapshotIdentifier as snapshotIdentifier } from "./data-access";
 
 /** Valkey/Redis port; the security group admits nothing else. */

@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { databaseSchema, type DatabaseConfig } from "../config";
+import { databaseSchema, type DatabaseConfig } from "./config";
 import { awsIdentifier, clusterOnlySecurityGroup, dataKey, finalSnapshotIdentifier as snapshotIdentifier } from "./data-access";
 
 /** PostgreSQL's port; the security group admits nothing else. */

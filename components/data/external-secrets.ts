@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../shared/charts";
-import { refreshIntervalMinutes, type SecretsConfig } from "../config";
+import { refreshIntervalMinutes, type SecretsConfig } from "./config";
 import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
 import { namespace } from "../shared/namespace";

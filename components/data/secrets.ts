@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { secretsSchema, type DatabaseConfig, type SecretsConfig } from "../config";
+import { secretsSchema, type DatabaseConfig, type SecretsConfig } from "./config";
 import { dataKey } from "./data-access";
 
 /** What the app needs to reach PostgreSQL; the password stays in the RDS-managed secret. */

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { AppConfig } from "../config";
+import type { AppConfig } from "./config";
 
 /** The app's Docker build context: `app/` of this repository, wherever the program runs from. */
 export const APP_BUILD_CONTEXT = path.resolve(__dirname, "..", "..", "app");

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { AppConfig } from "../config";
+import type { AppConfig } from "./config";
 import { APP_BUILD_CONTEXT } from "./image";
 import { sized } from "../shared/kubernetes";
 

@@ -1,7 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { planSubnets } from "./cidr";
-import type { NetworkConfig } from "../config";
+import type { NetworkConfig } from "./config";
 import { serviceTrustPolicy } from "../shared/iam";
 import { awsAccount } from "../shared/tags";
 

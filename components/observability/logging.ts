@@ -18,7 +18,7 @@
  *   X_ES_SSL_CERTIFICATE_AUTHORITY (deploy/eck-stack/examples/logstash/basic-eck.yaml).
  * - Beats: exactly one of daemonSet/deployment; ECK names the DaemonSet `<name>-beat-filebeat`.
  */
-import type { ObservabilityConfig } from "../config";
+import type { ObservabilityConfig } from "./config";
 import { sized } from "../shared/kubernetes";
 
 /**

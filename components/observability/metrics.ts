@@ -26,7 +26,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import type { ObservabilityConfig } from "../config";
+import type { ObservabilityConfig } from "./config";
 import { sized } from "../shared/kubernetes";
 import { ELASTICSEARCH, ES_PASSWORD_VAR, elasticsearchUrl, esPasswordSecretKeyRef, LOGS_DATA_STREAM } from "./logging";
 import { JAEGER } from "./tracing";

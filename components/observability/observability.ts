@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { CHARTS } from "../shared/charts";
-import type { ObservabilityConfig } from "../config";
+import type { ObservabilityConfig } from "./config";
 import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
 import { namespace } from "../shared/namespace";

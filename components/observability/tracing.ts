@@ -20,7 +20,7 @@
  * `server_urls`, `auth.basic.{username,password}`, `tls.{insecure,ca_file}`,
  * `indices.<spans|services|dependencies|sampling>.{shards,replicas}`; `memory.max_traces`.
  */
-import type { ObservabilityConfig } from "../config";
+import type { ObservabilityConfig } from "./config";
 import { sized } from "../shared/kubernetes";
 import {
     ELASTICSEARCH, ES_CA_FILE, ES_CA_VOLUME, ES_PASSWORD_VAR, esCaMount, esCaVolume, elasticsearchUrl, esPasswordEnv,

@@ -1,0 +1,292 @@
+/**
+ * The config engine: how a setting carries its documentation, how a problem is described (key,
+ * value, rule, fix command), how the schema is walked for messages and for the README's config
+ * reference. It knows no setting: each layer declares its own section beside its components
+ * (components/<layer>/config.ts), and components/config/index.ts assembles them into the stack's
+ * schema. Imports nothing of the platform, so every layer may use it.
+ */
+import { z } from "zod";
+
+/** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy). */
+export const LOG_RETENTION_DAYS = [
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export interface FieldMeta {
+    /** What the setting does, for the README's config reference. */
+    doc: string;
+    /** What is allowed, in words; used in error messages. */
+    rule: string;
+    /** A valid value to show in the fix command when there is no default. */
+    example?: unknown;
+}
+
+/** Attach the documentation every leaf setting carries. */
+export function field<T extends z.ZodType>(schema: T, meta: FieldMeta): T {
+    return schema.meta({ description: meta.doc, rule: meta.rule, example: meta.example }) as T;
+}
+
+export const retentionDays = (doc: string) =>
+    field(
+        z.number().refine((v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v)),
+        { doc, rule: `one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(", ")}` },
+    );
+
+
+/** An AWS region name such as us-east-1 (aws:region, cross-region backup copies). */
+export const AWS_REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+/** A Kubernetes object name (RFC 1123 subdomain label). */
+export const KUBERNETES_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+// ---------------------------------------------------------------------------------------------
+// Problems and their messages.
+// ---------------------------------------------------------------------------------------------
+
+export interface ConfigProblem {
+    /** The full config key, e.g. `platform:network.availabilityZoneCount`. */
+    readonly key: string;
+    /** The value received (undefined when absent). */
+    readonly value: unknown;
+    /** What is allowed. */
+    readonly rule: string;
+    /** The command that fixes it. */
+    readonly fix: string;
+}
+
+export class ConfigError extends Error {
+    constructor(readonly stack: string, readonly problems: readonly ConfigProblem[]) {
+        super(formatProblems(stack, problems));
+        this.name = "ConfigError";
+    }
+}
+
+export function formatProblems(stack: string, problems: readonly ConfigProblem[]): string {
+    const lines = [
+        `Stack "${stack}" has ${problems.length} configuration problem${problems.length === 1 ? "" : "s"}; nothing was created.`,
+    ];
+    problems.forEach((p, i) => {
+        lines.push(`  ${i + 1}. ${p.key} = ${showValue(p.value)}`);
+        lines.push(`     rule: ${p.rule}`);
+        lines.push(`     fix:  ${p.fix}`);
+    });
+    return lines.join("\n");
+}
+
+function showValue(value: unknown): string {
+    return value === undefined ? "(not set)" : JSON.stringify(value);
+}
+
+/** `platform:network.cidrBlock` for a path inside the project namespace. */
+export function configKey(project: string, path: readonly PropertyKey[]): string {
+    const [head, ...rest] = path;
+    let key = `${project}:${String(head)}`;
+    for (const part of rest) key += typeof part === "number" ? `[${part}]` : `.${String(part)}`;
+    return key;
+}
+
+/** The `pulumi config set` command that writes `value` at `key`. */
+export function setCommand(key: string, value: unknown): string {
+    const nested = key.includes(".") || key.includes("[");
+    // `pulumi config set` has no JSON mode: a list or map is written element by element with
+    // --path, after removing what is there.
+    if (Array.isArray(value)) {
+        return [removeCommand(key), ...value.map((v, i) => setCommand(`${key}[${i}]`, v))].join(" && ");
+    }
+    if (value !== null && typeof value === "object") {
+        return [removeCommand(key), ...Object.entries(value).map(([k, v]) => setCommand(`${key}.${k}`, v))].join(" && ");
+    }
+    const text = String(value);
+    const quoted = /^[\w./:@-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
+    // With --path, Pulumi stores integers as numbers and true/false as booleans; a setting that is
+    // a string (a version such as "17") must say so.
+    const keepString = nested && typeof value === "string" && /^(-?\d+|true|false)$/.test(text);
+    return `pulumi config set${nested ? " --path" : ""} '${key}' ${quoted}${keepString ? " --type string" : ""}`;
+}
+
+function removeCommand(key: string, topLevel = false): string {
+    const nested = !topLevel && (key.includes(".") || key.includes("["));
+    return `pulumi config rm${nested ? " --path" : ""} '${key}'`;
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Walking the schema: the leaf at a path, its metadata and default (for messages and docs).
+// ---------------------------------------------------------------------------------------------
+
+interface Leaf {
+    readonly schema: z.ZodType;
+    readonly meta?: FieldMeta;
+    readonly defaultValue?: unknown;
+}
+
+function unwrap(schema: z.ZodType): { inner: z.ZodType; defaultValue?: unknown } {
+    const def = (schema as any)._zod.def;
+    if (def.type === "default" || def.type === "prefault") {
+        const dv = typeof def.defaultValue === "function" ? def.defaultValue() : def.defaultValue;
+        return { inner: def.innerType, defaultValue: dv };
+    }
+    return { inner: schema };
+}
+
+function metaOf(schema: z.ZodType): FieldMeta | undefined {
+    const m = z.globalRegistry.get(schema) as any;
+    return m?.rule ? { doc: m.description, rule: m.rule, example: m.example } : undefined;
+}
+
+export function shapeOf(schema: z.ZodType): Record<string, z.ZodType> | undefined {
+    const def = (schema as any)._zod.def;
+    return def.type === "object" ? def.shape : undefined;
+}
+
+function leafAt(root: z.ZodType, path: readonly PropertyKey[]): Leaf | undefined {
+    let current: z.ZodType = root;
+    let defaultValue: unknown;
+    // Elements of lists and maps carry no metadata of their own: the nearest setting's rule
+    // applies, and the matching part of its example.
+    let nearestMeta: FieldMeta | undefined;
+    for (const part of path) {
+        const def = (current as any)._zod.def;
+        if (def.type === "array" || def.type === "record") {
+            current = def.type === "array" ? def.element : def.valueType;
+            const example = nearestMeta?.example as any;
+            const elementExample = def.type === "array" ? (Array.isArray(example) ? example[0] : undefined) : example?.[part];
+            nearestMeta = nearestMeta && { ...nearestMeta, example: elementExample };
+            defaultValue = undefined;
+            continue;
+        }
+        const next = shapeOf(current)?.[String(part)];
+        if (!next) return undefined;
+        const unwrapped = unwrap(next);
+        current = unwrapped.inner;
+        defaultValue = unwrapped.defaultValue;
+        nearestMeta = metaOf(current) ?? nearestMeta;
+    }
+    return { schema: current, meta: metaOf(current) ?? nearestMeta, defaultValue };
+}
+
+
+/** Every leaf setting with its key, default and documentation, in schema order. */
+export function describeSchema(root: z.ZodType, project: string): Array<{ key: string; default: unknown; doc: string; rule: string }> {
+    const out: Array<{ key: string; default: unknown; doc: string; rule: string }> = [];
+    const walk = (schema: z.ZodType, path: string[]) => {
+        const shape = shapeOf(schema)!;
+        for (const [name, child] of Object.entries(shape)) {
+            const { inner, defaultValue } = unwrap(child);
+            if (shapeOf(inner)) walk(inner, [...path, name]);
+            else {
+                const meta = metaOf(inner);
+                out.push({ key: configKey(project, [...path, name]), default: defaultValue, doc: meta?.doc ?? "", rule: meta?.rule ?? "" });
+            }
+        }
+    };
+    walk(root, []);
+    return out;
+}
+
+
+/** A value at a path of the raw input, for messages. */
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+    let v: any = raw;
+    for (const part of path) {
+        if (v === null || typeof v !== "object") return undefined;
+        v = v[part as any];
+    }
+    return v;
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+    const distance = (a: string, b: string) => {
+        const dp = Array.from({ length: b.length + 1 }, (_, j) => j);
+        for (let i = 1; i <= a.length; i++) {
+            let prev = dp[0];
+            dp[0] = i;
+            for (let j = 1; j <= b.length; j++) {
+                const tmp = dp[j];
+                dp[j] = Math.min(dp[j] + 1, dp[j - 1] + 1, prev + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+                prev = tmp;
+            }
+        }
+        return dp[b.length];
+    };
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const c of candidates) {
+        const d = distance(word, c);
+        if (d < bestDistance) { best = c; bestDistance = d; }
+    }
+    return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+export function problemFromIssue(root: z.ZodType, project: string, raw: unknown, issue: z.core.$ZodIssue): ConfigProblem[] {
+    if (issue.code === "unrecognized_keys") {
+        const known = Object.keys(shapeOf(leafAt(root, issue.path)?.schema ?? root) ?? {});
+        return issue.keys.map((k) => {
+            const key = configKey(project, [...issue.path, k]);
+            const topLevel = issue.path.length === 0;
+            // `pulumi config set platform:network.natGateways perAz` without --path makes a
+            // top-level key with a dot in its name: remove that key, then set the nested one.
+            const [section, ...rest] = k.split(".");
+            const withoutPath = topLevel && rest.length > 0 && section in (shapeOf(root) ?? {});
+            const suggestion = withoutPath ? undefined : closest(k, known);
+            const hint = withoutPath
+                ? `  # set nested settings with --path: ${setCommand(configKey(project, [section, ...rest]), valueAt(raw, [k]))}`
+                : suggestion ? `  # did you mean ${configKey(project, [...issue.path, suggestion])}?` : "";
+            return {
+                key,
+                value: valueAt(raw, [...issue.path, k]),
+                rule: `unknown setting; known settings here: ${known.join(", ")}`,
+                fix: removeCommand(key, topLevel) + hint,
+            };
+        });
+    }
+    const key = configKey(project, issue.path);
+    const leaf = leafAt(root, issue.path);
+    const example = leaf?.meta?.example ?? leaf?.defaultValue;
+    return [{
+        key,
+        value: valueAt(raw, issue.path),
+        rule: leaf?.meta?.rule ?? issue.message,
+        fix: example === undefined ? `${setCommand(key, "<value>")}` : setCommand(key, example),
+    }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules over parsed values: each names the keys to change.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * A rule over parsed values. It is typed on the sections it reads (`{ network: NetworkConfig }`),
+ * so a layer's rules need nothing but its own section; a rule that reads a section that did not
+ * parse is skipped by the parser (that section's field problems are already listed).
+ */
+export type Rule<C> = (config: C, project: string) => ConfigProblem[];
+
+/** A problem at `path` whose fix sets `fixValue`. */
+export function problem(project: string, path: PropertyKey[], value: unknown, rule: string, fixValue: unknown): ConfigProblem {
+    const key = configKey(project, path);
+    return { key, value, rule, fix: setCommand(key, fixValue) };
+}
+
+/** A problem under a secret key shows no value. */
+export function maskSecret(p: ConfigProblem, secretKeys: readonly string[]): ConfigProblem {
+    const secret = secretKeys.some((k) => p.key === k || p.key.startsWith(`${k}.`) || p.key.startsWith(`${k}[`));
+    return secret && p.value !== undefined ? { ...p, value: "[secret]" } : p;
+}
+
+/** Thrown when a rule reads a section that did not parse. */
+export class SkipRule extends Error {}
+
+export function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+    const seen = new Set<string>();
+    return problems.filter((p) => (seen.has(p.key + p.rule) ? false : (seen.add(p.key + p.rule), true)));
+}
+
+/** Pulumi hands scalars over as text and objects as JSON text. */
+export function decode(text: string): unknown {
+    try {
+        return JSON.parse(text);
+    } catch {
+        return text;
+    }
+}
