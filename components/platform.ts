@@ -1,17 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
-import { Cluster } from "./cluster/cluster";
-import { DatabaseBackup } from "./data/backup";
-import { Cache } from "./data/cache";
-import { Database } from "./data/database";
-import { ExternalSecrets } from "./data/external-secrets";
-import { Secrets } from "./data/secrets";
-import { Network } from "./network/network";
-import { Observability } from "./observability/observability";
-import { APP_RULES_NAMESPACE } from "./observability/metrics";
-import { AppImage } from "./delivery/image";
-import { Workload } from "./delivery/workload";
-import { awsProvider, platformTags } from "./shared/tags";
+import { Cluster } from "./cluster";
+import { Cache, Database, DatabaseBackup, ExternalSecrets, Secrets } from "./data";
+import { AppImage, Workload } from "./delivery";
+import { Network } from "./network";
+import { APP_RULES_NAMESPACE, Observability } from "./observability";
+import { awsProvider, platformTags } from "./shared";
 
 /**
  * The composition of the platform: which component feeds which. Tests call this for a dev, a

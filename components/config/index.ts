@@ -26,7 +26,7 @@ import {
 } from "./engine";
 import { productionAppRules, productionGuardRails } from "./guard-rails";
 import { crossSectionRules, observabilityFitRules } from "./rules";
-import { ENVIRONMENTS, stackSettings, type Environment } from "./stack";
+import { ENVIRONMENTS, stackSettings, type Environment, type StackIdentity } from "./stack";
 
 export { ENVIRONMENTS, type Environment };
 export { ConfigError, type ConfigProblem } from "./engine";
@@ -50,14 +50,7 @@ const topLevelSchema = z.strictObject({
 
 type Sections = z.output<typeof topLevelSchema>;
 
-export interface PlatformConfig extends Sections {
-    /** Pulumi project name (the config namespace). */
-    readonly project: string;
-    /** Pulumi stack name. */
-    readonly stack: string;
-    /** AWS region, from `aws:region`. */
-    readonly region: string;
-}
+export interface PlatformConfig extends Sections, Omit<StackIdentity, keyof Sections> {}
 
 /**
  * Every rule, in the order their problems are listed: each layer's own, then those across

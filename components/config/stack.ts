@@ -8,6 +8,18 @@ import { field } from "./engine";
 export const ENVIRONMENTS = ["review", "dev", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 
+/** What identifies a stack to every resource: its names, region, environment and extra tags. */
+export interface StackIdentity {
+    /** Pulumi project name (the config namespace). */
+    readonly project: string;
+    /** Pulumi stack name. */
+    readonly stack: string;
+    /** AWS region, from `aws:region`. */
+    readonly region: string;
+    readonly environment: Environment;
+    readonly tags: Readonly<Record<string, string>>;
+}
+
 export const stackSettings = {
     environment: field(z.enum(ENVIRONMENTS), {
         doc: 'Which environment the stack is; tags every resource. "prod" turns on the production guard rails (checks, not overrides).',

@@ -1,12 +1,12 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { PlatformConfig } from "../config";
+import type { StackIdentity } from "../config/stack";
 
 /**
  * The tags every AWS resource carries. They are set once, as the AWS provider's default tags, so
  * no resource can forget them; resources add only a `Name`.
  */
-export function platformTags(config: PlatformConfig): Record<string, string> {
+export function platformTags(config: StackIdentity): Record<string, string> {
     return {
         ...config.tags,
         project: config.project,
@@ -17,7 +17,7 @@ export function platformTags(config: PlatformConfig): Record<string, string> {
 }
 
 /** The AWS provider every AWS resource of the platform uses: the stack's region and its tags. */
-export function awsProvider(name: string, config: PlatformConfig, opts?: pulumi.CustomResourceOptions): aws.Provider {
+export function awsProvider(name: string, config: StackIdentity, opts?: pulumi.CustomResourceOptions): aws.Provider {
     return new aws.Provider(`${name}-aws`, {
         region: config.region as aws.Region,
         defaultTags: { tags: platformTags(config) },

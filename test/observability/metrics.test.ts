@@ -16,10 +16,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as k8s from "@pulumi/kubernetes";
 import { stringify as toYaml, parse as parseYaml } from "yaml";
-import { observabilitySchema } from "../components/observability/config";
-import { Observability } from "../components/observability/observability";
-import { ALERT_RULES_FILE, APP_RULES_NAMESPACE, DASHBOARD_FILE, loadAlertRuleGroups } from "../components/observability/metrics";
-import { reveal, ROOT, settle, startCapture } from "./harness";
+import { observabilitySchema } from "../../components/observability/config";
+import { Observability } from "../../components/observability/observability";
+import { ALERT_RULES_FILE, APP_RULES_NAMESPACE, DASHBOARD_FILE, loadAlertRuleGroups } from "../../components/observability/metrics";
+import { reveal, ROOT, settle, startCapture } from "../harness";
 
 const PROMTOOL = process.env.PROMTOOL ?? "promtool";
 const RULE_TESTS_FILE = path.join(path.dirname(ALERT_RULES_FILE), "app-alerts.test.yaml");

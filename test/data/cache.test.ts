@@ -1,8 +1,8 @@
 import * as assert from "node:assert/strict";
-import { Cache, replicationGroupId } from "../components/data/cache";
-import { cacheSchema } from "../components/data/config";
-import { type ConfigProblem } from "../components/config";
-import { buildStack, configProblems, isSecret, readStackValues, reveal, reviewProblems, settle, startCapture, valueOf, withOverrides, type Built } from "./harness";
+import { Cache, replicationGroupId } from "../../components/data/cache";
+import { cacheSchema } from "../../components/data/config";
+import { type ConfigProblem } from "../../components/config";
+import { buildStack, configProblems, isSecret, readStackValues, reveal, reviewProblems, settle, startCapture, valueOf, withOverrides, type Built } from "../harness";
 
 const GROUP = "aws:elasticache/replicationGroup:ReplicationGroup";
 const SUBNET_GROUP = "aws:elasticache/subnetGroup:SubnetGroup";

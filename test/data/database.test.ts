@@ -1,9 +1,9 @@
 import * as assert from "node:assert/strict";
-import { databaseSchema } from "../components/data/config";
-import { type ConfigProblem } from "../components/config";
-import { awsIdentifier } from "../components/data/data-access";
-import { Database, dbInstanceIdentifier, POSTGRES_LOG_EXPORTS } from "../components/data/database";
-import { buildStack, reviewProblems, settle, startCapture, valueOf, type Built } from "./harness";
+import { databaseSchema } from "../../components/data/config";
+import { type ConfigProblem } from "../../components/config";
+import { awsIdentifier } from "../../components/data/data-access";
+import { Database, dbInstanceIdentifier, POSTGRES_LOG_EXPORTS } from "../../components/data/database";
+import { buildStack, reviewProblems, settle, startCapture, valueOf, type Built } from "../harness";
 
 const INSTANCE = "aws:rds/instance:Instance";
 const PARAMS = "aws:rds/parameterGroup:ParameterGroup";

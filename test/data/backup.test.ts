@@ -2,10 +2,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { DatabaseBackup } from "../components/data/backup";
-import { backupPlanSchema } from "../components/data/config";
-import { databaseSecretDocument } from "../components/data/secrets";
-import { ACCOUNT_ID, buildStack, reveal, reviewProblems, ROOT, settle, startCapture, valueOf, type Built, type CapturedResource } from "./harness";
+import { DatabaseBackup } from "../../components/data/backup";
+import { backupPlanSchema } from "../../components/data/config";
+import { databaseSecretDocument } from "../../components/data/secrets";
+import { ACCOUNT_ID, buildStack, reveal, reviewProblems, ROOT, settle, startCapture, valueOf, type Built, type CapturedResource } from "../harness";
 
 const PLAN = "aws:backup/plan:Plan";
 const VAULT = "aws:backup/vault:Vault";

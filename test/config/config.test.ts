@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
-import { ConfigError, describeSettings, parseConfig, type ConfigProblem, type PlatformConfig } from "../components/config";
-import { configKey, setCommand } from "../components/config/engine";
-import { configProblems, readStackValues, reviewProblems, stackConfig, withOverrides } from "./harness";
+import { ConfigError, describeSettings, parseConfig, type ConfigProblem, type PlatformConfig } from "../../components/config";
+import { configKey, setCommand } from "../../components/config/engine";
+import { configProblems, readStackValues, reviewProblems, stackConfig, withOverrides } from "../harness";
 
 /** The review workflow's values (region, API CIDRs) plus overrides, parsed as a stack's config. */
 function parse(stack: string, overrides: Record<string, unknown>): PlatformConfig {

@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { APP_BUILD_CONTEXT, contextFiles, contextHash, imageTag, lifecyclePolicy } from "../components/delivery/image";
-import { ROOT } from "./harness";
+import { APP_BUILD_CONTEXT, contextFiles, contextHash, imageTag, lifecyclePolicy } from "../../components/delivery/image";
+import { ROOT } from "../harness";
 
 describe("app image: content hash of the build context", () => {
     let dir: string;

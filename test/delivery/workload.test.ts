@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseConfig, PROJECT } from "../components/config";
-import { APP_SECRET_KEYS } from "../components/data/external-secrets";
-import { dockerfileUser, imageTag } from "../components/delivery/image";
-import { disruptionBudget, flagDefinitions, terminationGracePeriodSeconds } from "../components/delivery/workload";
-import { buildStack, configProblems, encode, isSecret, readStackValues, reveal, ROOT, valueOf, type Built, type CapturedResource } from "./harness";
+import { parseConfig, PROJECT } from "../../components/config";
+import { APP_SECRET_KEYS } from "../../components/data/external-secrets";
+import { dockerfileUser, imageTag } from "../../components/delivery/image";
+import { disruptionBudget, flagDefinitions, terminationGracePeriodSeconds } from "../../components/delivery/workload";
+import { buildStack, configProblems, encode, isSecret, readStackValues, reveal, ROOT, valueOf, type Built, type CapturedResource } from "../harness";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const JOB = "kubernetes:batch/v1:Job";

@@ -1,0 +1,186 @@
+import * as assert from "node:assert/strict";
+import {
+    validateClusterArgs, } from "../../components/cluster/cluster";
+import { ConfigError, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../../components/config";
+import {
+    encode, readStackValues, reviewProblems, stackConfig, } from "../harness";
+
+import { CLUSTER_KEY, clusterArgs } from "./support";
+
+// -------------------------------------------------------------------------------------------------
+// Config rules of the cluster section, and the component's own guard for direct callers.
+// -------------------------------------------------------------------------------------------------
+
+const problemsOf = (overrides: Record<string, unknown>): ConfigProblem[] => reviewProblems(overrides, "pr-1");
+
+const cluster = (settings: Record<string, unknown>) => ({ [CLUSTER_KEY]: { publicAccessCidrs: ["0.0.0.0/0"], ...settings } });
+
+const configCases: Array<{ title: string; overrides: Record<string, unknown>; problems: ConfigProblem[] }> = [
+    {
+        title: "minSizePerAz above maxSizePerAz",
+        overrides: cluster({ nodes: { minSizePerAz: 6, desiredSizePerAz: 6, maxSizePerAz: 4 } }),
+        problems: [{
+            key: "platform:cluster.nodes.minSizePerAz", value: 6, rule: "at most maxSizePerAz (4)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.minSizePerAz' 4",
+        }],
+    },
+    {
+        title: "desiredSizePerAz below minSizePerAz",
+        overrides: cluster({ nodes: { minSizePerAz: 3, desiredSizePerAz: 1, maxSizePerAz: 5 } }),
+        problems: [{
+            key: "platform:cluster.nodes.desiredSizePerAz", value: 1, rule: "between minSizePerAz (3) and maxSizePerAz (5)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSizePerAz' 3",
+        }],
+    },
+    {
+        title: "desiredSizePerAz above maxSizePerAz",
+        overrides: cluster({ nodes: { desiredSizePerAz: 5 } }),
+        problems: [{
+            key: "platform:cluster.nodes.desiredSizePerAz", value: 5, rule: "between minSizePerAz (1) and maxSizePerAz (2)",
+            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSizePerAz' 1",
+        }],
+    },
+    {
+        title: "no node in an AZ at creation (the add-ons that need nodes would time out)",
+        overrides: cluster({ nodes: { minSizePerAz: 0, desiredSizePerAz: 0 } }),
+        problems: [{
+            key: "platform:cluster.nodes.desiredSizePerAz", value: 0,
+            rule: "an integer from 1 to 100 (the add-ons that need nodes wait for them), between minSizePerAz and maxSizePerAz",
+            fix: "pulumi config set --path 'platform:cluster.nodes.desiredSizePerAz' 1",
+        }],
+    },
+    {
+        title: "the old whole-group size keys on the per-AZ general group",
+        overrides: cluster({ nodes: { minSize: 2 } }),
+        problems: [{
+            key: "platform:cluster.nodes.minSize", value: 2,
+            rule: "unknown setting; known settings here: instanceTypes, capacityType, diskSizeGiB, minSizePerAz, desiredSizePerAz, maxSizePerAz",
+            fix: "pulumi config rm --path 'platform:cluster.nodes.minSize'",
+        }],
+    },
+    {
+        title: "x86 and Graviton types in one group",
+        overrides: cluster({ nodes: { instanceTypes: ["t3.large", "t4g.large"] } }),
+        problems: [{
+            key: "platform:cluster.nodes.instanceTypes", value: ["t3.large", "t4g.large"],
+            rule: "all of one architecture: a node group has one AMI type, and the app image is built for one platform (Graviton types like m7g.large are arm64)",
+            fix: "pulumi config rm --path 'platform:cluster.nodes.instanceTypes' && pulumi config set --path 'platform:cluster.nodes.instanceTypes[0]' t3.large",
+        }],
+    },
+    {
+        title: "an enabled system group with minSize above maxSize",
+        overrides: cluster({ systemNodes: { enabled: true, minSize: 4, desiredSize: 4, maxSize: 3 } }),
+        problems: [{
+            key: "platform:cluster.systemNodes.minSize", value: 4, rule: "at most maxSize (3)",
+            fix: "pulumi config set --path 'platform:cluster.systemNodes.minSize' 3",
+        }],
+    },
+    {
+        title: "an enabled system group mixing architectures",
+        overrides: cluster({ systemNodes: { enabled: true, instanceTypes: ["t4g.medium", "t3.medium"] } }),
+        problems: [{
+            key: "platform:cluster.systemNodes.instanceTypes", value: ["t4g.medium", "t3.medium"],
+            rule: "all of one architecture: a node group has one AMI type, and the app image is built for one platform (Graviton types like m7g.large are arm64)",
+            fix: "pulumi config rm --path 'platform:cluster.systemNodes.instanceTypes' && pulumi config set --path 'platform:cluster.systemNodes.instanceTypes[0]' t4g.medium",
+        }],
+    },
+    {
+        title: "a version leaving standard support",
+        overrides: cluster({ version: "1.34" }),
+        problems: [{
+            key: "platform:cluster.version", value: "1.34",
+            rule: 'one of "1.35", "1.36" (quoted: 1.30 unquoted is the number 1.3)',
+            fix: "pulumi config set --path 'platform:cluster.version' 1.35",
+        }],
+    },
+    {
+        title: "the same admin twice (EKS allows one access entry per principal)",
+        overrides: cluster({ adminPrincipalArns: ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/a"] }),
+        problems: [{
+            key: "platform:cluster.adminPrincipalArns", value: ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/a"],
+            rule: "distinct ARNs (EKS allows one access entry per principal)",
+            fix: "pulumi config rm --path 'platform:cluster.adminPrincipalArns' && pulumi config set --path 'platform:cluster.adminPrincipalArns[0]' arn:aws:iam::123456789012:role/a",
+        }],
+    },
+    {
+        title: "an STS session ARN as admin (access entries take IAM roles and users)",
+        overrides: cluster({ adminPrincipalArns: ["arn:aws:sts::123456789012:assumed-role/admins/alice"] }),
+        problems: [{
+            key: "platform:cluster.adminPrincipalArns[0]", value: "arn:aws:sts::123456789012:assumed-role/admins/alice",
+            rule: "a list of IAM role or user ARNs such as arn:aws:iam::123456789012:role/platform-admins",
+            fix: "pulumi config set --path 'platform:cluster.adminPrincipalArns[0]' arn:aws:iam::123456789012:role/platform-admins",
+        }],
+    },
+    {
+        title: "an add-on version that is not an EKS add-on version",
+        overrides: cluster({ addonVersions: { coredns: "1.12.4" } }),
+        problems: [{
+            key: "platform:cluster.addonVersions.coredns", value: "1.12.4",
+            rule: "an EKS add-on version such as v1.19.2-eksbuild.1 (aws eks describe-addon-versions lists them)",
+            fix: "pulumi config set --path 'platform:cluster.addonVersions.coredns' v1.19.2-eksbuild.1",
+        }],
+    },
+    {
+        title: "a misspelt add-on",
+        overrides: cluster({ addonVersions: { vpcCNI: "v1.19.2-eksbuild.1" } }),
+        problems: [{
+            key: "platform:cluster.addonVersions.vpcCNI", value: "v1.19.2-eksbuild.1",
+            rule: "unknown setting; known settings here: vpcCni, kubeProxy, podIdentityAgent, coredns, ebsCsiDriver, metricsServer",
+            fix: "pulumi config rm --path 'platform:cluster.addonVersions.vpcCNI'  # did you mean platform:cluster.addonVersions.vpcCni?",
+        }],
+    },
+];
+
+describe("cluster config", () => {
+    for (const c of configCases) {
+        it(`refuses ${c.title}`, () => {
+            const sortKey = (p: ConfigProblem) => p.key + p.rule;
+            assert.deepEqual(problemsOf(c.overrides).sort((a, b) => sortKey(a).localeCompare(sortKey(b))),
+                [...c.problems].sort((a, b) => sortKey(a).localeCompare(sortKey(b))));
+        });
+    }
+
+    it("defaults a review stack to the cheapest cluster that destroys cleanly", () => {
+        const c: PlatformConfig = stackConfig("pr-1");
+        assert.deepEqual(c.cluster.nodes, {
+            instanceTypes: ["t3.large"], capacityType: "ON_DEMAND", minSizePerAz: 1, desiredSizePerAz: 1, maxSizePerAz: 2, diskSizeGiB: 40,
+        });
+        assert.deepEqual(c.cluster.addonVersions, {});
+        assert.deepEqual(c.cluster.systemNodes, {
+            enabled: false, instanceTypes: ["t3.medium"], capacityType: "ON_DEMAND", minSize: 2, desiredSize: 2, maxSize: 3, diskSizeGiB: 40,
+        });
+        // A disabled system group's sizes are not checked (nothing is created from them).
+        assert.doesNotThrow(() => stackConfig("pr-1", cluster({ systemNodes: { minSize: 5, desiredSize: 5, maxSize: 3 } })));
+        assert.equal(c.protect, false);
+    });
+
+    it("guards direct callers with the same rules", () => {
+        assert.deepEqual(validateClusterArgs("platform-pr-1-cluster", clusterArgs({})), []);
+        assert.deepEqual(validateClusterArgs("platform pr", clusterArgs({ privateSubnetIds: ["a"], publicSubnetIds: [] }, { minSizePerAz: 5, instanceTypes: ["m7g.large", "m7i.large"] })), [
+            'cluster name "platform pr" must be 1-93 letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the 6-character suffix); got 11 characters',
+            "EKS needs subnets in at least 2 AZs; got 1 private subnet(s)",
+            "an internet-facing ALB needs subnets in at least 2 AZs; got 0 public subnet(s)",
+            "node sizes must satisfy minSizePerAz <= desiredSizePerAz <= maxSizePerAz; got 5 <= 1 <= 2",
+            "instance types must share one architecture (one AMI type per node group); got m7g.large, m7i.large",
+        ]);
+    });
+
+    it("requires a general node in every AZ in prod, and allows an AZ to scale to zero elsewhere", () => {
+        const prodValues = readStackValues("prod").values;
+        const withNodes = (nodes: Record<string, unknown>) => ({
+            ...prodValues,
+            ...encode({ [CLUSTER_KEY]: { ...JSON.parse(prodValues[CLUSTER_KEY]), nodes: { ...JSON.parse(prodValues[CLUSTER_KEY]).nodes, ...nodes } } }),
+        });
+        assert.throws(() => parseConfig({ project: PROJECT, stack: "prod", values: withNodes({ minSizePerAz: 0 }) }), (e: unknown) => {
+            assert.ok(e instanceof ConfigError);
+            assert.deepEqual([...e.problems], [{
+                key: "platform:cluster.nodes.minSizePerAz", value: 0,
+                rule: "at least 1 (required in prod: a node in every AZ, where that AZ's EBS volumes can attach)",
+                fix: "pulumi config set --path 'platform:cluster.nodes.minSizePerAz' 1",
+            }]);
+            return true;
+        });
+        assert.equal(parseConfig({ project: PROJECT, stack: "prod", values: withNodes({}) }).cluster.nodes.minSizePerAz, 1);
+        assert.equal(stackConfig("pr-1", cluster({ nodes: { minSizePerAz: 0 } })).cluster.nodes.minSizePerAz, 0);
+    });
+});
