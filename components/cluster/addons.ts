@@ -1,0 +1,93 @@
+/**
+ * The EKS add-ons: vpc-cni, kube-proxy and the Pod Identity agent before the nodes; coredns, the
+ * EBS CSI driver and metrics-server after them; each AWS-calling one with its own role.
+ */
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import { EKS_ADDONS, type ClusterConfig, type EksAddonKey } from "./config";
+import { managedPolicyArn, roleWithPolicies } from "../shared/iam";
+import { POD_IDENTITY_TRUST_POLICY, roleNamePrefix } from "./pod-identity";
+
+/** Creates one EKS add-on of the cluster. */
+type AddonFactory = (key: EksAddonKey, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Input<pulumi.Resource>[]) => aws.eks.Addon;
+
+function addonFactory(scope: pulumi.ComponentResource, name: string, cluster: aws.eks.Cluster, c: ClusterConfig): AddonFactory {
+    const parent = { parent: scope };
+    // Unpinned add-ons get EKS's default version for the Kubernetes version, not the newest:
+    // with OVERWRITE, a newest-version lookup would upgrade prod's add-ons at any `up`.
+    const addonVersion = (key: EksAddonKey): pulumi.Input<string> =>
+        c.addonVersions[key] ??
+        aws.eks.getAddonVersionOutput({ addonName: EKS_ADDONS[key], kubernetesVersion: c.version, mostRecent: false }, parent).version;
+    const addon = (key: EksAddonKey, extra: Partial<aws.eks.AddonArgs>, dependsOn: pulumi.Input<pulumi.Resource>[]) =>
+        new aws.eks.Addon(`${name}-${EKS_ADDONS[key]}`, {
+            clusterName: cluster.name,
+            addonName: EKS_ADDONS[key],
+            addonVersion: addonVersion(key),
+            // With bootstrapSelfManagedAddons the self-managed vpc-cni, kube-proxy and coredns
+            // already exist: adopting them needs OVERWRITE (aws v7 removed resolveConflicts).
+            resolveConflictsOnCreate: "OVERWRITE",
+            resolveConflictsOnUpdate: "OVERWRITE",
+            ...extra,
+        }, { parent: scope, dependsOn });
+    return addon;
+}
+
+/** An IAM role for an EKS add-on's service account (associated by the add-on's podIdentityAssociations). */
+function addonRole(scope: pulumi.ComponentResource, name: string, addonName: string, shortName: string, policyArn: pulumi.Input<string>) {
+    const { role, attachments: [attachment] } = roleWithPolicies(`${name}-${addonName}-role`, {
+        namePrefix: roleNamePrefix(`${name}-${shortName}`),
+        assumeRolePolicy: POD_IDENTITY_TRUST_POLICY,
+        managedPolicies: { [`${name}-${addonName}-policy`]: policyArn },
+    }, { parent: scope });
+    return { role, attachment };
+}
+
+export interface EarlyAddons {
+    readonly podIdentityAgent: aws.eks.Addon;
+    readonly vpcCni: aws.eks.Addon;
+    readonly kubeProxy: aws.eks.Addon;
+}
+
+/**
+ * vpc-cni, kube-proxy and the Pod Identity agent are DaemonSets: with no node yet they are
+ * healthy (zero pods wanted), and the nodes need the CNI to become Ready, so the node groups wait
+ * for them (and are deleted before them).
+ */
+export function earlyAddons(scope: pulumi.ComponentResource, name: string, cluster: aws.eks.Cluster, c: ClusterConfig, partition: pulumi.Output<string>): EarlyAddons {
+    const addon = addonFactory(scope, name, cluster, c);
+    const podIdentityAgent = addon("podIdentityAgent", {}, []);
+    // vpc-cni calls EC2 for pod IPs: its own role (the node role has no CNI policy).
+    const cniRole = addonRole(scope, name, "vpc-cni", "vpc-cni", managedPolicyArn(partition, "AmazonEKS_CNI_Policy"));
+    const vpcCni = addon("vpcCni", {
+        podIdentityAssociations: [{ roleArn: cniRole.role.arn, serviceAccount: "aws-node" }],
+    }, [podIdentityAgent, cniRole.attachment]);
+    const kubeProxy = addon("kubeProxy", {}, []);
+    return { podIdentityAgent, vpcCni, kubeProxy };
+}
+
+export interface LateAddons {
+    readonly coredns: aws.eks.Addon;
+    readonly ebsCsi: aws.eks.Addon;
+    readonly metricsServer: aws.eks.Addon;
+}
+
+/**
+ * coredns, the EBS CSI controller and metrics-server are Deployments: created before a node
+ * exists they sit DEGRADED and the create times out after 20 minutes, so they wait for the nodes.
+ */
+export function lateAddons(
+    scope: pulumi.ComponentResource, name: string, cluster: aws.eks.Cluster, c: ClusterConfig, partition: pulumi.Output<string>,
+    nodeGroups: aws.eks.NodeGroup[], early: EarlyAddons, tags: Readonly<Record<string, string>>,
+): LateAddons {
+    const addon = addonFactory(scope, name, cluster, c);
+    const coredns = addon("coredns", {}, nodeGroups);
+    const ebsRole = addonRole(scope, name, "aws-ebs-csi-driver", "ebs-csi", managedPolicyArn(partition, "service-role/AmazonEBSCSIDriverPolicy"));
+    const ebsCsi = addon("ebsCsiDriver", {
+        podIdentityAssociations: [{ roleArn: ebsRole.role.arn, serviceAccount: "ebs-csi-controller-sa" }],
+        // The platform's tags on every volume the driver creates (the add-on's configuration
+        // schema: controller.extraVolumeTags).
+        configurationValues: JSON.stringify({ controller: { extraVolumeTags: tags } }),
+    }, [...nodeGroups, ebsRole.attachment, early.podIdentityAgent]);
+    const metricsServer = addon("metricsServer", {}, nodeGroups);
+    return { coredns, ebsCsi, metricsServer };
+}
