@@ -4,7 +4,8 @@ import * as path from "node:path";
 import { parseConfig, PROJECT } from "../../components/config";
 import { APP_SECRET_KEYS } from "../../components/data/external-secrets";
 import { dockerfileUser, imageTag } from "../../components/delivery/image";
-import { disruptionBudget, flagDefinitions, terminationGracePeriodSeconds } from "../../components/delivery/workload";
+import { terminationGracePeriodSeconds } from "../../components/delivery/pod";
+import { disruptionBudget, flagDefinitions } from "../../components/delivery/workload";
 import { buildStack, configProblems, encode, isSecret, readStackValues, reveal, ROOT, valueOf, type Built, type CapturedResource } from "../harness";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
