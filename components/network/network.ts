@@ -1,6 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { planSubnets } from "./cidr";
+import { planSubnets, type SubnetLayout, type SubnetTier } from "./cidr";
 import type { NetworkConfig } from "./config";
 import { serviceTrustPolicy } from "../shared/iam";
 import { awsAccount } from "../shared/tags";
@@ -56,6 +56,43 @@ export class Network extends pulumi.ComponentResource {
         if (!layout) throw new Error(`network: the subnets do not fit ${c.cidrBlock} across ${c.availabilityZoneCount} AZs`);
         const parent = { parent: this };
 
+        const zones = this.availabilityZones(args);
+        const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
+            cidrBlock: c.cidrBlock,
+            enableDnsHostnames: true, // required for interface endpoints' private DNS and EKS
+            enableDnsSupport: true,
+            tags: { Name: `${name}-vpc` },
+        }, parent);
+        this.vpcId = vpc.id;
+        // CIS AWS 5.4: the default security group admits nothing.
+        new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, {
+            vpcId: vpc.id,
+            tags: { Name: `${name}-default-deny` },
+        }, parent);
+        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: { Name: `${name}-igw` } }, parent);
+
+        const subnets = this.subnets(name, c.availabilityZoneCount, vpc, layout, zones);
+        const publicEgress = this.publicRouting(name, vpc, igw, subnets.public);
+        const privateEgress = this.privateRouting(name, c, vpc, igw, subnets);
+        this.egress = [igw, ...publicEgress, ...privateEgress.natGateways, ...privateEgress.routeTables, ...privateEgress.associations];
+        const isolatedRoutes = this.isolatedRouting(name, vpc, subnets.isolated);
+        this.endpoints(name, args, vpc, [...privateEgress.routeTables, isolatedRoutes], subnets.private);
+        this.createFlowLogs(name, vpc, c.flowLogsRetentionDays);
+
+        this.publicSubnetIds = subnets.public.map((s) => s.id);
+        this.privateSubnetIds = subnets.private.map((s) => s.id);
+        this.isolatedSubnetIds = subnets.isolated.map((s) => s.id);
+        this.registerOutputs({
+            vpcId: this.vpcId,
+            publicSubnetIds: this.publicSubnetIds,
+            privateSubnetIds: this.privateSubnetIds,
+            isolatedSubnetIds: this.isolatedSubnetIds,
+        });
+    }
+
+    /** The first availabilityZoneCount standard AZs of the region where EKS can run. */
+    private availabilityZones(args: NetworkArgs): pulumi.Output<string[]> {
+        const c = args.config;
         const zones = aws.getAvailabilityZonesOutput({
             state: "available",
             // Local Zones and Wavelength Zones are opt-in and lack services the platform uses.
@@ -64,46 +101,37 @@ export class Network extends pulumi.ComponentResource {
             // UnsupportedAvailabilityZoneException) and current instance families are missing.
             // Names map to IDs differently per account, so exclude by ID, not by name.
             excludeZoneIds: [...EKS_UNSUPPORTED_ZONE_IDS],
-        }, parent);
-        const availabilityZones = zones.names.apply((names) => {
+        }, { parent: this });
+        return zones.names.apply((names) => {
             if (names.length < c.availabilityZoneCount) {
                 throw new Error(`network.availabilityZoneCount is ${c.availabilityZoneCount} but region ${args.region} has ${names.length} standard AZs: pulumi config set --path 'platform:network.availabilityZoneCount' ${names.length}`);
             }
             return names.slice(0, c.availabilityZoneCount);
         });
-        const zoneAt = (i: number) => availabilityZones.apply((names) => names[i]);
+    }
 
-        const vpc = new aws.ec2.Vpc(`${name}-vpc`, {
-            cidrBlock: c.cidrBlock,
-            enableDnsHostnames: true, // required for interface endpoints' private DNS and EKS
-            enableDnsSupport: true,
-            tags: { Name: `${name}-vpc` },
-        }, parent);
-        this.vpcId = vpc.id;
-
-        // CIS AWS 5.4: the default security group admits nothing.
-        new aws.ec2.DefaultSecurityGroup(`${name}-default-sg`, {
-            vpcId: vpc.id,
-            tags: { Name: `${name}-default-deny` },
-        }, parent);
-
-        const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId: vpc.id, tags: { Name: `${name}-igw` } }, parent);
-
-        const subnet = (tier: "public" | "private" | "isolated", i: number, tags: Record<string, string>) =>
+    /** One subnet per tier and AZ, tagged for the load balancer controller where it places ALBs. */
+    private subnets(name: string, azCount: number, vpc: aws.ec2.Vpc, layout: SubnetLayout, zones: pulumi.Output<string[]>): Record<SubnetTier, aws.ec2.Subnet[]> {
+        const subnet = (tier: SubnetTier, i: number, tags: Record<string, string>) =>
             new aws.ec2.Subnet(`${name}-${tier}-${i}`, {
                 vpcId: vpc.id,
                 cidrBlock: layout[tier][i],
-                availabilityZone: zoneAt(i),
+                availabilityZone: zones.apply((names) => names[i]),
                 // Nothing gets a public IP by accident; load balancers and NAT bring their own.
                 mapPublicIpOnLaunch: false,
                 tags: { Name: `${name}-${tier}-${i}`, "platform/tier": tier, ...tags },
-            }, parent);
+            }, { parent: this });
+        const azIndexes = [...Array(azCount).keys()];
+        return {
+            public: azIndexes.map((i) => subnet("public", i, { "kubernetes.io/role/elb": "1" })),
+            private: azIndexes.map((i) => subnet("private", i, { "kubernetes.io/role/internal-elb": "1" })),
+            isolated: azIndexes.map((i) => subnet("isolated", i, {})),
+        };
+    }
 
-        const azIndexes = [...Array(c.availabilityZoneCount).keys()];
-        const publicSubnets = azIndexes.map((i) => subnet("public", i, { "kubernetes.io/role/elb": "1" }));
-        const privateSubnets = azIndexes.map((i) => subnet("private", i, { "kubernetes.io/role/internal-elb": "1" }));
-        const isolatedSubnets = azIndexes.map((i) => subnet("isolated", i, {}));
-
+    /** The public route table (default route to the IGW) and its associations. */
+    private publicRouting(name: string, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway, publicSubnets: aws.ec2.Subnet[]): pulumi.Resource[] {
+        const parent = { parent: this };
         const publicRoutes = new aws.ec2.RouteTable(`${name}-public-rt`, {
             vpcId: vpc.id,
             routes: [{ cidrBlock: "0.0.0.0/0", gatewayId: igw.id }],
@@ -112,31 +140,38 @@ export class Network extends pulumi.ComponentResource {
         const publicAssociations = publicSubnets.map((s, i) => new aws.ec2.RouteTableAssociation(`${name}-public-rta-${i}`, {
             subnetId: s.id, routeTableId: publicRoutes.id,
         }, parent));
+        return [publicRoutes, ...publicAssociations];
+    }
 
+    /** NAT gateways (one, or one per AZ) and a private route table per AZ through them. */
+    private privateRouting(name: string, c: NetworkConfig, vpc: aws.ec2.Vpc, igw: aws.ec2.InternetGateway, subnets: Record<SubnetTier, aws.ec2.Subnet[]>) {
+        const parent = { parent: this };
         const natCount = c.natGateways === "perAz" ? c.availabilityZoneCount : 1;
         const natGateways = [...Array(natCount).keys()].map((i) => {
             const eip = new aws.ec2.Eip(`${name}-nat-eip-${i}`, { domain: "vpc", tags: { Name: `${name}-nat-${i}` } }, parent);
             return new aws.ec2.NatGateway(`${name}-nat-${i}`, {
                 allocationId: eip.id,
-                subnetId: publicSubnets[i].id,
+                subnetId: subnets.public[i].id,
                 connectivityType: "public",
                 tags: { Name: `${name}-nat-${i}` },
             }, { parent: this, dependsOn: [igw] }); // a NAT gateway needs the IGW attached first
         });
-
-        const privateAssociations: aws.ec2.RouteTableAssociation[] = [];
-        const privateRouteTables = privateSubnets.map((s, i) => {
+        const associations: aws.ec2.RouteTableAssociation[] = [];
+        const routeTables = subnets.private.map((s, i) => {
             const rt = new aws.ec2.RouteTable(`${name}-private-rt-${i}`, {
                 vpcId: vpc.id,
                 routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: natGateways[c.natGateways === "perAz" ? i : 0].id }],
                 tags: { Name: `${name}-private-${i}` },
             }, parent);
-            privateAssociations.push(new aws.ec2.RouteTableAssociation(`${name}-private-rta-${i}`, { subnetId: s.id, routeTableId: rt.id }, parent));
+            associations.push(new aws.ec2.RouteTableAssociation(`${name}-private-rta-${i}`, { subnetId: s.id, routeTableId: rt.id }, parent));
             return rt;
         });
-        this.egress = [igw, publicRoutes, ...publicAssociations, ...natGateways, ...privateRouteTables, ...privateAssociations];
+        return { natGateways, routeTables, associations };
+    }
 
-        // No routes besides the VPC's local one (and S3's prefix list, added by the endpoint).
+    /** No routes besides the VPC's local one (and S3's prefix list, added by the endpoint). */
+    private isolatedRouting(name: string, vpc: aws.ec2.Vpc, isolatedSubnets: aws.ec2.Subnet[]): aws.ec2.RouteTable {
+        const parent = { parent: this };
         const isolatedRoutes = new aws.ec2.RouteTable(`${name}-isolated-rt`, {
             vpcId: vpc.id,
             tags: { Name: `${name}-isolated` },
@@ -144,46 +179,37 @@ export class Network extends pulumi.ComponentResource {
         isolatedSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`${name}-isolated-rta-${i}`, {
             subnetId: s.id, routeTableId: isolatedRoutes.id,
         }, parent));
+        return isolatedRoutes;
+    }
 
+    /** The S3 gateway endpoint (free) and, when configured, the interface endpoints in every AZ. */
+    private endpoints(name: string, args: NetworkArgs, vpc: aws.ec2.Vpc, gatewayRouteTables: aws.ec2.RouteTable[], privateSubnets: aws.ec2.Subnet[]): void {
+        const parent = { parent: this };
         new aws.ec2.VpcEndpoint(`${name}-s3`, {
             vpcId: vpc.id,
             serviceName: `com.amazonaws.${args.region}.s3`,
             vpcEndpointType: "Gateway",
-            routeTableIds: [...privateRouteTables.map((rt) => rt.id), isolatedRoutes.id],
+            routeTableIds: gatewayRouteTables.map((rt) => rt.id),
             tags: { Name: `${name}-s3` },
         }, parent);
-
-        if (c.interfaceEndpoints) {
-            const endpointSg = new aws.ec2.SecurityGroup(`${name}-endpoints-sg`, {
+        if (!args.config.interfaceEndpoints) return;
+        const endpointSg = new aws.ec2.SecurityGroup(`${name}-endpoints-sg`, {
+            vpcId: vpc.id,
+            description: "HTTPS from the VPC to the interface endpoints",
+            ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: [args.config.cidrBlock], description: "HTTPS from the VPC" }],
+            tags: { Name: `${name}-endpoints` },
+        }, parent);
+        for (const service of INTERFACE_ENDPOINT_SERVICES) {
+            new aws.ec2.VpcEndpoint(`${name}-${service.replace(".", "-")}`, {
                 vpcId: vpc.id,
-                description: "HTTPS from the VPC to the interface endpoints",
-                ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: [c.cidrBlock], description: "HTTPS from the VPC" }],
-                tags: { Name: `${name}-endpoints` },
+                serviceName: `com.amazonaws.${args.region}.${service}`,
+                vpcEndpointType: "Interface",
+                privateDnsEnabled: true,
+                subnetIds: privateSubnets.map((s) => s.id),
+                securityGroupIds: [endpointSg.id],
+                tags: { Name: `${name}-${service}` },
             }, parent);
-            for (const service of INTERFACE_ENDPOINT_SERVICES) {
-                new aws.ec2.VpcEndpoint(`${name}-${service.replace(".", "-")}`, {
-                    vpcId: vpc.id,
-                    serviceName: `com.amazonaws.${args.region}.${service}`,
-                    vpcEndpointType: "Interface",
-                    privateDnsEnabled: true,
-                    subnetIds: privateSubnets.map((s) => s.id),
-                    securityGroupIds: [endpointSg.id],
-                    tags: { Name: `${name}-${service}` },
-                }, parent);
-            }
         }
-
-        this.createFlowLogs(name, vpc, c.flowLogsRetentionDays);
-
-        this.publicSubnetIds = publicSubnets.map((s) => s.id);
-        this.privateSubnetIds = privateSubnets.map((s) => s.id);
-        this.isolatedSubnetIds = isolatedSubnets.map((s) => s.id);
-        this.registerOutputs({
-            vpcId: this.vpcId,
-            publicSubnetIds: this.publicSubnetIds,
-            privateSubnetIds: this.privateSubnetIds,
-            isolatedSubnetIds: this.isolatedSubnetIds,
-        });
     }
 
     private createFlowLogs(name: string, vpc: aws.ec2.Vpc, retentionDays: number): void {
