@@ -162,150 +162,173 @@ export interface EckStackValuesArgs {
     readonly appNamespace: string;
 }
 
-/** Values of the eck-stack chart (deploy/eck-stack at v3.5.0). */
+/** Values of the eck-stack chart (deploy/eck-stack at v3.5.0): one sub-chart per part of the ELK stack. */
 export function eckStackValues(args: EckStackValuesArgs): Record<string, unknown> {
+    return {
+        "eck-elasticsearch": elasticsearchValues(args),
+        "eck-kibana": kibanaValues(),
+        "eck-logstash": logstashValues(args),
+        "eck-beats": filebeatValues(),
+    };
+}
+
+/** Elasticsearch: the nodeSets, their resources and data volumes. */
+function elasticsearchValues(args: EckStackValuesArgs): Record<string, unknown> {
     const c = args.config;
     const r = LOGGING_RESOURCES;
     return {
-        "eck-elasticsearch": {
-            enabled: true,
-            fullnameOverride: ELASTICSEARCH.name,
-            version: ELASTIC_STACK_VERSION,
-            // Review stacks drop their volumes with the cluster; protected stacks keep them.
-            volumeClaimDeletePolicy: args.protect ? "DeleteOnScaledownOnly" : "DeleteOnScaledownAndClusterDeletion",
-            nodeSets: [{
-                name: "default",
-                count: c.elasticsearchNodeCount,
-                // No privileged init container to raise vm.max_map_count: mmap off instead
-                // (https://www.elastic.co/guide/en/cloud-on-k8s/current/k8s-virtual-memory.html).
-                config: { "node.store.allow_mmap": false },
-                podTemplate: {
-                    spec: {
-                        containers: [{ name: "elasticsearch", resources: sized({ cpu: r.elasticsearchCpu, memoryGiB: c.elasticsearchMemoryGiB }) }],
-                        // One node per zone where possible (EBS volumes are zonal).
-                        topologySpreadConstraints: [{
-                            maxSkew: 1,
-                            topologyKey: "topology.kubernetes.io/zone",
-                            whenUnsatisfiable: "ScheduleAnyway",
-                            labelSelector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": ELASTICSEARCH.name } },
-                        }],
-                    },
-                },
-                volumeClaimTemplates: [{
-                    metadata: { name: ELASTICSEARCH.dataClaim },
-                    spec: {
-                        accessModes: ["ReadWriteOnce"],
-                        storageClassName: args.storageClassName,
-                        resources: { requests: { storage: `${c.elasticsearchStorageGiB}Gi` } },
-                    },
-                }],
-            }],
-        },
-        "eck-kibana": {
-            enabled: true,
-            fullnameOverride: KIBANA.name,
-            version: ELASTIC_STACK_VERSION,
-            count: 1,
-            elasticsearchRef: { name: ELASTICSEARCH.name },
-            podTemplate: { spec: { containers: [{ name: "kibana", resources: sized(r.kibana) }] } },
-        },
-        "eck-logstash": {
-            enabled: true,
-            fullnameOverride: LOGSTASH.name,
-            version: ELASTIC_STACK_VERSION,
-            count: 1,
-            // clusterName "eck" → the ECK_ES_* variables the pipeline reads.
-            elasticsearchRefs: [{ clusterName: "eck", name: ELASTICSEARCH.name }],
-            pipelines: [{ "pipeline.id": "main", "config.string": logstashPipeline(args.appNamespace) }],
-            services: [{
-                name: "beats",
-                service: { spec: { type: "ClusterIP", ports: [{ name: "beats", port: LOGSTASH.beatsPort, targetPort: LOGSTASH.beatsPort, protocol: "TCP" }] } },
-            }],
-            // ECK's default queue volume uses the default class; say which, and its size.
-            volumeClaimTemplates: [{
-                metadata: { name: "logstash-data" },
-                spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClassName, resources: { requests: { storage: "2Gi" } } },
-            }],
+        enabled: true,
+        fullnameOverride: ELASTICSEARCH.name,
+        version: ELASTIC_STACK_VERSION,
+        // Review stacks drop their volumes with the cluster; protected stacks keep them.
+        volumeClaimDeletePolicy: args.protect ? "DeleteOnScaledownOnly" : "DeleteOnScaledownAndClusterDeletion",
+        nodeSets: [{
+            name: "default",
+            count: c.elasticsearchNodeCount,
+            // No privileged init container to raise vm.max_map_count: mmap off instead
+            // (https://www.elastic.co/guide/en/cloud-on-k8s/current/k8s-virtual-memory.html).
+            config: { "node.store.allow_mmap": false },
             podTemplate: {
                 spec: {
-                    containers: [{
-                        name: "logstash",
-                        // Heap half the container (ECK's default heap is 1 GiB, too big for 1 GiB).
-                        env: [{ name: "LS_JAVA_OPTS", value: `-Xms${r.logstash.memoryMiB / 2}m -Xmx${r.logstash.memoryMiB / 2}m` }],
-                        resources: sized(r.logstash),
+                    containers: [{ name: "elasticsearch", resources: sized({ cpu: r.elasticsearchCpu, memoryGiB: c.elasticsearchMemoryGiB }) }],
+                    // One node per zone where possible (EBS volumes are zonal).
+                    topologySpreadConstraints: [{
+                        maxSkew: 1,
+                        topologyKey: "topology.kubernetes.io/zone",
+                        whenUnsatisfiable: "ScheduleAnyway",
+                        labelSelector: { matchLabels: { "elasticsearch.k8s.elastic.co/cluster-name": ELASTICSEARCH.name } },
                     }],
                 },
+            },
+            volumeClaimTemplates: [{
+                metadata: { name: ELASTICSEARCH.dataClaim },
+                spec: {
+                    accessModes: ["ReadWriteOnce"],
+                    storageClassName: args.storageClassName,
+                    resources: { requests: { storage: `${c.elasticsearchStorageGiB}Gi` } },
+                },
+            }],
+        }],
+    };
+}
+
+/** Kibana, reading the Elasticsearch cluster. */
+function kibanaValues(): Record<string, unknown> {
+    const r = LOGGING_RESOURCES;
+    return {
+        enabled: true,
+        fullnameOverride: KIBANA.name,
+        version: ELASTIC_STACK_VERSION,
+        count: 1,
+        elasticsearchRef: { name: ELASTICSEARCH.name },
+        podTemplate: { spec: { containers: [{ name: "kibana", resources: sized(r.kibana) }] } },
+    };
+}
+
+/** Logstash: the pipeline from Filebeat to Elasticsearch, its queue volume and heap. */
+function logstashValues(args: EckStackValuesArgs): Record<string, unknown> {
+    const r = LOGGING_RESOURCES;
+    return {
+        enabled: true,
+        fullnameOverride: LOGSTASH.name,
+        version: ELASTIC_STACK_VERSION,
+        count: 1,
+        // clusterName "eck" → the ECK_ES_* variables the pipeline reads.
+        elasticsearchRefs: [{ clusterName: "eck", name: ELASTICSEARCH.name }],
+        pipelines: [{ "pipeline.id": "main", "config.string": logstashPipeline(args.appNamespace) }],
+        services: [{
+            name: "beats",
+            service: { spec: { type: "ClusterIP", ports: [{ name: "beats", port: LOGSTASH.beatsPort, targetPort: LOGSTASH.beatsPort, protocol: "TCP" }] } },
+        }],
+        // ECK's default queue volume uses the default class; say which, and its size.
+        volumeClaimTemplates: [{
+            metadata: { name: "logstash-data" },
+            spec: { accessModes: ["ReadWriteOnce"], storageClassName: args.storageClassName, resources: { requests: { storage: "2Gi" } } },
+        }],
+        podTemplate: {
+            spec: {
+                containers: [{
+                    name: "logstash",
+                    // Heap half the container (ECK's default heap is 1 GiB, too big for 1 GiB).
+                    env: [{ name: "LS_JAVA_OPTS", value: `-Xms${r.logstash.memoryMiB / 2}m -Xmx${r.logstash.memoryMiB / 2}m` }],
+                    resources: sized(r.logstash),
+                }],
             },
         },
-        "eck-beats": {
-            enabled: true,
-            fullnameOverride: FILEBEAT.name,
-            version: ELASTIC_STACK_VERSION,
-            type: "filebeat",
-            serviceAccount: { name: FILEBEAT.name },
-            clusterRole: {
-                name: `${FILEBEAT.name}-autodiscover`,
-                rules: [
-                    { apiGroups: [""], resources: ["namespaces", "pods", "nodes"], verbs: ["get", "watch", "list"] },
-                    { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
-                    { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch"] },
-                ],
-            },
-            clusterRoleBinding: {
-                name: `${FILEBEAT.name}-autodiscover`,
-                subjects: [{ kind: "ServiceAccount", name: FILEBEAT.name }],
-                roleRef: { kind: "ClusterRole", name: `${FILEBEAT.name}-autodiscover`, apiGroup: "rbac.authorization.k8s.io" },
-            },
-            // From ECK's config/recipes/beats/filebeat_autodiscover.yaml (v3.5.0), output to Logstash.
-            config: {
-                "filebeat.autodiscover": {
-                    providers: [{
-                        type: "kubernetes",
-                        node: "${NODE_NAME}",
-                        hints: {
-                            enabled: true,
-                            default_config: {
-                                type: "filestream",
-                                id: "kubernetes-container-logs-${data.kubernetes.pod.name}-${data.kubernetes.container.id}",
-                                paths: ["/var/log/containers/*${data.kubernetes.container.id}.log"],
-                                parsers: [{ container: {} }],
-                                prospector: { scanner: { "fingerprint.enabled": true, symlinks: true } },
-                                "file_identity.fingerprint": {},
-                            },
+    };
+}
+
+/** Filebeat on every node, autodiscovering container logs, shipping to Logstash. */
+function filebeatValues(): Record<string, unknown> {
+    const r = LOGGING_RESOURCES;
+    return {
+        enabled: true,
+        fullnameOverride: FILEBEAT.name,
+        version: ELASTIC_STACK_VERSION,
+        type: "filebeat",
+        serviceAccount: { name: FILEBEAT.name },
+        clusterRole: {
+            name: `${FILEBEAT.name}-autodiscover`,
+            rules: [
+                { apiGroups: [""], resources: ["namespaces", "pods", "nodes"], verbs: ["get", "watch", "list"] },
+                { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
+                { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch"] },
+            ],
+        },
+        clusterRoleBinding: {
+            name: `${FILEBEAT.name}-autodiscover`,
+            subjects: [{ kind: "ServiceAccount", name: FILEBEAT.name }],
+            roleRef: { kind: "ClusterRole", name: `${FILEBEAT.name}-autodiscover`, apiGroup: "rbac.authorization.k8s.io" },
+        },
+        // From ECK's config/recipes/beats/filebeat_autodiscover.yaml (v3.5.0), output to Logstash.
+        config: {
+            "filebeat.autodiscover": {
+                providers: [{
+                    type: "kubernetes",
+                    node: "${NODE_NAME}",
+                    hints: {
+                        enabled: true,
+                        default_config: {
+                            type: "filestream",
+                            id: "kubernetes-container-logs-${data.kubernetes.pod.name}-${data.kubernetes.container.id}",
+                            paths: ["/var/log/containers/*${data.kubernetes.container.id}.log"],
+                            parsers: [{ container: {} }],
+                            prospector: { scanner: { "fingerprint.enabled": true, symlinks: true } },
+                            "file_identity.fingerprint": {},
                         },
-                    }],
-                },
-                // No add_cloud_metadata: it asks EC2's instance metadata service, which pods
-                // cannot reach on AL2023 nodes (IMDSv2 hop limit 1, and Filebeat is not on the
-                // host network); it would only add timeouts at start.
-                processors: [{ add_host_metadata: {} }],
-                "output.logstash": { hosts: [`${LOGSTASH.beatsService}:${LOGSTASH.beatsPort}`] },
-            },
-            daemonSet: {
-                podTemplate: {
-                    spec: {
-                        serviceAccountName: FILEBEAT.name,
-                        automountServiceAccountToken: true,
-                        // Every node, tainted ones included (the optional system node group is
-                        // tainted NoSchedule): their pods' logs matter as much.
-                        tolerations: [{ operator: "Exists", effect: "NoSchedule" }],
-                        terminationGracePeriodSeconds: 30,
-                        containers: [{
-                            name: "filebeat",
-                            // The container log files on the node are root-owned.
-                            securityContext: { runAsUser: 0 },
-                            resources: sized(r.filebeat),
-                            env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
-                            volumeMounts: [
-                                { name: "varlogcontainers", mountPath: "/var/log/containers", readOnly: true },
-                                { name: "varlogpods", mountPath: "/var/log/pods", readOnly: true },
-                            ],
-                        }],
-                        volumes: [
-                            { name: "varlogcontainers", hostPath: { path: "/var/log/containers" } },
-                            { name: "varlogpods", hostPath: { path: "/var/log/pods" } },
-                        ],
                     },
+                }],
+            },
+            // No add_cloud_metadata: it asks EC2's instance metadata service, which pods
+            // cannot reach on AL2023 nodes (IMDSv2 hop limit 1, and Filebeat is not on the
+            // host network); it would only add timeouts at start.
+            processors: [{ add_host_metadata: {} }],
+            "output.logstash": { hosts: [`${LOGSTASH.beatsService}:${LOGSTASH.beatsPort}`] },
+        },
+        daemonSet: {
+            podTemplate: {
+                spec: {
+                    serviceAccountName: FILEBEAT.name,
+                    automountServiceAccountToken: true,
+                    // Every node, tainted ones included (the optional system node group is
+                    // tainted NoSchedule): their pods' logs matter as much.
+                    tolerations: [{ operator: "Exists", effect: "NoSchedule" }],
+                    terminationGracePeriodSeconds: 30,
+                    containers: [{
+                        name: "filebeat",
+                        // The container log files on the node are root-owned.
+                        securityContext: { runAsUser: 0 },
+                        resources: sized(r.filebeat),
+                        env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
+                        volumeMounts: [
+                            { name: "varlogcontainers", mountPath: "/var/log/containers", readOnly: true },
+                            { name: "varlogpods", mountPath: "/var/log/pods", readOnly: true },
+                        ],
+                    }],
+                    volumes: [
+                        { name: "varlogcontainers", hostPath: { path: "/var/log/containers" } },
+                        { name: "varlogpods", hostPath: { path: "/var/log/pods" } },
+                    ],
                 },
             },
         },

@@ -78,11 +78,7 @@ export class Observability extends pulumi.ComponentResource {
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:observability:Observability", name, {}, opts);
-        const c = args.config;
-        const appNamespace = APP_RULES_NAMESPACE;
         const ns = OBSERVABILITY_NAMESPACE;
-        const esUrl = elasticsearchUrl(ns);
-        const parent = { parent: this };
         const afterCluster = { parent: this, dependsOn: args.dependsOn };
 
         // Node exporter (host network, PID, /proc) and Filebeat (root, hostPath log files) need
@@ -93,11 +89,42 @@ export class Observability extends pulumi.ComponentResource {
         const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, afterCluster);
         const nsName = observabilityNs.metadata.name;
 
-        // --- Logs: ECK operator, then Elasticsearch + Kibana + Logstash + Filebeat -------------
+        this.grafanaAdminSecretName = "grafana-admin";
+        const logs = this.logs(name, args, nsName, operatorNs.metadata.name);
+        const kubePrometheusStack = this.metrics(name, args, nsName, logs.eckStack);
+        this.traces(name, args, nsName, logs, kubePrometheusStack);
+        if (args.config.internalIngress) this.internalIngresses(name, args, nsName, kubePrometheusStack, logs.eckStack);
+
+        const esUrl = elasticsearchUrl(ns);
+        this.namespace = ns;
+        this.otlpHttpEndpoint = otlpEndpoints(ns).http;
+        this.portForwardCommands = {
+            grafana: `kubectl -n ${ns} port-forward svc/${KUBE_PROMETHEUS_STACK.grafanaService} 3000:80`,
+            prometheus: `kubectl -n ${ns} port-forward svc/${KUBE_PROMETHEUS_STACK.prometheusService} 9090:9090`,
+            alertmanager: `kubectl -n ${ns} port-forward svc/${KUBE_PROMETHEUS_STACK.alertmanagerService} 9093:9093`,
+            jaeger: `kubectl -n ${ns} port-forward svc/${JAEGER.service} ${JAEGER.queryPort}:${JAEGER.queryPort}`,
+            kibana: `kubectl -n ${ns} port-forward svc/${KIBANA.httpService} ${KIBANA.port}:${KIBANA.port}`,
+        };
+        this.crdsReady = [kubePrometheusStack];
+        this.registerOutputs({
+            namespace: this.namespace,
+            otlpHttpEndpoint: this.otlpHttpEndpoint,
+            elasticsearchUrl: esUrl,
+            grafanaAdminSecretName: this.grafanaAdminSecretName,
+        });
+    }
+
+    /** Logs: the ECK operator, then Elasticsearch, Kibana, Logstash and Filebeat, then the ILM Job. */
+    private logs(name: string, args: ObservabilityArgs, nsName: pulumi.Output<string>, operatorNsName: pulumi.Output<string>) {
+        const c = args.config;
+        const ns = OBSERVABILITY_NAMESPACE;
+        const afterCluster = { parent: this, dependsOn: args.dependsOn };
+        const appNamespace = APP_RULES_NAMESPACE;
+        const esUrl = elasticsearchUrl(ns);
         const eckOperator = helmRelease(`${name}-eck-operator`, {
             chart: CHARTS.eckOperator,
             releaseName: "eck-operator",
-            namespace: operatorNs.metadata.name,
+            namespace: operatorNsName,
             values: eckOperatorValues(),
             timeoutSeconds: RELEASE_TIMEOUT_SECONDS.eckOperator,
         }, afterCluster);
@@ -150,15 +177,22 @@ export class Observability extends pulumi.ComponentResource {
             // Waits for Elasticsearch to come up (minutes after the chart) before it completes.
             customTimeouts: { create: "30m", update: "30m" },
         });
+        return { eckStack, logsIlm };
+    }
 
-        // --- Metrics: kube-prometheus-stack, the app's rules and dashboard --------------------
+    /** Metrics: Grafana's admin Secret, kube-prometheus-stack, the app's alert rules and dashboard. */
+    private metrics(name: string, args: ObservabilityArgs, nsName: pulumi.Output<string>, eckStack: k8s.helm.v3.Release): k8s.helm.v3.Release {
+        const c = args.config;
+        const ns = OBSERVABILITY_NAMESPACE;
+        const parent = { parent: this };
+        const afterCluster = { parent: this, dependsOn: args.dependsOn };
+        const appNamespace = APP_RULES_NAMESPACE;
         const grafanaPassword = new random.RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, parent);
         const grafanaAdmin = new k8s.core.v1.Secret(`${name}-grafana-admin`, {
             metadata: { name: "grafana-admin", namespace: nsName },
             type: "Opaque",
             stringData: { [GRAFANA_ADMIN_KEYS.user]: "admin", [GRAFANA_ADMIN_KEYS.password]: grafanaPassword.result },
         }, afterCluster);
-        this.grafanaAdminSecretName = "grafana-admin";
 
         const kubePrometheusStack = helmRelease(`${name}-kube-prometheus-stack`, {
             chart: CHARTS.kubePrometheusStack,
@@ -192,8 +226,14 @@ export class Observability extends pulumi.ComponentResource {
             metadata: { name: `${appNamespace}-dashboard`, namespace: nsName, labels: { grafana_dashboard: "1" } },
             data: { [`${appNamespace}.json`]: loadDashboard() },
         }, afterCluster);
+        return kubePrometheusStack;
+    }
 
-        // --- Traces: Jaeger v2 ---------------------------------------------------------------
+    /** Traces: Jaeger v2 and its ServiceMonitor. */
+    private traces(name: string, args: ObservabilityArgs, nsName: pulumi.Output<string>, logs: { eckStack: k8s.helm.v3.Release; logsIlm: k8s.batch.v1.Job }, kubePrometheusStack: k8s.helm.v3.Release): void {
+        const c = args.config;
+        const ns = OBSERVABILITY_NAMESPACE;
+        const { eckStack, logsIlm } = logs;
         const jaeger = helmRelease(`${name}-jaeger`, {
             chart: CHARTS.jaeger,
             releaseName: JAEGER.release,
@@ -218,51 +258,34 @@ export class Observability extends pulumi.ComponentResource {
                 endpoints: [{ port: "internal-metrics", path: "/metrics", interval: "30s" }],
             },
         }, { parent: this, dependsOn: [kubePrometheusStack, jaeger] });
+    }
 
-        // --- Optional internal ALB for the UIs ----------------------------------------------
-        if (c.internalIngress) {
-            // Internal scheme: reachable from the VPC (VPN, bastion) only. Created after, and
-            // deleted before, the load balancer controller (in args.dependsOn) so the ALB it makes
-            // is gone before the subnets are.
-            const ingress = (suffix: string, service: string, port: number, annotations: Record<string, string>, after: pulumi.Resource) =>
-                new k8s.networking.v1.Ingress(`${name}-${suffix}-ingress`, {
-                    metadata: {
-                        name: suffix,
-                        namespace: nsName,
-                        annotations: {
-                            "alb.ingress.kubernetes.io/scheme": "internal",
-                            "alb.ingress.kubernetes.io/target-type": "ip",
-                            ...annotations,
-                        },
+    /** The optional internal ALB for Grafana and Kibana. */
+    private internalIngresses(name: string, args: ObservabilityArgs, nsName: pulumi.Output<string>, kubePrometheusStack: k8s.helm.v3.Release, eckStack: k8s.helm.v3.Release): void {
+        // Internal scheme: reachable from the VPC (VPN, bastion) only. Created after, and
+        // deleted before, the load balancer controller (in args.dependsOn) so the ALB it makes
+        // is gone before the subnets are.
+        const ingress = (suffix: string, service: string, port: number, annotations: Record<string, string>, after: pulumi.Resource) =>
+            new k8s.networking.v1.Ingress(`${name}-${suffix}-ingress`, {
+                metadata: {
+                    name: suffix,
+                    namespace: nsName,
+                    annotations: {
+                        "alb.ingress.kubernetes.io/scheme": "internal",
+                        "alb.ingress.kubernetes.io/target-type": "ip",
+                        ...annotations,
                     },
-                    spec: {
-                        ingressClassName: "alb",
-                        rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: port } } } }] } }],
-                    },
-                }, { parent: this, dependsOn: [after, ...args.dependsOn] });
-            ingress("grafana", KUBE_PROMETHEUS_STACK.grafanaService, 80, { "alb.ingress.kubernetes.io/healthcheck-path": "/api/health" }, kubePrometheusStack);
-            ingress("kibana", KIBANA.httpService, KIBANA.port, {
-                // Kibana serves HTTPS with ECK's self-signed certificate.
-                "alb.ingress.kubernetes.io/backend-protocol": "HTTPS",
-                "alb.ingress.kubernetes.io/healthcheck-path": "/login",
-            }, eckStack);
-        }
-
-        this.namespace = ns;
-        this.otlpHttpEndpoint = otlpEndpoints(ns).http;
-        this.portForwardCommands = {
-            grafana: `kubectl -n ${ns} port-forward svc/${KUBE_PROMETHEUS_STACK.grafanaService} 3000:80`,
-            prometheus: `kubectl -n ${ns} port-forward svc/${KUBE_PROMETHEUS_STACK.prometheusService} 9090:9090`,
-            alertmanager: `kubectl -n ${ns} port-forward svc/${KUBE_PROMETHEUS_STACK.alertmanagerService} 9093:9093`,
-            jaeger: `kubectl -n ${ns} port-forward svc/${JAEGER.service} ${JAEGER.queryPort}:${JAEGER.queryPort}`,
-            kibana: `kubectl -n ${ns} port-forward svc/${KIBANA.httpService} ${KIBANA.port}:${KIBANA.port}`,
-        };
-        this.crdsReady = [kubePrometheusStack];
-        this.registerOutputs({
-            namespace: this.namespace,
-            otlpHttpEndpoint: this.otlpHttpEndpoint,
-            elasticsearchUrl: esUrl,
-            grafanaAdminSecretName: this.grafanaAdminSecretName,
-        });
+                },
+                spec: {
+                    ingressClassName: "alb",
+                    rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: port } } } }] } }],
+                },
+            }, { parent: this, dependsOn: [after, ...args.dependsOn] });
+        ingress("grafana", KUBE_PROMETHEUS_STACK.grafanaService, 80, { "alb.ingress.kubernetes.io/healthcheck-path": "/api/health" }, kubePrometheusStack);
+        ingress("kibana", KIBANA.httpService, KIBANA.port, {
+            // Kibana serves HTTPS with ECK's self-signed certificate.
+            "alb.ingress.kubernetes.io/backend-protocol": "HTTPS",
+            "alb.ingress.kubernetes.io/healthcheck-path": "/login",
+        }, eckStack);
     }
 }
