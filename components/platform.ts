@@ -1,3 +1,4 @@
+import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 import { Cluster } from "./cluster";
@@ -13,8 +14,6 @@ import { awsProvider, platformTags } from "./shared";
  */
 export function buildPlatform(config: PlatformConfig) {
     const name = `${config.project}-${config.stack}`;
-    // The sample app's namespace: the data tier delivers its Secret there, observability watches it.
-    const appNamespace = APP_RULES_NAMESPACE;
     const aws = awsProvider(name, config);
     const providers = { aws };
 
@@ -31,51 +30,7 @@ export function buildPlatform(config: PlatformConfig) {
         tags: platformTags(config),
     }, { providers });
 
-    // Data tier: PostgreSQL and Valkey in the isolated subnets, reachable only from the cluster's
-    // nodes and pods; their connection settings in Secrets Manager; delivered to the app's
-    // namespace by the External Secrets Operator. Passwords never appear in the outputs below.
-    const dataPlacement = {
-        protect: config.protect,
-        vpcId: network.vpcId,
-        isolatedSubnetIds: network.isolatedSubnetIds,
-        allowedSecurityGroupId: cluster.clusterSecurityGroupId,
-    };
-    const database = new Database(`${name}-database`, { config: config.database, ...dataPlacement }, { providers });
-    const cache = new Cache(`${name}-cache`, { config: config.cache, ...dataPlacement }, { providers });
-    const databaseBackup = config.database.backupPlan.enabled
-        ? new DatabaseBackup(`${name}-backup`, {
-            config: config.database.backupPlan,
-            protect: config.protect,
-            databaseArn: database.instanceArn,
-            region: config.region,
-        }, { providers })
-        : undefined;
-    const secrets = new Secrets(`${name}-secrets`, {
-        config: config.secrets,
-        protect: config.protect,
-        database: {
-            host: database.address,
-            port: database.port,
-            dbName: database.dbName,
-            username: database.username,
-            sslMode: config.database.clientSslMode,
-            passwordSecretArn: database.masterUserSecretArn,
-        },
-        cache: { host: cache.primaryEndpointAddress, port: cache.port, authToken: cache.authToken },
-    }, { providers });
-    const externalSecrets = new ExternalSecrets(`${name}-external-secrets`, {
-        config: config.secrets,
-        clusterName: cluster.clusterName,
-        region: config.region,
-        appNamespace,
-        databaseSecretArn: secrets.databaseSecretArn,
-        databasePasswordSecretArn: database.masterUserSecretArn,
-        cacheSecretArn: secrets.cacheSecretArn,
-        kmsKeyArns: [database.kmsKeyArn, secrets.kmsKeyArn],
-        // Pods need nodes; the load balancer controller's webhooks must be up before the chart's
-        // objects are created, and on destroy the operator goes first.
-        dependsOn: cluster.ready,
-    }, { providers: { ...providers, kubernetes: cluster.provider } });
+    const { database, cache, databaseBackup, secrets, externalSecrets } = dataTier(name, config, network, cluster, providers);
 
     // Observability: metrics (kube-prometheus-stack), traces (Jaeger) and logs (ECK). Installs after
     // the nodes, storage and cluster services, and is removed before them; nothing else waits for it.
@@ -119,36 +74,100 @@ export function buildPlatform(config: PlatformConfig) {
         observability,
         appImage,
         workload,
-        outputs: {
-            region: config.region,
-            environment: config.environment,
-            vpcId: network.vpcId,
-            privateSubnetIds: pulumi.output(network.privateSubnetIds),
-            isolatedSubnetIds: pulumi.output(network.isolatedSubnetIds),
-            clusterName: cluster.clusterName,
-            kubeconfig: pulumi.secret(cluster.kubeconfig),
-            databaseIdentifier: database.identifier,
-            databaseAddress: database.address,
-            databaseSecretArn: secrets.databaseSecretArn,
-            databasePasswordSecretArn: database.masterUserSecretArn,
-            cacheAddress: cache.primaryEndpointAddress,
-            cacheSecretArn: secrets.cacheSecretArn,
-            backupVaultName: databaseBackup?.vaultName,
-            backupRoleArn: databaseBackup?.roleArn,
-            // Restore jobs only (docs/runbook-restore-database.md); absent without a backup plan.
-            backupRestoreRoleArn: databaseBackup?.restoreRoleArn,
-            appNamespace: externalSecrets.appNamespace,
-            appSecretName: externalSecrets.appSecretName,
-            observabilityNamespace: observability.namespace,
-            otlpHttpEndpoint: observability.otlpHttpEndpoint,
-            grafanaAdminSecretName: observability.grafanaAdminSecretName,
-            observabilityPortForward: observability.portForwardCommands,
-            appImageRepositoryUrl: appImage.repositoryUrl,
-            appImage: appImage.repoDigest,
-            appServiceUrl: workload.serviceUrl,
-            appIngressHostname: workload.ingressHostname,
-        },
+        outputs: platformOutputs(config, { network, cluster, database, cache, databaseBackup, secrets, externalSecrets, observability, appImage, workload }),
     };
+}
+
+/**
+ * The data tier: PostgreSQL and Valkey in the isolated subnets, reachable only from the cluster's
+ * nodes and pods; their connection settings in Secrets Manager; delivered to the app's namespace
+ * by the External Secrets Operator. Passwords never appear in the outputs.
+ */
+function dataTier(name: string, config: PlatformConfig, network: Network, cluster: Cluster, providers: { aws: aws.Provider }) {
+    // The sample app's namespace: the data tier delivers its Secret there, observability watches it.
+    const appNamespace = APP_RULES_NAMESPACE;
+    const dataPlacement = {
+        protect: config.protect,
+        vpcId: network.vpcId,
+        isolatedSubnetIds: network.isolatedSubnetIds,
+        allowedSecurityGroupId: cluster.clusterSecurityGroupId,
+    };
+    const database = new Database(`${name}-database`, { config: config.database, ...dataPlacement }, { providers });
+    const cache = new Cache(`${name}-cache`, { config: config.cache, ...dataPlacement }, { providers });
+    const databaseBackup = config.database.backupPlan.enabled
+        ? new DatabaseBackup(`${name}-backup`, {
+            config: config.database.backupPlan,
+            protect: config.protect,
+            databaseArn: database.instanceArn,
+            region: config.region,
+        }, { providers })
+        : undefined;
+    const secrets = new Secrets(`${name}-secrets`, {
+        config: config.secrets,
+        protect: config.protect,
+        database: {
+            host: database.address,
+            port: database.port,
+            dbName: database.dbName,
+            username: database.username,
+            sslMode: config.database.clientSslMode,
+            passwordSecretArn: database.masterUserSecretArn,
+        },
+        cache: { host: cache.primaryEndpointAddress, port: cache.port, authToken: cache.authToken },
+    }, { providers });
+    const externalSecrets = new ExternalSecrets(`${name}-external-secrets`, {
+        config: config.secrets,
+        clusterName: cluster.clusterName,
+        region: config.region,
+        appNamespace,
+        databaseSecretArn: secrets.databaseSecretArn,
+        databasePasswordSecretArn: database.masterUserSecretArn,
+        cacheSecretArn: secrets.cacheSecretArn,
+        kmsKeyArns: [database.kmsKeyArn, secrets.kmsKeyArn],
+        // Pods need nodes; the load balancer controller's webhooks must be up before the chart's
+        // objects are created, and on destroy the operator goes first.
+        dependsOn: cluster.ready,
+    }, { providers: { ...providers, kubernetes: cluster.provider } });
+    return { database, cache, databaseBackup, secrets, externalSecrets };
+}
+
+type Parts = {
+    network: Network; cluster: Cluster; database: Database; cache: Cache; databaseBackup?: DatabaseBackup; secrets: Secrets;
+    externalSecrets: ExternalSecrets; observability: Observability; appImage: AppImage; workload: Workload;
+};
+
+/** The stack outputs operators and CI read. Secrets (kubeconfig) are Pulumi secrets; no password is an output. */
+function platformOutputs(config: PlatformConfig, p: Parts) {
+    const { network, cluster, database, cache, databaseBackup, secrets, externalSecrets, observability, appImage, workload } = p;
+    return {
+    region: config.region,
+    environment: config.environment,
+    vpcId: network.vpcId,
+    privateSubnetIds: pulumi.output(network.privateSubnetIds),
+    isolatedSubnetIds: pulumi.output(network.isolatedSubnetIds),
+    clusterName: cluster.clusterName,
+    kubeconfig: pulumi.secret(cluster.kubeconfig),
+    databaseIdentifier: database.identifier,
+    databaseAddress: database.address,
+    databaseSecretArn: secrets.databaseSecretArn,
+    databasePasswordSecretArn: database.masterUserSecretArn,
+    cacheAddress: cache.primaryEndpointAddress,
+    cacheSecretArn: secrets.cacheSecretArn,
+    backupVaultName: databaseBackup?.vaultName,
+    backupRoleArn: databaseBackup?.roleArn,
+    // Restore jobs only (docs/runbook-restore-database.md); absent without a backup plan.
+    backupRestoreRoleArn: databaseBackup?.restoreRoleArn,
+    appNamespace: externalSecrets.appNamespace,
+    appSecretName: externalSecrets.appSecretName,
+    observabilityNamespace: observability.namespace,
+    otlpHttpEndpoint: observability.otlpHttpEndpoint,
+    grafanaAdminSecretName: observability.grafanaAdminSecretName,
+    observabilityPortForward: observability.portForwardCommands,
+    appImageRepositoryUrl: appImage.repositoryUrl,
+    appImage: appImage.repoDigest,
+    appServiceUrl: workload.serviceUrl,
+    appIngressHostname: workload.ingressHostname,
+};
 }
 
 export type Platform = ReturnType<typeof buildPlatform>;

@@ -1,3 +1,4 @@
+import * as assert from "node:assert/strict";
 /**
  * The offline harness shared by every test and by the offline plan (scripts/plan.ts):
  * - Pulumi mocks with realistic computed outputs per resource type and data-source call;
@@ -86,6 +87,26 @@ export function configProblems(stack: string, values: Record<string, string>): C
 /** The problems of a review stack (the review workflow's values) with these overrides. */
 export function reviewProblems(overrides: Record<string, unknown>, stack = "pr-7"): ConfigProblem[] {
     return configProblems(stack, withOverrides("pr-1", overrides));
+}
+
+/** An invalid configuration and every problem it must produce, exactly (order-insensitive). */
+export interface ConfigCase {
+    readonly title: string;
+    /** The stack the overrides are applied to (a review stack unless said). */
+    readonly stack?: string;
+    readonly overrides: Record<string, unknown>;
+    readonly problems: ConfigProblem[];
+}
+
+/** One test per case: the review workflow's values plus its overrides produce exactly its problems. */
+export function refusesEach(cases: readonly ConfigCase[]): void {
+    const sortKey = (p: ConfigProblem) => p.key + p.rule;
+    const sorted = (ps: readonly ConfigProblem[]) => [...ps].sort((a, b) => sortKey(a).localeCompare(sortKey(b)));
+    for (const c of cases) {
+        it(`refuses ${c.title}`, () => {
+            assert.deepEqual(sorted(reviewProblems(c.overrides, c.stack ?? "pr-7")), sorted(c.problems));
+        });
+    }
 }
 
 /** Config values written as JSON text, the way Pulumi hands them to the program. */

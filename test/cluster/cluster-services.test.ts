@@ -5,7 +5,8 @@ import * as path from "node:path";
 import { CHARTS } from "../../components/shared/charts";
 import {
     buildStack, ROOT, valueOf,
-    type Built, } from "../harness";
+    type Built,
+} from "../harness";
 
 import { ROLE_POLICY, POD_IDENTITY_TRUST, eks, clusterNameOf, nodeGroupsOf, addon, release, association, roleOf, SYSTEM_PLACEMENT, tagsOf } from "./support";
 

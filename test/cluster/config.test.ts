@@ -1,9 +1,11 @@
 import * as assert from "node:assert/strict";
 import {
-    validateClusterArgs, } from "../../components/cluster/cluster";
+    validateClusterArgs,
+} from "../../components/cluster/cluster";
 import { ConfigError, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../../components/config";
 import {
-    encode, readStackValues, reviewProblems, stackConfig, } from "../harness";
+    encode, readStackValues, reviewProblems, stackConfig,
+} from "../harness";
 
 import { CLUSTER_KEY, clusterArgs } from "./support";
 

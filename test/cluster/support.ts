@@ -34,7 +34,16 @@ export const POD_IDENTITY_TRUST = {
 export interface Options { protect?: boolean; ignoreChanges: string[]; deleteBeforeReplace: boolean }
 
 /** Builds a stack like buildStack, also recording each resource's options through the mock monitor. */
-export async function buildWithOptions(stack: string, overrides: Record<string, unknown> = {}): Promise<Built & { options: Map<string, Options> }> {
+const builtWithOptions = new Map<string, Promise<Built & { options: Map<string, Options> }>>();
+
+/** buildStack plus the resource options of every registration; memoised like buildStack (the suites share builds). */
+export function buildWithOptions(stack: string, overrides: Record<string, unknown> = {}): Promise<Built & { options: Map<string, Options> }> {
+    const key = JSON.stringify([stack, overrides]);
+    if (!builtWithOptions.has(key)) builtWithOptions.set(key, buildWithOptionsOnce(stack, overrides));
+    return builtWithOptions.get(key)!;
+}
+
+async function buildWithOptionsOnce(stack: string, overrides: Record<string, unknown>): Promise<Built & { options: Map<string, Options> }> {
     const config = stackConfig(stack, overrides);
     const capture = await startCapture(config.stack);
     const options = new Map<string, Options>();

@@ -22,84 +22,12 @@ const CLUSTER = "platform:cluster";
 
 const cases: Case[] = [
     {
-        title: "a VPC CIDR that is not a network address",
-        overrides: { [NET]: { cidrBlock: "10.0.0.1/16" } },
-        problems: [{
-            key: "platform:network.cidrBlock", value: "10.0.0.1/16",
-            rule: "a private (RFC 1918) IPv4 CIDR with a prefix from /16 to /24 (AWS allows /16-/28 for a VPC; /24 is the smallest that fits three tiers)",
-            fix: "pulumi config set --path 'platform:network.cidrBlock' 10.0.0.0/16",
-        }],
-    },
-    {
-        title: "a public VPC range",
-        overrides: { [NET]: { cidrBlock: "8.8.0.0/16" } },
-        problems: [{
-            key: "platform:network.cidrBlock", value: "8.8.0.0/16",
-            rule: "a private (RFC 1918) IPv4 CIDR with a prefix from /16 to /24 (AWS allows /16-/28 for a VPC; /24 is the smallest that fits three tiers)",
-            fix: "pulumi config set --path 'platform:network.cidrBlock' 10.0.0.0/16",
-        }],
-    },
-    {
-        title: "a VPC larger than AWS allows",
-        overrides: { [NET]: { cidrBlock: "10.0.0.0/8" } },
-        problems: [{
-            key: "platform:network.cidrBlock", value: "10.0.0.0/8",
-            rule: "a private (RFC 1918) IPv4 CIDR with a prefix from /16 to /24 (AWS allows /16-/28 for a VPC; /24 is the smallest that fits three tiers)",
-            fix: "pulumi config set --path 'platform:network.cidrBlock' 10.0.0.0/16",
-        }],
-    },
-    {
-        title: "one availability zone",
-        overrides: { [NET]: { availabilityZoneCount: 1 } },
-        problems: [{
-            key: "platform:network.availabilityZoneCount", value: 1,
-            rule: "an integer from 2 to 6 (EKS and the RDS subnet group need subnets in at least 2 AZs)",
-            fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2",
-        }],
-    },
-    {
-        title: "a fractional AZ count",
-        overrides: { [NET]: { availabilityZoneCount: 2.5 } },
-        problems: [{
-            key: "platform:network.availabilityZoneCount", value: 2.5,
-            rule: "an integer from 2 to 6 (EKS and the RDS subnet group need subnets in at least 2 AZs)",
-            fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2",
-        }],
-    },
-    {
-        title: "an unknown NAT strategy",
-        overrides: { [NET]: { natGateways: "none" } },
-        problems: [{
-            key: "platform:network.natGateways", value: "none",
-            rule: 'one of "single", "perAz"',
-            fix: "pulumi config set --path 'platform:network.natGateways' single",
-        }],
-    },
-    {
-        title: "a flow-log retention CloudWatch does not offer",
-        overrides: { [NET]: { flowLogsRetentionDays: 10 } },
-        problems: [{
-            key: "platform:network.flowLogsRetentionDays", value: 10,
-            rule: "one of CloudWatch Logs' retention periods: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653",
-            fix: "pulumi config set --path 'platform:network.flowLogsRetentionDays' 7",
-        }],
-    },
-    {
         title: "a boolean written as text",
         overrides: { [NET]: { interfaceEndpoints: "yes" } },
         problems: [{
             key: "platform:network.interfaceEndpoints", value: "yes",
             rule: "true or false",
             fix: "pulumi config set --path 'platform:network.interfaceEndpoints' false",
-        }],
-    },
-    {
-        title: "a misspelt network key, with a suggestion",
-        overrides: { [NET]: { natGateway: "perAz" } },
-        problems: [{
-            key: "platform:network.natGateway", value: "perAz",
-            rule: "unknown setting; known settings here: cidrBlock, availabilityZoneCount, publicSubnetPrefixLength, privateSubnetPrefixLength, isolatedSubnetPrefixLength, natGateways, flowLogsRetentionDays, interfaceEndpoints",
-            fix: "pulumi config rm --path 'platform:network.natGateway'  # did you mean platform:network.natGateways?",
         }],
     },
     {
@@ -118,33 +46,6 @@ const cases: Case[] = [
             key: "platform:network.natGateways", value: "perAz",
             rule: `unknown setting; known settings here: ${TOP_LEVEL_SETTINGS}`,
             fix: "pulumi config rm 'platform:network.natGateways'  # set nested settings with --path: pulumi config set --path 'platform:network.natGateways' perAz",
-        }],
-    },
-    {
-        title: "a subnet as large as the VPC",
-        overrides: { [NET]: { cidrBlock: "10.0.0.0/20", privateSubnetPrefixLength: 20 } },
-        problems: [{
-            key: "platform:network.privateSubnetPrefixLength", value: 20,
-            rule: "larger than the VPC prefix /20 (a subnet is a part of the VPC)",
-            fix: "pulumi config set --path 'platform:network.privateSubnetPrefixLength' 24",
-        }],
-    },
-    {
-        title: "subnets that do not fit the VPC",
-        overrides: { [NET]: { cidrBlock: "10.0.0.0/20", availabilityZoneCount: 3, privateSubnetPrefixLength: 22 } },
-        problems: [{
-            key: "platform:network.cidrBlock", value: "10.0.0.0/20",
-            rule: "large enough for 3 AZs x (one /22 private + one /24 public + one /24 isolated subnet); use a larger VPC or smaller subnets (higher *SubnetPrefixLength)",
-            fix: "pulumi config set --path 'platform:network.cidrBlock' 10.0.0.0/16",
-        }],
-    },
-    {
-        title: "a subnet smaller than AWS allows",
-        overrides: { [NET]: { isolatedSubnetPrefixLength: 29 } },
-        problems: [{
-            key: "platform:network.isolatedSubnetPrefixLength", value: 29,
-            rule: "an integer from 16 to 28, larger than the VPC prefix",
-            fix: "pulumi config set --path 'platform:network.isolatedSubnetPrefixLength' 24",
         }],
     },
     {
@@ -232,41 +133,6 @@ const cases: Case[] = [
         problems: [{
             key: "platform:cluster.nodes.capacityType", value: "spot", rule: 'one of "ON_DEMAND", "SPOT"',
             fix: "pulumi config set --path 'platform:cluster.nodes.capacityType' ON_DEMAND",
-        }],
-    },
-    {
-        title: "a database storage ceiling below its size",
-        overrides: { "platform:database": { allocatedStorageGiB: 100, maxAllocatedStorageGiB: 50 } },
-        problems: [{
-            key: "platform:database.maxAllocatedStorageGiB", value: 50, rule: "at least allocatedStorageGiB (100)",
-            fix: "pulumi config set --path 'platform:database.maxAllocatedStorageGiB' 100",
-        }],
-    },
-    {
-        title: "backups switched off",
-        overrides: { "platform:database": { backupRetentionDays: 0 } },
-        problems: [{
-            key: "platform:database.backupRetentionDays", value: 0,
-            rule: "an integer from 1 to 35 (0 would turn off point-in-time recovery)",
-            fix: "pulumi config set --path 'platform:database.backupRetentionDays' 1",
-        }],
-    },
-    {
-        title: "a multi-AZ cache with one node",
-        overrides: { "platform:cache": { multiAz: true, nodeCount: 1 } },
-        problems: [{
-            key: "platform:cache.nodeCount", value: 1,
-            rule: "at least 2 while cache.multiAz is true (automatic failover needs a replica in another AZ)",
-            fix: "pulumi config set --path 'platform:cache.nodeCount' 2",
-        }],
-    },
-    {
-        title: "a recovery window Secrets Manager does not accept",
-        overrides: { "platform:secrets": { recoveryWindowDays: 3 } },
-        problems: [{
-            key: "platform:secrets.recoveryWindowDays", value: 3,
-            rule: "0, or an integer from 7 to 30 (Secrets Manager's range)",
-            fix: "pulumi config set --path 'platform:secrets.recoveryWindowDays' 0",
         }],
     },
     {

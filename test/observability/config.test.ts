@@ -2,7 +2,8 @@ import * as assert from "node:assert/strict";
 import { instanceMemoryMiB } from "../../components/cluster/config";
 import { parseConfig, PROJECT } from "../../components/config";
 import {
-    configProblems, encode, } from "../harness";
+    configProblems, encode,
+} from "../harness";
 
 import { OBS_KEY } from "./support";
 

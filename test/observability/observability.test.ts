@@ -7,7 +7,8 @@ import { ECK_OPERATOR_NAMESPACE, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECOND
 import { ECK_CA_VALIDITY, ilmJobScript } from "../../components/observability/logging";
 import { ALERT_RULES_FILE, DASHBOARD_FILE } from "../../components/observability/metrics";
 import {
-    buildStack, isSecret, reveal, ROOT, valueOf, type Built, } from "../harness";
+    buildStack, isSecret, reveal, ROOT, valueOf, type Built,
+} from "../harness";
 
 import { RELEASE, CUSTOM, SECRET, CONFIG_MAP, JOB, INGRESS, NAMESPACE, OBS_KEY, STACKS, Stack, mebibytes, release, valuesOf, resourceOf, observabilitySection, protectedNames } from "./support";
 

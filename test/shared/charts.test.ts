@@ -4,7 +4,8 @@ import * as path from "node:path";
 import { CHARTS } from "../../components/shared/charts";
 import { ELASTIC_STACK_VERSION } from "../../components/observability/logging";
 import {
-    ROOT, } from "../harness";
+    ROOT,
+} from "../harness";
 
 
 // ---------------------------------------------------------------------------------------------
