@@ -3,7 +3,7 @@ import { CHARTS } from "../shared/charts";
 import type { ClusterConfig } from "./config";
 import { helmRelease } from "../shared/helm";
 import { PodIdentityRole } from "./pod-identity";
-// The controller's published policy, committed verbatim (see components/policies/README.md).
+// The controller's published policy, committed verbatim (see components/cluster/policies/README.md).
 import loadBalancerControllerPolicy from "./policies/aws-load-balancer-controller.json";
 
 /** Namespace of both controllers: system-cluster-critical pods, next to the EKS add-ons. */

@@ -71,7 +71,7 @@ const systemNodeGroupSchema = z.strictObject({
 });
 
 /**
- * The EKS add-ons the cluster installs (components/cluster.ts), in install order, keyed by the
+ * The EKS add-ons the cluster installs (components/cluster/cluster.ts), in install order, keyed by the
  * config name (camelCase: `pulumi config set --path` takes plain identifiers) to the add-on name.
  */
 export const EKS_ADDONS = {

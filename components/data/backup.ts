@@ -7,7 +7,7 @@ import { awsAccount } from "../shared/tags";
 
 /**
  * Daily at 06:00 UTC: after the RDS backup window (03:00-04:00) and the Sunday maintenance window
- * (04:30-05:30) set in components/database.ts, so the jobs do not queue behind each other.
+ * (04:30-05:30) set in components/data/database.ts, so the jobs do not queue behind each other.
  */
 export const BACKUP_SCHEDULE = "cron(0 6 * * ? *)";
 

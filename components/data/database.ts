@@ -162,7 +162,7 @@ export class Database extends pulumi.ComponentResource {
             multiAz: c.multiAz,
             backupRetentionPeriod: c.backupRetentionDays,
             // UTC; the maintenance window follows the backup window, and AWS Backup's daily job
-            // (components/backup.ts) starts after both.
+            // (components/data/backup.ts) starts after both.
             backupWindow: "03:00-04:00",
             maintenanceWindow: "sun:04:30-sun:05:30",
             copyTagsToSnapshot: true,

@@ -54,7 +54,7 @@ export interface ExternalSecretsArgs {
     readonly region: string;
     /** The app's namespace, created here with Pod Security "restricted". */
     readonly appNamespace: string;
-    /** The app's connection settings for PostgreSQL (components/secrets.ts). */
+    /** The app's connection settings for PostgreSQL (components/data/secrets.ts). */
     readonly databaseSecretArn: pulumi.Input<string>;
     /** The RDS-managed secret with the master user's `username` and `password`. */
     readonly databasePasswordSecretArn: pulumi.Input<string>;

@@ -4,7 +4,7 @@ import { field, problem, type ConfigProblem, type Rule } from "../config/engine"
 
 export const APP_LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
-/** The sample app (components/image.ts, components/workload.ts): its image and how it runs. */
+/** The sample app (components/delivery/image.ts, components/delivery/workload.ts): its image and how it runs. */
 export const appSchema = z.strictObject({
     minReplicas: field(z.int().min(1).max(50), {
         doc: "Fewest pods the HorizontalPodAutoscaler keeps (2 or more survive a node or AZ loss; the PodDisruptionBudget keeps all but one of them through drains).",

@@ -19,11 +19,11 @@ export const CHARTS = {
     // semver> },` with the three keys in this order, on one line or on adjacent lines, comments above.
     // Filled in by the components that install them (cluster services, data tier, observability).
 
-    // Cluster services (components/cluster-services.ts).
+    // Cluster services (components/cluster/cluster-services.ts).
     // App v3.5.0. Values checked in kubernetes-sigs/aws-load-balancer-controller tag v3.5.0,
     // helm/aws-load-balancer-controller/values.yaml (clusterName, region, vpcId, serviceAccount.name);
     // published as aws/eks-charts stable/aws-load-balancer-controller 3.5.0. Its IAM policy is
-    // components/policies/aws-load-balancer-controller.json (same tag): bump both together.
+    // components/cluster/policies/aws-load-balancer-controller.json (same tag): bump both together.
     awsLoadBalancerController: {
         repo: "https://aws.github.io/eks-charts",
         chart: "aws-load-balancer-controller",
@@ -39,7 +39,7 @@ export const CHARTS = {
         version: "9.59.0",
     },
 
-    // Data tier (components/external-secrets.ts).
+    // Data tier (components/data/external-secrets.ts).
     // App v2.9.0; only external-secrets.io/v1 is served. Values checked in
     // external-secrets/external-secrets tag helm-chart-2.9.0, deploy/charts/external-secrets/values.yaml
     // (installCRDs, serviceAccount.name, scopedNamespace, scopedRBAC, processClusterStore,
