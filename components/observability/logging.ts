@@ -339,7 +339,7 @@ function filebeatValues(): Record<string, unknown> {
 export function logsIlmPolicy(retentionDays: number): Record<string, unknown> {
     return {
         policy: {
-            _meta: { description: "Container logs: managed by Pulumi (components/observability-logging.ts)" },
+            _meta: { description: "Container logs: managed by Pulumi (components/observability/logging.ts)" },
             phases: {
                 hot: { actions: { rollover: { max_age: "1d", max_primary_shard_size: "10gb" } } },
                 delete: { min_age: `${retentionDays}d`, actions: { delete: {} } },
@@ -361,7 +361,7 @@ export function logsCustomComponentTemplate(nodeCount: number): Record<string, u
                 "index.number_of_replicas": nodeCount > 1 ? 1 : 0,
             },
         },
-        _meta: { description: "Managed by Pulumi (components/observability-logging.ts)" },
+        _meta: { description: "Managed by Pulumi (components/observability/logging.ts)" },
     };
 }
 
