@@ -31,7 +31,7 @@ const MARKERS = Object.freeze({
  * @returns {Promise<{ id: number, action: "created" | "updated" | "skipped" }>}
  */
 async function upsertComment({ github, owner, repo, issueNumber, marker, body, createIfMissing = true }) {
-    if (!Object.values(MARKERS).includes(marker)) throw new Error(`unknown comment marker ${JSON.stringify(marker)}; use one of MARKERS`);
+    if (!(/** @type {string[]} */ (Object.values(MARKERS))).includes(marker)) throw new Error(`unknown comment marker ${JSON.stringify(marker)}; use one of MARKERS`);
     const full = `${marker}\n${body}`;
     if (full.length > GITHUB_COMMENT_LIMIT) throw new Error(`comment body is ${full.length} characters; GitHub allows ${GITHUB_COMMENT_LIMIT} (render it with renderSections, which truncates)`);
     const comments = await github.paginate(github.rest.issues.listComments, { owner, repo, issue_number: issueNumber, per_page: 100 });
@@ -45,7 +45,11 @@ async function upsertComment({ github, owner, repo, issueNumber, marker, body, c
     return { id: data.id, action: "created" };
 }
 
-/** A fence longer than any run of backticks in `text`, so the text cannot close it. */
+/**
+ * A fence longer than any run of backticks in `text`, so the text cannot close it.
+ * @param {string} text
+ * @param {string} [info]
+ */
 function fenced(text, info = "text") {
     const longest = Math.max(2, ...Array.from(text.matchAll(/`+/g), (m) => m[0].length));
     const fence = "`".repeat(longest + 1);
@@ -88,12 +92,21 @@ function renderSections({ title, intro, sections, runUrl, limit = GITHUB_COMMENT
     return `${head}\n${rendered.join("\n")}${foot}`;
 }
 
-/** Reads a file the plan or preview step wrote; a missing file is reported, not thrown. */
+/**
+ * Reads a file the plan or preview step wrote; a missing file is reported, not thrown.
+ * @param {string} file
+ * @param {string} fallback
+ */
 function readOr(file, fallback) {
     return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : fallback;
 }
 
-/** Exit status the step recorded next to its output (`<name>.exit`); missing when the step did not run. */
+/**
+ * Exit status the step recorded next to its output (`<name>.exit`); missing when the step did not run.
+ * @param {string} dir
+ * @param {string} name
+ * @returns {Section["status"]}
+ */
 function statusOf(dir, name) {
     const file = path.join(dir, `${name}.exit`);
     if (!fs.existsSync(file)) return "missing";
@@ -125,6 +138,7 @@ function planSections({ dir, stacks, previews = [] }) {
     return sections;
 }
 
+/** @param {any} context github-script's context */
 function runUrlOf(context) {
     return `${context.serverUrl}/${context.repo.owner}/${context.repo.repo}/actions/runs/${context.runId}`;
 }

@@ -27,6 +27,8 @@ export interface Scenario {
     prFiles?: string[] | "fail";
     /** `.config.review.ttlHours` of the plan JSON the fake `npm run plan` writes. */
     planTtlHours?: number;
+    /** Stacks whose offline plan fails, on the base branch's checkout (npm --prefix) or this one. */
+    planFails?: { base?: string[]; head?: string[] };
 }
 
 export interface Call { cmd: string; args: string[] }
@@ -40,16 +42,16 @@ fs.appendFileSync(process.env.FAKE_LOG, JSON.stringify({ cmd, args }) + "\n");
 const save = () => fs.writeFileSync(file, JSON.stringify(s));
 const opt = (name) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : undefined; };
 const has = (...words) => words.every((w, i) => args[i] === w);
-const out = (text) => process.stdout.write(text);
+const print = (text) => process.stdout.write(text);
 const fail = (code, text) => { process.stderr.write(text + "\n"); process.exit(code); };
 if (cmd === "pulumi") {
     if (has("stack", "ls")) {
         if (s.stackLsFails) fail(255, "error: could not list stacks: AccessDenied");
-        out(JSON.stringify(s.stacks.map((x) => ({ name: "organization/platform/" + x.name, current: false, updateInProgress: !!x.updateInProgress, resourceCount: 3 }))));
+        print(JSON.stringify(s.stacks.map((x) => ({ name: "organization/platform/" + x.name, current: false, updateInProgress: !!x.updateInProgress, resourceCount: 3 }))));
     } else if (has("stack", "tag", "get")) {
         const v = s.tags?.[opt("--stack")]?.[args[3]];
         if (v === undefined) fail(255, "error: stack tag '" + args[3] + "' not found for stack '" + opt("--stack") + "'");
-        out(v + "\n");
+        print(v + "\n");
     } else if (has("stack", "tag", "set")) {
         s.tags = s.tags ?? {}; (s.tags[opt("--stack")] ??= {})[args[3]] = args[4]; save();
     } else if (has("stack", "rm")) {
@@ -61,10 +63,10 @@ if (cmd === "pulumi") {
             if (left !== "Infinity") { s.destroyFailures[stack] = left - 1; save(); }
             fail(255, "error: update failed: namespace pr-x is still Terminating");
         }
-        out("Destroying (" + stack + ")\nResources:\n    - 12 deleted\n");
+        print("Destroying (" + stack + ")\nResources:\n    - 12 deleted\n");
     } else if (has("preview")) {
         const stack = opt("--stack");
-        out("Previewing update (" + stack + "):\n  ~ aws:eks/cluster:Cluster update [diff: ~version]\nPolicies:\n    platform-guardrails@v0.1.0 (local: policy)\n");
+        print("Previewing update (" + stack + "):\n  ~ aws:eks/cluster:Cluster update [diff: ~version]\nPolicies:\n    platform-guardrails@v0.1.0 (local: policy)\n");
         process.exit(s.previewExit?.[stack] ?? 0);
     }
     // stack select, config set, login: logged only.
@@ -72,18 +74,26 @@ if (cmd === "pulumi") {
     const endpoint = args.find((a) => a.startsWith("repos/"));
     if (args[0] === "api" && /\/pulls\/\d+\/files$/.test(endpoint)) {
         if (s.prFiles === "fail") fail(1, "HTTP 502: Bad Gateway");
-        out(s.prFiles.join("\n") + "\n");
+        print(s.prFiles.join("\n") + "\n");
     } else if (args[0] === "api" && /\/pulls\/\d+$/.test(endpoint)) {
         const state = s.prs?.[endpoint.split("/").pop()];
         if (!state) fail(1, "gh: Not Found (HTTP 404)");
-        out(state + "\n");
+        print(state + "\n");
     }
     // pr comment: logged only.
 } else if (cmd === "npm") {
-    // npm run plan -- <stack> ... : the offline plan's JSON, with the resolved config.
+    // npm [--prefix <base>] run [--silent] plan -- <stack> [--out F] [--diff F] ...: the offline plan.
     const stack = args[args.indexOf("--") + 1];
-    fs.mkdirSync(".plan", { recursive: true });
-    fs.writeFileSync(".plan/" + stack + ".json", JSON.stringify({ stack, config: { review: { ttlHours: s.planTtlHours } } }));
+    const side = args.includes("--prefix") ? "base" : "head";
+    if (s.planFails?.[side]?.includes(stack)) fail(1, "Stack \"" + stack + "\" has 1 configuration problem; nothing was created. (" + side + ")");
+    const out = opt("--out") ?? ".plan/" + stack + ".json";
+    fs.mkdirSync(require("node:path").dirname(out), { recursive: true });
+    fs.writeFileSync(out, JSON.stringify({ stack, side, config: { review: { ttlHours: s.planTtlHours } } }));
+    if (opt("--diff")) {
+        const base = JSON.parse(fs.readFileSync(opt("--diff"), "utf8"));
+        fs.writeFileSync(".plan/" + stack + ".diff.md", "#### " + stack + ": head against " + base.side + "\n");
+        print("markdown on stdout\n");
+    }
 }
 `;
 

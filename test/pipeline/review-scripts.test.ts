@@ -13,6 +13,7 @@ import { FakeCli, SCRIPTS, type Scenario } from "./fake-cli";
 const DESTROY = path.join(SCRIPTS, "destroy-review-stack.sh");
 const SWEEP = path.join(SCRIPTS, "sweep-review-stacks.sh");
 const PREVIEW = path.join(SCRIPTS, "preview-stack.sh");
+const PLAN_DIFF = path.join(SCRIPTS, "plan-diff.sh");
 
 const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000).toISOString().replace(/\.\d{3}Z$/, "Z");
 
@@ -204,6 +205,44 @@ describe("Review stack scripts (against fake pulumi and gh)", () => {
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(f.pulumi("preview"), []);
             assert.match(fs.readFileSync(path.join(f.cwd, "out", "prod.preview.txt"), "utf8"), /^Stack prod does not exist yet: its first deploy creates it/);
+        });
+    });
+
+    describe("plan-diff.sh", () => {
+        const read = (f: FakeCli, file: string) => fs.readFileSync(path.join(f.cwd, "out", file), "utf8");
+        const run = (f: FakeCli) => { fs.mkdirSync(path.join(f.cwd, "base")); return f.run({ file: PLAN_DIFF, args: ["base", "out", "pr-7", "dev"] }); };
+
+        it("plans the base branch, then this checkout with --diff against it, per stack", () => {
+            const f = fake({ stacks: [] });
+            const r = run(f);
+            assert.equal(r.status, 0, r.stderr + r.stdout);
+            const out = path.join(f.cwd, "out");
+            assert.deepEqual(f.calls("npm"), [
+                ["--prefix", path.join(f.cwd, "base"), "run", "--silent", "plan", "--", "pr-7", "--quiet", "--out", `${out}/pr-7.base.json`],
+                ["run", "--silent", "plan", "--", "pr-7", "--quiet", "--diff", `${out}/pr-7.base.json`],
+                ["--prefix", path.join(f.cwd, "base"), "run", "--silent", "plan", "--", "dev", "--quiet", "--out", `${out}/dev.base.json`],
+                ["run", "--silent", "plan", "--", "dev", "--quiet", "--diff", `${out}/dev.base.json`],
+            ]);
+            assert.equal(read(f, "pr-7.diff.md"), "#### pr-7: head against base\n");
+            assert.equal(read(f, "dev.diff.exit"), "0\n");
+        });
+
+        it("reports a plan that fails on the pull request, with its output, and fails", () => {
+            const f = fake({ stacks: [], planFails: { head: ["dev"] } });
+            const r = run(f);
+            assert.equal(r.status, 1);
+            assert.equal(read(f, "dev.diff.md"), "The plan of `dev` fails on this pull request:\n\n```text\nStack \"dev\" has 1 configuration problem; nothing was created. (head)\n```\n");
+            assert.equal(read(f, "dev.diff.exit"), "1\n");
+            assert.equal(read(f, "pr-7.diff.exit"), "0\n");
+        });
+
+        it("says when the base branch cannot be planned, and still checks this checkout", () => {
+            const f = fake({ stacks: [], planFails: { base: ["pr-7"] } });
+            const r = run(f);
+            assert.equal(r.status, 0, r.stderr);
+            assert.match(read(f, "pr-7.diff.md"), /^The base branch's plan of `pr-7` failed, so there is no comparison\. Its output:\n\n```text\nStack "pr-7" has 1 configuration problem/);
+            assert.deepEqual(f.calls("npm")[1], ["run", "--silent", "plan", "--", "pr-7", "--quiet"]);
+            assert.equal(read(f, "pr-7.diff.exit"), "0\n");
         });
     });
 
