@@ -10,7 +10,7 @@
 # pulumi action's `remove: true` is not awaited in v6/v7, so its failure would go unnoticed.)
 # Only pr-<number> stacks: this script never touches dev or prod.
 set -euo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 stack="${1:-}"

@@ -5,7 +5,7 @@
 # preview's status. A stack that does not exist yet (before its first deploy) has no state to
 # preview against: the file says so, with status 0; the offline plan shows what would be created.
 set -uo pipefail
-# shellcheck source=lib.sh
+# shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 stack="${1:?usage: preview-stack.sh <stack> <out dir>}"

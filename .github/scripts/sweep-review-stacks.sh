@@ -10,13 +10,16 @@
 # A stack without review:created-at (created by hand, or by an older workflow) is stamped now and
 # swept a time to live later; one without a valid review:ttl-hours is never swept for age (the
 # sweeper says how to set it). Stacks with an update in progress are left for the next run.
-# Destroys go through destroy-review-stack.sh (retries, then stack rm). Exit status 1 when a
-# destroy failed; the other stacks are still swept.
+# Destroys go through destroy-review-stack.sh (retries, then stack rm). No destroy starts after
+# SWEEP_BUDGET_MINUTES (default 60): a job killed by its timeout in the middle of a destroy would
+# leave the stack locked; what is left waits for the next run. Exit status 1 when a destroy
+# failed; the other stacks are still swept.
 set -euo pipefail
 here="$(dirname "$0")"
 : "${GITHUB_REPOSITORY:?GITHUB_REPOSITORY (owner/repo) names the repository whose pull requests own the stacks}"
 
 now="$(date -u +%s)"
+budget_seconds=$((${SWEEP_BUDGET_MINUTES:-60} * 60))
 summary="${GITHUB_STEP_SUMMARY:-/dev/null}"
 echo "| Stack | Pull request | Age (h) | TTL (h) | Action |" >>"${summary}"
 echo "|---|---|---|---|---|" >>"${summary}"
@@ -59,6 +62,11 @@ for stack in "${stacks[@]}"; do
   if [[ -z "${reason}" ]]; then
     echo "Keeping ${stack}: pull request #${pr} is ${state}, age ${age_hours} h, time to live ${ttl_hours} h."
     echo "| ${stack} | #${pr} (${state}) | ${age_hours} | ${ttl_hours} | kept |" >>"${summary}"
+    continue
+  fi
+  if (($(date -u +%s) - now >= budget_seconds)); then
+    echo "::notice::time budget of this run used: ${stack} (${reason}) is left for the next run"
+    echo "| ${stack} | #${pr} (${state}) | ${age_hours} | ${ttl_hours} | next run: ${reason} |" >>"${summary}"
     continue
   fi
   echo "Sweeping ${stack}: ${reason}."

@@ -173,6 +173,14 @@ describe("Review stack scripts (against fake pulumi and gh)", () => {
             assert.deepEqual(failing.pulumi("stack rm").map((a) => a[0]), ["pr-2"]);
         });
 
+        it("starts no destroy once its time budget is used, and leaves the stack for the next run", () => {
+            const late = fake({ stacks: [{ name: "pr-1" }], prs: { 1: "closed" } });
+            const result = late.run({ file: SWEEP }, { SWEEP_BUDGET_MINUTES: "0" });
+            assert.equal(result.status, 0, result.stderr);
+            assert.deepEqual(late.pulumi("destroy"), []);
+            assert.match(result.stdout, /time budget of this run used: pr-1 \(pull request #1 is closed\) is left for the next run/);
+        });
+
         it("fails when the backend cannot be listed, instead of sweeping nothing quietly", () => {
             const broken = fake({ ...scenario(), stackLsFails: true });
             const result = broken.run({ file: SWEEP });
