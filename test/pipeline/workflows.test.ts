@@ -318,6 +318,8 @@ describe("GitHub workflows", () => {
             const destroy = review().jobs.destroy;
             assert.match(destroy.if!, /^github\.event\.action == 'closed'/);
             assert.deepEqual(destroy.steps.filter((s) => s.run?.includes("destroy")).map((s) => s.run), ['bash .github/scripts/destroy-review-stack.sh "${STACK}"']);
+            // The base branch's script, not the pull request's (which may not even have a merge commit).
+            assert.equal(destroy.steps.find((s) => action(s) === "actions/checkout")!.with!.ref, "${{ github.event.pull_request.base.ref }}");
             const script = fs.readFileSync(path.join(SCRIPTS, "destroy-review-stack.sh"), "utf8");
             assert.match(script, /pulumi destroy --stack "\$\{stack\}" --refresh/);
             assert.match(script, /pulumi stack rm "\$\{stack\}" --yes/);
