@@ -166,6 +166,30 @@ describe("GitHub workflows", () => {
             assert.deepEqual(actual, ROLES);
         });
 
+        it("present an OIDC subject each role trusts", () => {
+            // The bootstrap roles' trust (bootstrap/README.md, "The roles"; githubSubjects in
+            // bootstrap/policies.ts once both are on main).
+            const TRUSTED: Record<string, string[]> = {
+                AWS_PREVIEW_ROLE_ARN: ["pull_request", "ref:refs/heads/main"],
+                AWS_DEV_DEPLOY_ROLE_ARN: ["environment:dev"],
+                AWS_PROD_DEPLOY_ROLE_ARN: ["environment:prod"],
+                AWS_REVIEW_ROLE_ARN: ["pull_request", "environment:review"],
+            };
+            // GitHub's rule: a job with an environment gets environment:<name>; otherwise a
+            // pull_request event gets pull_request, a push or schedule on main ref:refs/heads/main.
+            const subjectOf = (file: string, job: Job) => {
+                if (job.environment) return `environment:${job.environment}`;
+                const events = Object.keys(wf(file).on);
+                if (events.every((e) => e === "pull_request")) return "pull_request";
+                assert.equal(job.if, "github.ref == 'refs/heads/main'", `${file}: a job without an environment outside pull requests must be gated to main`);
+                return "ref:refs/heads/main";
+            };
+            for (const { file, id, job } of allJobs().filter(({ job }) => credentialStep(job))) {
+                const role = ROLES[`${file} ${id}`];
+                assert.ok(TRUSTED[role].includes(subjectOf(file, job)), `${file} ${id}: sub ${subjectOf(file, job)} is not trusted by ${role}`);
+            }
+        });
+
         it("let only the approved prod environment job assume the prod role (OIDC sub ...:environment:prod)", () => {
             const deploy = wf("deploy.yml");
             assert.equal(deploy.jobs.prod.environment, "prod");
@@ -380,6 +404,7 @@ describe("GitHub workflows", () => {
             assert.match(sweeper().on.schedule[0].cron, /^([0-9]|[1-5][0-9]) \* \* \* \*$/);
             const job = sweeper().jobs.sweep;
             assert.equal(job.if, "github.ref == 'refs/heads/main'");
+            assert.equal(job.environment, "review", "the review role trusts environment:review, not every job on main");
             assert.deepEqual(sweeper().concurrency, { group: "review-sweeper", "cancel-in-progress": false });
             const sweep = job.steps.find((s) => s.run?.includes("sweep-review-stacks.sh"))!;
             assert.equal(sweep.run, "bash .github/scripts/sweep-review-stacks.sh");
