@@ -180,6 +180,22 @@ export class PackServer {
     }
 }
 
+let shared: Promise<PackServer> | undefined;
+
+/**
+ * One served pack for the whole test process (starting it takes about 2 s): suites reconfigure it
+ * before they analyse, and mocha runs them one after another. Stopped by a root-level hook after
+ * the last test (the child and the channel would otherwise keep mocha alive).
+ */
+export function sharedPack(): Promise<PackServer> {
+    shared ??= PackServer.start();
+    return shared;
+}
+
+after(async () => {
+    if (shared) (await shared.catch(() => undefined))?.stop();
+});
+
 function diagnostics(resp: any): Diagnostic[] {
     return resp.getDiagnosticsList().map((d: any) => ({
         policy: d.getPolicyname(),

@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { policies, prodPackConfig } from "../../policy/policies";
 import { ROOT } from "../harness";
-import { checkIds, PackServer, type Diagnostic } from "./analyzer";
+import { checkIds, sharedPack, type PackServer, type Diagnostic } from "./analyzer";
 import { FIXTURES, mutate, type ResourceFixture, type StackFixture } from "./fixtures";
 
 const PROD_CONFIG = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config", "prod.json"), "utf8"));
@@ -20,10 +20,9 @@ describe("policy pack: every check, through the served pack", () => {
     let pack: PackServer;
     before(async function () {
         this.timeout(30000);
-        pack = await PackServer.start();
+        pack = await sharedPack();
         await pack.configure(PROD_CONFIG);
     });
-    after(() => pack?.stop());
 
     it("has at least 30 policies, each naming its control, with a fixture for the policy and for every one of its checks", async () => {
         assert.ok(policies.length >= 30, `only ${policies.length} policies`);
@@ -78,9 +77,8 @@ describe("policy pack: enforcement levels and config, as the SDK applies them", 
     let pack: PackServer;
     before(async function () {
         this.timeout(30000);
-        pack = await PackServer.start();
+        pack = await sharedPack();
     });
-    after(() => pack?.stop());
 
     const SINGLE_AZ = mutate(FIXTURES["rds-multi-az"].kind === "resource" ? (FIXTURES["rds-multi-az"] as ResourceFixture).pass : {}, { multiAz: false, deletionProtection: false, skipFinalSnapshot: true });
 
