@@ -51,6 +51,17 @@ describe("policy pack: every check, through the served pack", () => {
         }
     }
 
+    it("docs/policy-pack.md has a row per policy with its control, enforcement and checks", () => {
+        const docs = fs.readFileSync(path.join(ROOT, "docs", "policy-pack.md"), "utf8");
+        for (const p of policies) {
+            const row = docs.split("\n").find((l) => l.startsWith(`| \`${p.name}\` |`));
+            assert.ok(row, `no row for ${p.name}`);
+            const level = p.meta.scope === "prod" ? `${p.meta.level}, prod only` : p.meta.level;
+            assert.ok(row.includes(`| ${p.meta.control} | ${level} |`), `${p.name}: control or level out of date in docs/policy-pack.md: ${row}`);
+            for (const c of p.meta.checks) assert.ok(row.includes(`\`${c.id}\``), `${p.name}: check ${c.id} missing from docs/policy-pack.md`);
+        }
+    });
+
     it("policy/config/prod.json is what the catalogue says: each prod-only policy at its level, prod's parameters", () => {
         assert.deepEqual(PROD_CONFIG, prodPackConfig());
         assert.deepEqual(PROD_CONFIG["rds-multi-az"], "mandatory");

@@ -42,9 +42,10 @@ function label(d: Diagnostic): string {
 async function evaluate(pack: PackServer, b: Built, props: (r: CapturedResource) => Record<string, unknown> = (r) => r.inputs): Promise<string[]> {
     const out: string[] = [];
     const line = (name: string, d: Diagnostic) => `${d.level} ${name} ${label(d)}`;
-    for (const r of b.capture.resources.filter((x) => x.custom)) {
-        for (const d of await pack.analyze(r.type, props(r), r.name)) out.push(line(r.name, d));
-    }
+    // All Analyze calls in flight at once, as the engine issues them while it walks the program.
+    const custom = b.capture.resources.filter((x) => x.custom);
+    const results = await Promise.all(custom.map((r) => pack.analyze(r.type, props(r), r.name)));
+    custom.forEach((r, i) => results[i].forEach((d) => out.push(line(r.name, d))));
     const byUrn = new Map(b.capture.resources.map((r) => [r.urn, r.name]));
     for (const d of await pack.analyzeStack(b.capture.resources.map((r) => toStackResource(r, props(r))))) out.push(line(byUrn.get(d.urn) ?? "(stack)", d));
     return out.sort();
