@@ -2,13 +2,18 @@
  * The small framework every policy of the pack is written in. It does not construct a PolicyPack
  * (that starts the analyzer's gRPC server); policy/index.ts does, once.
  *
- * A policy is a list of named checks. Each check becomes its own validation function in the
- * policy's `validateResource` array, because of how @pulumi/policy runs them (server.js,
- * makeAnalyzeRpcFun): every validation function runs in its own try/catch, and reading a value
- * that is unknown at preview throws an UnknownValueError that ends *that function* and is reported
- * as an advisory "can't run policy ... during preview". One function per check therefore keeps
- * every check that reads only known values running at preview; inside a check, known values are
- * read before values that may be unknown (ARNs and IDs of resources not yet created).
+ * A policy is a list of named checks, run by one validation function. How @pulumi/policy runs it
+ * (server.js, makeAnalyzeRpcFun): reading a value that is unknown at preview throws an
+ * UnknownValueError that ends the validation function and is reported as an advisory "can't run
+ * policy ... during preview"; the rest of the function is skipped. So the function runs each check
+ * in its own try, reports what the others find, and rethrows the first UnknownValueError at the end
+ * (its message then names every check that could not run): an unknown value costs only the checks
+ * that read it. Inside a check, known values are read before values that may be unknown (ARNs and
+ * IDs of resources not yet created), and `has()` tests presence without reading.
+ *
+ * One function rather than one per check: the SDK deserializes the resource's properties once per
+ * validation function, and skips a policy whose single function carries a `__pulumiType` other than
+ * the resource's without deserializing at all (getPulumiType); single-type policies set it.
  *
  * Every violation message starts with the check's id in brackets, e.g.
  * "[rds-storage-encrypted/storage-encrypted] storageEncrypted is false ...", so a reader (and a
@@ -121,14 +126,45 @@ function toList(found: string | string[] | undefined | void): string[] {
     return Array.isArray(found) ? found : [found];
 }
 
+function isUnknownValueError(e: unknown): e is Error {
+    return (e as Error)?.constructor?.name === "UnknownValueError";
+}
+
+/**
+ * Runs every check, each in its own try; rethrows the first UnknownValueError once all ran, its
+ * message naming the checks that could not run (the SDK prints it in its "can't run" advisory).
+ */
+function runChecks<T>(policy: string, checks: readonly T[], id: (c: T) => string, run: (c: T) => void): void {
+    let unknown: Error | undefined;
+    const skipped: string[] = [];
+    for (const check of checks) {
+        try {
+            run(check);
+        } catch (e) {
+            if (!isUnknownValueError(e)) throw e;
+            unknown ??= e;
+            skipped.push(`${policy}/${id(check)}`);
+        }
+    }
+    if (unknown) {
+        unknown.message = `${unknown.message} (checks that could not run: ${skipped.join(", ")})`;
+        throw unknown;
+    }
+}
+
 export function resourcePolicy(spec: ResourcePolicySpec): PlatformPolicy {
     validateSpec(spec, spec.checks.map((c) => c.id));
     const types = new Set(spec.types);
-    const validateResource = spec.checks.map((check) => (args: ResourceValidationArgs, report: ReportViolation) => {
+    const validate = (args: ResourceValidationArgs, report: ReportViolation) => {
         if (!types.has(args.type)) return;
         const ctx: CheckContext = { config: args.getConfig<Record<string, any>>(), args };
-        for (const problem of toList(check.test(args.props, ctx))) report(`[${spec.name}/${check.id}] ${problem}`);
-    });
+        runChecks(spec.name, spec.checks, (c) => c.id, (check) => {
+            for (const problem of toList(check.test(args.props, ctx))) report(`[${spec.name}/${check.id}] ${problem}`);
+        });
+    };
+    // The SDK's fast path: a policy for another type is skipped before the properties are deserialized.
+    if (spec.types.length === 1) Object.assign(validate, { __pulumiType: spec.types[0] });
+    const validateResource = validate;
     return {
         name: spec.name,
         description: describe(spec),
@@ -151,21 +187,11 @@ export function stackPolicy(spec: StackPolicySpec): PlatformPolicy {
         enforcementLevel: declaredLevel(spec),
         configSchema: spec.configSchema,
         severity: spec.severity,
-        // A stack policy has one function: each check runs in its own try so that an unknown value
-        // read by one check does not stop the others (the SDK would end the whole function).
         validateStack: (args: StackValidationArgs, report: ReportViolation) => {
             const ctx: CheckContext = { config: args.getConfig<Record<string, any>>() };
-            let unknown: unknown;
-            for (const check of spec.checks) {
-                try {
-                    for (const { urn, message } of check.test(args.resources, ctx)) report(`[${spec.name}/${check.id}] ${message}`, urn);
-                } catch (e) {
-                    if ((e as Error)?.constructor?.name !== "UnknownValueError") throw e;
-                    unknown ??= e;
-                }
-            }
-            // Rethrown after the other checks ran: the SDK turns it into its advisory "can't run".
-            if (unknown) throw unknown;
+            runChecks(spec.name, spec.checks, (c) => c.id, (check) => {
+                for (const { urn, message } of check.test(args.resources, ctx)) report(`[${spec.name}/${check.id}] ${message}`, urn);
+            });
         },
         meta: {
             name: spec.name, control: spec.control, level: spec.level, scope: spec.scope, reason: spec.reason,

@@ -110,15 +110,16 @@ describe("policy pack on the dev, prod and review stacks (served by the SDK, off
             "mandatory rds-storage-encrypted/storage-encrypted",
             "advisory rds-automatic-backups can't run",
         ]);
-        assert.match(ds[2].message, /can't run policy 'rds-automatic-backups' .* during preview: string value at \.backupRetentionPeriod can't be known during preview/);
+        assert.match(ds[2].message, /can't run policy 'rds-automatic-backups' .* during preview: string value at \.backupRetentionPeriod can't be known during preview \(checks that could not run: rds-automatic-backups\/backup-retention\)$/);
         const cluster = await pack.analyze("aws:eks/cluster:Cluster", {
             version: "1.35", deletionProtection: true, upgradePolicy: { supportType: "STANDARD" }, accessConfig: { authenticationMode: "API" }, enabledClusterLogTypes: ["api", "audit", "authenticator"],
             vpcConfig: { endpointPrivateAccess: true, endpointPublicAccess: false }, encryptionConfig: { resources: UNKNOWN },
         });
         // kms-key (keyArn missing) still reports although the same policy's other check cannot run.
         assert.deepEqual(cluster.map((d) => `${d.level} ${label(d)}`), [
-            "advisory eks-secrets-encryption can't run",
             "mandatory eks-secrets-encryption/kms-key",
+            "advisory eks-secrets-encryption can't run",
         ]);
+        assert.match(cluster[1].message, /\(checks that could not run: eks-secrets-encryption\/secrets-resource\)$/);
     });
 });
