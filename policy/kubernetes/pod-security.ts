@@ -45,8 +45,9 @@ export const podSecurityPolicies: PlatformPolicy[] = [
     pss("pss-capabilities", "Capabilities (baseline and restricted)", "Containers drop ALL capabilities and add back at most NET_BIND_SERVICE.", [
         podCheck("drop-all", "securityContext.capabilities.drop includes ALL for every container",
             (pod) => pod.containers.filter((c) => {
-                const drop = c.securityContext.capabilities?.drop;
-                return drop === undefined ? !pod.secureDefaults : !asArray<string>(drop).includes("ALL");
+                // Capabilities given at all replace an operator's default drop ALL (CNPG does not merge them).
+                const caps = c.securityContext.capabilities;
+                return caps === undefined ? !pod.secureDefaults : !asArray<string>(caps.drop).includes("ALL");
             }).map((c) => `${where(c)}: capabilities.drop is ${show(c.securityContext.capabilities?.drop)}. Fix: set securityContext.capabilities.drop ["ALL"].`)),
         podCheck("add-only-net-bind-service", "securityContext.capabilities.add holds nothing but NET_BIND_SERVICE",
             (pod) => pod.containers.flatMap((c) => {

@@ -192,9 +192,12 @@ export function sharedPack(): Promise<PackServer> {
     return shared;
 }
 
-after(async () => {
-    if (shared) (await shared.catch(() => undefined))?.stop();
-});
+// A root-level mocha hook when loaded by mocha (the module also serves scripts).
+if (typeof after === "function") {
+    after(async () => {
+        if (shared) (await shared.catch(() => undefined))?.stop();
+    });
+}
 
 function diagnostics(resp: any): Diagnostic[] {
     return resp.getDiagnosticsList().map((d: any) => ({
