@@ -51,6 +51,12 @@ describe("policy pack: every check, through the served pack", () => {
         }
     }
 
+    it("constructs the PolicyPack only in policy/index.ts (anywhere else it would start a gRPC server in every importer)", () => {
+        const files = (fs.readdirSync(path.join(ROOT, "policy"), { recursive: true }) as string[]).filter((f) => f.endsWith(".ts"));
+        assert.ok(files.length >= 10, `found ${files.join(", ")}`);
+        assert.deepEqual(files.filter((f) => /new\s+PolicyPack\s*\(/.test(fs.readFileSync(path.join(ROOT, "policy", f), "utf8"))), ["index.ts"]);
+    });
+
     it("docs/policy-pack.md has a row per policy with its control, enforcement and checks", () => {
         const docs = fs.readFileSync(path.join(ROOT, "docs", "policy-pack.md"), "utf8");
         for (const p of policies) {
