@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT } from "./harness";
+import { ROOT } from "../harness";
 
 /** Runs `npm run plan` the way a newcomer does, in a child process (the real program, under mocks). */
 function plan(args: string[]) {
