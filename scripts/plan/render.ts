@@ -40,6 +40,9 @@ export function apiVersionKind(type: string): { apiVersion: string; kind: string
     return { apiVersion: groupVersion.startsWith("core/") ? groupVersion.slice("core/".length) : groupVersion, kind };
 }
 
+const MASKED = "[secret]";
+const MASKED_BASE64 = Buffer.from(MASKED).toString("base64");
+
 function safe(s: string): string {
     return s.replace(/[^A-Za-z0-9._-]/g, "_");
 }
@@ -58,6 +61,19 @@ export function renderObjects(plan: PlanDocument): RenderedObject[] {
         }
         const clusterScoped = CLUSTER_SCOPED.has(gvk.kind);
         if (!clusterScoped) metadata.namespace ??= "default";
+        if (gvk.kind === "Secret") {
+            for (const field of ["data", "stringData"]) {
+                // A secret whole map is one masked string: written as a map with one masked key.
+                if (rest[field] === MASKED) {
+                    rest[field] = { masked: MASKED };
+                    metadata.annotations = { ...(metadata.annotations ?? {}), "plan.offline/masked": field };
+                }
+            }
+            // data values are base64 (the schema's format "byte"): a masked value is written encoded.
+            if (rest.data && typeof rest.data === "object") {
+                rest.data = Object.fromEntries(Object.entries(rest.data).map(([k, v]) => [k, v === MASKED ? MASKED_BASE64 : v]));
+            }
+        }
         const object = { apiVersion: gvk.apiVersion, kind: gvk.kind, metadata, ...rest };
         const namespace = clusterScoped ? undefined : String(metadata.namespace);
         out.push({
