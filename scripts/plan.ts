@@ -68,6 +68,13 @@ export function maskSecrets(value: unknown): unknown {
     return value;
 }
 
+/** Dependencies that come from `dependsOn` only (not through an input's Output): the ones a change may drop. */
+export function explicitDependencies(r: CapturedResource): string[] | undefined {
+    const viaInputs = new Set(Object.values(r.propertyDependencies).flat());
+    const explicit = r.dependencies.filter((u) => !viaInputs.has(u)).sort();
+    return explicit.length > 0 ? explicit : undefined;
+}
+
 /** The config section each component is built from, by component class (`platform:<area>:<Class>`). */
 const SETTINGS_OF: Record<string, (c: PlatformConfig) => unknown> = {
     Network: (c) => c.network,
@@ -167,6 +174,7 @@ async function main(): Promise<void> {
             parent: r.parent || undefined,
             provider: r.provider || undefined,
             dependencies: [...r.dependencies].sort(),
+            dependsOn: explicitDependencies(r),
             protect: r.protect || undefined,
             retainOnDelete: r.retainOnDelete || undefined,
             inputs: maskSecrets(r.inputs),

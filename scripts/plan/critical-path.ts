@@ -19,7 +19,8 @@
 import { durationKey, durationOf } from "./durations";
 import { PlanIndex, providerUrn, type PlanDocument, type PlanResource } from "./model";
 
-export type EdgeKind = "dependency" | "parent" | "provider";
+/** "dependsOn": an explicit dependsOn only; "input": through an input's Output (cannot be dropped). */
+export type EdgeKind = "dependsOn" | "input" | "parent" | "provider";
 
 export interface Edge {
     readonly from: string;
@@ -52,7 +53,8 @@ export function edgesOf(index: PlanIndex, r: PlanResource): Edge[] {
     const add = (to: string | undefined, kind: EdgeKind) => {
         if (to && to !== r.urn && index.byUrn(to) && !out.has(to)) out.set(to, { from: r.urn, to, kind });
     };
-    for (const u of r.dependencies) add(u, "dependency");
+    const explicit = new Set(r.dependsOn ?? []);
+    for (const u of r.dependencies) add(u, explicit.has(u) ? "dependsOn" : "input");
     add(r.parent, "parent");
     if (r.provider) add(providerUrn(r.provider), "provider");
     return [...out.values()];
@@ -164,10 +166,18 @@ export function edgeSavings(plan: PlanDocument, operation: "up" | "destroy" = "u
         if (!edge) continue;
         const single = criticalPath(plan, operation, { without: new Set([`${from.urn} -> ${to.urn}`]) });
         out.push({ from: from.name, to: to.name, kind: edge.kind, edges: 1, totalWithoutMin: single.totalMin, savedMin: base.totalMin - single.totalMin });
+        const group = (label: string, list: Edge[]) => {
+            if (list.length <= 1) return;
+            const without = criticalPath(plan, operation, { without: new Set(list.map((e) => `${e.from} -> ${e.to}`)) });
+            out.push({ from: from.name, to: label, kind: edge.kind, edges: list.length, totalWithoutMin: without.totalMin, savedMin: base.totalMin - without.totalMin });
+        };
         const sameType = edges.filter((e) => e.kind === edge.kind && index.byUrn(e.to)!.type === to.type);
-        if (sameType.length > 1) {
-            const group = criticalPath(plan, operation, { without: new Set(sameType.map((e) => `${e.from} -> ${e.to}`)) });
-            out.push({ from: from.name, to: `${to.type} x ${sameType.length}`, kind: edge.kind, edges: sameType.length, totalWithoutMin: group.totalMin, savedMin: base.totalMin - group.totalMin });
+        group(`every ${to.type}`, sameType);
+        if (edge.kind === "dependsOn") {
+            // Every explicit dependsOn into the predecessor's top-level component (e.g. the network's egress).
+            const component = index.root(to);
+            const intoComponent = edges.filter((e) => e.kind === "dependsOn" && index.root(index.byUrn(e.to)!).urn === component.urn);
+            if (intoComponent.length > sameType.length) group(`everything it dependsOn in ${component.name}`, intoComponent);
         }
     }
     return out;

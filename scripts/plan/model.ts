@@ -16,6 +16,8 @@ export interface PlanResource {
     readonly provider?: string;
     /** URNs this resource depends on (explicit dependsOn, expanded to a component's custom children, and implicit). */
     readonly dependencies: readonly string[];
+    /** The dependencies that come from dependsOn only (not through an input): absent when none. */
+    readonly dependsOn?: readonly string[];
     /** Inputs with secrets replaced by "[secret]". */
     readonly inputs: Record<string, any>;
     readonly protect?: boolean;

@@ -5,7 +5,13 @@
 import type { PlanDocument, PlanResource } from "../../scripts/plan/model";
 import { buildStack, isSecret, type Built } from "../harness";
 
-// scripts/plan.ts's maskSecrets, without importing the CLI module (it installs process handlers).
+// scripts/plan.ts's maskSecrets and explicitDependencies, without importing the CLI module (it installs process handlers).
+function explicitDependencies(r: Built["capture"]["resources"][number]): string[] | undefined {
+    const viaInputs = new Set(Object.values(r.propertyDependencies).flat());
+    const explicit = r.dependencies.filter((u) => !viaInputs.has(u)).sort();
+    return explicit.length > 0 ? explicit : undefined;
+}
+
 function maskSecrets(value: unknown): unknown {
     if (isSecret(value)) return "[secret]";
     if (Array.isArray(value)) return value.map(maskSecrets);
@@ -24,6 +30,7 @@ export function planOf(built: Built): PlanDocument {
             parent: r.parent || undefined,
             provider: r.provider || undefined,
             dependencies: [...r.dependencies].sort(),
+            dependsOn: explicitDependencies(r),
             protect: r.protect || undefined,
             retainOnDelete: r.retainOnDelete || undefined,
             inputs: maskSecrets(r.inputs),
