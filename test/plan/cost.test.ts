@@ -221,6 +221,17 @@ describe("cost estimate (scripts/plan/cost.ts)", function () {
             assert.ok(e.notes.some((n) => /No node groups: pods are priced as their share of a t3\.large SPOT host node/.test(n)));
         });
 
+        it("prices the review stack's own app objects, on their own (what a shared-mode stack declares), as a share of the dev node", () => {
+            const p = estimates.get("pr-1")!.plan;
+            const appOnly = plan("pr-1", p.resources.filter((r) => r.type.startsWith("kubernetes:") && r.inputs.metadata?.namespace === "orders"));
+            const e = estimateCost(appOnly, loadUsage("pr-1"));
+            const hostHour = 0.0832 * 0.35;
+            // The Deployment at HPA minReplicas 1 (100m of 1930m is a larger share than 256 of 7452 MiB), the migration Job for 2 hours a month.
+            assert.equal(monthly(e, "-app-deployment"), cents(Math.max(100 / 1930, 256 / 7452) * H * hostHour));
+            assert.equal(monthly(e, "-app-migrate"), cents(Math.max(100 / 1930, 256 / 7452) * 2 * hostHour));
+            assert.deepEqual(e.unpriced, []);
+        });
+
         it("does not price pods separately where the stack has node groups (they run on the priced nodes)", () => {
             assert.deepEqual(cost("prod").lines.filter((l) => l.price.endsWith(" share")), []);
         });
