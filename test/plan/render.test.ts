@@ -29,8 +29,42 @@ function modelModule(apiVersion: string, kind: string): string {
     return `kubernetes-models/${group}/${version}/${kind}`;
 }
 
+/**
+ * CRDs no package ships: the constraints of their published OpenAPI schemas that the program's
+ * objects rely on, encoded (read from the upstream CRD; nothing fetched is committed).
+ * postgresql.cnpg.io/v1 Cluster: cloudnative-pg/cloudnative-pg config/crd/bases/postgresql.cnpg.io_clusters.yaml
+ * at commit a95a534db (2026-12-01).
+ */
+const ENCODED_CRDS: Record<string, (o: Record<string, any>) => string[]> = {
+    "postgresql.cnpg.io/v1 Cluster": (o) => {
+        const out: string[] = [];
+        const spec = o.spec;
+        if (!spec || typeof spec !== "object") return ["spec: required"];
+        if (!Number.isInteger(spec.instances) || spec.instances < 1) out.push(`spec.instances: required integer >= 1 (got ${JSON.stringify(spec.instances)})`);
+        for (const [k, allowed] of [["primaryUpdateStrategy", ["unsupervised", "supervised"]], ["primaryUpdateMethod", ["switchover", "restart"]]] as const) {
+            if (spec[k] !== undefined && !(allowed as readonly string[]).includes(spec[k])) out.push(`spec.${k}: one of ${allowed.join(", ")} (got ${JSON.stringify(spec[k])})`);
+        }
+        for (const k of ["minSyncReplicas", "maxSyncReplicas"]) {
+            if (spec[k] !== undefined && (!Number.isInteger(spec[k]) || spec[k] < 0)) out.push(`spec.${k}: integer >= 0`);
+        }
+        if (spec.imageName !== undefined && spec.imageCatalogRef !== undefined) out.push("spec: imageName and imageCatalogRef are exclusive");
+        for (const k of ["storage", "walStorage"]) {
+            if (spec[k]?.size !== undefined && typeof spec[k].size !== "string") out.push(`spec.${k}.size: a quantity string such as 10Gi`);
+        }
+        if (spec.enableSuperuserAccess !== undefined && typeof spec.enableSuperuserAccess !== "boolean") out.push("spec.enableSuperuserAccess: boolean");
+        const secret = spec.bootstrap?.initdb?.secret;
+        if (secret !== undefined && typeof secret.name !== "string") out.push("spec.bootstrap.initdb.secret.name: required");
+        return out;
+    },
+};
+
 /** Validates an object with its model's schema; returns the schema's message, or undefined. */
 async function schemaProblem(o: { apiVersion: string; kind: string; object: Record<string, unknown> }): Promise<string | undefined> {
+    const encoded = ENCODED_CRDS[`${o.apiVersion} ${o.kind}`];
+    if (encoded) {
+        const problems = encoded(o.object);
+        return problems.length > 0 ? problems.join("; ") : undefined;
+    }
     const mod = await import(modelModule(o.apiVersion, o.kind));
     const Model = mod[o.kind];
     assert.ok(Model, `${modelModule(o.apiVersion, o.kind)} exports no ${o.kind}`);
@@ -172,7 +206,21 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
     });
 
     it("refuses an object of a CRD group it has no schema for", () => {
-        assert.throws(() => modelModule("postgresql.cnpg.io/v1", "Cluster"), /no published schema for postgresql\.cnpg\.io\/v1 Cluster/);
+        assert.throws(() => modelModule("example.com/v1", "Widget"), /no published schema for example\.com\/v1 Widget: add its @kubernetes-models package/);
+    });
+
+    it("validates Argo Rollouts objects with their published CRD schema (for the canary the lead adds)", async () => {
+        const rollout = { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", object: { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", metadata: { name: "orders" }, spec: { replicas: "2", strategy: { canary: { steps: [{ setWeight: 20 }, { pause: {} }] } } } } };
+        assert.match((await schemaProblem(rollout))!, /data\/spec\/replicas must be integer/);
+        rollout.object.spec.replicas = 2 as unknown as string;
+        assert.equal(await schemaProblem(rollout), undefined);
+    });
+
+    it("checks a CloudNativePG Cluster against the constraints encoded from its CRD", async () => {
+        const cluster = (spec: Record<string, unknown>) => ({ apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster", object: { metadata: { name: "orders-db" }, spec } });
+        assert.equal(await schemaProblem(cluster({ instances: 1, storage: { size: "5Gi" }, bootstrap: { initdb: { database: "orders", owner: "orders", secret: { name: "orders-db-app" } } } })), undefined);
+        assert.equal(await schemaProblem(cluster({ instances: 0, primaryUpdateStrategy: "auto", storage: { size: 5 }, imageName: "x", imageCatalogRef: {}, bootstrap: { initdb: { secret: {} } } })),
+            "spec.instances: required integer >= 1 (got 0); spec.primaryUpdateStrategy: one of unsupervised, supervised (got \"auto\"); spec: imageName and imageCatalogRef are exclusive; spec.storage.size: a quantity string such as 10Gi; spec.bootstrap.initdb.secret.name: required");
     });
 
     describe("ECK custom resources from the eck-stack values (constraints of ECK's published CRDs)", () => {
