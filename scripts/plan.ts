@@ -8,6 +8,11 @@
  *   npm run plan -- dev                  # prints the plan, writes .plan/dev.json
  *   npm run plan -- pr-1 --out /tmp/p.json
  *   npm run plan -- prod --quiet         # summary only
+ *   npm run plan -- dev --diff /tmp/base.json   # markdown diff against another plan (PR comment)
+ *
+ * After the capture, scripts/plan/report.ts renders the Kubernetes objects to .plan/<stack>/ and
+ * prints the monthly cost and the critical paths of `pulumi up` and `pulumi destroy`
+ * (docs/estimates.md).
  *
  * A bad config stops here with the same messages `pulumi up` prints.
  */
@@ -15,12 +20,14 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, loadConfig, type PlatformConfig } from "../components/config";
 import { isSecret, readStackValues, ROOT, settle, startCapture, type Capture, type CapturedResource } from "../test/harness";
+import { report } from "./plan/report";
 
 interface Options {
     stack: string;
     configFile?: string;
     out: string;
     quiet: boolean;
+    diff?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -28,20 +35,22 @@ function parseArgs(argv: string[]): Options {
     let out: string | undefined;
     let quiet = false;
     let configFile: string | undefined;
+    let diff: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--out") out = argv[++i];
         else if (a === "--quiet") quiet = true;
         else if (a === "--config-file") configFile = argv[++i];
+        else if (a === "--diff") diff = argv[++i] ?? fail("--diff needs the other plan's JSON file");
         else if (a === "--help" || a === "-h") {
-            console.log("usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE]\n  <stack>: dev, prod, or pr-<number> (a review stack)\n  --config-file: read this stack file instead of Pulumi.<stack>.yaml (try a change before committing it)");
+            console.log("usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE] [--diff OTHER.json]\n  <stack>: dev, prod, or pr-<number> (a review stack)\n  --config-file: read this stack file instead of Pulumi.<stack>.yaml (try a change before committing it)\n  --diff: compare with another plan JSON (e.g. main's): markdown to stdout and .plan/<stack>.diff.md");
             process.exit(0);
-        } else if (a.startsWith("-")) fail(`unknown option ${a}; usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE]`);
+        } else if (a.startsWith("-")) fail(`unknown option ${a}; usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE] [--diff OTHER.json]`);
         else positional.push(a);
     }
     if (positional.length > 1) fail(`one stack at a time, got ${positional.join(", ")}`);
     const stack = positional[0] ?? "dev";
-    return { stack, configFile, out: out ?? path.join(ROOT, ".plan", `${stack}.json`), quiet };
+    return { stack, configFile, out: out ?? path.join(ROOT, ".plan", `${stack}.json`), quiet, diff };
 }
 
 function fail(message: string): never {
@@ -57,6 +66,13 @@ export function maskSecrets(value: unknown): unknown {
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v)]));
     }
     return value;
+}
+
+/** Dependencies that come from `dependsOn` only (not through an input's Output): the ones a change may drop. */
+export function explicitDependencies(r: CapturedResource): string[] | undefined {
+    const viaInputs = new Set(Object.values(r.propertyDependencies).flat());
+    const explicit = r.dependencies.filter((u) => !viaInputs.has(u)).sort();
+    return explicit.length > 0 ? explicit : undefined;
 }
 
 /** The config section each component is built from, by component class (`platform:<area>:<Class>`). */
@@ -158,12 +174,18 @@ async function main(): Promise<void> {
             parent: r.parent || undefined,
             provider: r.provider || undefined,
             dependencies: [...r.dependencies].sort(),
+            dependsOn: explicitDependencies(r),
+            protect: r.protect || undefined,
+            retainOnDelete: r.retainOnDelete || undefined,
             inputs: maskSecrets(r.inputs),
         })).sort((a, b) => a.urn.localeCompare(b.urn)),
     };
     fs.mkdirSync(path.dirname(options.out), { recursive: true });
-    fs.writeFileSync(options.out, JSON.stringify(document, null, 2) + "\n");
+    const planJson = JSON.stringify(document, null, 2) + "\n";
+    fs.writeFileSync(options.out, planJson);
     console.log(`\nFull plan written to ${path.relative(process.cwd(), options.out) || options.out}`);
+    // The estimates read exactly what the file holds (secrets masked), as --diff reads the other plan.
+    report(JSON.parse(planJson), options);
 }
 
 // `npm run plan -- dev | head` closes the pipe early: that is not an error.

@@ -3,7 +3,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { ROOT } from "./harness";
+import { ROOT } from "../harness";
+import { stackPlan } from "./helpers";
 
 /** Runs `npm run plan` the way a newcomer does, in a child process (the real program, under mocks). */
 function plan(args: string[]) {
@@ -38,6 +39,32 @@ describe("offline plan (scripts/plan.ts)", function () {
         assert.ok(nat.dependencies.includes(urnOf("aws:ec2/eip:Eip")));
         // Nothing secret is written in clear: every secret input is masked.
         assert.doesNotMatch(fs.readFileSync(out, "utf8"), /4dabf18193072939515e22adb298388d/);
+    });
+
+    it("prints the monthly cost and both critical paths, renders the objects, and diffs against another plan as markdown", async () => {
+        // The base: the same review stack with a bigger cache node, as main might have it.
+        const base = path.join(dir, "base.json");
+        fs.writeFileSync(base, JSON.stringify(await stackPlan("pr-1", { "platform:cache": { nodeType: "cache.m7g.large" } })));
+        const out = path.join(dir, "head.json");
+        const run = plan(["pr-1", "--quiet", "--out", out, "--diff", base]);
+        assert.equal(run.status, 0, run.stderr);
+        assert.match(run.stdout, /^Monthly cost estimate: \$270\.24 \(us-east-1, on-demand list prices checked \d{4}-\d{2}-\d{2}, 730 h\/month; usage from scripts\/plan\/usage\.yaml\)$/m);
+        assert.match(run.stdout, /^ +\$202\.63 {2}Cluster \(platform-pr-1-cluster\)$/m);
+        assert.match(run.stdout, /^ {2}Usage assumptions:\n {4}spotPriceFactor=0\.35, natGateway\.dataProcessedGbPerGatewayMonth=10,/m);
+        assert.match(run.stdout, /^Critical path of pulumi up \(empty stack\): 23\.9 min$/m);
+        assert.match(run.stdout, /^Critical path of pulumi destroy: \d+\.\d min$/m);
+        assert.match(run.stdout, /\(dependsOn\) platform-pr-1-cluster-eks \[aws:eks\/cluster:Cluster\] \+9\.5/);
+        assert.match(run.stdout, /^Kubernetes objects rendered: \d+ objects and 7 Helm release values under /m);
+        assert.ok(fs.existsSync(path.join(dir, "head", "orders")), "objects rendered beside the plan file");
+        // The diff, on stdout and in <plan>.diff.md.
+        const md = fs.readFileSync(path.join(dir, "head.diff.md"), "utf8");
+        assert.match(md, /^### Offline plan diff: `pr-1` against `base\.json` \(pr-1\)/);
+        assert.match(md, /\*\*0 to add, 1 to change, 0 to delete\.\*\* Monthly cost \$353\.17 → \$270\.24 \(−\$82\.93\)/);
+        assert.match(md, /`platform-pr-1-cache-valkey` \| `nodeType` \|/);
+        assert.ok(run.stdout.includes(md), "the markdown is printed too");
+        // The in-process plans the estimator tests use are what the CLI writes.
+        const written = JSON.parse(fs.readFileSync(out, "utf8"));
+        assert.deepEqual(written.resources, (await stackPlan("pr-1")).resources);
     });
 
     it("refuses a bad config with the same messages as pulumi up, creating nothing", () => {

@@ -1,0 +1,121 @@
+/**
+ * Typical create and delete durations per resource type, in minutes, for the critical-path
+ * estimate of `pulumi up` and `pulumi destroy` (critical-path.ts). Each entry names its source:
+ * - "facts": shared/reference/aws-and-helm-facts.md "Typical durations (public Terraform logs)",
+ *   researched 2026-11-26; the value is the middle of the range given there;
+ * - "api": a single control-plane API call that returns when the object exists (seconds);
+ * - "estimate": what the resource waits for, reasoned from the program (e.g. the Job waits for
+ *   Elasticsearch to be yellow), not measured: the first real deploy should replace these with
+ *   timings from `pulumi up` output.
+ * Helm releases are keyed by chart (`helm:<chart>`): Helm's wait (atomic) covers their pods.
+ */
+import type { PlanResource } from "./model";
+
+export interface Duration {
+    readonly createMin: number;
+    readonly deleteMin: number;
+    readonly source: string;
+}
+
+const FACTS = "facts: aws-and-helm-facts.md typical durations (public Terraform logs)";
+const API = "api: one API call, seconds";
+
+function d(createMin: number, deleteMin: number, source: string): Duration {
+    return { createMin, deleteMin, source };
+}
+
+export const DURATIONS: Readonly<Record<string, Duration>> = {
+    // Network
+    "aws:ec2/vpc:Vpc": d(0.1, 0.1, API),
+    "aws:ec2/subnet:Subnet": d(0.1, 0.1, API),
+    "aws:ec2/routeTable:RouteTable": d(0.05, 0.05, API),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": d(0.05, 0.05, API),
+    "aws:ec2/route:Route": d(0.05, 0.05, API),
+    "aws:ec2/internetGateway:InternetGateway": d(0.1, 0.2, API),
+    "aws:ec2/eip:Eip": d(0.05, 0.05, API),
+    "aws:ec2/natGateway:NatGateway": d(1.5, 1, FACTS),
+    "aws:ec2/securityGroup:SecurityGroup": d(0.1, 0.2, API),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": d(0.05, 0.01, `${API} (delete only forgets it)`),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": d(0.05, 0.05, API),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": d(0.05, 0.05, API),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": d(1.5, 1.5, "estimate: interface endpoints go pending -> available in 1-2 min (Terraform waits for it); gateway endpoints are faster"),
+    "aws:ec2/flowLog:FlowLog": d(0.1, 0.05, API),
+    "aws:ec2/launchTemplate:LaunchTemplate": d(0.05, 0.05, API),
+    "aws:cloudwatch/logGroup:LogGroup": d(0.05, 0.05, API),
+    // IAM and keys (IAM is eventually consistent: providers retry for a few seconds)
+    "aws:iam/role:Role": d(0.1, 0.1, API),
+    "aws:iam/rolePolicy:RolePolicy": d(0.05, 0.05, API),
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": d(0.05, 0.05, API),
+    "aws:iam/policy:Policy": d(0.05, 0.05, API),
+    "aws:kms/key:Key": d(0.1, 0.05, `${API} (delete schedules the deletion)`),
+    "aws:kms/alias:Alias": d(0.05, 0.05, API),
+    // EKS
+    "aws:eks/cluster:Cluster": d(9.5, 5, FACTS),
+    "aws:eks/nodeGroup:NodeGroup": d(3, 4, FACTS),
+    "aws:eks/addon:Addon": d(1, 0.5, "estimate: add-on ACTIVE once its pods run (vpc-cni, coredns ~1 min; EBS CSI up to 2)"),
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": d(0.05, 0.05, API),
+    "aws:eks/accessEntry:AccessEntry": d(0.05, 0.05, API),
+    // Data
+    "aws:rds/subnetGroup:SubnetGroup": d(0.05, 0.05, API),
+    "aws:rds/parameterGroup:ParameterGroup": d(0.05, 0.05, API),
+    "aws:rds/instance:Instance single-az": d(5, 4, FACTS),
+    "aws:rds/instance:Instance multi-az": d(15, 6.5, `${FACTS} (create listed as uncertain: 10-20 min)`),
+    "aws:elasticache/subnetGroup:SubnetGroup": d(0.05, 0.05, API),
+    "aws:elasticache/replicationGroup:ReplicationGroup": d(7.5, 7.5, FACTS),
+    "aws:secretsmanager/secret:Secret": d(0.05, 0.05, API),
+    "aws:secretsmanager/secretVersion:SecretVersion": d(0.05, 0.05, API),
+    "aws:backup/vault:Vault": d(0.05, 0.05, API),
+    "aws:backup/plan:Plan": d(0.05, 0.05, API),
+    "aws:backup/selection:Selection": d(0.05, 0.05, API),
+    // Images
+    "aws:ecr/repository:Repository": d(0.05, 0.05, API),
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy": d(0.05, 0.05, API),
+    "docker:index/image:Image": d(2, 0, "estimate: build of app/ and push to ECR on a warm builder; delete removes nothing"),
+    // Local
+    "random:index/randomId:RandomId": d(0, 0, "local"),
+    "random:index/randomPassword:RandomPassword": d(0, 0, "local"),
+    "pulumi:providers:aws": d(0, 0, "local"),
+    "pulumi:providers:kubernetes": d(0, 0, "local"),
+    // Kubernetes objects (the provider's await logic)
+    "kubernetes:core/v1:Namespace": d(0.05, 0.5, "estimate: delete waits for the namespace's finalizers"),
+    "kubernetes:core/v1:ConfigMap": d(0.02, 0.02, API),
+    "kubernetes:core/v1:Secret": d(0.02, 0.02, API),
+    "kubernetes:core/v1:ServiceAccount": d(0.02, 0.02, API),
+    "kubernetes:core/v1:Service": d(0.05, 0.1, "estimate: ClusterIP; a LoadBalancer Service would wait for its NLB (~3 min)"),
+    "kubernetes:apps/v1:Deployment": d(1, 0.5, "estimate: Pulumi waits for the rollout (image pull, startup and readiness probes)"),
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": d(0.02, 0.02, API),
+    "kubernetes:policy/v1:PodDisruptionBudget": d(0.02, 0.02, API),
+    "kubernetes:storage.k8s.io/v1:StorageClass": d(0.02, 0.02, API),
+    "kubernetes:networking.k8s.io/v1:Ingress": d(3, 1, "estimate: Pulumi waits for the ALB's hostname in status; the controller deletes the ALB on delete"),
+    "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": d(0.02, 0.02, API),
+    "kubernetes:monitoring.coreos.com/v1:PrometheusRule": d(0.02, 0.02, API),
+    "kubernetes:external-secrets.io/v1:SecretStore": d(0.05, 0.02, API),
+    "kubernetes:external-secrets.io/v1:ExternalSecret": d(0.2, 0.02, "estimate: waits for condition Ready (first sync from Secrets Manager)"),
+    "job:migration": d(1, 0.1, "estimate: the app's migrations on an empty database, after the image pull"),
+    "job:logs-ilm": d(4, 0.1, "estimate: waits until Elasticsearch is yellow: ECK operator + ES nodes start (facts: 3-6 min for ECK + 1 ES node + Kibana, uncertain)"),
+    // Helm charts
+    "helm:aws-load-balancer-controller": d(1, 0.5, "estimate: two controller pods and the webhook"),
+    "helm:cluster-autoscaler": d(0.75, 0.3, "estimate: one Deployment"),
+    "helm:external-secrets": d(1, 0.5, "estimate: CRDs, controller, webhook, cert-controller"),
+    "helm:eck-operator": d(1, 0.5, "estimate: CRDs and the operator StatefulSet (facts: part of 3-6 min for the ECK stack)"),
+    "helm:eck-stack": d(0.5, 2, "estimate: custom resources only (Helm does not wait for Elasticsearch, see components/observability.ts); delete waits for the operator to remove the pods (facts: 1-3 min)"),
+    "helm:jaeger": d(1, 0.5, "estimate: one all-in-one Deployment"),
+    "helm:kube-prometheus-stack": d(2.5, 1.5, FACTS),
+};
+
+/** The table key of a resource: its type, refined where one type has very different timings. */
+export function durationKey(r: PlanResource): string {
+    if (r.type === "kubernetes:helm.sh/v3:Release") return `helm:${r.inputs.chart}`;
+    if (r.type === "aws:rds/instance:Instance") return `${r.type} ${r.inputs.multiAz ? "multi-az" : "single-az"}`;
+    if (r.type === "kubernetes:batch/v1:Job") {
+        const labels = r.inputs.metadata?.labels ?? {};
+        return `job:${labels["app.kubernetes.io/component"] ?? labels["app.kubernetes.io/name"] ?? r.name}`;
+    }
+    return r.type;
+}
+
+/** A resource's durations; components take no time of their own. Undefined when the table lacks it. */
+export function durationOf(r: PlanResource): Duration | undefined {
+    if (!r.custom) return d(0, 0, "component: no operation of its own");
+    return DURATIONS[durationKey(r)];
+}

@@ -1,0 +1,174 @@
+import * as assert from "node:assert/strict";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { criticalPath, edgeSavings } from "../../scripts/plan/critical-path";
+import { DURATIONS, durationKey } from "../../scripts/plan/durations";
+import type { PlanDocument } from "../../scripts/plan/model";
+import { PROJECT } from "../../components/config";
+import { plan, res, stackPlan, urn } from "./helpers";
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+describe("critical paths (scripts/plan/critical-path.ts)", function () {
+    this.timeout(60_000);
+
+    describe("the ordering Pulumi's Node SDK gives, observed through the SDK itself", () => {
+        // The mock monitor answers a registration only when newResource resolves, as the engine
+        // answers only once a resource is created: so the order of newResource calls is the order
+        // in which `pulumi up` would start them.
+        const events: string[] = [];
+        class Group extends pulumi.ComponentResource {
+            constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
+                super("test:index:Group", name, {}, opts);
+                new random.RandomId(`${name}-child`, { byteLength: 4 }, { parent: this });
+                this.registerOutputs({});
+            }
+        }
+        let recorded: Record<string, { deps: string[] }> = {};
+
+        before(async () => {
+            events.length = 0;
+            await pulumi.runtime.setMocks({
+                async newResource(args) {
+                    events.push(`start ${args.name}`);
+                    if (args.custom) await new Promise((r) => setTimeout(r, 30));
+                    events.push(`end ${args.name}`);
+                    return { id: `${args.name}-id`, state: { ...args.inputs, hex: "00" } };
+                },
+                call: () => ({}),
+            }, PROJECT, "order", false);
+            const monitor: any = pulumi.runtime.getMonitor();
+            const original = monitor.registerResource.bind(monitor);
+            recorded = {};
+            monitor.registerResource = (req: any, cb: any) => {
+                recorded[req.getName()] = { deps: req.getDependenciesList().map((u: string) => u.split("::").pop()) };
+                return original(req, cb);
+            };
+            const first = new random.RandomId("first", { byteLength: 4 });
+            const group = new Group("group", { dependsOn: [first] });
+            new random.RandomId("after-group", { byteLength: 4 }, { dependsOn: [group] });
+            await (pulumi.runtime as any).waitForRPCs();
+        });
+
+        it("starts a component's children only after the component's own dependsOn exist (the parent edge)", () => {
+            assert.ok(events.indexOf("start group-child") > events.indexOf("end first"), events.join(", "));
+            assert.deepEqual(recorded["group-child"].deps, [], "the child records no dependency of its own: the wait comes from its parent");
+            assert.deepEqual(recorded.group.deps, ["first"]);
+        });
+
+        it("expands a dependsOn on a component into its custom children, and waits for them", () => {
+            assert.deepEqual(recorded["after-group"].deps, ["group-child"]);
+            assert.ok(events.indexOf("start after-group") > events.indexOf("end group-child"), events.join(", "));
+        });
+    });
+
+    describe("the model on a small graph", () => {
+        // cluster (9.5) <- group (component, dependsOn cluster) <- node group (3, child of group) <- database (5, dependsOn the node group)
+        const cluster = res("aws:eks/cluster:Cluster", "cluster");
+        const group = res("test:index:Group", "group", {}, { custom: false, dependencies: [cluster.urn], dependsOn: [cluster.urn] });
+        const nodes = res("aws:eks/nodeGroup:NodeGroup", "nodes", {}, { parent: group.urn });
+        const db = res("aws:rds/instance:Instance", "db", { multiAz: false }, { dependencies: [nodes.urn] });
+        const nat = res("aws:ec2/natGateway:NatGateway", "nat");
+        const graph = plan("t", [cluster, group, nodes, db, nat]);
+
+        it("creates each resource after its dependencies, its parent and its provider: the longest chain is the total", () => {
+            const up = criticalPath(graph, "up");
+            assert.equal(up.totalMin, 9.5 + 3 + 5);
+            assert.deepEqual(up.chain.map((s) => [s.name, s.via, s.finishMin]), [
+                ["cluster", undefined, 9.5], ["group", "dependsOn", 9.5], ["nodes", "parent", 12.5], ["db", "input", 17.5],
+            ]);
+        });
+
+        it("destroys in the reverse order with delete durations", () => {
+            const down = criticalPath(graph, "destroy");
+            assert.equal(down.totalMin, 4 + 4 + 5);
+            assert.deepEqual(down.chain.map((s) => s.name), ["db", "nodes", "group", "cluster"]);
+        });
+
+        it("takes no time to destroy a retainOnDelete resource (it only leaves the state)", () => {
+            const retained = plan("t", [cluster, group, nodes, { ...db, retainOnDelete: true }, nat]);
+            assert.equal(criticalPath(retained, "destroy").totalMin, 0 + 4 + 5);
+        });
+
+        it("waits for the provider a resource uses", () => {
+            const provider = res("pulumi:providers:kubernetes", "k8s", {}, { dependencies: [cluster.urn] });
+            const ns = res("kubernetes:core/v1:Namespace", "ns", {}, { provider: `${provider.urn}::k8s-id` });
+            const up = criticalPath(plan("t", [cluster, provider, ns]), "up");
+            assert.deepEqual(up.chain.map((s) => [s.name, s.via]), [["cluster", undefined], ["k8s", "input"], ["ns", "provider"]]);
+            assert.equal(up.totalMin, 9.5 + 0.05);
+        });
+
+        it("names the resources it has no duration for instead of guessing", () => {
+            const p = criticalPath(plan("t", [res("aws:opensearch/domain:Domain", "search")]), "up");
+            assert.deepEqual(p.unknown, ["aws:opensearch/domain:Domain"]);
+        });
+
+        it("refuses a cycle, naming a resource on it", () => {
+            const a = res("aws:ec2/vpc:Vpc", "a", {}, { dependencies: [urn("aws:ec2/vpc:Vpc", "b")] });
+            const b = res("aws:ec2/vpc:Vpc", "b", {}, { dependencies: [a.urn] });
+            assert.throws(() => criticalPath(plan("t", [a, b]), "up"), /dependency cycle through urn:pulumi:t::platform::aws:ec2\/vpc:Vpc::/);
+        });
+
+        it("says which chain edge would shorten the path and by how much", () => {
+            const savings = edgeSavings(graph);
+            assert.deepEqual(savings.map((s) => [s.from, s.to, s.kind, s.savedMin]), [
+                ["group", "cluster", "dependsOn", 17.5 - 9.5], ["nodes", "group", "parent", 17.5 - 9.5], ["db", "nodes", "input", 17.5 - 12.5],
+            ]);
+        });
+    });
+
+    describe("the committed stacks", () => {
+        const plans = new Map<string, PlanDocument>();
+        before(async () => {
+            for (const stack of ["dev", "prod", "pr-1"]) plans.set(stack, await stackPlan(stack));
+            plans.set("pr-1+ingress", await stackPlan("pr-1", { "platform:app": { internalIngress: true }, "platform:observability": { internalIngress: true } }));
+        });
+
+        for (const stack of ["dev", "prod", "pr-1", "pr-1+ingress"]) {
+            it(`has a duration with a source for every resource of ${stack}`, () => {
+                const p = plans.get(stack)!;
+                assert.deepEqual(criticalPath(p, "up").unknown, []);
+                for (const r of p.resources.filter((x) => x.custom)) assert.ok(DURATIONS[durationKey(r)].source.length > 2, durationKey(r));
+            });
+        }
+
+        // Today's figures: the lead's shortening of the prod path changes them on purpose.
+        it("puts prod's pulumi up at 24.87 min: VPC, NAT, the control plane, add-ons, a node group, then the ECK chain to Jaeger", () => {
+            const up = criticalPath(plans.get("prod")!, "up");
+            assert.equal(round(up.totalMin), 24.87);
+            assert.deepEqual(up.chain.map((s) => s.key), [
+                "aws:ec2/vpc:Vpc", "aws:ec2/internetGateway:InternetGateway", "aws:ec2/natGateway:NatGateway", "aws:ec2/routeTable:RouteTable",
+                "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:eks/cluster:Cluster", "aws:eks/addon:Addon", "aws:eks/addon:Addon",
+                "aws:eks/nodeGroup:NodeGroup", "aws:eks/addon:Addon", "helm:aws-load-balancer-controller", "kubernetes:core/v1:Namespace",
+                "helm:eck-operator", "helm:eck-stack", "job:logs-ilm", "helm:jaeger", "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+            ]);
+        });
+
+        it("puts prod's pulumi destroy at 16.92 min: workloads and charts, node group, control plane, then the network", () => {
+            const down = criticalPath(plans.get("prod")!, "destroy");
+            assert.equal(round(down.totalMin), 16.92);
+            assert.deepEqual(down.chain.filter((s) => s.minutes > 0).map((s) => s.name.replace("platform-prod-", "")), [
+                "app-monitor", "observability-kube-prometheus-stack", "observability-eck-stack", "observability-eck-operator", "observability-eck-ns",
+                "cluster-services-aws-load-balancer-controller", "cluster-coredns", "cluster-general-0", "cluster-vpc-cni", "cluster-eks-pod-identity-agent",
+                "cluster-eks", "network-private-rta-0", "network-private-rt-0", "network-nat-0", "network-igw", "network-vpc",
+            ]);
+        });
+
+        it("tells what dropping the control plane's dependsOn on the network's egress would save on prod: 1.6 min (cluster after the subnets, at 0.2 min)", () => {
+            const saving = edgeSavings(plans.get("prod")!).find((x) => x.from === "platform-prod-cluster-eks" && x.to === "everything it dependsOn in platform-prod-network")!;
+            assert.deepEqual([saving.kind, saving.edges, round(saving.totalWithoutMin)], ["dependsOn", 14, round(0.1 + 0.1 + 9.5 + (24.87 - 11.3))]);
+        });
+
+        it("marks which chain edges are an explicit dependsOn (a change may drop them) and which come through an input", () => {
+            const kinds = Object.fromEntries(criticalPath(plans.get("prod")!, "up").chain.map((st) => [st.name.replace("platform-prod-", ""), st.via]));
+            assert.equal(kinds["cluster-eks"], "dependsOn");
+            assert.equal(kinds["network-igw"], "input");
+            assert.equal(kinds["observability-logs-ilm"], "dependsOn");
+        });
+
+        it("puts the Multi-AZ database (15 min) off prod's critical path: it starts with the network, not after the cluster", () => {
+            const up = criticalPath(plans.get("prod")!, "up");
+            assert.ok(!up.chain.some((s) => s.type === "aws:rds/instance:Instance"));
+        });
+    });
+});
