@@ -51,7 +51,7 @@ platform_setup_node() {
         fi
         echo "setup-node: installing Node $_psn_version from the npm registry into $_psn_dir (once; found $(node --version 2>/dev/null || echo 'no node'))" >&2
         # From $HOME, so that no project .npmrc (engine-strict) applies to this install.
-        if ! (cd "$HOME" && npm install --prefix "$_psn_dir" --no-save --no-package-lock --no-audit --no-fund --loglevel=error "node@$_psn_version"); then
+        if ! (cd "$HOME" && npm install --prefix "$_psn_dir" --no-save --no-package-lock --no-audit --no-fund --no-update-notifier --loglevel=error "node@$_psn_version"); then
             echo "setup-node: npm install node@$_psn_version failed (is the npm registry reachable?)" >&2
             return 1
         fi

@@ -112,7 +112,7 @@ describe("scripts/setup-node.sh", () => {
             const r = run(shell, s, `${FIRST_COMMAND.split(" && ")[0]} && node --version && echo "$PATH"`);
             assert.equal(r.status, 0, r.stderr);
             assert.deepEqual(r.stdout.split("\n"), [`v${NVMRC}`, `${s.toolchain}/node_modules/.bin:${s.bin}`]);
-            assert.deepEqual(npmLog(s), [s.home, "install", "--prefix", s.toolchain, "--no-save", "--no-package-lock", "--no-audit", "--no-fund",
+            assert.deepEqual(npmLog(s), [s.home, "install", "--prefix", s.toolchain, "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--no-update-notifier",
                 "--loglevel=error", `node@${NVMRC}`]);
             assert.match(r.stderr, new RegExp(`installing Node ${NVMRC.replace(/\./g, "\\.")} from the npm registry into ${s.toolchain} \\(once; found v20\\.19\\.0\\)`));
             assert.match(r.stderr, new RegExp(`node v${NVMRC.replace(/\./g, "\\.")}, npm 11\\.0\\.0$`));
