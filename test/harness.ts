@@ -385,9 +385,12 @@ function wrapMonitor(): void {
     wrappedMonitor = monitor;
 }
 
-/** Installs mocks for a stack and starts a fresh capture. Mocks are process-global. */
-export async function startCapture(stack: string, config: Record<string, string> = {}, secretKeys: string[] = []): Promise<Capture> {
-    await pulumi.runtime.setMocks(mocks, PROJECT, stack, false);
+/**
+ * Installs mocks for a stack and starts a fresh capture. Mocks are process-global. `project` is
+ * the platform's unless a test builds another Pulumi project (bootstrap/).
+ */
+export async function startCapture(stack: string, config: Record<string, string> = {}, secretKeys: string[] = [], project = PROJECT): Promise<Capture> {
+    await pulumi.runtime.setMocks(mocks, project, stack, false);
     pulumi.runtime.setAllConfig(config, secretKeys);
     wrapMonitor();
     active = new Capture();
