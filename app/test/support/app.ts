@@ -52,6 +52,9 @@ export function testEnv(db: DatabaseLogin, redis: RedisServer | undefined, dir: 
     FLAGS_POLL_INTERVAL_MS: "100",
     READINESS_TIMEOUT_MS: "500",
     SHUTDOWN_DELAY_MS: "0",
+    // No connection drain in tests (test clients keep idle keep-alive connections open); the
+    // shutdown tests set their own timeout.
+    SHUTDOWN_TIMEOUT_MS: "1000",
     MIGRATE_ON_START: "true",
     ...overrides,
   };
