@@ -3,7 +3,7 @@ import { STATUS_CODES, type Server } from "node:http";
 import { Server as NetServer, type Socket } from "node:net";
 import { context } from "@opentelemetry/api";
 import { getRPCMetadata, RPCType } from "@opentelemetry/core";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from "fastify";
 import type { DestinationStream, Logger } from "pino";
 import type pg from "pg";
 import { describeConfig, type Config } from "./config.js";
@@ -110,6 +110,11 @@ function stopAcceptingAndDrain(server: Server, budgetMs: number): Promise<number
   });
 }
 
+function uniqueByField<T extends { field: string }>(details: T[]): T[] {
+  const seen = new Set<string>();
+  return details.filter((detail) => !seen.has(detail.field) && seen.add(detail.field) !== undefined);
+}
+
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
   const { logger, flushSync } = createLogger({ level: config.logLevel, serviceName: config.serviceName, environment: config.environment, stream: options.logStream });
   logger.info({ config: describeConfig(config) }, "starting");
@@ -139,6 +144,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
     forceCloseConnections: false,
     return503OnClosing: false,
     clientErrorHandler: clientErrorHandler(metrics),
+    // Errors raised while routing, before any hook runs: a path with bad percent-encoding
+    // (FST_ERR_BAD_URL), a path parameter over maxParamLength. Same shape, counted.
+    frameworkErrors: (error, request, reply) => {
+      const status = error.statusCode ?? 400;
+      metrics.response(request.method, undefined, status, undefined);
+      request.log.info({ method: request.method, url: request.url, statusCode: status, code: error.code }, "request");
+      return (reply as FastifyReply).code(status).send(errorBody(status, error.code === "FST_ERR_BAD_URL" ? "The URL path is not valid percent-encoding." : error.message));
+    },
   });
   app.addHook("onRequest", async (request, reply) => {
     reply.header("x-request-id", request.id);
@@ -166,13 +179,14 @@ export async function startService(config: Config, options: ServiceOptions = {})
     if (error.validation !== undefined) {
       return reply.code(400).send({
         ...errorBody(400, "Request validation failed"),
-        details: error.validation.map((issue) => {
+        // One entry per field: ["EUR"] for currency fails both "type" and "enum"; the first says it all.
+        details: uniqueByField(error.validation.map((issue) => {
           const missing = (issue.params as { missingProperty?: string }).missingProperty;
           const extra = (issue.params as { additionalProperty?: string }).additionalProperty;
           const path = issue.instancePath.replace(/^\//, "").replaceAll("/", ".");
           const field = [error.validationContext, path, missing ?? extra].filter((part) => part !== undefined && part !== "").join(".");
           return { field, message: extra === undefined ? (issue.message ?? "is invalid") : "is not an allowed field" };
-        }),
+        })),
       });
     }
     if (error instanceof DependencyUnavailableError) {
