@@ -61,7 +61,7 @@ export function createSampler({ sampler, ratio }: TraceSampling): Sampler {
  * (otel.sdk.processor.span.processed with error.type); this meter provider keeps only those
  * counts, for the service's Prometheus metrics, without running an OpenTelemetry metrics SDK.
  */
-function dropCountingMeterProvider(dropped: Map<string, number>): MeterProvider {
+export function dropCountingMeterProvider(dropped: Map<string, number>): MeterProvider {
   const noop = createNoopMeter();
   const processed: Counter = {
     add(value: number, attributes?: Attributes) {

@@ -345,6 +345,14 @@ describe("orders API (PostgreSQL + Redis)", function () {
     assert.equal(unmatched.length, 1, unmatched.join("\n"));
     assert.match(unmatched[0] ?? "", /route="unmatched"/);
     assert.match(text, /^db_pool_connections\{state="idle"\} \d+$/m);
+    assert.match(text, /^db_pool_max_connections 10$/m);
+    assert.match(text, /^db_query_duration_seconds_bucket\{le="0.0005",query="insert_order"\} \d+$/m);
+    assert.match(text, /^db_query_duration_seconds_count\{query="select_order"\} [1-9]\d*$/m);
+    assert.match(text, /^cache_operation_duration_seconds_count\{operation="get"\} [1-9]\d*$/m);
+    assert.match(text, /^cache_operation_duration_seconds_count\{operation="fill"\} [1-9]\d*$/m);
+    assert.match(text, /^cache_operation_duration_seconds_count\{operation="replace"\} [1-9]\d*$/m);
+    assert.match(text, /^orders_idempotent_replays_total\{outcome="replayed"\} 11$/m);
+    assert.match(text, /^otel_spans_dropped_total\{reason="queue_full"\} 0$/m);
     assert.match(text, /^http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/v1\/orders",status_code="201"\} \d+$/m);
 
     if (PROMTOOL === undefined) {
