@@ -351,7 +351,7 @@ describe("orders API (PostgreSQL + Redis)", function () {
     assert.match(text, /^cache_operation_duration_seconds_count\{operation="get"\} [1-9]\d*$/m);
     assert.match(text, /^cache_operation_duration_seconds_count\{operation="fill"\} [1-9]\d*$/m);
     assert.match(text, /^cache_operation_duration_seconds_count\{operation="replace"\} [1-9]\d*$/m);
-    assert.match(text, /^orders_idempotent_replays_total\{outcome="replayed"\} 11$/m);
+    assert.match(text, /^orders_idempotent_replays_total\{outcome="replayed"\} 12$/m);
     assert.match(text, /^otel_spans_dropped_total\{reason="queue_full"\} 0$/m);
     assert.match(text, /^http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/v1\/orders",status_code="201"\} \d+$/m);
 
