@@ -3,19 +3,10 @@ import { isSpanContextValid, trace, TraceFlags } from "@opentelemetry/api";
 import type { LogLevel } from "./config.js";
 
 // Anything that can carry a credential. Redaction is by path, so it holds even when a future log
-// call passes a whole headers or config object.
-export const REDACT_PATHS = [
-  "req.headers.authorization",
-  "req.headers.cookie",
-  'req.headers["x-api-key"]',
-  'res.headers["set-cookie"]',
-  "password",
-  "*.password",
-  "authToken",
-  "*.authToken",
-  "connectionString",
-  "*.connectionString",
-];
+// call passes a connection object or config section. Exact paths only: a wildcard ("*.password")
+// makes pino walk every field of every line, a measurable share of a cached read. Headers are
+// never logged: the req serializer below keeps method and url only.
+export const REDACT_PATHS = ["password", "authToken", "connectionString", "database.password", "redis.authToken", "config.database.password", "config.redis.authToken"];
 
 export interface ServiceLogger {
   readonly logger: Logger;
@@ -25,11 +16,11 @@ export interface ServiceLogger {
 
 /**
  * JSON lines on stdout (the cluster's log collector reads them), with the active trace and span ids.
- * stdout is written asynchronously (sonic-boom, in 4 KiB chunks) so a request never waits for the
+ * stdout is written asynchronously (sonic-boom, in 8 KiB chunks) so a request never waits for the
  * pipe; `flushSync` writes the rest at shutdown, and pino flushes on process exit as well.
  */
 export function createLogger(options: { level: LogLevel; serviceName: string; environment: string; stream?: DestinationStream }): ServiceLogger {
-  const destination = options.stream === undefined ? pino.destination({ dest: 1, sync: false, minLength: 4096 }) : undefined;
+  const destination = options.stream === undefined ? pino.destination({ dest: 1, sync: false, minLength: 8192 }) : undefined;
   const logger = pino(
     {
       level: options.level,

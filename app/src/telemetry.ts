@@ -1,11 +1,10 @@
-// OpenTelemetry tracing. Must start before pg, ioredis and http are first required: the
+// OpenTelemetry tracing. Must start before pg and ioredis are first required: the
 // instrumentations patch those modules as they load (main.ts imports the server only afterwards).
 import { context, createNoopMeter, propagation, trace, type Attributes, type Counter, type Meter, type MeterProvider } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { registerInstrumentations } from "@opentelemetry/instrumentation";
-import { HttpInstrumentation } from "@opentelemetry/instrumentation-http";
 import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
 import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { resourceFromAttributes } from "@opentelemetry/resources";
@@ -75,8 +74,6 @@ export function dropCountingMeterProvider(dropped: Map<string, number>): MeterPr
   return { getMeter: () => meter };
 }
 
-// Probes and scrapes would be most of the spans and carry no information.
-const UNTRACED_PATHS = ["/health/", "/metrics"];
 
 export function startTelemetry(options: TelemetryOptions): Telemetry {
   // Off cleanly: with no provider registered the OpenTelemetry API is a no-op, costs nothing and
@@ -103,11 +100,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   trace.setGlobalTracerProvider(provider);
   registerInstrumentations({
     tracerProvider: provider,
-    instrumentations: [
-      new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.some((path) => request.url?.startsWith(path) === true) }),
-      new PgInstrumentation(),
-      new IORedisInstrumentation(),
-    ],
+    // HTTP server spans come from Fastify's hooks (src/http-tracing.ts), not from instrumentation-http.
+    instrumentations: [new PgInstrumentation(), new IORedisInstrumentation()],
   });
   return { enabled: true, droppedSpans: () => dropped, shutdown: () => provider.shutdown() };
 }

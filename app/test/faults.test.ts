@@ -335,7 +335,7 @@ describe("fault tolerance", function () {
       assert.ok(!stdout.includes(db.password) && !stdout.includes(redis.password), "a secret reached the logs");
     });
 
-    it("exported traces over OTLP with service name, environment, HTTP, pg and Redis spans, and logged their trace ids", () => {
+    it("exported traces over OTLP with service name, environment, HTTP server spans by route, pg and Redis spans, and logged their trace ids", () => {
       const resourceSpans = exportedTraces.flatMap((t) => t.resourceSpans);
       assert.ok(resourceSpans.length > 0, "no trace export received");
       const attributes = Object.fromEntries(resourceSpans[0].resource.attributes.map((a: any) => [a.key, a.value.stringValue]));
@@ -343,7 +343,7 @@ describe("fault tolerance", function () {
       assert.equal(attributes["deployment.environment.name"], "test");
       const spans = resourceSpans.flatMap((r: any) => r.scopeSpans.flatMap((s: any) => s.spans.map((span: any) => ({ scope: s.scope.name, ...span }))));
       const scopes = new Set(spans.map((s: any) => s.scope));
-      assert.ok(scopes.has("@opentelemetry/instrumentation-http"), [...scopes].join());
+      assert.ok(scopes.has("orders-service/http"), [...scopes].join());
       assert.ok(scopes.has("@opentelemetry/instrumentation-pg"), [...scopes].join());
       assert.ok(scopes.has("@opentelemetry/instrumentation-ioredis"), [...scopes].join());
       // Server spans are named by route template and carry http.route, never a raw id.
@@ -354,6 +354,11 @@ describe("fault tolerance", function () {
         const route = span.attributes.find((a: any) => a.key === "http.route")?.value.stringValue;
         assert.equal(span.name, `${span.name.split(" ")[0]} ${route}`);
         assert.doesNotMatch(span.name, /[0-9a-f]{8}-[0-9a-f]{4}/);
+      }
+      // Database and cache spans are children of the request's server span.
+      const serverSpanIds = new Set(serverSpans.map((span: any) => span.spanId));
+      for (const scope of ["@opentelemetry/instrumentation-pg", "@opentelemetry/instrumentation-ioredis"]) {
+        assert.ok(spans.some((span: any) => span.scope === scope && serverSpanIds.has(span.parentSpanId)), `no ${scope} span under a server span`);
       }
       const traceIds = new Set(spans.map((s: any) => s.traceId));
       const loggedTraceIds = [...stdout.matchAll(/"trace_id":"([0-9a-f]{32})"/g)].map((m) => m[1]);
