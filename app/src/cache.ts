@@ -2,6 +2,7 @@ import { Redis } from "ioredis";
 import type { FastifyBaseLogger } from "fastify";
 import type { RedisConfig } from "./config.js";
 import type { CacheOperation, CacheResult, Instruments } from "./metrics.js";
+import { inClientSpan, REDIS_TRACER_NAME } from "./spans.js";
 
 /**
  * A read-through cache that is never required for correctness: every failure (Redis down, slow,
@@ -53,10 +54,11 @@ export function createCache(config: RedisConfig | undefined, logger: FastifyBase
   });
   redis.connect().catch((error: Error) => logger.warn({ err: { message: error.message } }, "cache not reachable at startup; will keep retrying"));
 
+  const COMMANDS: Record<CacheOperation, string> = { get: "GET", fill: "SET", replace: "SET" };
   async function timed<T>(operation: CacheOperation, command: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
-      const result = await command();
+      const result = await inClientSpan(REDIS_TRACER_NAME, COMMANDS[operation], { "db.system.name": "redis", "db.operation.name": COMMANDS[operation] }, command);
       instruments.cache(operation, (performance.now() - started) / 1000, false);
       return result;
     } catch (error) {

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { DatabaseConfig } from "./config.js";
 import { classifyDatabaseError, DependencyUnavailableError } from "./dependency.js";
 import type { Instruments, QueryName } from "./metrics.js";
+import { inClientSpan, POSTGRES_TRACER_NAME } from "./spans.js";
 
 // PostgreSQL returns bigint (int8) as text because it can exceed 2^53. Every bigint this service stores
 // (totals in cents, sequence numbers) is bounded far below that by validation, so parse to number.
@@ -90,11 +91,16 @@ export type Query = <R extends pg.QueryResultRow>(name: QueryName, sql: string, 
  * down, connection lost, pool wait or statement timeout) becomes DependencyUnavailableError (503,
  * Retry-After); anything else (a bug, a constraint the code should have checked) stays itself (500).
  */
-export function createQuery(pool: pg.Pool, instruments: Instruments): Query {
+export function createQuery(pool: pg.Pool, instruments: Instruments, database?: Pick<DatabaseConfig, "host" | "port" | "name">): Query {
+  const connection = database === undefined ? {} : { "db.namespace": database.name, "server.address": database.host, "server.port": database.port };
   return async <R extends pg.QueryResultRow>(name: QueryName, sql: string, params: readonly unknown[]) => {
     const started = performance.now();
     try {
-      const result = await pool.query<R>(sql, params as unknown[]);
+      // Span name per the database semantic conventions: "<operation> <table>"; the text has placeholders, never values.
+      const operation = sql.trimStart().split(/\s/, 1)[0] ?? "QUERY";
+      const result = await inClientSpan(POSTGRES_TRACER_NAME, `${operation} orders`, { "db.system.name": "postgresql", "db.operation.name": operation, "db.collection.name": "orders", "db.query.summary": name, "db.query.text": sql, ...connection }, () =>
+        pool.query<R>(sql, params as unknown[]),
+      );
       instruments.query(name, (performance.now() - started) / 1000, "ok");
       return result;
     } catch (error) {

@@ -123,7 +123,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const metrics = createMetrics(pool, config.database.poolMax, options.droppedSpans);
   const cache = createCache(config.redis, logger, metrics);
   const flags = await createFlags(config.flagsFile, config.flagsPollIntervalMs, logger);
-  const orders = new OrderService(createQuery(pool, metrics), cache, flags, metrics);
+  const orders = new OrderService(createQuery(pool, metrics, config.database), cache, flags, metrics);
   const outages = new OutageLog(logger, config.dependencyLogIntervalMs);
   let shuttingDown = false;
 

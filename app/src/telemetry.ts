@@ -1,12 +1,10 @@
-// OpenTelemetry tracing. Must start before pg and ioredis are first required: the
-// instrumentations patch those modules as they load (main.ts imports the server only afterwards).
+// OpenTelemetry tracing: the provider, sampler, exporter and context manager. Spans are made by the
+// service itself (src/http-tracing.ts for requests, src/spans.ts for PostgreSQL and Redis), only for
+// sampled requests; no module is patched.
 import { context, createNoopMeter, propagation, trace, type Attributes, type Counter, type Meter, type MeterProvider } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { registerInstrumentations } from "@opentelemetry/instrumentation";
-import { IORedisInstrumentation } from "@opentelemetry/instrumentation-ioredis";
-import { PgInstrumentation } from "@opentelemetry/instrumentation-pg";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
@@ -98,10 +96,5 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     ],
   });
   trace.setGlobalTracerProvider(provider);
-  registerInstrumentations({
-    tracerProvider: provider,
-    // HTTP server spans come from Fastify's hooks (src/http-tracing.ts), not from instrumentation-http.
-    instrumentations: [new PgInstrumentation(), new IORedisInstrumentation()],
-  });
   return { enabled: true, droppedSpans: () => dropped, shutdown: () => provider.shutdown() };
 }
