@@ -1,7 +1,6 @@
 // Configuration comes from environment variables only (twelve-factor), is parsed once at
 // startup, and every problem is collected so one failed start lists everything to fix.
-// This module must not import pg, ioredis or http: main.ts loads it before telemetry has
-// patched those modules.
+// This module imports nothing but node:fs: main.ts loads it first, to fail fast on a bad configuration.
 import { readFileSync } from "node:fs";
 
 export type DatabaseSslMode = "disable" | "require" | "verify-full";

@@ -4,8 +4,8 @@
 // 100 µs of CPU per request even when the request was not sampled (it patches http.Server's emit,
 // binds every request and response emitter to a context and computes every semantic-convention
 // attribute before the sampler decides), which alone put cached reads under 0.85x the baseline.
-// Here the sampler decides first: an unsampled request costs one context extraction, a
-// non-recording span and one context.with around the handler. A sampled one gets the span the
+// Here the sampler decides first: an unsampled request costs one context extraction and a
+// non-recording span. A sampled one gets the span the
 // conventions describe: named "<method> <route template>", with http.route and the response status.
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
@@ -61,7 +61,9 @@ export class HttpTracing {
     );
     const traced = request as FastifyRequest & Traced;
     traced.otelSpan = span;
-    traced.otelContext = trace.setSpan(parent, span);
+    // Only a sampled request runs its handler in the span's context: nothing below an unsampled one
+    // is traced, and the service calls no other service to propagate the decision to.
+    if (span.isRecording()) traced.otelContext = trace.setSpan(parent, span);
   }
 
   end(request: FastifyRequest, statusCode: number): void {

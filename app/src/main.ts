@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     otlpEndpoint: config.otlpEndpoint,
     sampling: config.traceSampling,
   });
-  // Imported only now, so the modules it loads (http, pg, ioredis) are the instrumented ones.
+  // Imported after the tracer provider is registered, so the service's tracers resolve to it.
   const { startService } = await import("./server.js");
   const service = await startService(config, { droppedSpans: () => telemetry.droppedSpans() });
   service.logger.info({ tracing: telemetry.enabled }, "ready to serve");
