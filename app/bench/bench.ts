@@ -1,27 +1,83 @@
-// `npm run bench`: the built service (node dist/main.js) against real PostgreSQL and Redis on
-// loopback, measured with autocannon. Bounded: three runs of BENCH_SECONDS (default 8 s) each.
+// `npm run bench`: what the instrumentation costs. The service as deployed (LOG_LEVEL=info with the
+// access log written to a file, metrics, flags, tracing at OTEL_TRACES_SAMPLER_ARG=0.1 exported to
+// a stand-in OTLP collector) against an uninstrumented baseline (bench/baseline.ts: same routes,
+// pool, cache and SQL), both against the same real PostgreSQL and Redis on loopback, in the same
+// run, alternating, measured with autocannon. Latency is taken from every response (sub-millisecond
+// resolution). Bounded: ROUNDS × 4 scenarios × 2 variants × BENCH_SECONDS (default 2 × 4 × 2 × 4 s).
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { destroySharedPostgres, freePort, missingServices, RedisServer, sharedPostgres } from "../test/support/services.js";
+import { destroySharedPostgres, freePort, missingServices, RedisServer, sharedPostgres, type DatabaseLogin } from "../test/support/services.js";
 import { sampleOrder, testEnv, waitFor } from "../test/support/app.js";
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? "8");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? "4");
+const ONLY = process.env.BENCH_ONLY; // a scenario name prefix, to measure one
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "2");
 const CONNECTIONS = 16;
 const APP_ROOT = join(__dirname, "..");
+const TRACE_RATIO = "0.1";
 
-async function startApp(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["dist/main.js"], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", "ignore", "inherit"] });
-  await waitFor("service ready", async () => (await fetch(`http://127.0.0.1:${port}/health/readiness`)).status === 200, 15000);
-  return child;
+/** BENCH_INSTRUMENTED_ENV='{"LOG_LEVEL":"silent"}' changes the instrumented variant, to find where a cost comes from. */
+function extraEnv(): Record<string, string> {
+  return JSON.parse(process.env.BENCH_INSTRUMENTED_ENV ?? "{}") as Record<string, string>;
 }
 
-async function run(title: string, options: autocannon.Options) {
-  const result = await autocannon({ connections: CONNECTIONS, duration: SECONDS, ...options });
-  const non2xx = result.non2xx + result.errors + result.timeouts;
-  return { scenario: title, "req/s": Math.round(result.requests.average), "p50 ms": result.latency.p50, "p99 ms": result.latency.p99, requests: result.requests.total, "non-2xx/errors": non2xx };
+type Variant = "baseline" | "instrumented";
+interface Scenario {
+  readonly name: string;
+  /** Instrumented ÷ baseline throughput the issue sets as the floor. */
+  readonly target: number;
+  readonly cached: boolean;
+  options(base: string): autocannon.Options;
+}
+
+interface Sample {
+  /** CPU seconds the service process used during the sample (Linux /proc; NaN elsewhere). */
+  readonly cpuSeconds: number;
+  readonly requests: number;
+  readonly seconds: number;
+  readonly latenciesMs: number[];
+  readonly failures: number;
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** utime + stime of a process, in seconds (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s). */
+function cpuSecondsOf(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+async function measure(options: autocannon.Options, seconds: number, pid?: number): Promise<Sample> {
+  const latenciesMs: number[] = [];
+  const cpuBefore = cpuSecondsOf(pid);
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({ connections: CONNECTIONS, duration: seconds, ...options }, (error, finished) => (error ? reject(error) : resolve(finished)));
+    // autocannon's own histogram records whole milliseconds; the per-response time is a float.
+    instance.on("response", (_client, statusCode, _bytes, responseTimeMs) => {
+      if (statusCode < 400) latenciesMs.push(responseTimeMs);
+    });
+  });
+  return { cpuSeconds: cpuSecondsOf(pid) - cpuBefore, requests: result.requests.total, seconds: result.duration, latenciesMs, failures: result.non2xx + result.errors + result.timeouts };
+}
+
+async function startChild(entry: string, env: NodeJS.ProcessEnv, port: number, logFile: string): Promise<ChildProcess> {
+  const out = openSync(logFile, "a");
+  const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", out, "inherit"] });
+  closeSync(out);
+  await waitFor(`${entry} ready on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health/readiness`)).status === 200, 20000);
+  return child;
 }
 
 async function main(): Promise<void> {
@@ -30,41 +86,130 @@ async function main(): Promise<void> {
   const pg = await sharedPostgres();
   const redis = await RedisServer.start();
   const children: ChildProcess[] = [];
-  try {
-    const db = await pg.createDatabase("orders_bench");
-    const dir = mkdtempSync(join(tmpdir(), "orders-bench-"));
-    const cachedPort = await freePort();
-    const uncachedPort = await freePort();
-    const base = { LOG_LEVEL: "info", DATABASE_POOL_MAX: "10" };
-    children.push(await startApp(testEnv(db, redis, dir, cachedPort, base), cachedPort));
-    // Same service without REDIS_URL: every read is a PostgreSQL query.
-    const uncachedEnv = { ...testEnv(db, undefined, dir, uncachedPort, { ...base, MIGRATE_ON_START: "false" }) };
-    children.push(await startApp(uncachedEnv, uncachedPort));
-
-    const created = await fetch(`http://127.0.0.1:${cachedPort}/v1/orders`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(sampleOrder("bench-read")),
+  const dir = mkdtempSync(join(tmpdir(), "orders-bench-"));
+  // A stand-in for the OTLP collector: accepts and discards.
+  let exportedBatches = 0;
+  const collector = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      exportedBatches += 1;
+      response.writeHead(200, { "content-type": "application/json" }).end("{}");
     });
-    const { id } = (await created.json()) as { id: string };
+  });
+  try {
+    const collectorPort = await freePort();
+    await new Promise<void>((resolve) => collector.listen(collectorPort, "127.0.0.1", resolve));
+    const db: DatabaseLogin = await pg.createDatabase("orders_bench");
+    const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000" };
+    const instrumentedEnv = { ...common, LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: TRACE_RATIO, ...extraEnv() };
+    const pids: Record<string, number | undefined> = {};
+    const ports: Record<Variant, { cached: number; uncached: number }> = {
+      baseline: { cached: await freePort(), uncached: await freePort() },
+      instrumented: { cached: await freePort(), uncached: await freePort() },
+    };
+    const accessLog = join(dir, "instrumented.log");
+    // The first one migrates; the uncached ones run without REDIS_URL, so every read is a query.
+    const start = async (entry: string, env: NodeJS.ProcessEnv, port: number, log: string) => {
+      const child = await startChild(entry, env, port, log);
+      children.push(child);
+      pids[port] = child.pid;
+    };
+    await start("src/main.ts", testEnv(db, redis, dir, ports.instrumented.cached, instrumentedEnv), ports.instrumented.cached, accessLog);
+    await start("src/main.ts", testEnv(db, undefined, dir, ports.instrumented.uncached, { ...instrumentedEnv, MIGRATE_ON_START: "false" }), ports.instrumented.uncached, accessLog);
+    await start("bench/baseline.ts", testEnv(db, redis, dir, ports.baseline.cached, { ...common, MIGRATE_ON_START: "false" }), ports.baseline.cached, join(dir, "baseline.log"));
+    await start("bench/baseline.ts", testEnv(db, undefined, dir, ports.baseline.uncached, { ...common, MIGRATE_ON_START: "false" }), ports.baseline.uncached, join(dir, "baseline.log"));
 
-    const results = [];
-    results.push(await run("cached read (GET /v1/orders/:id, Redis hit)", { url: `http://127.0.0.1:${cachedPort}/v1/orders/${id}` }));
-    results.push(await run("uncached read (GET /v1/orders/:id, PostgreSQL)", { url: `http://127.0.0.1:${uncachedPort}/v1/orders/${id}` }));
-    results.push(
-      await run("create (POST /v1/orders, PostgreSQL insert)", {
-        url: `http://127.0.0.1:${cachedPort}/v1/orders`,
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify(sampleOrder("bench-write")),
-      }),
+    const post = (base: string, body: unknown) => fetch(`${base}/v1/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const { id } = (await (await post(`http://127.0.0.1:${ports.instrumented.cached}`, sampleOrder("bench-read"))).json()) as { id: string };
+    for (let i = 0; i < 50; i += 1) await post(`http://127.0.0.1:${ports.instrumented.cached}`, sampleOrder("bench-list"));
+
+    let keyCounter = 0;
+    const scenarios: Scenario[] = [
+      { name: "cached read (GET /v1/orders/:id, Redis hit)", target: 0.85, cached: true, options: (base) => ({ url: `${base}/v1/orders/${id}` }) },
+      { name: "uncached read (GET /v1/orders/:id, PostgreSQL)", target: 0.8, cached: false, options: (base) => ({ url: `${base}/v1/orders/${id}` }) },
+      {
+        name: "idempotent create (POST /v1/orders, new Idempotency-Key each)",
+        target: 0.8,
+        cached: true,
+        options: (base) => ({
+          url: `${base}/v1/orders`,
+          requests: [
+            {
+              method: "POST",
+              headers: { "content-type": "application/json" },
+              body: JSON.stringify(sampleOrder("bench-write")),
+              setupRequest: (request) => ({ ...request, headers: { ...request.headers, "idempotency-key": `bench-${process.pid}-${(keyCounter += 1)}` } }),
+            },
+          ],
+        }),
+      },
+      { name: "list (GET /v1/customers/:id/orders?limit=20)", target: 0.8, cached: true, options: (base) => ({ url: `${base}/v1/customers/bench-list/orders?limit=20` }) },
+    ];
+
+    const samples = new Map<string, Sample[]>();
+    for (const scenario of scenarios.filter((s) => ONLY === undefined || s.name.startsWith(ONLY))) {
+      for (const variant of ["baseline", "instrumented"] as const) {
+        const port = scenario.cached ? ports[variant].cached : ports[variant].uncached;
+        await measure(scenario.options(`http://127.0.0.1:${port}`), 1); // warm-up: JIT, connections, cache
+      }
+      // Alternating, so drift (table growth, the machine's other load) falls on both variants alike.
+      for (let round = 0; round < ROUNDS; round += 1) {
+        for (const variant of ["baseline", "instrumented"] as const) {
+          const port = scenario.cached ? ports[variant].cached : ports[variant].uncached;
+          const sample = await measure(scenario.options(`http://127.0.0.1:${port}`), SECONDS, pids[port]);
+          samples.set(`${scenario.name}|${variant}`, [...(samples.get(`${scenario.name}|${variant}`) ?? []), sample]);
+        }
+      }
+    }
+
+    const summary = (list: readonly Sample[]) => {
+      const latencies = list.flatMap((s) => s.latenciesMs).sort((a, b) => a - b);
+      return {
+        rps: list.reduce((sum, s) => sum + s.requests, 0) / list.reduce((sum, s) => sum + s.seconds, 0),
+        p50: percentile(latencies, 50),
+        p99: percentile(latencies, 99),
+        failures: list.reduce((sum, s) => sum + s.failures, 0),
+        cpuMicrosPerRequest: (1e6 * list.reduce((sum, s) => sum + s.cpuSeconds, 0)) / list.reduce((sum, s) => sum + s.requests, 0),
+      };
+    };
+    const rows = scenarios.filter((s) => samples.has(`${s.name}|baseline`)).map((scenario) => {
+      const base = summary(samples.get(`${scenario.name}|baseline`) ?? []);
+      const inst = summary(samples.get(`${scenario.name}|instrumented`) ?? []);
+      const ratio = inst.rps / base.rps;
+      return {
+        scenario: scenario.name,
+        "baseline req/s": Math.round(base.rps),
+        "instrumented req/s": Math.round(inst.rps),
+        ratio: Number(ratio.toFixed(2)),
+        target: `≥ ${scenario.target}`,
+        meets: ratio >= scenario.target ? "yes" : "NO",
+        "p50 ms (base/inst)": `${base.p50.toFixed(3)} / ${inst.p50.toFixed(3)}`,
+        "p99 ms (base/inst)": `${base.p99.toFixed(3)} / ${inst.p99.toFixed(3)}`,
+        "service CPU µs/req (base/inst)": `${Math.round(base.cpuMicrosPerRequest)} / ${Math.round(inst.cpuMicrosPerRequest)}`,
+        "non-2xx/errors": base.failures + inst.failures,
+        _ratio: ratio,
+        _target: scenario.target,
+      };
+    });
+    const accessLines = readFileSync(accessLog, "utf8").split("\n").filter((line) => line.includes('"msg":"request"')).length;
+    console.log(
+      `\n${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS} s per scenario and variant (alternating), loopback, ${cpus().length} cores (${cpus()[0]?.model.trim()}) shared by the load generator, the services, PostgreSQL and Redis`,
     );
-    console.log(`\n${CONNECTIONS} connections, ${SECONDS} s per scenario, loopback, this machine (${(await import("node:os")).cpus().length} cores; load generator shares them)`);
-    console.table(results);
+    console.log(`instrumented: LOG_LEVEL=info (access log to a file: ${accessLines} lines), metrics, flags, OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=${TRACE_RATIO} (${exportedBatches} OTLP exports received)`);
+    console.table(rows.map(({ _ratio, _target, ...row }) => row));
+    console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")} (other work on the machine lowers both variants, not evenly)`);
+    const below = rows.filter((row) => row._ratio < row._target);
+    if (below.length > 0) {
+      console.error(`below target: ${below.map((row) => `${row.scenario} ${row.ratio} < ${row._target}`).join("; ")}`);
+      process.exitCode = 1;
+    }
   } finally {
     for (const child of children) child.kill("SIGTERM");
+    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve)))));
+    collector.close();
     await redis.stopServer();
     await destroySharedPostgres();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 

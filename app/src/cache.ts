@@ -1,7 +1,8 @@
 import { Redis } from "ioredis";
 import type { FastifyBaseLogger } from "fastify";
 import type { RedisConfig } from "./config.js";
-import type { CacheResult } from "./metrics.js";
+import type { CacheOperation, CacheResult, Instruments } from "./metrics.js";
+import { inClientSpan, REDIS_TRACER_NAME } from "./spans.js";
 
 /**
  * A read-through cache that is never required for correctness: every failure (Redis down, slow,
@@ -9,14 +10,19 @@ import type { CacheResult } from "./metrics.js";
  */
 export interface Cache {
   get(key: string): Promise<{ result: CacheResult; value?: string }>;
-  set(key: string, value: string): Promise<void>;
-  delete(key: string): Promise<void>;
+  /**
+   * Fills a miss: writes only if the key holds nothing (SET NX). A reader that loaded the row before
+   * a concurrent write therefore cannot overwrite what that write stored (see `replace`).
+   */
+  fill(key: string, value: string): Promise<void>;
+  /** Stores the new value after a database write (write-through); false when Redis did not take it. */
+  replace(key: string, value: string): Promise<boolean>;
   /** "ok" when connected; "degraded" (still serving, from the database) otherwise. */
   status(): "ok" | "degraded" | "disabled";
   close(): Promise<void>;
 }
 
-export function createCache(config: RedisConfig | undefined, logger: FastifyBaseLogger): Cache {
+export function createCache(config: RedisConfig | undefined, logger: FastifyBaseLogger, instruments: Instruments): Cache {
   if (config === undefined) return disabledCache;
   const token = config.authToken;
   const redis = new Redis(config.url, {
@@ -48,28 +54,42 @@ export function createCache(config: RedisConfig | undefined, logger: FastifyBase
   });
   redis.connect().catch((error: Error) => logger.warn({ err: { message: error.message } }, "cache not reachable at startup; will keep retrying"));
 
+  const COMMANDS: Record<CacheOperation, string> = { get: "GET", fill: "SET", replace: "SET" };
+  async function timed<T>(operation: CacheOperation, command: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      const result = await inClientSpan(REDIS_TRACER_NAME, COMMANDS[operation], { "db.system.name": "redis", "db.operation.name": COMMANDS[operation] }, command);
+      instruments.cache(operation, (performance.now() - started) / 1000, false);
+      return result;
+    } catch (error) {
+      instruments.cache(operation, (performance.now() - started) / 1000, true);
+      throw error;
+    }
+  }
+
   return {
     async get(key) {
       try {
-        const value = await redis.get(key);
+        const value = await timed("get", () => redis.get(key));
         return value === null ? { result: "miss" } : { result: "hit", value };
       } catch {
         return { result: "error" };
       }
     },
-    async set(key, value) {
+    async fill(key, value) {
       try {
-        await redis.set(key, value, "EX", config.ttlSeconds);
+        await timed("fill", () => redis.set(key, value, "EX", config.ttlSeconds, "NX"));
       } catch {
         // A lost cache write only costs a later miss.
       }
     },
-    async delete(key) {
+    async replace(key, value) {
       try {
-        await redis.del(key);
+        await timed("replace", () => redis.set(key, value, "EX", config.ttlSeconds));
+        return true;
       } catch (error) {
-        // The entry may stay stale until its TTL expires; the TTL bounds that.
-        logger.warn({ err: { message: (error as Error).message }, key }, "cache invalidation failed; entry expires with its TTL");
+        logger.warn({ err: { message: (error as Error).message }, key }, "cache update failed; the old entry expires with its TTL");
+        return false;
       }
     },
     status: () => (redis.status === "ready" ? "ok" : "degraded"),
@@ -85,8 +105,8 @@ export function createCache(config: RedisConfig | undefined, logger: FastifyBase
 
 const disabledCache: Cache = {
   get: async () => ({ result: "miss" }),
-  set: async () => undefined,
-  delete: async () => undefined,
+  fill: async () => undefined,
+  replace: async () => true,
   status: () => "disabled",
   close: async () => undefined,
 };

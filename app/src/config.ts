@@ -1,7 +1,6 @@
 // Configuration comes from environment variables only (twelve-factor), is parsed once at
 // startup, and every problem is collected so one failed start lists everything to fix.
-// This module must not import pg, ioredis or http: main.ts loads it before telemetry has
-// patched those modules.
+// This module imports nothing but node:fs: main.ts loads it first, to fail fast on a bad configuration.
 import { readFileSync } from "node:fs";
 
 export type DatabaseSslMode = "disable" | "require" | "verify-full";
@@ -34,6 +33,16 @@ export interface RedisConfig {
   readonly ttlSeconds: number;
 }
 
+/** The OpenTelemetry SDK's standard sampler names (OTEL_TRACES_SAMPLER). */
+export const TRACE_SAMPLERS = ["parentbased_traceidratio", "parentbased_always_on", "parentbased_always_off", "traceidratio", "always_on", "always_off"] as const;
+export type TraceSamplerName = (typeof TRACE_SAMPLERS)[number];
+
+export interface TraceSampling {
+  readonly sampler: TraceSamplerName;
+  /** Fraction of root traces kept by the *traceidratio samplers (OTEL_TRACES_SAMPLER_ARG). */
+  readonly ratio: number;
+}
+
 export interface Config {
   readonly host: string;
   readonly port: number;
@@ -47,6 +56,10 @@ export interface Config {
   readonly flagsPollIntervalMs: number;
   /** @default - tracing off */
   readonly otlpEndpoint: string | undefined;
+  /** @default - parentbased_traceidratio at 1.0: follow the caller's decision, keep every root trace */
+  readonly traceSampling: TraceSampling;
+  /** A dependency outage is logged once per this interval, with the count of failed requests. */
+  readonly dependencyLogIntervalMs: number;
   readonly readinessTimeoutMs: number;
   readonly shutdownDelayMs: number;
   readonly shutdownTimeoutMs: number;
@@ -252,6 +265,24 @@ export function loadConfig(env: Env = process.env, readFile: ReadFile = readFile
     p.problem("OTEL_EXPORTER_OTLP_ENDPOINT", "must be an http:// or https:// URL", "set it to the collector, e.g. http://jaeger.observability.svc:4318, or unset it to turn tracing off");
   }
 
+  const sampler = p.oneOf<TraceSamplerName>(
+    "OTEL_TRACES_SAMPLER",
+    TRACE_SAMPLERS,
+    "parentbased_traceidratio",
+    "set OTEL_TRACES_SAMPLER=parentbased_traceidratio and the fraction in OTEL_TRACES_SAMPLER_ARG",
+  );
+  let ratio = 1;
+  const ratioRaw = p.raw("OTEL_TRACES_SAMPLER_ARG");
+  if (ratioRaw !== undefined) {
+    if (!sampler.endsWith("traceidratio")) {
+      p.problem("OTEL_TRACES_SAMPLER_ARG", `is only read by the traceidratio samplers, not by ${sampler}`, "unset OTEL_TRACES_SAMPLER_ARG or set OTEL_TRACES_SAMPLER=parentbased_traceidratio");
+    } else if (!/^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(ratioRaw)) {
+      p.problem("OTEL_TRACES_SAMPLER_ARG", "must be a number from 0 to 1 (the fraction of traces kept)", "set OTEL_TRACES_SAMPLER_ARG=0.1 to keep 10% of traces");
+    } else {
+      ratio = Number(ratioRaw);
+    }
+  }
+
   const shutdownTimeoutMs = p.integer("SHUTDOWN_TIMEOUT_MS", 20000, 1000, 600000, "set SHUTDOWN_TIMEOUT_MS below the pod's terminationGracePeriodSeconds, e.g. 20000");
   const shutdownDelayMs = p.integer("SHUTDOWN_DELAY_MS", 2000, 0, 600000, "set SHUTDOWN_DELAY_MS, e.g. 2000");
   if (shutdownDelayMs >= shutdownTimeoutMs) {
@@ -269,6 +300,8 @@ export function loadConfig(env: Env = process.env, readFile: ReadFile = readFile
     flagsFile: p.string("FLAGS_FILE", "/etc/orders/flags/flags.json"),
     flagsPollIntervalMs: p.integer("FLAGS_POLL_INTERVAL_MS", 5000, 100, 3600000, "set FLAGS_POLL_INTERVAL_MS, e.g. 5000"),
     otlpEndpoint,
+    traceSampling: { sampler, ratio },
+    dependencyLogIntervalMs: p.integer("DEPENDENCY_LOG_INTERVAL_MS", 10000, 100, 3600000, "set DEPENDENCY_LOG_INTERVAL_MS, e.g. 10000"),
     readinessTimeoutMs: p.integer("READINESS_TIMEOUT_MS", 1000, 50, 30000, "set READINESS_TIMEOUT_MS below the probe's timeoutSeconds, e.g. 1000"),
     shutdownDelayMs,
     shutdownTimeoutMs,
@@ -286,7 +319,7 @@ export function describeConfig(config: Config): Record<string, unknown> {
     database: { host: config.database.host, port: config.database.port, name: config.database.name, user: config.database.user, ssl: config.database.ssl, poolMax: config.database.poolMax },
     redis: config.redis === undefined ? "disabled" : { url: redactUrl(config.redis.url), authToken: config.redis.authToken === undefined ? "none" : "set" },
     flagsFile: config.flagsFile,
-    tracing: config.otlpEndpoint === undefined ? "disabled" : config.otlpEndpoint,
+    tracing: config.otlpEndpoint === undefined ? "disabled" : { endpoint: config.otlpEndpoint, sampler: config.traceSampling.sampler, ratio: config.traceSampling.ratio },
     migrateOnStart: config.migrateOnStart,
   };
 }

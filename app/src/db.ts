@@ -2,6 +2,9 @@ import { readFileSync } from "node:fs";
 import pg from "pg";
 import type { FastifyBaseLogger } from "fastify";
 import type { DatabaseConfig } from "./config.js";
+import { classifyDatabaseError, DependencyUnavailableError } from "./dependency.js";
+import type { Instruments, QueryName } from "./metrics.js";
+import { inClientSpan, POSTGRES_TRACER_NAME } from "./spans.js";
 
 // PostgreSQL returns bigint (int8) as text because it can exceed 2^53. Every bigint this service stores
 // (totals in cents, sequence numbers) is bounded far below that by validation, so parse to number.
@@ -22,8 +25,9 @@ function sslOptions(config: DatabaseConfig): pg.PoolConfig["ssl"] {
   }
 }
 
-export function createPool(config: DatabaseConfig, logger: FastifyBaseLogger, applicationName: string): pg.Pool {
-  const pool = new pg.Pool({
+/** Connection settings shared by the request pool and the readiness probe's own connection. */
+function connectionOptions(config: DatabaseConfig, applicationName: string): pg.ClientConfig {
+  return {
     host: config.host,
     port: config.port,
     database: config.name,
@@ -32,11 +36,18 @@ export function createPool(config: DatabaseConfig, logger: FastifyBaseLogger, ap
     // password file (Secret rotation) takes effect at the next reconnect without a restart.
     password: () => config.password(),
     ssl: sslOptions(config),
-    max: config.poolMax,
-    connectionTimeoutMillis: config.connectTimeoutMs,
-    idleTimeoutMillis: 30_000,
     statement_timeout: config.statementTimeoutMs,
     application_name: applicationName,
+  };
+}
+
+export function createPool(config: DatabaseConfig, logger: FastifyBaseLogger, applicationName: string): pg.Pool {
+  const pool = new pg.Pool({
+    ...connectionOptions(config, applicationName),
+    max: config.poolMax,
+    // Also bounds the wait for a free connection when all are busy ("timeout exceeded when trying to connect": 503).
+    connectionTimeoutMillis: config.connectTimeoutMs,
+    idleTimeoutMillis: 30_000,
   });
   // An idle client that loses its connection (database restart, failover, terminated backend) emits
   // 'error' on the pool; without a listener that would crash the process. The pool drops the client.
@@ -46,17 +57,57 @@ export function createPool(config: DatabaseConfig, logger: FastifyBaseLogger, ap
   return pool;
 }
 
-/** Resolves when the database answers, rejects when it does not within timeoutMs. */
-export async function pingDatabase(pool: pg.Pool, timeoutMs: number): Promise<void> {
+/**
+ * Resolves when PostgreSQL accepts a new login and answers `SELECT 1` within timeoutMs; rejects otherwise.
+ * It uses a connection of its own, never the request pool: readiness answers "can this pod reach
+ * PostgreSQL", and a pool that is merely busy (slow queries, a lock) must not take every replica
+ * out of the Service at once. A fresh login also proves the mounted password still works.
+ */
+export async function pingDatabase(config: DatabaseConfig, applicationName: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({
+    ...connectionOptions(config, `${applicationName}-readiness`),
+    connectionTimeoutMillis: timeoutMs,
+    statement_timeout: timeoutMs,
+  });
+  client.on("error", () => undefined); // a connection lost after the answer is not this probe's concern
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`database did not answer within ${timeoutMs} ms`)), timeoutMs);
   });
-  const query = pool.query("SELECT 1");
-  query.catch(() => undefined); // a late failure after the timeout must not be an unhandled rejection
+  const probe = client.connect().then(() => client.query("SELECT 1"));
+  probe.catch(() => undefined); // a late failure after the timeout must not be an unhandled rejection
   try {
-    await Promise.race([query, timeout]);
+    await Promise.race([probe, timeout]);
   } finally {
     clearTimeout(timer);
+    client.end().catch(() => undefined);
   }
+}
+
+export type Query = <R extends pg.QueryResultRow>(name: QueryName, sql: string, params: readonly unknown[]) => Promise<pg.QueryResult<R>>;
+
+/**
+ * Runs every request query through the pool, timed and classified: a dependency failure (database
+ * down, connection lost, pool wait or statement timeout) becomes DependencyUnavailableError (503,
+ * Retry-After); anything else (a bug, a constraint the code should have checked) stays itself (500).
+ */
+export function createQuery(pool: pg.Pool, instruments: Instruments, database?: Pick<DatabaseConfig, "host" | "port" | "name">): Query {
+  const connection = database === undefined ? {} : { "db.namespace": database.name, "server.address": database.host, "server.port": database.port };
+  return async <R extends pg.QueryResultRow>(name: QueryName, sql: string, params: readonly unknown[]) => {
+    const started = performance.now();
+    try {
+      // Span name per the database semantic conventions: "<operation> <table>"; the text has placeholders, never values.
+      const operation = sql.trimStart().split(/\s/, 1)[0] ?? "QUERY";
+      const result = await inClientSpan(POSTGRES_TRACER_NAME, `${operation} orders`, { "db.system.name": "postgresql", "db.operation.name": operation, "db.collection.name": "orders", "db.query.summary": name, "db.query.text": sql, ...connection }, () =>
+        pool.query<R>(sql, params as unknown[]),
+      );
+      instruments.query(name, (performance.now() - started) / 1000, "ok");
+      return result;
+    } catch (error) {
+      const failure = classifyDatabaseError(error);
+      instruments.query(name, (performance.now() - started) / 1000, failure ?? "error");
+      if (failure !== undefined) throw new DependencyUnavailableError("database", failure, error as Error);
+      throw error;
+    }
+  };
 }

@@ -53,6 +53,9 @@ export class FlagdFileProvider implements Provider {
     clearInterval(this.timer);
   }
 
+  /** Called at every poll (and explicit reload), before the file is read: results derived from the definitions expire. */
+  onPoll: () => void = () => undefined;
+
   /** Reads the file; applies it when its content changed. Exposed so tests need not wait for a poll. */
   async reload(): Promise<void> {
     let content: string;
@@ -65,6 +68,7 @@ export class FlagdFileProvider implements Provider {
       }
       content = EMPTY_DEFINITIONS;
     }
+    this.onPoll();
     if (content === this.lastContent) return;
     let changed: string[];
     try {
@@ -78,6 +82,7 @@ export class FlagdFileProvider implements Provider {
     }
     const firstLoad = this.lastContent === undefined;
     this.lastContent = content;
+    this.onPoll(); // again: an evaluation may have run against the old definitions while the file was read
     this.logger.info({ path: this.path, flags: [...this.core.getFlags().keys()] }, "flag definitions loaded");
     if (!firstLoad) this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: changed });
   }
@@ -103,6 +108,7 @@ export interface Flags {
 }
 
 export const FLAG_DEFAULTS = { "new-checkout": false } as const;
+const MEMO_MAX_ENTRIES = 10_000;
 
 export async function createFlags(path: string, pollIntervalMs: number, logger: FlagLogger): Promise<Flags & { provider: FlagdFileProvider }> {
   const provider = new FlagdFileProvider(path, pollIntervalMs, logger);
@@ -110,10 +116,22 @@ export async function createFlags(path: string, pollIntervalMs: number, logger: 
   const domain = `orders-service-${randomUUID()}`;
   await OpenFeature.setProviderAndWait(domain, provider);
   const client = OpenFeature.getClient(domain);
+  // A customer's result is reused until the next poll of the file (FLAGS_POLL_INTERVAL_MS): an
+  // OpenFeature evaluation per create was a measurable share of its cost, and a change of the file is
+  // seen no later than before. Bounded: cleared when it reaches MEMO_MAX_ENTRIES.
+  const memo = new Map<string, boolean>();
+  provider.onPoll = () => memo.clear();
   return {
     provider,
     // The customer id is the targeting key, so a fractional rollout keeps each customer on one path.
-    newCheckout: (customerId) => client.getBooleanValue("new-checkout", FLAG_DEFAULTS["new-checkout"], { targetingKey: customerId }),
+    async newCheckout(customerId) {
+      const known = memo.get(customerId);
+      if (known !== undefined) return known;
+      const value = await client.getBooleanValue("new-checkout", FLAG_DEFAULTS["new-checkout"], { targetingKey: customerId });
+      if (memo.size >= MEMO_MAX_ENTRIES) memo.clear();
+      memo.set(customerId, value);
+      return value;
+    },
     close: () => provider.onClose(),
   };
 }

@@ -29,16 +29,18 @@ async function main(): Promise<void> {
     serviceVersion: serviceVersion(),
     environment: config.environment,
     otlpEndpoint: config.otlpEndpoint,
+    sampling: config.traceSampling,
   });
-  // Imported only now, so the modules it loads (http, pg, ioredis) are the instrumented ones.
+  // Imported after the tracer provider is registered, so the service's tracers resolve to it.
   const { startService } = await import("./server.js");
-  const service = await startService(config);
+  const service = await startService(config, { droppedSpans: () => telemetry.droppedSpans() });
   service.logger.info({ tracing: telemetry.enabled }, "ready to serve");
 
   const onSignal = (signal: NodeJS.Signals) => {
     // Hard stop, so the process always exits before Kubernetes' grace period sends SIGKILL.
     setTimeout(() => {
       service.logger.error({ timeoutMs: config.shutdownTimeoutMs }, "shutdown timed out; exiting");
+      service.flushLogs();
       process.exit(1);
     }, config.shutdownTimeoutMs).unref();
     service
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
         () => process.exit(0),
         (error: unknown) => {
           service.logger.error({ err: error }, "shutdown failed");
+          service.flushLogs();
           process.exit(1);
         },
       );

@@ -2,13 +2,42 @@ import client from "prom-client";
 import type pg from "pg";
 
 export type CacheResult = "hit" | "miss" | "error";
+export type CacheOperation = "get" | "fill" | "replace";
+/** ok; unavailable (connection refused or lost, pool timeout: 503); timeout (statement timeout: 503); error (a bug or bad data: 500). */
+export type QueryOutcome = "ok" | "unavailable" | "timeout" | "error";
+export type QueryName = "insert_order" | "select_order_by_key" | "select_order" | "cancel_order" | "list_orders";
 
-export interface Metrics {
+/**
+ * What the order code reports while it works. The service passes prom-client metrics; the
+ * benchmark's uninstrumented baseline passes `noInstruments`, so both run the same code and SQL.
+ */
+export interface Instruments {
+  query(name: QueryName, seconds: number, outcome: QueryOutcome): void;
+  cache(operation: CacheOperation, seconds: number, failed: boolean): void;
+  cacheLookup(result: CacheResult): void;
+  cacheInvalidationFailed(): void;
+  orderCreated(pricing: string): void;
+  idempotentReplay(outcome: "replayed" | "key_reused"): void;
+}
+
+export const noInstruments: Instruments = {
+  query: () => undefined,
+  cache: () => undefined,
+  cacheLookup: () => undefined,
+  cacheInvalidationFailed: () => undefined,
+  orderCreated: () => undefined,
+  idempotentReplay: () => undefined,
+};
+
+/** Spans the tracing pipeline lost, by reason (queue_full, or the export error's name); read at scrape time. */
+export type DroppedSpans = () => ReadonlyMap<string, number>;
+
+export interface Metrics extends Instruments {
   readonly registry: client.Registry;
   readonly httpRequests: client.Counter<"method" | "route" | "status_code">;
   readonly httpDuration: client.Histogram<"method" | "route" | "status_code">;
-  readonly cacheRequests: client.Counter<"result">;
-  readonly ordersCreated: client.Counter<"pricing">;
+  /** Counts one response under the route template (bounded cardinality). */
+  response(method: string, route: string | undefined, statusCode: number, seconds: number | undefined): void;
 }
 
 // Label values must come from a small fixed set, or a scanner hitting random URLs would create a
@@ -20,14 +49,17 @@ export function methodLabel(method: string): string {
   return KNOWN_METHODS.has(method) ? method : "OTHER";
 }
 
+// Sub-millisecond buckets: a cache hit or a primary-key read on a healthy instance takes well under 1 ms.
+const FAST_BUCKETS = [0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
 /** One registry per service instance (not prom-client's global one) so tests can run several. */
-export function createMetrics(pool: pg.Pool): Metrics {
+export function createMetrics(pool: pg.Pool, poolMax: number, droppedSpans: DroppedSpans = () => new Map()): Metrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
 
   const httpRequests = new client.Counter({
     name: "http_requests_total",
-    help: "HTTP requests handled, by method, route template and status code.",
+    help: "HTTP responses sent, by method, route template and status code; includes errors answered before routing (bad URL, 431).",
     labelNames: ["method", "route", "status_code"] as const,
     registers: [registry],
   });
@@ -35,7 +67,7 @@ export function createMetrics(pool: pg.Pool): Metrics {
     name: "http_request_duration_seconds",
     help: "HTTP request latency from first byte received to response sent.",
     labelNames: ["method", "route", "status_code"] as const,
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
   const cacheRequests = new client.Counter({
@@ -45,12 +77,50 @@ export function createMetrics(pool: pg.Pool): Metrics {
     registers: [registry],
   });
   for (const result of ["hit", "miss", "error"] as const) cacheRequests.inc({ result }, 0);
+  const cacheDuration = new client.Histogram({
+    name: "cache_operation_duration_seconds",
+    help: "Redis command latency by operation (get, fill: SET NX on a miss, replace: SET after a cancel).",
+    labelNames: ["operation"] as const,
+    buckets: FAST_BUCKETS,
+    registers: [registry],
+  });
+  const cacheErrors = new client.Counter({
+    name: "cache_operation_errors_total",
+    help: "Redis commands that failed or timed out, by operation; each one was served from PostgreSQL instead.",
+    labelNames: ["operation"] as const,
+    registers: [registry],
+  });
+  const cacheInvalidationFailures = new client.Counter({
+    name: "orders_cache_invalidation_failures_total",
+    help: "Cancels whose cache update failed; the old entry can be served until CACHE_TTL_SECONDS expires it.",
+    registers: [registry],
+  });
+  const queryDuration = new client.Histogram({
+    name: "db_query_duration_seconds",
+    help: "PostgreSQL query latency (including the wait for a pool connection), by query.",
+    labelNames: ["query"] as const,
+    buckets: FAST_BUCKETS,
+    registers: [registry],
+  });
+  const queryErrors = new client.Counter({
+    name: "db_query_errors_total",
+    help: "PostgreSQL queries that failed, by query and kind: unavailable (connection or pool timeout), timeout (statement timeout), error (a bug).",
+    labelNames: ["query", "kind"] as const,
+    registers: [registry],
+  });
   const ordersCreated = new client.Counter({
     name: "orders_created_total",
     help: "Orders created (idempotent replays not counted), by pricing path.",
     labelNames: ["pricing"] as const,
     registers: [registry],
   });
+  const replays = new client.Counter({
+    name: "orders_idempotent_replays_total",
+    help: "Creates answered from an earlier request with the same Idempotency-Key: replayed (same body, 201) or key_reused (different body, 422).",
+    labelNames: ["outcome"] as const,
+    registers: [registry],
+  });
+  for (const outcome of ["replayed", "key_reused"] as const) replays.inc({ outcome }, 0);
   // Pool figures are read at scrape time rather than tracked on every checkout.
   new client.Gauge({
     name: "db_pool_connections",
@@ -63,6 +133,11 @@ export function createMetrics(pool: pg.Pool): Metrics {
     },
   });
   new client.Gauge({
+    name: "db_pool_max_connections",
+    help: "The pool's size limit (DATABASE_POOL_MAX); in_use at this value means queries queue.",
+    registers: [registry],
+  }).set(poolMax);
+  new client.Gauge({
     name: "db_pool_waiting_requests",
     help: "Queries waiting for a free PostgreSQL pool connection.",
     registers: [registry],
@@ -70,5 +145,42 @@ export function createMetrics(pool: pg.Pool): Metrics {
       this.set(pool.waitingCount);
     },
   });
-  return { registry, httpRequests, httpDuration, cacheRequests, ordersCreated };
+  const reported = new Map<string, number>();
+  const dropped = new client.Counter({
+    name: "otel_spans_dropped_total",
+    help: "Trace spans lost before reaching the collector, by reason: queue_full (export slower than traffic) or the export error.",
+    labelNames: ["reason"] as const,
+    registers: [registry],
+    collect() {
+      for (const [reason, count] of droppedSpans()) {
+        const delta = count - (reported.get(reason) ?? 0);
+        if (delta > 0) this.inc({ reason }, delta);
+        reported.set(reason, count);
+      }
+    },
+  });
+  dropped.inc({ reason: "queue_full" }, 0);
+
+  return {
+    registry,
+    httpRequests,
+    httpDuration,
+    response(method, route, statusCode, seconds) {
+      const labels = { method: methodLabel(method), route: route ?? UNMATCHED_ROUTE, status_code: String(statusCode) };
+      httpRequests.inc(labels);
+      if (seconds !== undefined) httpDuration.observe(labels, seconds);
+    },
+    query(name, seconds, outcome) {
+      queryDuration.observe({ query: name }, seconds);
+      if (outcome !== "ok") queryErrors.inc({ query: name, kind: outcome });
+    },
+    cache(operation, seconds, failed) {
+      cacheDuration.observe({ operation }, seconds);
+      if (failed) cacheErrors.inc({ operation });
+    },
+    cacheLookup: (result) => cacheRequests.inc({ result }),
+    cacheInvalidationFailed: () => cacheInvalidationFailures.inc(),
+    orderCreated: (pricing) => ordersCreated.inc({ pricing }),
+    idempotentReplay: (outcome) => replays.inc({ outcome }),
+  };
 }

@@ -14,7 +14,7 @@ async function main(): Promise<number> {
     process.stderr.write(`${error.message}\n`);
     return 78;
   }
-  const logger = createLogger({ level: config.logLevel, serviceName: `${config.serviceName}-migrate`, environment: config.environment });
+  const { logger, flushSync } = createLogger({ level: config.logLevel, serviceName: `${config.serviceName}-migrate`, environment: config.environment });
   const pool = createPool(config.database, logger, `${config.serviceName}-migrate`);
   try {
     const applied = await migrate(pool, logger);
@@ -25,6 +25,7 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await pool.end();
+    flushSync(); // main() exits the process next
   }
 }
 

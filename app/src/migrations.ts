@@ -36,6 +36,16 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX orders_customer_seq ON orders (customer_id, seq DESC);
     `,
   },
+  {
+    version: 2,
+    name: "idempotency keys unique across customers",
+    // A key names one request whoever the customer: the same key with another customer is a
+    // reused key (422), not a second order. Partial: orders created without a key are unconstrained.
+    sql: `
+      CREATE UNIQUE INDEX orders_idempotency_key ON orders (idempotency_key) WHERE idempotency_key IS NOT NULL;
+      DROP INDEX orders_customer_idempotency_key;
+    `,
+  },
 ];
 
 // Any constant works; it only has to be the same in every replica and unique within the database.

@@ -1,10 +1,11 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
+import { ISO_4217_CURRENCIES } from "./currencies.js";
 import type { CreateOrderInput, OrderService } from "./orders.js";
 import { decodeCursor } from "./orders.js";
 
-// JSON schemas are the single source of validation: Fastify compiles them (ajv) and rejects bad
-// input with 400 before a handler runs. Bounds are deliberate: they keep totals exact (< 2^53 cents)
-// and requests cheap.
+// JSON schemas are the single source of validation: Fastify compiles them (ajv, with type coercion
+// off: see AJV_OPTIONS) and rejects bad input with 400 before a handler runs. Bounds are deliberate:
+// they keep totals exact (< 2^53 cents) and requests cheap.
 const idPattern = "^[A-Za-z0-9_-]{1,64}$";
 const uuidPattern = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
 
@@ -36,6 +37,7 @@ const order = {
     totalCents: { type: "integer" },
     pricing: { type: "string" },
     createdAt: { type: "string" },
+    updatedAt: { type: "string" },
   },
 } as const;
 
@@ -48,12 +50,25 @@ const errorBody = {
   },
 } as const;
 
+/** A 400 in the shape ajv's errors are reported in, for the checks a schema cannot express. */
+export function badRequest(reply: FastifyReply, field: string, message: string) {
+  return reply.code(400).send({ error: "Bad Request", message: "Request validation failed", details: [{ field, message }] });
+}
+
 const idParams = { type: "object", required: ["id"], properties: { id: { type: "string", pattern: uuidPattern } } } as const;
 
 export function registerOrderRoutes(app: FastifyInstance, orders: OrderService): void {
   app.post<{ Body: CreateOrderInput; Headers: { "idempotency-key"?: string } }>(
     "/v1/orders",
     {
+      // Node joins repeated headers into one "a, b" string; two keys are ambiguous, so refuse them.
+      preValidation: async (request, reply) => {
+        const raw = request.raw.rawHeaders;
+        let count = 0;
+        for (let i = 0; i < raw.length; i += 2) if (raw[i]?.toLowerCase() === "idempotency-key") count += 1;
+        if (count > 1) return badRequest(reply, "headers.idempotency-key", `must be sent once; the request has ${count} Idempotency-Key headers`);
+        return undefined;
+      },
       schema: {
         headers: { type: "object", properties: { "idempotency-key": { type: "string", minLength: 1, maxLength: 255 } } },
         body: {
@@ -62,7 +77,7 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderService):
           required: ["customerId", "currency", "items"],
           properties: {
             customerId: { type: "string", pattern: idPattern },
-            currency: { type: "string", pattern: "^[A-Z]{3}$" },
+            currency: { type: "string", enum: ISO_4217_CURRENCIES },
             items: { type: "array", minItems: 1, maxItems: 100, items: lineItem },
           },
         },
@@ -74,7 +89,7 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderService):
       if (result.kind === "key-reused") {
         return reply.code(422).send({
           error: "Unprocessable Entity",
-          message: "This Idempotency-Key was already used with a different request body; use a new key for a new order.",
+          message: "This Idempotency-Key was already used with a different request body (customerId, currency or items); use a new key for a new order.",
         });
       }
       // A replay answers exactly like the original, so a client that retried cannot tell the difference
@@ -104,7 +119,7 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderService):
     },
   );
 
-  app.get<{ Params: { customerId: string }; Querystring: { limit: number; cursor?: string } }>(
+  app.get<{ Params: { customerId: string }; Querystring: { limit: string; cursor?: string } }>(
     "/v1/customers/:customerId/orders",
     {
       schema: {
@@ -113,7 +128,8 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderService):
           type: "object",
           additionalProperties: false,
           properties: {
-            limit: { type: "integer", minimum: 1, maximum: 100, default: 20 },
+            // A query string is text: the number is parsed here, not coerced by ajv.
+            limit: { type: "string", default: "20" },
             cursor: { type: "string", maxLength: 64 },
           },
         },
@@ -122,15 +138,12 @@ export function registerOrderRoutes(app: FastifyInstance, orders: OrderService):
     },
     async (request, reply) => {
       const { cursor, limit } = request.query;
-      const afterSeq = cursor === undefined ? undefined : decodeCursor(cursor);
-      if (cursor !== undefined && afterSeq === undefined) {
-        return reply.code(400).send({
-          error: "Bad Request",
-          message: "Request validation failed",
-          details: [{ field: "querystring.cursor", message: "is not a cursor returned by this API" }],
-        });
-      }
-      return orders.listByCustomer(request.params.customerId, limit, afterSeq);
+      const { customerId } = request.params;
+      const pageSize = /^[0-9]{1,3}$/.test(limit) ? Number(limit) : 0;
+      if (pageSize < 1 || pageSize > 100) return badRequest(reply, "querystring.limit", "must be an integer from 1 to 100");
+      const decoded = cursor === undefined ? undefined : decodeCursor(customerId, cursor);
+      if (decoded !== undefined && "problem" in decoded) return badRequest(reply, "querystring.cursor", decoded.problem);
+      return orders.listByCustomer(customerId, pageSize, decoded?.afterSeq);
     },
   );
 }

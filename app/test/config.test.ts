@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { ConfigError, describeConfig, loadConfig, redactUrl, type Env } from "../src/config.js";
+import { createSampler } from "../src/telemetry.js";
 
 const files: Record<string, string> = { "/run/secrets/db-password": "s3cret-from-file\n", "/run/secrets/empty": "\n", "/etc/ca.pem": "PEM" };
 const readFile = (path: string): string => {
@@ -33,6 +34,27 @@ describe("config", () => {
     assert.equal(config.shutdownDelayMs, 2000);
     assert.equal(config.migrateOnStart, false);
     assert.equal(config.flagsFile, "/etc/orders/flags/flags.json");
+    assert.deepEqual(config.traceSampling, { sampler: "parentbased_traceidratio", ratio: 1 });
+    assert.equal(config.dependencyLogIntervalMs, 10000);
+  });
+
+  it("reads the standard OpenTelemetry sampler variables, and builds the sampler they name", () => {
+    const sampling = (env: Env) => loadConfig({ ...minimal, ...env }, readFile).traceSampling;
+    assert.deepEqual(sampling({ OTEL_TRACES_SAMPLER_ARG: "0.1" }), { sampler: "parentbased_traceidratio", ratio: 0.1 });
+    assert.deepEqual(sampling({ OTEL_TRACES_SAMPLER: "traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" }), { sampler: "traceidratio", ratio: 0 });
+    assert.deepEqual(sampling({ OTEL_TRACES_SAMPLER: "always_off" }), { sampler: "always_off", ratio: 1 });
+    assert.equal(createSampler({ sampler: "parentbased_traceidratio", ratio: 0.1 }).toString(), "ParentBased{root=TraceIdRatioBased{0.1}, remoteParentSampled=AlwaysOnSampler, remoteParentNotSampled=AlwaysOffSampler, localParentSampled=AlwaysOnSampler, localParentNotSampled=AlwaysOffSampler}");
+    assert.equal(createSampler({ sampler: "always_off", ratio: 1 }).toString(), "AlwaysOffSampler");
+    assert.deepEqual(problems({ ...minimal, OTEL_TRACES_SAMPLER: "jaeger_remote" }), [
+      'OTEL_TRACES_SAMPLER: received "jaeger_remote"; must be one of parentbased_traceidratio, parentbased_always_on, parentbased_always_off, traceidratio, always_on, always_off. Fix: set OTEL_TRACES_SAMPLER=parentbased_traceidratio and the fraction in OTEL_TRACES_SAMPLER_ARG',
+    ]);
+    assert.deepEqual(problems({ ...minimal, OTEL_TRACES_SAMPLER_ARG: "10%" }), [
+      'OTEL_TRACES_SAMPLER_ARG: received "10%"; must be a number from 0 to 1 (the fraction of traces kept). Fix: set OTEL_TRACES_SAMPLER_ARG=0.1 to keep 10% of traces',
+    ]);
+    assert.deepEqual(problems({ ...minimal, OTEL_TRACES_SAMPLER_ARG: "1.5" }).length, 1);
+    assert.deepEqual(problems({ ...minimal, OTEL_TRACES_SAMPLER: "always_on", OTEL_TRACES_SAMPLER_ARG: "0.5" }), [
+      'OTEL_TRACES_SAMPLER_ARG: received "0.5"; is only read by the traceidratio samplers, not by always_on. Fix: unset OTEL_TRACES_SAMPLER_ARG or set OTEL_TRACES_SAMPLER=parentbased_traceidratio',
+    ]);
   });
 
   it("reads the password file on every call, without its trailing newline", () => {

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig, type Env } from "../../src/config.js";
@@ -52,6 +53,9 @@ export function testEnv(db: DatabaseLogin, redis: RedisServer | undefined, dir: 
     FLAGS_POLL_INTERVAL_MS: "100",
     READINESS_TIMEOUT_MS: "500",
     SHUTDOWN_DELAY_MS: "0",
+    // No connection drain in tests (test clients keep idle keep-alive connections open); the
+    // shutdown tests set their own timeout.
+    SHUTDOWN_TIMEOUT_MS: "1000",
     MIGRATE_ON_START: "true",
     ...overrides,
   };
@@ -101,4 +105,22 @@ export async function waitFor(what: string, check: () => Promise<boolean>, withi
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${what}: not within ${withinMs} ms`);
+}
+
+/**
+ * A request with exactly these header lines (fetch merges repeated headers into one and refuses
+ * oversized ones), on a connection of its own.
+ */
+export function rawRequest(baseUrl: string, method: string, path: string, headers: Array<[string, string]>, body?: string): Promise<{ status: number; body: string; headers: Record<string, string | string[] | undefined> }> {
+  return new Promise((resolve, reject) => {
+    const flat: string[] = ["host", new URL(baseUrl).host, ...headers.flat()];
+    if (body !== undefined) flat.push("content-length", String(Buffer.byteLength(body)));
+    const request = httpRequest(`${baseUrl}${path}`, { method, headers: flat, agent: false }, (response) => {
+      let text = "";
+      response.on("data", (chunk: Buffer) => (text += chunk.toString()));
+      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: text, headers: response.headers }));
+    });
+    request.on("error", reject);
+    request.end(body);
+  });
 }
