@@ -6,7 +6,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync,
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { postJson, sampleOrder, waitFor } from "./support/app.js";
-import { APP_ROOT, buildAppImage, DOCKERFILE, ensureBaseImage, ImageStorage, missingImageTools, run, type BaseImageResult } from "./support/image.js";
+import { APP_ROOT, baseImageRef, buildAppImage, bundledNpmVersion, DOCKERFILE, ensureBaseImage, ImageStorage, missingImageTools, run, type BaseImageResult } from "./support/image.js";
 import { freePort, missingServices, RedisServer, sharedPostgres, type DatabaseLogin, type PostgresServer } from "./support/services.js";
 
 const TAG = "localhost/orders-service:test";
@@ -37,6 +37,30 @@ function installedPackages(nodeModules: string, prefix = "node_modules"): string
   }
   return out.sort();
 }
+
+describe("app image: the base the test makes", () => {
+  it("is the Dockerfile's ARG NODE_IMAGE, normalised as Docker names it, with the Node version and Debian suite of its tag", () => {
+    assert.deepEqual(baseImageRef(readFileSync(DOCKERFILE, "utf8")), {
+      declared: "node:24.21.0-bookworm-slim",
+      name: "docker.io/library/node:24.21.0-bookworm-slim",
+      nodeVersion: "24.21.0",
+      suite: "bookworm",
+    });
+    const ref = (image: string) => baseImageRef(`ARG NODE_IMAGE=${image}\nFROM \${NODE_IMAGE} AS build\nFROM \${NODE_IMAGE}\n`);
+    assert.equal(ref("mirror.example.com:5000/node:24.21.0-bookworm-slim").name, "mirror.example.com:5000/node:24.21.0-bookworm-slim");
+    assert.equal(ref("library/node:24.21.0-trixie").name, "docker.io/library/node:24.21.0-trixie");
+    assert.throws(() => ref("node:24-bookworm-slim"), { message: "image test: NODE_IMAGE=node:24-bookworm-slim must be a node image tagged <major.minor.patch>-<debian suite>[-slim], e.g. node:24.21.0-bookworm-slim" });
+    assert.throws(() => baseImageRef("ARG NODE_IMAGE=node:24.21.0-bookworm-slim\nFROM node:24.21.0-bookworm-slim\n"), {
+      message: 'image test: every FROM must be ${NODE_IMAGE} from ARG NODE_IMAGE=<image>; got ARG "node:24.21.0-bookworm-slim", FROM ["node:24.21.0-bookworm-slim"]',
+    });
+  });
+
+  it("gets the npm that the Node release bundles from that release's changelog", () => {
+    const changelog = ['<a id="24.21.0"></a>', "* deps: update simdjson", '<a id="24.20.0"></a>', "* **deps**: upgrade npm to 11.19.0 (npm team)", "* deps: upgrade npm to 11.18.0"].join("\n");
+    assert.equal(bundledNpmVersion(changelog, "24.21.0"), "11.19.0");
+    assert.throws(() => bundledNpmVersion(changelog, "24.22.0"), { message: "image test: the Node CHANGELOG has no npm upgrade at or below 24.22.0" });
+  });
+});
 
 describe("app image (buildah build of the real Dockerfile, podman run)", function () {
   this.timeout(60_000);

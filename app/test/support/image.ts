@@ -7,7 +7,7 @@
 // layers are made once per machine.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { rootCertificates } from "node:tls";
@@ -229,10 +229,9 @@ export async function ensureBaseImage(store: ImageStorage, log: (line: string) =
     return { ref, imageId: existing, built: false, seconds: (Date.now() - started) / 1000 };
   }
 
-  const work = join(store.cache, "work");
-  rmSync(work, { recursive: true, force: true });
+  // A folder of its own: two runs making the base at once do not share a rootfs (the last tag wins).
+  const work = mkdtempSync(join(store.cache, "base-"));
   const rootfs = join(work, "rootfs");
-  mkdirSync(work, { recursive: true });
   try {
     log(`debootstrap --variant=minbase ${ref.suite} from ${DEBIAN_MIRROR} (about a minute)`);
     await must("debootstrap", ["--variant=minbase", ref.suite, rootfs, DEBIAN_MIRROR], { timeoutMs: 900_000 });
