@@ -10,6 +10,22 @@ import { APP_ROOT, baseImageRef, buildAppImage, bundledNpmVersion, DOCKERFILE, e
 import { freePort, missingServices, RedisServer, sharedPostgres, type DatabaseLogin, type PostgresServer } from "./support/services.js";
 
 const TAG = "localhost/orders-service:test";
+
+/**
+ * The pod's restrictions (components/workload.ts): readOnlyRootFilesystem with an emptyDir of 64Mi
+ * at /tmp (empty at start: no copy of the image's /tmp), every capability dropped, no privilege
+ * escalation. podman needs the explicit ulimits here; the HEALTHCHECK timer needs systemd, so it
+ * is off and the check is run on demand.
+ */
+const RESTRICTED = [
+  "--ulimit", "nofile=1024:1024",
+  "--ulimit", "nproc=1024:1024",
+  "--read-only",
+  "--tmpfs", "/tmp:rw,size=64m,mode=1777,notmpcopyup",
+  "--cap-drop=ALL",
+  "--security-opt=no-new-privileges",
+  "--health-interval=disable",
+];
 const MB = 1_000_000;
 
 /** Every file below `dir`, as sorted paths relative to it (directories end with "/"). */
@@ -157,20 +173,14 @@ describe("app image (buildah build of the real Dockerfile, podman run)", functio
     const exec = (...command: string[]) => run("podman", store.podmanArgs(["exec", name, ...command]));
 
     /**
-     * The Deployment's pod (components/workload.ts): readOnlyRootFilesystem with an emptyDir of
-     * 64Mi at /tmp, capabilities dropped, no privilege escalation, the Secret's files mode 0440 at
-     * /var/run/secrets/orders, the flags ConfigMap at /etc/orders/flags; no runAsUser given here,
-     * so the image's USER decides. podman needs runc, cgroupfs, host networking (the only kind
-     * that works here; it also reaches PostgreSQL and Redis on 127.0.0.1) and explicit ulimits.
+     * The Deployment's pod: RESTRICTED, the Secret's files (mode 0440, group = fsGroup) at
+     * /var/run/secrets/orders, the flags ConfigMap at /etc/orders/flags; no runAsUser given here, so
+     * the image's USER decides. Host networking, the only kind podman has here besides none, also
+     * reaches PostgreSQL and Redis on 127.0.0.1.
      */
     const podFlags = () => [
       "--network=host",
-      "--ulimit", "nofile=1024:1024",
-      "--ulimit", "nproc=1024:1024",
-      "--read-only",
-      "--tmpfs", "/tmp:rw,size=64m,mode=1777,notmpcopyup",
-      "--cap-drop=ALL",
-      "--security-opt=no-new-privileges",
+      ...RESTRICTED,
       "--volume", `${join(dir, "secrets")}:/var/run/secrets/orders:ro`,
       "--volume", `${join(dir, "flags")}:/etc/orders/flags:ro`,
       // The Deployment's environment, pointed at this test's PostgreSQL and Redis.
@@ -218,7 +228,7 @@ describe("app image (buildah build of the real Dockerfile, podman run)", functio
 
       // The migration Job first: command ["node", "dist/migrate.js"] replaces ENTRYPOINT and CMD.
       migration = await run("podman", store.podmanArgs(["run", "--rm", ...podFlags(), "--entrypoint", '["node", "dist/migrate.js"]', TAG]), { timeoutMs: 60_000 });
-      await store.podman(["run", "--detach", "--name", name, "--health-interval=disable", ...podFlags(), TAG]);
+      await store.podman(["run", "--detach", "--name", name, ...podFlags(), TAG]);
       await waitFor("the container's /health/liveness", async () => (await fetch(url("/health/liveness"))).status === 200, 20_000);
     });
 
@@ -310,9 +320,7 @@ describe("app image (buildah build of the real Dockerfile, podman run)", functio
         copyFileSync(join(APP_ROOT, "flags", "flags.json"), join(flags, "flags.json"));
         // Its own network namespace (loopback only): port 8080 as in a pod, no clash with the host.
         await store.podman([
-          "run", "--detach", "--name", name, "--network=none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
-          "--read-only", "--tmpfs", "/tmp:rw,size=64m,mode=1777,notmpcopyup", "--cap-drop=ALL", "--security-opt=no-new-privileges",
-          "--health-interval=disable", "--volume", `${flags}:/etc/orders/flags:ro`,
+          "run", "--detach", "--name", name, "--network=none", ...RESTRICTED, "--volume", `${flags}:/etc/orders/flags:ro`,
           "--env", "DATABASE_HOST=127.0.0.1", "--env", "DATABASE_NAME=orders", "--env", "DATABASE_USER=orders",
           "--env", "DATABASE_PASSWORD=unused", "--env", "DATABASE_SSL=disable", "--env", "DATABASE_PORT=1",
           TAG,
