@@ -296,7 +296,7 @@ export function deployPolicy(s: Scope, stack: string, state?: StateBackend): Pol
     ];
     if (stack !== s.prodStack) {
         // One account for dev and prod: the dev role must not change what the prod stack made.
-        // Every platform resource carries the `environment` tag (components/tags.ts).
+        // Every platform resource carries the `environment` tag (components/shared/tags.ts).
         statements.push({
             Sid: "NeverProdResources",
             Effect: "Deny",

@@ -2,7 +2,7 @@
  * The pack config a stack is previewed with must match the stack's environment: prod-only rules
  * are off unless the prod config (policy/config/prod.json) is given, so previewing prod without it
  * would silently skip them. The environment comes from the AWS provider's default tags, which every
- * platform resource carries (components/tags.ts).
+ * platform resource carries (components/shared/tags.ts).
  */
 import { parseJson, stackPolicy, type PlatformPolicy } from "./lib";
 

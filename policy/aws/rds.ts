@@ -66,7 +66,7 @@ export const rdsPolicies: PlatformPolicy[] = [
         description: "Prod DB instances send enhanced monitoring (OS metrics) at least every 60 seconds.",
         level: "advisory",
         scope: "prod",
-        reason: "no stack configures enhanced monitoring yet (monitoringInterval and a monitoring role are missing in components/database.ts): finding reported to the lead; it costs CloudWatch Logs ingestion, so prod only.",
+        reason: "no stack configures enhanced monitoring yet (monitoringInterval and a monitoring role are missing in components/data/database.ts): finding reported to the lead; it costs CloudWatch Logs ingestion, so prod only.",
         severity: "low",
         configSchema: { properties: { maximumIntervalSeconds: { type: "integer", enum: [1, 5, 10, 15, 30, 60], default: 60, description: "Longest acceptable monitoringInterval." } } },
         types: INSTANCE,
@@ -160,7 +160,7 @@ export const rdsPolicies: PlatformPolicy[] = [
         description: "DB instances do not listen on the engine's default port.",
         level: "advisory",
         scope: "all",
-        reason: "every stack uses PostgreSQL's 5432 (components/database.ts); the database is reachable only from the cluster's security group in isolated subnets, so a non-default port adds little: finding reported to the lead, advisory until decided.",
+        reason: "every stack uses PostgreSQL's 5432 (components/data/database.ts); the database is reachable only from the cluster's security group in isolated subnets, so a non-default port adds little: finding reported to the lead, advisory until decided.",
         severity: "low",
         types: INSTANCE,
         checks: [{

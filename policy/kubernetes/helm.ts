@@ -4,7 +4,7 @@ import { resourcePolicy, show, type PlatformPolicy } from "../lib";
 export const helmPolicies: PlatformPolicy[] = [
     resourcePolicy({
         name: "helm-release-pinned",
-        control: "House rule (supply chain: pinned charts, components/charts.ts)",
+        control: "House rule (supply chain: pinned charts, components/shared/charts.ts)",
         description: "Helm releases pin an exact chart version from an explicit repository, with a fixed release name.",
         level: "mandatory",
         scope: "all",
@@ -15,7 +15,7 @@ export const helmPolicies: PlatformPolicy[] = [
                 id: "exact-version",
                 rule: "version is an exact semver (no range, no latest)",
                 test: (p) => /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(String(p.version ?? "")) ? undefined
-                    : `version is ${show(p.version)}. Fix: pin the exact chart version in components/charts.ts.`,
+                    : `version is ${show(p.version)}. Fix: pin the exact chart version in components/shared/charts.ts.`,
             },
             {
                 id: "repository",

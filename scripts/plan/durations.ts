@@ -98,7 +98,7 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "helm:cluster-autoscaler": d(0.75, 0.3, "estimate: one Deployment"),
     "helm:external-secrets": d(1, 0.5, "estimate: CRDs, controller, webhook, cert-controller"),
     "helm:eck-operator": d(1, 0.5, "estimate: CRDs and the operator StatefulSet (facts: part of 3-6 min for the ECK stack)"),
-    "helm:eck-stack": d(0.5, 2, "estimate: custom resources only (Helm does not wait for Elasticsearch, see components/observability.ts); delete waits for the operator to remove the pods (facts: 1-3 min)"),
+    "helm:eck-stack": d(0.5, 2, "estimate: custom resources only (Helm does not wait for Elasticsearch, see components/observability/observability.ts); delete waits for the operator to remove the pods (facts: 1-3 min)"),
     "helm:jaeger": d(1, 0.5, "estimate: one all-in-one Deployment"),
     "helm:kube-prometheus-stack": d(2.5, 1.5, FACTS),
 };
