@@ -4,7 +4,7 @@ import { CHARTS } from "../shared/charts";
 import { refreshIntervalMinutes, type SecretsConfig } from "./config";
 import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
-import { namespace } from "../shared/namespace";
+import { namespace, POD_READINESS_GATE_LABEL } from "../shared/namespace";
 import { PodIdentityRole } from "../cluster/pod-identity";
 
 /** The operator's namespace, release and service account (the Pod Identity association names it). */
@@ -143,7 +143,10 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         }, parent);
 
         // Before the chart: with scopedRBAC the chart puts the operator's Role in this namespace.
-        const appNamespace = namespace(`${name}-app-namespace`, { name: args.appNamespace, podSecurity: "restricted" }, afterCluster);
+        // The app's pods are the ALB's ip targets: readiness gates on (args.dependsOn holds the controller).
+        const appNamespace = namespace(`${name}-app-namespace`, {
+            name: args.appNamespace, podSecurity: "restricted", labels: POD_READINESS_GATE_LABEL,
+        }, afterCluster);
 
         const resources = sized({ cpu: "10m", memoryMiB: 64, memoryLimitMiB: 256 });
         this.release = helmRelease(`${name}-chart`, {

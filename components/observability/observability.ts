@@ -5,7 +5,7 @@ import { CHARTS } from "../shared/charts";
 import type { ObservabilityConfig } from "./config";
 import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
-import { namespace } from "../shared/namespace";
+import { namespace, POD_READINESS_GATE_LABEL } from "../shared/namespace";
 import {
     eckOperatorValues, eckStackValues, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, esPasswordEnv, ilmJobScript, KIBANA,
     logsCustomComponentTemplate, logsIlmPolicy, logsIndexSettings,
@@ -85,7 +85,11 @@ export class Observability extends pulumi.ComponentResource {
         // host access: the only namespace of the platform that is `privileged`.
         // Namespaces wait for the cluster too: on destroy they go before the node groups and the EBS
         // CSI driver, which still have to delete the volumes of the claims Helm leaves behind.
-        const observabilityNs = namespace(`${name}-ns`, { name: ns, podSecurity: "privileged" }, afterCluster);
+        // With the internal ALB, Grafana and Kibana are its ip targets: readiness gates on (the
+        // controller is in args.dependsOn, so its webhook admits every pod here).
+        const observabilityNs = namespace(`${name}-ns`, {
+            name: ns, podSecurity: "privileged", labels: args.config.internalIngress ? POD_READINESS_GATE_LABEL : undefined,
+        }, afterCluster);
         const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, afterCluster);
         const nsName = observabilityNs.metadata.name;
 

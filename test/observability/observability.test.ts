@@ -444,6 +444,12 @@ describe("observability", function () {
             ["grafana", { name: "kube-prometheus-stack-grafana", port: { number: 80 } }],
             ["kibana", { name: "kibana-kb-http", port: { number: 5601 } }],
         ]);
+        // Grafana and Kibana become the ALB's ip targets: readiness gates on their namespace (issue 12 item 8).
+        const obsNs = (x: typeof b) => x.capture.ofType(NAMESPACE).find((r) => r.inputs.metadata.name === OBSERVABILITY_NAMESPACE)!;
+        assert.equal(obsNs(b).inputs.metadata.labels["elbv2.k8s.aws/pod-readiness-gate-inject"], "enabled");
+        for (const ready of b.platform.cluster.servicesReady) assert.ok(b.capture.dependsOn(obsNs(b), await resourceOf(b, ready)));
+        const without = await buildStack("dev");
+        assert.equal(obsNs(without).inputs.metadata.labels["elbv2.k8s.aws/pod-readiness-gate-inject"], undefined);
         for (const i of ingresses) {
             assert.equal(i.inputs.spec.ingressClassName, "alb");
             assert.equal(i.inputs.metadata.annotations["alb.ingress.kubernetes.io/scheme"], "internal");
