@@ -28,7 +28,7 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { ObservabilityConfig } from "./config";
 import { sized } from "../shared/kubernetes";
-import { ELASTICSEARCH, ES_PASSWORD_VAR, elasticsearchUrl, esPasswordSecretKeyRef, LOGS_DATA_STREAM } from "./logging";
+import { ELASTICSEARCH, ES_PASSWORD_VAR, elasticsearchUrl, esPasswordSecretKeyRef, LOGS_DATA_STREAM, NODE_AGENT_PRIORITY_CLASS } from "./logging";
 import { JAEGER } from "./tracing";
 
 export const KUBE_PROMETHEUS_STACK = {
@@ -221,7 +221,8 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
             additionalDataSources: grafanaDataSources(args.namespace),
         },
         "kube-state-metrics": { resources: sized(r.kubeStateMetrics) },
-        "prometheus-node-exporter": { resources: sized(r.nodeExporter) },
+        // values.yaml of prometheus-node-exporter (subchart of 88.5.3): priorityClassName.
+        "prometheus-node-exporter": { resources: sized(r.nodeExporter), priorityClassName: NODE_AGENT_PRIORITY_CLASS.name },
     };
 }
 

@@ -7,7 +7,7 @@ import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
 import { namespace, POD_READINESS_GATE_LABEL } from "../shared/namespace";
 import {
-    eckOperatorValues, eckStackValues, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, esPasswordEnv, ilmJobScript, KIBANA,
+    eckOperatorValues, eckStackValues, NODE_AGENT_PRIORITY_CLASS, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, esPasswordEnv, ilmJobScript, KIBANA,
     logsCustomComponentTemplate, logsIlmPolicy, logsIndexSettings,
 } from "./logging";
 import {
@@ -75,6 +75,8 @@ export class Observability extends pulumi.ComponentResource {
     public readonly portForwardCommands: Readonly<Record<"grafana" | "prometheus" | "alertmanager" | "jaeger" | "kibana", string>>;
     /** Depend on these before creating ServiceMonitors, PodMonitors or PrometheusRules (their CRDs). */
     public readonly crdsReady: pulumi.Resource[];
+    /** The PriorityClass of the node agents; the releases that run them (kube-prometheus-stack, eck-stack) depend on it. */
+    private nodeAgentPriority!: pulumi.Resource;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:observability:Observability", name, {}, opts);
@@ -92,6 +94,15 @@ export class Observability extends pulumi.ComponentResource {
         }, afterCluster);
         const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, afterCluster);
         const nsName = observabilityNs.metadata.name;
+        // The node agents' PriorityClass: the releases that run them wait for it (via this dependency).
+        const nodeAgentPriority = new k8s.scheduling.v1.PriorityClass(`${name}-node-agent-priority`, {
+            metadata: { name: NODE_AGENT_PRIORITY_CLASS.name },
+            value: NODE_AGENT_PRIORITY_CLASS.value,
+            globalDefault: false,
+            preemptionPolicy: "PreemptLowerPriority",
+            description: "Per-node log shipper and node-exporter: preempt workloads rather than stay Pending.",
+        }, afterCluster);
+        this.nodeAgentPriority = nodeAgentPriority;
 
         this.grafanaAdminSecretName = "grafana-admin";
         const logs = this.logs(name, args, nsName, operatorNs.metadata.name);
@@ -140,7 +151,7 @@ export class Observability extends pulumi.ComponentResource {
             namespace: nsName,
             values: eckStackValues({ config: c, storageClassName: args.storageClassName, protect: args.protect, appNamespace }),
             timeoutSeconds: RELEASE_TIMEOUT_SECONDS.eckStack,
-        }, { parent: this, dependsOn: [eckOperator, ...args.dependsOn], protect: args.protect });
+        }, { parent: this, dependsOn: [eckOperator, this.nodeAgentPriority, ...args.dependsOn], protect: args.protect });
 
         // Log retention: Elasticsearch's API is the only way to define an ILM policy (ECK's
         // StackConfigPolicy needs an Enterprise licence). A Job re-runs whenever the policy changes
@@ -214,7 +225,7 @@ export class Observability extends pulumi.ComponentResource {
             parent: this,
             // Grafana's pod reads the Elasticsearch Secrets (data source credentials and CA) that
             // ECK generates once the Elasticsearch resource exists.
-            dependsOn: [grafanaAdmin, eckStack, ...args.dependsOn],
+            dependsOn: [grafanaAdmin, eckStack, this.nodeAgentPriority, ...args.dependsOn],
             // Holds the metrics history (Prometheus' volume) on protected stacks.
             protect: args.protect,
         });

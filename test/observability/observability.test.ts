@@ -336,11 +336,12 @@ describe("observability", function () {
                 const component = b().capture.resources.find((r) => r.type === "platform:observability:Observability")!;
                 const providerUrn = await valueOf(b().platform.cluster.provider.urn);
                 const objects = b().capture.descendantsOf(component).filter((r) => r.type.startsWith("kubernetes:"));
-                assert.equal(objects.length, 11);
+                assert.equal(objects.length, 12);
                 assert.deepEqual(objects.map((o) => o.type.replace(/^kubernetes:/, "")).sort(), [
                     "batch/v1:Job", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Secret",
                     "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release",
                     "monitoring.coreos.com/v1:PrometheusRule", "monitoring.coreos.com/v1:ServiceMonitor",
+                    "scheduling.k8s.io/v1:PriorityClass",
                 ]);
                 for (const o of objects) assert.equal(o.provider.split("::").slice(0, -1).join("::"), providerUrn, o.name);
             });
@@ -358,6 +359,21 @@ describe("observability", function () {
                 // Grafana and Jaeger read the Elasticsearch CA once at start: a yearly new CA (the
                 // chart's 8760h) would break them; docs/observability.md has the planned rotation.
                 assert.deepEqual(v.config, { caValidity: "87600h", caRotateBefore: "24h" });
+            });
+
+            it("gives Filebeat ECK's default 300Mi and both node agents a PriorityClass above workloads (issue 12 item 11)", () => {
+                const pcs = b().capture.ofType("kubernetes:scheduling.k8s.io/v1:PriorityClass");
+                assert.equal(pcs.length, 1);
+                assert.deepEqual(pcs[0].inputs, {
+                    apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass",
+                    metadata: { name: "platform-node-agent" }, value: 1_000_000, globalDefault: false, preemptionPolicy: "PreemptLowerPriority",
+                    description: "Per-node log shipper and node-exporter: preempt workloads rather than stay Pending.",
+                });
+                const fb = valuesOf(b(), "eck-stack")["eck-beats"].daemonSet.podTemplate.spec;
+                assert.equal(fb.priorityClassName, "platform-node-agent");
+                assert.deepEqual(fb.containers[0].resources, { requests: { cpu: "50m", memory: "300Mi" }, limits: { memory: "300Mi" } });
+                assert.equal(valuesOf(b(), "kube-prometheus-stack")["prometheus-node-exporter"].priorityClassName, "platform-node-agent");
+                for (const r of ["eck-stack", "kube-prometheus-stack"]) assert.ok(b().capture.dependsOn(release(b(), r), pcs[0]), `${r} after the PriorityClass`);
             });
 
             it("creates no Ingress unless asked (port-forward by default)", () => {
@@ -512,7 +528,7 @@ function observabilityMemoryMiB(b: Built): number {
 }
 
 /** Totals stated in docs/observability.md ("Sizing"). */
-const SIZING_MIB: Record<Stack, number> = { dev: 8136, prod: 16328, "pr-1": 7568 };
+const SIZING_MIB: Record<Stack, number> = { dev: 8436, prod: 16628, "pr-1": 7768 };
 
 /** Memory request of each pod that is not a DaemonSet (one replica each; Elasticsearch: one node). */
 function podMemoryMiB(b: Built): Record<string, number> {
