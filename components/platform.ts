@@ -39,6 +39,7 @@ export function buildPlatform(config: PlatformConfig) {
         storageClassName: cluster.storageClassName,
         dependsOn: cluster.ready,
         protect: config.protect,
+        vpcCidr: config.network.cidrBlock,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 
     // The sample app: its image built for the nodes' architecture and pushed to ECR, then migrated,

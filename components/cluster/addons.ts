@@ -60,6 +60,9 @@ export function earlyAddons(scope: pulumi.ComponentResource, name: string, clust
     const cniRole = addonRole(scope, name, "vpc-cni", "vpc-cni", managedPolicyArn(partition, "AmazonEKS_CNI_Policy"));
     const vpcCni = addon("vpcCni", {
         podIdentityAssociations: [{ roleArn: cniRole.role.arn, serviceAccount: "aws-node" }],
+        // The network policy agent (aws-node's aws-eks-nodeagent container): without it the VPC
+        // CNI ignores NetworkPolicies (the add-on's configuration schema: enableNetworkPolicy, a string).
+        configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
     }, [podIdentityAgent, cniRole.attachment]);
     const kubeProxy = addon("kubeProxy", {}, []);
     return { podIdentityAgent, vpcCni, kubeProxy };

@@ -14,6 +14,7 @@ import {
     APP_RULES_NAMESPACE, GRAFANA_ADMIN_KEYS, KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, loadAlertRuleGroups, loadDashboard,
 } from "./metrics";
 import { JAEGER, jaegerValues, otlpEndpoints } from "./tracing";
+import { observabilityNetworkPolicies } from "./network-policies";
 
 /** Namespaces of the stack: the operator apart (restricted), everything else together. */
 export const OBSERVABILITY_NAMESPACE = "observability";
@@ -49,6 +50,8 @@ export interface ObservabilityArgs {
      * eck-stack), and their volumes kept when the workloads go. False: everything destroys cleanly.
      */
     readonly protect: boolean;
+    /** The VPC's CIDR, for the NetworkPolicies' rules to the API server, nodes and the internal ALB. */
+    readonly vpcCidr: string;
 }
 
 /**
@@ -103,6 +106,13 @@ export class Observability extends pulumi.ComponentResource {
             description: "Per-node log shipper and node-exporter: preempt workloads rather than stay Pending.",
         }, afterCluster);
         this.nodeAgentPriority = nodeAgentPriority;
+        // Default deny, then what the stack needs (network-policies.ts).
+        for (const p of observabilityNetworkPolicies({
+            vpcCidr: args.vpcCidr, appNamespace: APP_RULES_NAMESPACE,
+            alertReceiver: args.config.alertReceiver !== "none", internalIngress: args.config.internalIngress,
+        })) {
+            new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${p.name}`, { metadata: { name: p.name, namespace: nsName }, spec: p.spec }, afterCluster);
+        }
 
         this.grafanaAdminSecretName = "grafana-admin";
         const logs = this.logs(name, args, nsName, operatorNs.metadata.name);

@@ -85,6 +85,8 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "kubernetes:apps/v1:Deployment": d(1, 0.5, "estimate: Pulumi waits for the rollout (image pull, startup and readiness probes)"),
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": d(0.02, 0.02, API),
     "kubernetes:policy/v1:PodDisruptionBudget": d(0.02, 0.02, API),
+    "kubernetes:scheduling.k8s.io/v1:PriorityClass": d(0.02, 0.02, API),
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": d(0.02, 0.02, API),
     "kubernetes:storage.k8s.io/v1:StorageClass": d(0.02, 0.02, API),
     "kubernetes:networking.k8s.io/v1:Ingress": d(3, 1, "estimate: Pulumi waits for the ALB's hostname in status; the controller deletes the ALB on delete"),
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": d(0.02, 0.02, API),

@@ -57,8 +57,14 @@ describe("cluster add-ons", () => {
                     assert.match(v, /^[a-zA-Z0-9 _.:/=+\-@]{0,256}$/);
                 }
             }
-            for (const name of ["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server"]) {
+            for (const name of ["kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server"]) {
                 assert.equal(addon(dev, name).inputs.configurationValues, undefined, name);
+            }
+        });
+
+        it("turns on the VPC CNI's network policy agent, without which NetworkPolicies are ignored (issue 12 item 13)", () => {
+            for (const b of [dev, prod, review]) {
+                assert.deepEqual(JSON.parse(addon(b, "vpc-cni").inputs.configurationValues), { enableNetworkPolicy: "true" }, b.config.stack);
             }
         });
 

@@ -336,11 +336,12 @@ describe("observability", function () {
                 const component = b().capture.resources.find((r) => r.type === "platform:observability:Observability")!;
                 const providerUrn = await valueOf(b().platform.cluster.provider.urn);
                 const objects = b().capture.descendantsOf(component).filter((r) => r.type.startsWith("kubernetes:"));
-                assert.equal(objects.length, 12);
+                assert.equal(objects.length, 20);
                 assert.deepEqual(objects.map((o) => o.type.replace(/^kubernetes:/, "")).sort(), [
                     "batch/v1:Job", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Secret",
                     "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release",
                     "monitoring.coreos.com/v1:PrometheusRule", "monitoring.coreos.com/v1:ServiceMonitor",
+                    ...Array(8).fill("networking.k8s.io/v1:NetworkPolicy"),
                     "scheduling.k8s.io/v1:PriorityClass",
                 ]);
                 for (const o of objects) assert.equal(o.provider.split("::").slice(0, -1).join("::"), providerUrn, o.name);

@@ -60,7 +60,8 @@ function findings(stack: string): string[] {
         `advisory ${s}-secrets-database secretsmanager-rotation-enabled/rotation`,
         `advisory ${s}-secrets-cache secretsmanager-rotation-enabled/rotation`,
         `advisory ${s}-observability-ns k8s-namespace-restricted/restricted`,
-        ...["external-secrets-namespace", "external-secrets-app-namespace", "observability-ns", "observability-eck-ns"].map((n) => `advisory ${s}-${n} k8s-namespace-network-policy/network-policy`),
+        // observability-ns has its NetworkPolicies (issue 12 item 13); the other three not yet.
+        ...["external-secrets-namespace", "external-secrets-app-namespace", "observability-eck-ns"].map((n) => `advisory ${s}-${n} k8s-namespace-network-policy/network-policy`),
     ];
     const prod = stack !== "prod" ? [] : [
         `advisory ${s}-database-db rds-enhanced-monitoring/monitoring-interval`,
