@@ -20,6 +20,7 @@ import { clusterRules, clusterSchema } from "../cluster/config";
 import { cacheSchema, databaseClientRules, databaseSchema, dataRules, secretsSchema } from "../data/config";
 import { networkRules, networkSchema } from "../network/config";
 import { observabilityRules, observabilitySchema } from "../observability/config";
+import { reviewEnvironmentsSchema, reviewRules, reviewSchema } from "../review/config";
 import {
     AWS_REGION, ConfigError, decode, dedupe, describeSchema, maskSecret, problemFromIssue, shapeOf, SkipRule,
     type ConfigProblem, type Rule,
@@ -46,6 +47,8 @@ const topLevelSchema = z.strictObject({
     secrets: secretsSchema.prefault({}),
     observability: observabilitySchema.prefault({}),
     app: appSchema.prefault({}),
+    review: reviewSchema.prefault({}),
+    reviewEnvironments: reviewEnvironmentsSchema.prefault({}),
 });
 
 type Sections = z.output<typeof topLevelSchema>;
@@ -67,6 +70,7 @@ const rules: Rule<PlatformConfig>[] = [
     ...appRules,
     ...productionAppRules,
     ...databaseClientRules,
+    ...reviewRules,
 ];
 
 /** Every leaf setting with its key, default and documentation, in schema order. */

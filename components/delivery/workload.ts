@@ -58,6 +58,11 @@ export interface WorkloadArgs {
     readonly monitoringReady: pulumi.Input<pulumi.Resource>[];
     /** The numeric uid/gid the pods run as: the image's Dockerfile USER (AppImage.user). */
     readonly user: { readonly uid: number; readonly gid: number };
+    /**
+     * The Secret and key of the database password, when not `secretName`'s DATABASE_PASSWORD.
+     * @default - DATABASE_PASSWORD of `secretName`
+     */
+    readonly databasePasswordSecret?: { readonly name: pulumi.Input<string>; readonly key: string };
 }
 
 /**

@@ -17,7 +17,7 @@ interface Case {
 }
 
 const NET = "platform:network";
-const TOP_LEVEL_SETTINGS = "environment, protect, decommission, tags, network, cluster, database, cache, secrets, observability, app";
+const TOP_LEVEL_SETTINGS = "environment, protect, decommission, tags, network, cluster, database, cache, secrets, observability, app, review, reviewEnvironments";
 const CLUSTER = "platform:cluster";
 
 const cases: Case[] = [

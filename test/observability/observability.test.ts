@@ -423,6 +423,8 @@ describe("observability", function () {
                 [
                     ["aws-load-balancer-controller", "https://aws.github.io/eks-charts", "aws-load-balancer-controller", "3.5.0"],
                     ["cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.59.0"],
+                    // dev hosts the review namespaces (components/review/host.ts).
+                    ...(stack === "dev" ? [["cnpg", "https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.29.0"]] : []),
                     ["eck-operator", "https://helm.elastic.co", "eck-operator", "3.5.0"],
                     ["eck-stack", "https://helm.elastic.co", "eck-stack", "0.20.0"],
                     ["external-secrets", "https://charts.external-secrets.io", "external-secrets", "2.9.0"],
