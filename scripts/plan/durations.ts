@@ -92,7 +92,6 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": d(0.02, 0.02, API),
     "kubernetes:core/v1:ResourceQuota": d(0.02, 0.02, API),
     "kubernetes:core/v1:LimitRange": d(0.02, 0.02, API),
-    "kubernetes:networking.k8s.io/v1:NetworkPolicy": d(0.02, 0.02, API),
     // Review namespaces (components/review/). The namespace's own delete is in the Namespace entry.
     "kubernetes:postgresql.cnpg.io/v1:Cluster": d(1.5, 0.3, "estimate: Pulumi waits for condition Ready (pulumi.com/waitFor): the operator's initdb Job (pull of ghcr.io/cloudnative-pg/postgresql, initdb on a new 1 GiB gp3 volume: EBS attach ~10-20 s) then the instance pod's startup; delete: the operator stops the pod (smart shutdown) and the PVC goes"),
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule": d(0.02, 0.02, API),
