@@ -9,6 +9,7 @@ import type { ClusterArgs } from "./cluster";
 import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "../shared/iam";
 import { awsAccount } from "../shared/tags";
 import { roleNamePrefix } from "./pod-identity";
+import { InputError } from "../config/engine";
 
 /** Control-plane log types shipped to CloudWatch Logs (EKS user guide, "Control plane logs"). */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator"] as const;
@@ -146,7 +147,7 @@ export function adminAccess(scope: pulumi.ComponentResource, name: string, clust
         // Refuse (at preview) an admin that is the creator: its second entry would fail with 409.
         const principalArn = callerArn.apply((caller) => {
             if (adminsDuplicatingCreator([arn], caller).length > 0) {
-                throw new Error(`platform:cluster.adminPrincipalArns[${i}] = ${arn} is the identity running pulumi (${caller}), which is cluster-admin already (bootstrapClusterCreatorAdminPermissions); remove it: pulumi config rm --path 'platform:cluster.adminPrincipalArns[${i}]'`);
+                throw new InputError("cluster", [{ key: `platform:cluster.adminPrincipalArns[${i}]`, value: arn, rule: `not the identity running pulumi (${caller}), which is cluster-admin already (bootstrapClusterCreatorAdminPermissions)`, fix: `pulumi config rm --path 'platform:cluster.adminPrincipalArns[${i}]'` }]);
             }
             return arn;
         });
