@@ -37,7 +37,8 @@ export function buildPlatform(config: PlatformConfig) {
     const observability = new Observability(`${name}-observability`, {
         config: config.observability,
         storageClassName: cluster.storageClassName,
-        dependsOn: cluster.ready,
+        dependsOn: cluster.nodesReady,
+        ingressDependsOn: cluster.servicesReady,
         protect: config.protect,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 

@@ -42,8 +42,9 @@ export interface ClusterArgs {
      */
     readonly protect: boolean;
     /**
-     * The network's egress (NAT, routes): the cluster is created after it and, on destroy, deleted
-     * before it, so controllers can still reach AWS APIs to clean up what they created.
+     * The network's egress (NAT, routes): the node groups (and so everything on the nodes) are
+     * created after it and, on destroy, deleted before it, so controllers can still reach AWS APIs
+     * to clean up what they created. The control plane does not wait for it.
      */
     readonly egress?: pulumi.Input<pulumi.Resource>[];
     /**
