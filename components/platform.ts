@@ -39,7 +39,8 @@ export function buildPlatform(config: PlatformConfig) {
     const observability = new Observability(`${name}-observability`, {
         config: config.observability,
         storageClassName: cluster.storageClassName,
-        dependsOn: cluster.ready,
+        dependsOn: cluster.nodesReady,
+        ingressDependsOn: cluster.servicesReady,
         protect: config.protect,
         vpcCidr: config.network.cidrBlock,
     }, { providers: { ...providers, kubernetes: cluster.provider } });

@@ -13,6 +13,7 @@ import { architectureOf, type ClusterConfig } from "./config";
 import { adminAccess, CLUSTER_NAME_SUFFIX_BYTES, controlPlane } from "./control-plane";
 import { CRITICAL_ADDONS_TAINT, imagePlatformFor, NODE_GROUP_LABEL, nodeGroups } from "./node-groups";
 import { awsAccount } from "../shared/tags";
+import { InputError, type ConfigProblem } from "../config/engine";
 
 export { adminsDuplicatingCreator, CLUSTER_NAME_SUFFIX_BYTES, CONTROL_PLANE_LOG_TYPES, principalOfCaller } from "./control-plane";
 export { amiTypeFor, CRITICAL_ADDONS_TAINT, imagePlatformFor, NODE_GROUP_LABEL, NODE_TAGGED_RESOURCE_TYPES } from "./node-groups";
@@ -41,8 +42,9 @@ export interface ClusterArgs {
      */
     readonly protect: boolean;
     /**
-     * The network's egress (NAT, routes): the cluster is created after it and, on destroy, deleted
-     * before it, so controllers can still reach AWS APIs to clean up what they created.
+     * The network's egress (NAT, routes): the node groups (and so everything on the nodes) are
+     * created after it and, on destroy, deleted before it, so controllers can still reach AWS APIs
+     * to clean up what they created. The control plane does not wait for it.
      */
     readonly egress?: pulumi.Input<pulumi.Resource>[];
     /**
@@ -54,26 +56,39 @@ export interface ClusterArgs {
 }
 
 /** Problems with args a caller passed without parseConfig (parseConfig reports the same rules). */
-export function validateClusterArgs(name: string, args: ClusterArgs): string[] {
-    const problems: string[] = [];
+export function validateClusterArgs(name: string, args: ClusterArgs): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const nodesKey = (k: string) => `platform:cluster.nodes.${k}`;
     // CreateCluster: 1-100 characters, starts with a letter or digit, then letters, digits, - and _;
     // the EKS name is this name, "-" and the random suffix.
     const maxLength = 100 - 1 - 2 * CLUSTER_NAME_SUFFIX_BYTES;
     if (!/^[0-9A-Za-z][A-Za-z0-9_-]*$/.test(name) || name.length > maxLength) {
-        problems.push(`cluster name "${name}" must be 1-${maxLength} letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the ${2 * CLUSTER_NAME_SUFFIX_BYTES}-character suffix); got ${name.length} characters`);
+        problems.push({
+            key: "cluster component name", value: name,
+            rule: `1-${maxLength} letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the ${2 * CLUSTER_NAME_SUFFIX_BYTES}-character suffix); got ${name.length} characters`,
+            fix: `name the Cluster component with at most ${maxLength} such characters (its name is <project>-<stack>-cluster: a shorter stack name)`,
+        });
     }
     if (args.privateSubnetIds.length < 2) {
-        problems.push(`EKS needs subnets in at least 2 AZs; got ${args.privateSubnetIds.length} private subnet(s)`);
+        problems.push({ key: "platform:network.availabilityZoneCount", value: args.privateSubnetIds.length, rule: "EKS needs private subnets in at least 2 AZs (the value is the private subnets passed)", fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2" });
     }
     if (args.publicSubnetIds.length < 2) {
-        problems.push(`an internet-facing ALB needs subnets in at least 2 AZs; got ${args.publicSubnetIds.length} public subnet(s)`);
+        problems.push({ key: "platform:network.availabilityZoneCount", value: args.publicSubnetIds.length, rule: "an internet-facing ALB needs public subnets in at least 2 AZs (the value is the public subnets passed)", fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2" });
     }
     const n = args.config.nodes;
     if (n.minSizePerAz > n.maxSizePerAz || n.desiredSizePerAz < n.minSizePerAz || n.desiredSizePerAz > n.maxSizePerAz) {
-        problems.push(`node sizes must satisfy minSizePerAz <= desiredSizePerAz <= maxSizePerAz; got ${n.minSizePerAz} <= ${n.desiredSizePerAz} <= ${n.maxSizePerAz}`);
+        problems.push({
+            key: nodesKey("desiredSizePerAz"), value: n.desiredSizePerAz,
+            rule: `minSizePerAz <= desiredSizePerAz <= maxSizePerAz; got ${n.minSizePerAz} <= ${n.desiredSizePerAz} <= ${n.maxSizePerAz}`,
+            fix: `pulumi config set --path '${nodesKey("minSizePerAz")}' ${Math.min(n.minSizePerAz, n.maxSizePerAz)} && pulumi config set --path '${nodesKey("desiredSizePerAz")}' ${Math.min(n.minSizePerAz, n.maxSizePerAz)}`,
+        });
     }
     if (new Set(n.instanceTypes.map(architectureOf)).size > 1) {
-        problems.push(`instance types must share one architecture (one AMI type per node group); got ${n.instanceTypes.join(", ")}`);
+        problems.push({
+            key: nodesKey("instanceTypes"), value: n.instanceTypes,
+            rule: "instance types of one architecture (one AMI type per node group)",
+            fix: `pulumi config rm --path '${nodesKey("instanceTypes")}' && pulumi config set --path '${nodesKey("instanceTypes")}[0]' ${n.instanceTypes[0]}`,
+        });
     }
     return problems;
 }
@@ -121,7 +136,7 @@ export class Cluster extends pulumi.ComponentResource {
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:Cluster", name, {}, opts);
         const problems = validateClusterArgs(name, args);
-        if (problems.length > 0) throw new Error(`cluster ${name}: ${problems.join("; ")}`);
+        if (problems.length > 0) throw new InputError(`cluster ${name}`, problems);
 
         const c = args.config;
         const partition = awsAccount(this).partition;

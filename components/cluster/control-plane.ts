@@ -9,6 +9,7 @@ import type { ClusterArgs } from "./cluster";
 import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "../shared/iam";
 import { awsAccount } from "../shared/tags";
 import { roleNamePrefix } from "./pod-identity";
+import { InputError } from "../config/engine";
 
 /** Control-plane log types shipped to CloudWatch Logs (EKS user guide, "Control plane logs"). */
 export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator"] as const;
@@ -130,7 +131,8 @@ export function controlPlane(scope: pulumi.ComponentResource, name: string, args
     }, {
         parent: scope,
         protect: args.protect,
-        dependsOn: [logGroup, clusterPolicy, keyPolicy, ...(args.egress ?? [])],
+        // Not the egress: the control plane's ENIs need no NAT (the node groups wait for it).
+        dependsOn: [logGroup, clusterPolicy, keyPolicy],
         // The name is kept across replacements (the suffix lives in state): the old cluster
         // must be gone before the new one can take it.
         deleteBeforeReplace: true,
@@ -146,7 +148,7 @@ export function adminAccess(scope: pulumi.ComponentResource, name: string, clust
         // Refuse (at preview) an admin that is the creator: its second entry would fail with 409.
         const principalArn = callerArn.apply((caller) => {
             if (adminsDuplicatingCreator([arn], caller).length > 0) {
-                throw new Error(`platform:cluster.adminPrincipalArns[${i}] = ${arn} is the identity running pulumi (${caller}), which is cluster-admin already (bootstrapClusterCreatorAdminPermissions); remove it: pulumi config rm --path 'platform:cluster.adminPrincipalArns[${i}]'`);
+                throw new InputError("cluster", [{ key: `platform:cluster.adminPrincipalArns[${i}]`, value: arn, rule: `not the identity running pulumi (${caller}), which is cluster-admin already (bootstrapClusterCreatorAdminPermissions)`, fix: `pulumi config rm --path 'platform:cluster.adminPrincipalArns[${i}]'` }]);
             }
             return arn;
         });

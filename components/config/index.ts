@@ -30,7 +30,7 @@ import { crossSectionRules, observabilityFitRules } from "./rules";
 import { ENVIRONMENTS, stackSettings, type Environment, type StackIdentity } from "./stack";
 
 export { ENVIRONMENTS, type Environment };
-export { ConfigError, type ConfigProblem } from "./engine";
+export { ConfigError, InputError, type ConfigProblem } from "./engine";
 
 export const PROJECT = "platform";
 

@@ -1,6 +1,7 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { databaseSchema, type DatabaseConfig } from "./config";
+import { InputError, sectionProblems, type ConfigProblem } from "../config/engine";
 import { awsIdentifier, clusterOnlySecurityGroup, dataKey, finalSnapshotIdentifier as snapshotIdentifier } from "./data-access";
 
 /** PostgreSQL's port; the security group admits nothing else. */
@@ -47,15 +48,15 @@ export interface DatabaseArgs {
 
 /** Throws when the arguments break a rule RDS would enforce only at `pulumi up`. */
 export function validateDatabaseArgs(args: DatabaseArgs): void {
-    const problems: string[] = [];
-    const parsed = databaseSchema.safeParse(args.config);
-    if (!parsed.success) {
-        problems.push(...parsed.error.issues.map((i) => `database.${i.path.join(".")}: ${i.message}`));
-    }
+    const problems: ConfigProblem[] = sectionProblems("platform", "database", databaseSchema, args.config);
     if (args.isolatedSubnetIds.length < 2) {
-        problems.push(`a DB subnet group needs subnets in at least 2 AZs, got ${args.isolatedSubnetIds.length} isolated subnet(s): pulumi config set --path 'platform:network.availabilityZoneCount' 2`);
+        problems.push({
+            key: "platform:network.availabilityZoneCount", value: args.isolatedSubnetIds.length,
+            rule: `a DB subnet group needs subnets in at least 2 AZs, got ${args.isolatedSubnetIds.length} isolated subnet(s)`,
+            fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2",
+        });
     }
-    if (problems.length > 0) throw new Error(`database: ${problems.join("; ")}`);
+    if (problems.length > 0) throw new InputError("database", problems);
 }
 
 /**
@@ -189,7 +190,7 @@ export class Database extends pulumi.ComponentResource {
         this.port = this.instance.port;
         this.masterUserSecretArn = this.instance.masterUserSecrets.apply((secrets) => {
             const arn = secrets?.[0]?.secretArn;
-            if (!arn) throw new Error(`database: RDS reported no managed master secret for ${this.identifier}`);
+            if (!arn) throw new pulumi.RunError(`database: RDS reported no managed master secret for ${this.identifier} (manageMasterUserPassword is set); run pulumi refresh, then pulumi up again`);
             return arn;
         });
         this.kmsKeyArn = key.arn;

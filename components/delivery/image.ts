@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AppConfig } from "./config";
+import { InputError } from "../config/engine";
 
 /** The app's Docker build context: `app/` of this repository, wherever the program runs from. */
 export const APP_BUILD_CONTEXT = path.resolve(__dirname, "..", "..", "app");
@@ -86,7 +87,7 @@ export function dockerfileUser(dockerfileText: string): { uid: number; gid: numb
     const last = users[users.length - 1];
     const m = last === undefined ? null : /^(\d+)(?::(\d+))?$/.exec(last);
     if (!m || Number(m[1]) === 0) {
-        throw new Error(`image: the Dockerfile's last USER must be a numeric non-root uid[:gid] (runAsNonRoot checks the number); got ${JSON.stringify(last)}`);
+        throw new InputError("image", [{ key: "the Dockerfile's last USER", value: last, rule: "a numeric non-root uid[:gid] (runAsNonRoot checks the number)", fix: "end the final stage with USER 10001:10001 (a uid other than 0)" }]);
     }
     return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
 }
@@ -196,7 +197,7 @@ export class AppImage extends pulumi.ComponentResource {
         const context = args.context ?? APP_BUILD_CONTEXT;
         const dockerfile = path.join(context, "Dockerfile");
         if (!fs.existsSync(dockerfile)) {
-            throw new Error(`image: no Dockerfile in the build context ${context}`);
+            throw new InputError("image", [{ key: "Dockerfile", value: dockerfile, rule: "a Dockerfile in the build context", fix: `add ${dockerfile}, or pass the context that has one` }]);
         }
         this.user = dockerfileUser(fs.readFileSync(dockerfile, "utf8"));
         const parent = { parent: this };

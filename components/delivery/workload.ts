@@ -7,6 +7,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import type { AppConfig } from "./config";
+import { InputError } from "../config/engine";
 import {
     APP_LABELS, APP_NAME, appPod, FLAGS_SOURCE, PATHS, PORT_NAME, SERVICE_PORT, servingPodTemplate, type AppPod,
 } from "./pod";
@@ -19,7 +20,7 @@ export function flagDefinitions(flagsJson: string, newCheckoutDefaultVariant: "o
     const doc = JSON.parse(flagsJson);
     const flag = doc.flags?.["new-checkout"];
     if (!flag?.variants || !(newCheckoutDefaultVariant in flag.variants)) {
-        throw new Error(`workload: ${FLAGS_SOURCE} has no new-checkout flag with a "${newCheckoutDefaultVariant}" variant`);
+        throw new InputError("workload", [{ key: `${FLAGS_SOURCE} flags.new-checkout.variants`, value: flag?.variants === undefined ? undefined : Object.keys(flag.variants), rule: `a new-checkout flag with a "${newCheckoutDefaultVariant}" variant (platform:app.newCheckoutDefaultVariant picks it)`, fix: `add the "${newCheckoutDefaultVariant}" variant to the new-checkout flag in ${FLAGS_SOURCE}` }]);
     }
     flag.defaultVariant = newCheckoutDefaultVariant;
     return `${JSON.stringify(doc, null, 2)}\n`;
@@ -88,7 +89,7 @@ export class Workload extends pulumi.ComponentResource {
         super("platform:app:Workload", name, {}, opts);
         const c = args.config;
         if (c.deliveryStrategy !== "rolling") {
-            throw new Error(`workload: deliveryStrategy ${JSON.stringify(c.deliveryStrategy)} is not implemented: pulumi config set --path 'platform:app.deliveryStrategy' rolling`);
+            throw new InputError("workload", [{ key: "platform:app.deliveryStrategy", value: c.deliveryStrategy, rule: '"rolling" (the only strategy implemented)', fix: "pulumi config set --path 'platform:app.deliveryStrategy' rolling" }]);
         }
         const after = { parent: this, dependsOn: args.dependsOn };
 

@@ -41,10 +41,16 @@ export interface ObservabilityArgs {
     readonly storageClassName: string;
     /**
      * What must exist before any release installs and be removed only after they are gone: the
-     * nodes, the EBS CSI driver and StorageClass, and the cluster services (the load balancer
-     * controller's webhook, which the optional Ingresses need too).
+     * nodes, coredns, the EBS CSI driver and StorageClass (Cluster.nodesReady). Not the load
+     * balancer controller: its Service mutator webhook is off and its pod webhook selects only
+     * namespaces labelled for readiness gates, so no object here but the Ingresses needs it.
      */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+    /**
+     * What the optional internal Ingresses wait for and are deleted before (Cluster.servicesReady):
+     * the load balancer controller, so the ALB it makes is gone before the subnets are.
+     */
+    readonly ingressDependsOn?: pulumi.Input<pulumi.Resource>[];
     /**
      * The stack's safety knob: Pulumi `protect` on the releases that hold data (kube-prometheus-stack,
      * eck-stack), and their volumes kept when the workloads go. False: everything destroys cleanly.
@@ -178,7 +184,7 @@ export class Observability extends pulumi.ComponentResource {
                         securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
                         containers: [{
                             name: "apply",
-                            // The Elasticsearch image (curl included) is on the nodes already.
+                            // The Elasticsearch image (curl included): the same the nodes pull for Elasticsearch.
                             image: `docker.elastic.co/elasticsearch/elasticsearch:${ELASTIC_STACK_VERSION}`,
                             command: ["/bin/bash", "-c", ilmJobScript()],
                             env: [
@@ -198,7 +204,11 @@ export class Observability extends pulumi.ComponentResource {
             },
         }, {
             parent: this,
-            dependsOn: [eckStack],
+            // Not after eck-stack: the Job only retries until Elasticsearch answers (its pod waits
+            // for ECK's password and CA Secrets), so it starts with the operator, on the nodes, and
+            // its wait overlaps the operator's and the chart's. Jaeger waits for both. Holds
+            // nothing: on destroy it may go in any order before the namespace.
+            dependsOn: args.dependsOn,
             // Waits for Elasticsearch to come up (minutes after the chart) before it completes.
             customTimeouts: { create: "30m", update: "30m" },
         });
@@ -305,7 +315,7 @@ export class Observability extends pulumi.ComponentResource {
                     ingressClassName: "alb",
                     rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: port } } } }] } }],
                 },
-            }, { parent: this, dependsOn: [after, ...args.dependsOn] });
+            }, { parent: this, dependsOn: [after, ...args.dependsOn, ...(args.ingressDependsOn ?? [])] });
         ingress("grafana", KUBE_PROMETHEUS_STACK.grafanaService, 80, { "alb.ingress.kubernetes.io/healthcheck-path": "/api/health" }, kubePrometheusStack);
         ingress("kibana", KIBANA.httpService, KIBANA.port, {
             // Kibana serves HTTPS with ECK's self-signed certificate.

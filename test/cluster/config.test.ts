@@ -159,11 +159,21 @@ describe("cluster config", () => {
     it("guards direct callers with the same rules", () => {
         assert.deepEqual(validateClusterArgs("platform-pr-1-cluster", clusterArgs({})), []);
         assert.deepEqual(validateClusterArgs("platform pr", clusterArgs({ privateSubnetIds: ["a"], publicSubnetIds: [] }, { minSizePerAz: 5, instanceTypes: ["m7g.large", "m7i.large"] })), [
-            'cluster name "platform pr" must be 1-93 letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the 6-character suffix); got 11 characters',
-            "EKS needs subnets in at least 2 AZs; got 1 private subnet(s)",
-            "an internet-facing ALB needs subnets in at least 2 AZs; got 0 public subnet(s)",
-            "node sizes must satisfy minSizePerAz <= desiredSizePerAz <= maxSizePerAz; got 5 <= 1 <= 2",
-            "instance types must share one architecture (one AMI type per node group); got m7g.large, m7i.large",
+            {
+                key: "cluster component name", value: "platform pr",
+                rule: "1-93 letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the 6-character suffix); got 11 characters",
+                fix: "name the Cluster component with at most 93 such characters (its name is <project>-<stack>-cluster: a shorter stack name)",
+            },
+            { key: "platform:network.availabilityZoneCount", value: 1, rule: "EKS needs private subnets in at least 2 AZs (the value is the private subnets passed)", fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2" },
+            { key: "platform:network.availabilityZoneCount", value: 0, rule: "an internet-facing ALB needs public subnets in at least 2 AZs (the value is the public subnets passed)", fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2" },
+            {
+                key: "platform:cluster.nodes.desiredSizePerAz", value: 1, rule: "minSizePerAz <= desiredSizePerAz <= maxSizePerAz; got 5 <= 1 <= 2",
+                fix: "pulumi config set --path 'platform:cluster.nodes.minSizePerAz' 2 && pulumi config set --path 'platform:cluster.nodes.desiredSizePerAz' 2",
+            },
+            {
+                key: "platform:cluster.nodes.instanceTypes", value: ["m7g.large", "m7i.large"], rule: "instance types of one architecture (one AMI type per node group)",
+                fix: "pulumi config rm --path 'platform:cluster.nodes.instanceTypes' && pulumi config set --path 'platform:cluster.nodes.instanceTypes[0]' m7g.large",
+            },
         ]);
     });
 

@@ -270,7 +270,7 @@ describe("observability", function () {
                 assert.equal(fb.config["output.elasticsearch"], undefined);
             });
 
-            it(`keeps logs ${e.logDays} days with an ILM policy applied by a Job after eck-stack`, () => {
+            it(`keeps logs ${e.logDays} days with an ILM policy applied by a Job that starts with the operator, on the nodes`, async () => {
                 const job = b().capture.ofType(JOB).find((j) => j.name.endsWith("-logs-ilm"))!;
                 const env = Object.fromEntries(job.inputs.spec.template.spec.containers[0].env.map((x: any) => [x.name, x.value ?? x.valueFrom]));
                 const policy = JSON.parse(env.ILM_POLICY);
@@ -288,15 +288,28 @@ describe("observability", function () {
                 assert.equal(ilmJobScript().match(/ --cacert \/es-ca\/ca\.crt -u "\$auth" /g)?.length, 4);
                 assert.ok(ilmJobScript().includes('auth="elastic:${ES_PASSWORD}"'));
                 assert.deepEqual(job.inputs.spec.template.spec.containers[0].resources, { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } });
-                assert.ok(b().capture.dependsOn(job, release(b(), "eck-stack")));
+                // The Job only retries until Elasticsearch answers: it waits for the nodes (and storage),
+                // not for the ECK charts, so its wait overlaps theirs (the up critical path).
+                assert.ok(!b().capture.dependsOn(job, release(b(), "eck-stack")) && !b().capture.dependsOn(job, release(b(), "eck-operator")));
+                for (const ready of b().platform.cluster.nodesReady) assert.ok(b().capture.dependsOn(job, await resourceOf(b(), ready)));
             });
 
-            it("orders releases: after nodes, storage and cluster services; ECK stack after its operator", async () => {
+            it("orders releases: after nodes and storage, not the cluster services; ECK stack after its operator", async () => {
                 const cluster = b().platform.cluster;
                 const all = ["kube-prometheus-stack", "jaeger", "eck-operator", "eck-stack"].map((n) => release(b(), n));
-                for (const ready of [...cluster.nodesReady, ...cluster.servicesReady]) {
+                for (const ready of cluster.nodesReady) {
                     const target = await resourceOf(b(), ready);
                     for (const r of all) assert.ok(b().capture.dependsOn(r, target), `${r.inputs.name} after ${target.name}`);
+                }
+                // The load balancer controller's Service webhook is off and its pod webhook selects
+                // labelled namespaces only: nothing here but the Ingresses (tested below) waits for it.
+                assert.equal(valuesOf(b(), "aws-load-balancer-controller").enableServiceMutatorWebhook, false);
+                for (const ready of cluster.servicesReady) {
+                    const target = await resourceOf(b(), ready);
+                    for (const r of all) assert.ok(!b().capture.dependsOn(r, target), `${r.inputs.name} waits for ${target.name}`);
+                }
+                for (const ns of b().capture.ofType(NAMESPACE).filter((n) => /observability|eck/.test(n.name))) {
+                    assert.equal(ns.inputs.metadata.labels?.["elbv2.k8s.aws/pod-readiness-gate-inject"], undefined, `${ns.name} is not selected by the pod webhook`);
                 }
                 const [kps, jaeger, operator, stackRelease] = all;
                 assert.ok(b().capture.dependsOn(stackRelease, operator), "eck-stack after eck-operator (and removed before it)");
