@@ -96,11 +96,12 @@ export class Observability extends pulumi.ComponentResource {
         // host access: the only namespace of the platform that is `privileged`.
         // Namespaces wait for the cluster too: on destroy they go before the node groups and the EBS
         // CSI driver, which still have to delete the volumes of the claims Helm leaves behind.
-        // With the internal ALB, Grafana and Kibana are its ip targets: readiness gates on (the
-        // controller is in args.dependsOn, so its webhook admits every pod here).
+        // With the internal ALB, Grafana and Kibana are its ip targets: readiness gates on. The
+        // controller's pod webhook (failurePolicy Fail) then admits every pod here, so the labelled
+        // namespace, and so everything in it, waits for the controller (ingressDependsOn).
         const observabilityNs = namespace(`${name}-ns`, {
             name: ns, podSecurity: "privileged", labels: args.config.internalIngress ? POD_READINESS_GATE_LABEL : undefined,
-        }, afterCluster);
+        }, args.config.internalIngress ? { parent: this, dependsOn: [...args.dependsOn, ...(args.ingressDependsOn ?? [])] } : afterCluster);
         const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, afterCluster);
         const nsName = observabilityNs.metadata.name;
         // The node agents' PriorityClass: the releases that run them wait for it (via this dependency).

@@ -62,7 +62,7 @@ describe("errors the program raises on purpose", () => {
         const expected = [
             'Stack "dev" has 3 configuration problems; nothing was created.',
             "  1. platform:netwrok = {}",
-            "     rule: unknown setting; known settings here: environment, protect, decommission, tags, network, cluster, database, cache, secrets, observability, app",
+            "     rule: unknown setting; known settings here: environment, protect, decommission, tags, network, cluster, database, cache, secrets, observability, app, review, reviewEnvironments",
             "     fix:  pulumi config rm 'platform:netwrok'  # did you mean platform:network?",
             "  2. platform:network.availabilityZoneCount = 9",
             "     rule: an integer from 2 to 6 (EKS and the RDS subnet group need subnets in at least 2 AZs)",
