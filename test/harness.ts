@@ -17,6 +17,8 @@ import { buildPlatform, type Platform } from "../components/platform";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const ACCOUNT_ID = "123456789012";
+/** The review template's required cluster.deployerPrincipalArn: tests replacing the cluster section keep it. */
+export const DEPLOYER_ARN = "arn:aws:iam::123456789012:role/platform-ci-review";
 
 // ---------------------------------------------------------------------------------------------
 // Stack files

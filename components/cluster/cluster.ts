@@ -14,7 +14,7 @@ import { adminAccess, CLUSTER_NAME_SUFFIX_BYTES, controlPlane } from "./control-
 import { CRITICAL_ADDONS_TAINT, imagePlatformFor, NODE_GROUP_LABEL, nodeGroups } from "./node-groups";
 import { awsAccount } from "../shared/tags";
 
-export { adminsDuplicatingCreator, CLUSTER_NAME_SUFFIX_BYTES, CONTROL_PLANE_LOG_TYPES, principalOfCaller } from "./control-plane";
+export { CLUSTER_NAME_SUFFIX_BYTES, CONTROL_PLANE_LOG_TYPES } from "./control-plane";
 export { amiTypeFor, CRITICAL_ADDONS_TAINT, imagePlatformFor, NODE_GROUP_LABEL, NODE_TAGGED_RESOURCE_TYPES } from "./node-groups";
 
 /** The default StorageClass every PersistentVolumeClaim without a class gets. */
@@ -83,8 +83,8 @@ export function validateClusterArgs(name: string, args: ClusterArgs): string[] {
  * - control plane: pinned version on standard support only, access entries (API mode), secrets
  *   envelope-encrypted with a rotating KMS key, api/audit/authenticator logs into a log group this
  *   component owns, private endpoint on and the public one limited to configured CIDRs;
- * - access: cluster-admin access entries for the configured principals (the creator is admin by
- *   bootstrap and never gets a second entry; the node role's entry is EKS's own);
+ * - access: cluster-admin access entries for the deployer and the configured admins (the creator
+ *   gets no implicit admin; the node role's entry is EKS's own), which the provider waits for;
  * - managed AL2023 node groups, one per AZ in that AZ's private subnet (IMDSv2 only with hop limit
  *   1, encrypted gp3 root volumes, the platform's tags on instances, volumes and network
  *   interfaces) whose desired sizes the cluster autoscaler owns, plus an optional tainted system
@@ -131,7 +131,7 @@ export class Cluster extends pulumi.ComponentResource {
         const { cluster, clusterName } = controlPlane(this, name, args, partition);
         this.clusterName = cluster.name;
         this.clusterSecurityGroupId = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId);
-        adminAccess(this, name, cluster, c.adminPrincipalArns, partition);
+        const access = adminAccess(this, name, cluster, c, partition);
 
         const early = earlyAddons(this, name, cluster, c, partition);
         const groups = nodeGroups(this, name, args, cluster, clusterName, partition, early);
@@ -140,7 +140,7 @@ export class Cluster extends pulumi.ComponentResource {
         this.kubeconfig = pulumi.secret(pulumi
             .all([cluster.name, cluster.endpoint, cluster.certificateAuthority])
             .apply(([clusterNameValue, endpoint, ca]) => kubeconfigFor(clusterNameValue, endpoint, ca.data ?? "", args.region)));
-        this.provider = this.kubernetesProvider(name, args.protect);
+        this.provider = this.kubernetesProvider(name, args.protect, access);
         const storageClass = this.defaultStorageClass(name, late.ebsCsi);
         this.storageClassName = DEFAULT_STORAGE_CLASS;
         this.nodesReady = [...groups, late.coredns, late.ebsCsi, storageClass];
@@ -158,13 +158,14 @@ export class Cluster extends pulumi.ComponentResource {
     }
 
     /** The Kubernetes provider every Kubernetes object of the program uses. */
-    private kubernetesProvider(name: string, protect: boolean): k8s.Provider {
+    private kubernetesProvider(name: string, protect: boolean, access: pulumi.Resource[]): k8s.Provider {
         return new k8s.Provider(`${name}-k8s`, {
             kubeconfig: this.kubeconfig,
             // Review stacks: a cluster already gone must not block destroying the objects on it.
             deleteUnreachable: !protect,
             enableServerSideApply: true,
-        }, { parent: this });
+            // After the access entries, so on destroy they outlive every Kubernetes object.
+        }, { parent: this, dependsOn: access });
     }
 
     /** Since 1.30 EKS has no default StorageClass: every PVC without a class stays Pending. */

@@ -5,6 +5,9 @@ import { parseCidr } from "../network/cidr";
 
 export const EKS_VERSIONS = ["1.35", "1.36"] as const;
 
+/** What an access entry takes: an IAM role or user ARN (CreateAccessEntry rejects STS session ARNs). */
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/;
+
 interface NodeGroupDefaults {
     instanceTypes: string[];
     capacityType: "ON_DEMAND" | "SPOT";
@@ -108,12 +111,17 @@ export const clusterSchema = z.strictObject({
         example: ["203.0.113.0/24"],
     }).default([]),
     logRetentionDays: retentionDays("Retention of the control-plane logs (api, audit, authenticator).").default(7),
+    deployerPrincipalArn: field(z.string().regex(PRINCIPAL_ARN), {
+        doc: "The IAM role (or user) that runs `pulumi up` and `destroy` for this stack: the bootstrap's deploy role (devDeployRoleArn, prodDeployRoleArn; reviewRoleArn for review stacks). It gets a cluster-admin access entry of its own; the cluster's creator gets none implicitly (bootstrapClusterCreatorAdminPermissions false), so who administers the cluster does not depend on who ran the first `up`.",
+        rule: "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-ci-dev-deploy (required)",
+        example: "arn:aws:iam::123456789012:role/platform-ci-dev-deploy",
+    }),
     adminPrincipalArns: field(
         // Access entries take IAM role or user ARNs only: an STS assumed-role (session) ARN is
         // rejected by CreateAccessEntry (EKS user guide, "Create access entries").
-        z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/)).max(20),
+        z.array(z.string().regex(PRINCIPAL_ARN)).max(20),
         {
-            doc: "IAM roles or users given cluster-admin through EKS access entries. The identity running `pulumi up` is cluster-admin already (bootstrapClusterCreatorAdminPermissions) and must not be listed: a second entry for it fails with 409.",
+            doc: "Further IAM roles or users given cluster-admin through EKS access entries (people, break-glass roles). Not the deployerPrincipalArn, which has its entry already: a second entry for it fails with 409.",
             rule: "a list of IAM role or user ARNs such as arn:aws:iam::123456789012:role/platform-admins",
             example: ["arn:aws:iam::123456789012:role/platform-admins"],
         },
@@ -219,6 +227,11 @@ export const clusterRules: Rule<{ readonly cluster: ClusterConfig }>[] = [
         if (distinctAdmins.length !== k.adminPrincipalArns.length) {
             out.push(problem(p, ["cluster", "adminPrincipalArns"], k.adminPrincipalArns,
                 "distinct ARNs (EKS allows one access entry per principal)", distinctAdmins));
+        }
+        if (k.adminPrincipalArns.includes(k.deployerPrincipalArn)) {
+            out.push(problem(p, ["cluster", "adminPrincipalArns"], k.adminPrincipalArns,
+                `without the deployerPrincipalArn (${k.deployerPrincipalArn}), which has its own access entry (EKS allows one per principal)`,
+                k.adminPrincipalArns.filter((a) => a !== k.deployerPrincipalArn)));
         }
         return out;
     },

@@ -4,7 +4,7 @@ import {
 } from "../../components/cluster/cluster";
 import { ConfigError, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../../components/config";
 import {
-    encode, readStackValues, reviewProblems, stackConfig,
+    DEPLOYER_ARN, encode, readStackValues, reviewProblems, stackConfig,
 } from "../harness";
 
 import { CLUSTER_KEY, clusterArgs } from "./support";
@@ -15,7 +15,7 @@ import { CLUSTER_KEY, clusterArgs } from "./support";
 
 const problemsOf = (overrides: Record<string, unknown>): ConfigProblem[] => reviewProblems(overrides, "pr-1");
 
-const cluster = (settings: Record<string, unknown>) => ({ [CLUSTER_KEY]: { publicAccessCidrs: ["0.0.0.0/0"], ...settings } });
+const cluster = (settings: Record<string, unknown>) => ({ [CLUSTER_KEY]: { publicAccessCidrs: ["0.0.0.0/0"], deployerPrincipalArn: DEPLOYER_ARN, ...settings } });
 
 const configCases: Array<{ title: string; overrides: Record<string, unknown>; problems: ConfigProblem[] }> = [
     {
@@ -102,6 +102,24 @@ const configCases: Array<{ title: string; overrides: Record<string, unknown>; pr
             key: "platform:cluster.adminPrincipalArns", value: ["arn:aws:iam::123456789012:role/a", "arn:aws:iam::123456789012:role/a"],
             rule: "distinct ARNs (EKS allows one access entry per principal)",
             fix: "pulumi config rm --path 'platform:cluster.adminPrincipalArns' && pulumi config set --path 'platform:cluster.adminPrincipalArns[0]' arn:aws:iam::123456789012:role/a",
+        }],
+    },
+    {
+        title: "no deployer (the cluster's admin must be named, not implied by who ran up; issue 12, item 5)",
+        overrides: { [CLUSTER_KEY]: { publicAccessCidrs: ["0.0.0.0/0"] } },
+        problems: [{
+            key: "platform:cluster.deployerPrincipalArn", value: undefined,
+            rule: "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-ci-dev-deploy (required)",
+            fix: "pulumi config set --path 'platform:cluster.deployerPrincipalArn' arn:aws:iam::123456789012:role/platform-ci-dev-deploy",
+        }],
+    },
+    {
+        title: "the deployer listed again as an admin (a second entry for it fails with 409)",
+        overrides: cluster({ adminPrincipalArns: ["arn:aws:iam::123456789012:user/alice", DEPLOYER_ARN] }),
+        problems: [{
+            key: "platform:cluster.adminPrincipalArns", value: ["arn:aws:iam::123456789012:user/alice", DEPLOYER_ARN],
+            rule: `without the deployerPrincipalArn (${DEPLOYER_ARN}), which has its own access entry (EKS allows one per principal)`,
+            fix: "pulumi config rm --path 'platform:cluster.adminPrincipalArns' && pulumi config set --path 'platform:cluster.adminPrincipalArns[0]' arn:aws:iam::123456789012:user/alice",
         }],
     },
     {

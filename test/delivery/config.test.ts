@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import { parseConfig, PROJECT } from "../../components/config";
-import { configProblems, encode, readStackValues } from "../harness";
+import { configProblems, DEPLOYER_ARN, encode, readStackValues } from "../harness";
 
 const APP_KEY = `${PROJECT}:app`;
 
 describe("app config", () => {
-    const base = { "aws:region": "us-east-1", "platform:cluster": JSON.stringify({ publicAccessCidrs: ["0.0.0.0/0"] }) };
+    const base = { "aws:region": "us-east-1", "platform:cluster": JSON.stringify({ publicAccessCidrs: ["0.0.0.0/0"], deployerPrincipalArn: DEPLOYER_ARN }) };
     const problems = (stack: string, values: Record<string, string>) =>
         configProblems(stack, values).filter((p) => p.key.startsWith(APP_KEY));
 

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { instanceMemoryMiB } from "../../components/cluster/config";
 import { parseConfig, PROJECT } from "../../components/config";
 import {
-    configProblems, encode,
+    configProblems, DEPLOYER_ARN, encode,
 } from "../harness";
 
 import { OBS_KEY } from "./support";
@@ -17,11 +17,11 @@ describe("observability config", () => {
             project: PROJECT,
             stack,
             values: encode({ "aws:region": "us-east-1", [`${PROJECT}:environment`]: environment, [OBS_KEY]: section,
-                [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"] } }),
+                [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"], deployerPrincipalArn: DEPLOYER_ARN } }),
         });
     const problems = (section: Record<string, unknown>) =>
         configProblems("pr-7", encode({ "aws:region": "us-east-1", [`${PROJECT}:environment`]: "review", [OBS_KEY]: section,
-            [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"] } }))
+            [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"], deployerPrincipalArn: DEPLOYER_ARN } }))
             .map((p) => ({ key: p.key, rule: p.rule, fix: p.fix }));
 
     it("defaults a review stack to the cheapest stack that works and destroys cleanly", () => {
