@@ -12,6 +12,7 @@ import { ClusterServices } from "./cluster-services";
 import { architectureOf, type ClusterConfig } from "./config";
 import { adminAccess, CLUSTER_NAME_SUFFIX_BYTES, controlPlane } from "./control-plane";
 import { CRITICAL_ADDONS_TAINT, imagePlatformFor, NODE_GROUP_LABEL, nodeGroups } from "./node-groups";
+import { volumeWait } from "../shared/destroy-steps";
 import { awsAccount } from "../shared/tags";
 
 export { CLUSTER_NAME_SUFFIX_BYTES, CONTROL_PLANE_LOG_TYPES } from "./control-plane";
@@ -103,7 +104,7 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly kubeconfig: pulumi.Output<string>;
     /** The EKS-created cluster security group, attached to the managed nodes and their pods. */
     public readonly clusterSecurityGroupId: pulumi.Output<string>;
-    /** Every node group, coredns, the EBS CSI driver and the default StorageClass: workloads depend on these. */
+    /** Every node group, coredns, the EBS CSI driver, the default StorageClass and the destroy-time volume wait: workloads depend on these. */
     public readonly nodesReady: pulumi.Resource[];
     /** Load balancer controller and cluster autoscaler releases: Ingresses and LoadBalancer Services depend on these. */
     public readonly servicesReady: pulumi.Resource[];
@@ -143,7 +144,13 @@ export class Cluster extends pulumi.ComponentResource {
         this.provider = this.kubernetesProvider(name, args.protect, access);
         const storageClass = this.defaultStorageClass(name, late.ebsCsi);
         this.storageClassName = DEFAULT_STORAGE_CLASS;
-        this.nodesReady = [...groups, late.coredns, late.ebsCsi, storageClass];
+        // Between the EBS CSI driver (and StorageClass) and every owner of a volume, which waits for
+        // `ready`: on destroy the owners go first, this waits until their volumes are deleted, and
+        // only then do the driver and the StorageClass go (issue 12, item 1). It calls the API, so
+        // it waits for the access entries too.
+        const volumes = volumeWait(`${name}-volume-wait`, { kubeconfig: this.kubeconfig, storageClassName: DEFAULT_STORAGE_CLASS },
+            { parent: this, dependsOn: [late.ebsCsi, storageClass, ...access] });
+        this.nodesReady = [...groups, late.coredns, late.ebsCsi, storageClass, volumes];
 
         const services = this.clusterServices(name, args, c, cluster, groups, late);
         this.servicesReady = services.ready;

@@ -6,6 +6,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ClusterArgs } from "./cluster";
+import { logGroupSweep } from "../shared/destroy-steps";
 import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "../shared/iam";
 import { roleNamePrefix } from "./pod-identity";
 
@@ -64,11 +65,14 @@ export function controlPlane(scope: pulumi.ComponentResource, name: string, args
     }, parent);
 
     // EKS writes to /aws/eks/<name>/cluster; created here first (with a retention) so EKS does
-    // not create one that never expires and survives `pulumi destroy`.
+    // not create one that never expires. EKS still recreates it from late events after the
+    // cluster is deleted: the sweep, deleted after the cluster and this group, removes it again.
+    const logGroupName = pulumi.interpolate`/aws/eks/${clusterName}/cluster`;
+    const sweep = logGroupSweep(`${name}-log-sweep`, { logGroupNames: [logGroupName], region: args.region }, parent);
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane-logs`, {
-        name: pulumi.interpolate`/aws/eks/${clusterName}/cluster`,
+        name: logGroupName,
         retentionInDays: c.logRetentionDays,
-    }, parent);
+    }, { parent: scope, dependsOn: [sweep] });
 
     const cluster = new aws.eks.Cluster(`${name}-eks`, {
         name: clusterName,

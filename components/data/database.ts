@@ -1,5 +1,6 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { logGroupSweep } from "../shared/destroy-steps";
 import { databaseSchema, type DatabaseConfig } from "./config";
 import { awsIdentifier, clusterOnlySecurityGroup, dataKey, finalSnapshotIdentifier as snapshotIdentifier } from "./data-access";
 
@@ -118,11 +119,14 @@ export class Database extends pulumi.ComponentResource {
         const parameterGroup = tlsParameterGroup(name, c.engineVersion, this.identifier, parent);
 
         // RDS creates these groups itself on first export, with no retention (kept forever, and
-        // left behind by a destroy). Creating them first gives them a retention and an owner.
-        const logGroups = POSTGRES_LOG_EXPORTS.map((type) => new aws.cloudwatch.LogGroup(`${name}-log-${type}`, {
-            name: `/aws/rds/instance/${this.identifier}/${type}`,
+        // left behind by a destroy). Creating them first gives them a retention and an owner; a
+        // sweep deletes them again after the instance and they are gone (late exports recreate them).
+        const logGroupNames = POSTGRES_LOG_EXPORTS.map((type) => `/aws/rds/instance/${this.identifier}/${type}`);
+        const sweep = logGroupSweep(`${name}-log-sweep`, { logGroupNames, region: aws.getRegionOutput({}, parent).region }, parent);
+        const logGroups = logGroupNames.map((logGroupName, i) => new aws.cloudwatch.LogGroup(`${name}-log-${POSTGRES_LOG_EXPORTS[i]}`, {
+            name: logGroupName,
             retentionInDays: c.logRetentionDays,
-        }, parent));
+        }, { parent: this, dependsOn: [sweep] }));
 
         // A new final snapshot name on every deletion, replaced together with the instance (its
         // keepers are the instance's inputs that force a replacement).

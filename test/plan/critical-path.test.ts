@@ -144,13 +144,15 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
             ]);
         });
 
-        it("puts prod's pulumi destroy at 16.92 min: workloads and charts, node group, control plane, then the network", () => {
+        // Moved by issue 12 (items 1, 2) from 16.92 min ending with the network: the volume wait
+        // sits between the charts and the EBS CSI driver, and the log sweep runs after the cluster.
+        it("puts prod's pulumi destroy at 19.09 min: workloads and charts, the volume wait, storage, node group, control plane, then the log sweep", () => {
             const down = criticalPath(plans.get("prod")!, "destroy");
-            assert.equal(round(down.totalMin), 16.92);
+            assert.equal(round(down.totalMin), 19.09);
             assert.deepEqual(down.chain.filter((s) => s.minutes > 0).map((s) => s.name.replace("platform-prod-", "")), [
                 "app-monitor", "observability-kube-prometheus-stack", "observability-eck-stack", "observability-eck-operator", "observability-eck-ns",
-                "cluster-services-aws-load-balancer-controller", "cluster-coredns", "cluster-general-0", "cluster-vpc-cni", "cluster-eks-pod-identity-agent",
-                "cluster-eks", "network-private-rta-0", "network-private-rt-0", "network-nat-0", "network-igw", "network-vpc",
+                "cluster-volume-wait", "cluster-gp3", "cluster-aws-ebs-csi-driver", "cluster-general-0", "cluster-vpc-cni", "cluster-eks-pod-identity-agent",
+                "cluster-eks", "cluster-control-plane-logs", "cluster-log-sweep",
             ]);
         });
 
