@@ -192,6 +192,8 @@ export const MOCK_CALLS: Record<string, (args: Outputs) => Outputs> = {
     }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
     "aws:index/getRegion:getRegion": (args) => ({ region: args.region ?? "us-east-1", name: args.region ?? "us-east-1" }),
+    // A new repository: no tag pushed yet (tests put images here to see a re-run).
+    "aws:ecr/getImages:getImages": (args) => ({ repositoryName: args.repositoryName, imageIds: [] }),
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
         userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com`,
     }),
