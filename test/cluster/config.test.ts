@@ -2,6 +2,7 @@ import * as assert from "node:assert/strict";
 import {
     validateClusterArgs,
 } from "../../components/cluster/cluster";
+import { EKS_STANDARD_SUPPORT_END, EKS_VERSIONS, supportWarning } from "../../components/cluster/config";
 import { ConfigError, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../../components/config";
 import {
     DEPLOYER_ARN, encode, readStackValues, reviewProblems, stackConfig,
@@ -202,5 +203,23 @@ describe("cluster config", () => {
         });
         assert.equal(parseConfig({ project: PROJECT, stack: "prod", values: withNodes({}) }).cluster.nodes.minSizePerAz, 1);
         assert.equal(stackConfig("pr-1", cluster({ nodes: { minSizePerAz: 0 } })).cluster.nodes.minSizePerAz, 0);
+    });
+});
+
+describe("Kubernetes version support (issue 12, item 18)", () => {
+    it("has a dated end of standard support for every allowed version", () => {
+        assert.deepEqual(Object.keys(EKS_STANDARD_SUPPORT_END).sort(), [...EKS_VERSIONS].sort());
+        for (const v of EKS_VERSIONS) assert.match(EKS_STANDARD_SUPPORT_END[v].date, /^20\d\d-\d\d-\d\d$/);
+        assert.equal(EKS_STANDARD_SUPPORT_END["1.35"].date, "2027-03-27");
+    });
+
+    it("warns when standard support ends before the next planned upgrade, and not before", () => {
+        const day = (d: string) => new Date(`${d}T00:00:00Z`);
+        // 1.35 ends 2027-03-27: 90 days before is 2026-12-27.
+        assert.equal(supportWarning("1.35", day("2026-12-26")), undefined);
+        assert.equal(supportWarning("1.35", day("2026-12-27")),
+            "warning: EKS standard support for Kubernetes 1.35 ends 2027-03-27 (in 90 days) (EKS release calendar): EKS upgrades the control plane itself then, and the next up would ask for a downgrade. Upgrade first: pulumi config set --path 'platform:cluster.version' <next version> (docs/cluster-operations.md, \"Kubernetes upgrades\").");
+        assert.match(supportWarning("1.35", day("2027-04-01"))!, /Kubernetes 1\.35 ended 2027-03-27/);
+        assert.equal(supportWarning("1.36", day("2026-12-01")), undefined);
     });
 });
