@@ -158,7 +158,7 @@ describe("observability config", () => {
     it("judges pod memory on the smallest known instance type of cluster.nodes", () => {
         const withNodes = (instanceTypes: string[]) => {
             return configProblems("pr-7", encode({ "aws:region": "us-east-1", [`${PROJECT}:environment`]: "review",
-                [OBS_KEY]: { elasticsearchMemoryGiB: 4 }, [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"], nodes: { instanceTypes } } }))
+                [OBS_KEY]: { elasticsearchMemoryGiB: 4 }, [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"], deployerPrincipalArn: DEPLOYER_ARN, nodes: { instanceTypes } } }))
                 .map((p) => `${p.key} ${p.fix}`);
         };
         // 4 GiB fits on 8 GiB nodes (6144 MiB), not on a 4 GiB t3.medium (3072 MiB).
