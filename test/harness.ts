@@ -17,6 +17,8 @@ import { buildPlatform, buildReviewEnvironment, type Platform } from "../compone
 
 export const ROOT = path.resolve(__dirname, "..");
 export const ACCOUNT_ID = "123456789012";
+/** The review template's required cluster.deployerPrincipalArn: tests replacing the cluster section keep it. */
+export const DEPLOYER_ARN = "arn:aws:iam::123456789012:role/platform-ci-review";
 
 // ---------------------------------------------------------------------------------------------
 // Stack files
@@ -218,6 +220,8 @@ export const MOCK_CALLS: Record<string, (args: Outputs) => Outputs> = {
     }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
     "aws:index/getRegion:getRegion": (args) => ({ region: args.region ?? "us-east-1", name: args.region ?? "us-east-1" }),
+    // A new repository: no tag pushed yet (tests put images here to see a re-run).
+    "aws:ecr/getImages:getImages": (args) => ({ repositoryName: args.repositoryName, imageIds: [] }),
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
         userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com`,
     }),

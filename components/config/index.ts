@@ -41,7 +41,8 @@ export const PROJECT = "platform";
 const topLevelSchema = z.strictObject({
     ...stackSettings,
     network: networkSchema.prefault({}),
-    cluster: clusterSchema.prefault({}),
+    // {} lacks the required cluster.deployerPrincipalArn: parsed anyway, so its absence is reported.
+    cluster: clusterSchema.prefault({} as z.input<typeof clusterSchema>),
     database: databaseSchema.prefault({}),
     cache: cacheSchema.prefault({}),
     secrets: secretsSchema.prefault({}),

@@ -101,6 +101,11 @@ export function imageTag(contextHashHex: string, platform: "linux/amd64" | "linu
     return `${contextHashHex.slice(0, 16)}-${platform.split("/")[1]}`;
 }
 
+/** The digest ECR has for `tag`, or undefined when the tag was never pushed. */
+export function digestOfTag(imageIds: readonly { imageTag?: string; imageDigest: string }[], tag: string): string | undefined {
+    return imageIds.find((i) => i.imageTag === tag)?.imageDigest;
+}
+
 /**
  * The repository's lifecycle policy: untagged images (superseded or half-pushed) expire after
  * `untaggedImageExpiryDays`; with `reviewTagExpiryDays`, images a review stack pushed (`pr-*`)
@@ -209,6 +214,13 @@ export class AppImage extends pulumi.ComponentResource {
         // The registry is the account part of the URL (<account>.dkr.ecr.<region>.amazonaws.com/...).
         const registryId = target.url.apply((u) => u.split(".")[0]);
         const auth = aws.ecr.getAuthorizationTokenOutput({ registryId }, parent);
+        // Idempotent re-runs (issue 12, item 3): an interrupted `up` can leave the tag pushed but not
+        // recorded, and a provider change can rebuild a tag the program considers unchanged; the
+        // IMMUTABLE repository rejects a second push of it. When the tag is in ECR already, the build
+        // skips the push and the pods run the digest ECR has for it (deploy by digest either way).
+        const repositoryName = target.url.apply((u) => u.split("/").slice(1).join("/"));
+        const pushedDigest = aws.ecr.getImagesOutput({ repositoryName, registryId }, parent)
+            .imageIds.apply((ids) => digestOfTag(ids, this.tag));
         const image = new docker.Image(`${name}-image`, {
             imageName: pulumi.interpolate`${target.url}:${this.tag}`,
             build: {
@@ -221,10 +233,12 @@ export class AppImage extends pulumi.ComponentResource {
                 username: auth.userName,
                 password: pulumi.secret(auth.password),
             },
+            skipPush: pushedDigest.apply((digest) => digest !== undefined),
         }, parent);
 
         this.repositoryUrl = target.url;
-        this.repoDigest = image.repoDigest;
+        this.repoDigest = pulumi.all([pushedDigest, target.url, image.repoDigest])
+            .apply(([digest, url, built]) => (digest !== undefined ? `${url}@${digest}` : built));
         this.registerOutputs({ repositoryUrl: this.repositoryUrl, tag: this.tag, repoDigest: this.repoDigest });
     }
 

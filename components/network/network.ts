@@ -230,7 +230,7 @@ export class Network extends pulumi.ComponentResource {
             // Confused-deputy guard (VPC User Guide, "IAM role for publishing flow logs").
             assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", { sourceAccount: account }),
         }, parent);
-        new aws.iam.RolePolicy(`${name}-flow-logs-policy`, {
+        const policy = new aws.iam.RolePolicy(`${name}-flow-logs-policy`, {
             role: role.id,
             policy: pulumi.jsonStringify({
                 Version: "2012-10-17",
@@ -249,6 +249,8 @@ export class Network extends pulumi.ComponentResource {
             iamRoleArn: role.arn,
             maxAggregationInterval: 60,
             tags: { Name: `${name}-flow-log` },
-        }, parent);
+            // The role gets its permissions from the policy, not at creation: a flow log created
+            // first delivers nothing ("Access error") until the policy exists (issue 12, item 15).
+        }, { parent: this, dependsOn: [policy] });
     }
 }

@@ -55,6 +55,10 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "aws:eks/addon:Addon": d(1, 0.5, "estimate: add-on ACTIVE once its pods run (vpc-cni, coredns ~1 min; EBS CSI up to 2)"),
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": d(0.05, 0.05, API),
     "aws:eks/accessEntry:AccessEntry": d(0.05, 0.05, API),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": d(0.05, 0.05, API),
+    // Destroy-time steps (scripts/destroy/): nothing on create; on delete the log group sweep runs
+    // 6 sweeps 20 s apart, the volume wait returns once the EBS CSI driver deleted the volumes.
+    "command:local:Command": d(0.01, 2, "estimate: log sweep 6 x 20 s; volume wait until EBS volumes are deleted (1-3 min after detach)"),
     // Data
     "aws:rds/subnetGroup:SubnetGroup": d(0.05, 0.05, API),
     "aws:rds/parameterGroup:ParameterGroup": d(0.05, 0.05, API),

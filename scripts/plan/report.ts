@@ -10,6 +10,7 @@ import { criticalPath, edgeSavings, formatCriticalPath, formatEdgeSavings } from
 import { diffPlans, formatDiff } from "./diff";
 import { readPlan, type PlanDocument } from "./model";
 import { writeRendered } from "./render";
+import { supportWarning, type EKS_VERSIONS } from "../../components/cluster/config";
 import { loadUsage } from "./usage";
 
 export interface ReportOptions {
@@ -41,6 +42,11 @@ export function report(plan: PlanDocument, options: ReportOptions, print: (s: st
     if (protectedCount > 0) {
         print(`  ${protectedCount} resources are protected: pulumi destroy refuses until they are unprotected (README "Destroy"); the figure is for after that.`);
     }
+
+    // Issue 12, item 18: the Kubernetes version's standard support against the next upgrade.
+    const version = (plan.config as { cluster?: { version?: (typeof EKS_VERSIONS)[number] } } | undefined)?.cluster?.version;
+    const support = version === undefined ? undefined : supportWarning(version, new Date());
+    if (support !== undefined) print(support);
 
     print("");
     // Policy pack results (issue 14, section 1) go here.

@@ -119,15 +119,17 @@ describe("cluster add-ons", () => {
             }
         });
 
-        it("lists every node group, coredns, the EBS CSI driver and the StorageClass as nodesReady", async () => {
+        it("lists every node group, coredns, the EBS CSI driver, the StorageClass and the volume wait as nodesReady", async () => {
             for (const b of [dev, prod]) {
                 const urns = await Promise.all(b.platform.cluster.nodesReady.map((r) => valueOf(r.urn)));
                 assert.deepEqual(urns, [
                     ...b.capture.ofType(NODE_GROUP).map((g) => g.urn), addon(b, "coredns").urn, addon(b, "aws-ebs-csi-driver").urn,
                     b.capture.one("kubernetes:storage.k8s.io/v1:StorageClass").urn,
+                    // Issue 12, item 1: the destroy-time wait for the EBS volumes.
+                    b.capture.one("command:local:Command", "-cluster-volume-wait").urn,
                 ]);
             }
-            assert.equal(prod.platform.cluster.nodesReady.length, 4 + 3, "3 general groups and the system group");
+            assert.equal(prod.platform.cluster.nodesReady.length, 4 + 4, "3 general groups and the system group, coredns, EBS CSI, StorageClass, volume wait");
         });
     });
 

@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import { parseConfig, PROJECT } from "../../components/config";
-import { configProblems, encode, FULL_REVIEW_COPY, readStackValues } from "../harness";
+import { configProblems, DEPLOYER_ARN, encode, FULL_REVIEW_COPY, readStackValues } from "../harness";
 
 const APP_KEY = `${PROJECT}:app`;
 
 describe("app config", () => {
-    const base = { "aws:region": "us-east-1", "platform:cluster": JSON.stringify({ publicAccessCidrs: ["0.0.0.0/0"] }), ...encode(FULL_REVIEW_COPY) };
+    const base = { "aws:region": "us-east-1", "platform:cluster": JSON.stringify({ publicAccessCidrs: ["0.0.0.0/0"], deployerPrincipalArn: DEPLOYER_ARN }), ...encode(FULL_REVIEW_COPY) };
     const problems = (stack: string, values: Record<string, string>) =>
         configProblems(stack, values).filter((p) => p.key.startsWith(APP_KEY));
 

@@ -155,6 +155,14 @@ describe("network", () => {
         }
     });
 
+    it("creates the flow log after its role policy, so the first delivery has permission (issue 12, item 15)", () => {
+        for (const b of [dev, prod, review]) {
+            const flowLog = b.capture.one("aws:ec2/flowLog:FlowLog");
+            const policy = b.capture.one("aws:iam/rolePolicy:RolePolicy", "-flow-logs-policy");
+            assert.ok(flowLog.dependencies.includes(policy.urn), b.config.stack);
+        }
+    });
+
     it("always has the S3 gateway endpoint on the private and isolated route tables", () => {
         for (const b of [dev, prod, review]) {
             const s3 = b.capture.ofType(ENDPOINT).filter((e) => e.inputs.vpcEndpointType === "Gateway");

@@ -55,7 +55,8 @@ async function evaluate(pack: PackServer, b: Built, props: (r: CapturedResource)
 function findings(stack: string): string[] {
     const s = `platform-${stack}`;
     const common = [
-        `advisory ${s}-cluster-eks eks-endpoint-not-public/public-cidrs`,
+        // Prod's endpoint is private (issue 12, item 6): the finding is dev's and review's only.
+        ...(stack === "prod" ? [] : [`advisory ${s}-cluster-eks eks-endpoint-not-public/public-cidrs`]),
         `advisory ${s}-database-db rds-non-default-port/default-port`,
         `advisory ${s}-secrets-database secretsmanager-rotation-enabled/rotation`,
         `advisory ${s}-secrets-cache secretsmanager-rotation-enabled/rotation`,
