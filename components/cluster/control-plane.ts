@@ -107,7 +107,8 @@ export function controlPlane(scope: pulumi.ComponentResource, name: string, args
     }, {
         parent: scope,
         protect: args.protect,
-        dependsOn: [logGroup, clusterPolicy, keyPolicy, ...(args.egress ?? [])],
+        // Not on the egress: the control plane's ENIs need no NAT; the node groups wait for it instead.
+        dependsOn: [logGroup, clusterPolicy, keyPolicy],
         // The name is kept across replacements (the suffix lives in state): the old cluster
         // must be gone before the new one can take it.
         deleteBeforeReplace: true,

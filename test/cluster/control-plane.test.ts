@@ -97,9 +97,12 @@ describe("cluster control plane", () => {
             }
             // CreateCluster allows 100 characters: the longest component name allowed plus "-" and 6 hex digits.
             assert.deepEqual(validateClusterArgs("x".repeat(93), clusterArgs({})), []);
-            assert.deepEqual(validateClusterArgs("x".repeat(94), clusterArgs({})), [
-                `cluster name "${"x".repeat(94)}" must be 1-93 letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the 6-character suffix); got 94 characters`,
-            ]);
+            assert.deepEqual(validateClusterArgs("x".repeat(94), clusterArgs({})), [{
+                key: "cluster component name",
+                value: "x".repeat(94),
+                rule: "1-93 letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the 6-character suffix); got 94 characters",
+                fix: "name the Cluster component with at most 93 such characters (its name is <project>-<stack>-cluster: a shorter stack name)",
+            }]);
         });
 
         it("is protected exactly when the stack is", () => {

@@ -136,12 +136,12 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
         // longer waits for the NAT gateways and routes (the node groups do), vpc-cni not for the
         // Pod Identity agent, the observability releases not for the cluster services (only the
         // Ingresses do), and the ILM Job not for eck-stack.
-        it("puts prod's pulumi up at 19.79 min: VPC, subnets, the control plane, add-ons, a node group, storage, then the ILM Job's wait for Elasticsearch and Jaeger", () => {
+        it("puts prod's pulumi up at 19.8 min: VPC, subnets, the control plane, add-ons, a node group, storage, then the ILM Job's wait for Elasticsearch and Jaeger", () => {
             const up = criticalPath(plans.get("prod")!, "up");
-            assert.equal(round(up.totalMin), 19.79);
+            assert.equal(round(up.totalMin), 19.8);
             assert.deepEqual(up.chain.map((s) => s.key), [
                 "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:eks/cluster:Cluster", "aws:eks/addon:Addon", "aws:eks/nodeGroup:NodeGroup",
-                "aws:eks/addon:Addon", "kubernetes:storage.k8s.io/v1:StorageClass", "kubernetes:core/v1:Namespace", "job:logs-ilm", "helm:jaeger",
+                "aws:eks/addon:Addon", "kubernetes:storage.k8s.io/v1:StorageClass", "command:local:Command", "kubernetes:core/v1:Namespace", "job:logs-ilm", "helm:jaeger",
                 "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
             ]);
             assert.ok(!up.chain.some((s) => s.type === "aws:ec2/natGateway:NatGateway"), "the NAT gateway is off the path");
@@ -149,12 +149,12 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
 
         // Moved by issue 12 (items 1, 2) from 16.92 min ending with the network: the volume wait
         // sits between the charts and the EBS CSI driver, and the log sweep runs after the cluster.
-        it("puts prod's pulumi destroy at 19.09 min: workloads and charts, the volume wait, storage, node group, control plane, then the log sweep", () => {
+        it("puts prod's pulumi destroy at 18.59 min: workloads and charts, the volume wait, storage, node group, control plane, then the log sweep", () => {
             const down = criticalPath(plans.get("prod")!, "destroy");
-            assert.equal(round(down.totalMin), 19.09);
+            assert.equal(round(down.totalMin), 18.59);
             assert.deepEqual(down.chain.filter((s) => s.minutes > 0).map((s) => s.name.replace("platform-prod-", "")), [
                 "app-monitor", "observability-kube-prometheus-stack", "observability-eck-stack", "observability-eck-operator", "observability-eck-ns",
-                "cluster-volume-wait", "cluster-gp3", "cluster-aws-ebs-csi-driver", "cluster-general-0", "cluster-vpc-cni", "cluster-eks-pod-identity-agent",
+                "cluster-volume-wait", "cluster-gp3", "cluster-aws-ebs-csi-driver", "cluster-general-0", "cluster-eks-pod-identity-agent",
                 "cluster-eks", "cluster-control-plane-logs", "cluster-log-sweep",
             ]);
         });
