@@ -73,7 +73,9 @@ export function observabilityNetworkPolicies(a: ObservabilityNetworkArgs): Netwo
             spec: {
                 podSelector: { matchLabels: { "app.kubernetes.io/instance": JAEGER.release } },
                 policyTypes: ["Ingress"],
-                ingress: [{ from: [nsSelector(a.appNamespace)], ports: tcp(JAEGER.otlpGrpcPort, JAEGER.otlpHttpPort) }],
+                // Review environments (components/review/, label app.kubernetes.io/part-of on their
+                // namespace) send their traces to this Jaeger too.
+                ingress: [{ from: [nsSelector(a.appNamespace), { namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "review-environment" } } }], ports: tcp(JAEGER.otlpGrpcPort, JAEGER.otlpHttpPort) }],
             },
         },
         // Scrapes in every namespace, and the kubelets and node exporters (host network) of every node.

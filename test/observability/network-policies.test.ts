@@ -21,7 +21,7 @@ describe("observability network policies (issue 12 item 13)", () => {
             { name: "allow-eck-operator", spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "elastic-system" } } }] }] } },
             { name: "allow-otlp-from-app", spec: {
                 podSelector: { matchLabels: { "app.kubernetes.io/instance": "jaeger" } }, policyTypes: ["Ingress"],
-                ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "orders" } } }], ports: [{ protocol: "TCP", port: 4317 }, { protocol: "TCP", port: 4318 }] }],
+                ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "orders" } } }, { namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "review-environment" } } }], ports: [{ protocol: "TCP", port: 4317 }, { protocol: "TCP", port: 4318 }] }],
             } },
             { name: "allow-prometheus-scrapes", spec: {
                 podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } }, policyTypes: ["Egress"],
