@@ -10,17 +10,22 @@
  *   npm run plan -- prod --quiet         # summary only
  *   npm run plan -- dev --diff /tmp/base.json   # markdown diff against another plan (PR comment)
  *
- * After the capture, scripts/plan/report.ts renders the Kubernetes objects to .plan/<stack>/ and
- * prints the monthly cost and the critical paths of `pulumi up` and `pulumi destroy`
- * (docs/estimates.md).
+ * After the capture, the policy pack (policy/) is evaluated on the captured resources, served and
+ * driven as `pulumi preview --policy-pack policy` does (scripts/plan/evaluate-policy.ts), and
+ * scripts/plan/report.ts renders the Kubernetes objects to .plan/<stack>/ and prints the monthly
+ * cost, the critical paths of `pulumi up` and `pulumi destroy` (docs/estimates.md) and the pack's
+ * verdict.
  *
- * A bad config stops here with the same messages `pulumi up` prints.
+ * Exit status: 0; 1 for a bad config (the same messages `pulumi up` prints) or a failure; 2 for bad
+ * arguments; 3 when the policy pack reports a mandatory violation (after printing everything).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, loadConfig, type PlatformConfig } from "../components/config";
+import { PackServer } from "../policy/analyzer";
 import { readStackValues, ROOT, settle, startCapture, type Capture, type CapturedResource } from "../test/harness";
 import { planResources } from "./plan/document";
+import { policyVerdict } from "./plan/evaluate-policy";
 import { report } from "./plan/report";
 
 interface Options {
@@ -44,7 +49,7 @@ function parseArgs(argv: string[]): Options {
         else if (a === "--config-file") configFile = argv[++i];
         else if (a === "--diff") diff = argv[++i] ?? fail("--diff needs the other plan's JSON file");
         else if (a === "--help" || a === "-h") {
-            console.log("usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE] [--diff OTHER.json]\n  <stack>: dev, prod, or pr-<number> (a review stack)\n  --config-file: read this stack file instead of Pulumi.<stack>.yaml (try a change before committing it)\n  --diff: compare with another plan JSON (e.g. main's): markdown to stdout and .plan/<stack>.diff.md");
+            console.log("usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE] [--diff OTHER.json]\n  <stack>: dev, prod, or pr-<number> (a review stack)\n  --config-file: read this stack file instead of Pulumi.<stack>.yaml (try a change before committing it)\n  --diff: compare with another plan JSON (e.g. main's): markdown to stdout and .plan/<stack>.diff.md\nexit status: 0 ok, 1 bad config or failure, 2 bad arguments, 3 a mandatory policy violation (printed)");
             process.exit(0);
         } else if (a.startsWith("-")) fail(`unknown option ${a}; usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE] [--diff OTHER.json]`);
         else positional.push(a);
@@ -126,6 +131,8 @@ async function main(): Promise<void> {
     } catch (e) {
         fail((e as Error).message);
     }
+    // The pack's server starts in a child process while the program runs here (about 2 s of the other core).
+    const packServing = PackServer.start();
     const capture = await startCapture(options.stack, stackValues.values, stackValues.secretKeys);
     let config: PlatformConfig;
     try {
@@ -142,6 +149,9 @@ async function main(): Promise<void> {
         throw e;
     }
     await settle();
+    const pack = await packServing;
+    const policy = await policyVerdict(pack, capture.resources, config.environment);
+    pack.stop();
 
     console.log(`Offline plan of stack "${options.stack}" from ${stackValues.source} (Pulumi mocks: no AWS calls, computed values are placeholders).`);
     console.log(summarize(capture, config, options.quiet));
@@ -151,6 +161,7 @@ async function main(): Promise<void> {
         source: stackValues.source,
         config,
         resources: planResources(capture.resources),
+        policy,
     };
     fs.mkdirSync(path.dirname(options.out), { recursive: true });
     const planJson = JSON.stringify(document, null, 2) + "\n";
@@ -158,6 +169,7 @@ async function main(): Promise<void> {
     console.log(`\nFull plan written to ${path.relative(process.cwd(), options.out) || options.out}`);
     // The estimates read exactly what the file holds (secrets masked), as --diff reads the other plan.
     report(JSON.parse(planJson), options);
+    if (policy.mandatory.length > 0) process.exitCode = 3;
 }
 
 // `npm run plan -- dev | head` closes the pipe early: that is not an error.

@@ -11,6 +11,7 @@ import { criticalPath } from "./critical-path";
 import { estimateCost, usd, type CostEstimate } from "./cost";
 import type { PlanDocument, PlanResource } from "./model";
 import type { Usage } from "./usage";
+import { plural, skippedCount, type PolicyVerdict, type Violation } from "./verdict";
 
 export interface ResourceChange {
     readonly urn: string;
@@ -29,6 +30,8 @@ export interface PlanDiff {
     readonly changed: readonly ResourceChange[];
     readonly cost: { readonly before: CostEstimate; readonly after: CostEstimate };
     readonly time: { readonly upBefore: number; readonly upAfter: number; readonly destroyBefore: number; readonly destroyAfter: number };
+    /** The policy pack's verdicts; undefined when the head plan has none. */
+    readonly policy?: VerdictDiff;
 }
 
 /** Text with the stack name (as a whole word between separators) replaced by <stack>. */
@@ -98,6 +101,7 @@ export function diffPlans(base: PlanDocument, head: PlanDocument, usageOf: (stac
             destroyBefore: criticalPath(base, "destroy").totalMin,
             destroyAfter: criticalPath(head, "destroy").totalMin,
         },
+        policy: head.policy === undefined ? undefined : diffVerdicts(base.stack, base.policy, head.stack, head.policy),
     };
 }
 
@@ -119,6 +123,7 @@ export function formatDiff(d: PlanDiff, baseLabel: string): string {
         `Critical path: up ${minutes(d.time.upBefore)} → ${minutes(d.time.upAfter)} (${signed(d.time.upAfter - d.time.upBefore, minutes)}), destroy ${minutes(d.time.destroyBefore)} → ${minutes(d.time.destroyAfter)} (${signed(d.time.destroyAfter - d.time.destroyBefore, minutes)}).`);
     out.push("");
     out.push("_Computed offline under Pulumi mocks: no AWS calls, computed values are placeholders, replacements are not predicted. Secrets show as `[secret]`._");
+    if (d.policy !== undefined) out.push(...formatVerdictDiff(d.policy));
     const list = (title: string, rs: readonly PlanResource[]) => {
         if (rs.length === 0) return;
         out.push("", `#### ${title} (${rs.length})`, "", "| Type | Name |", "|---|---|");
@@ -148,4 +153,54 @@ export function formatDiff(d: PlanDiff, baseLabel: string): string {
     }
     out.push(`| **Total** | **${usd(d.cost.before.totalUsd)}** | **${usd(d.cost.after.totalUsd)}** | **${signed(d.cost.after.totalUsd - d.cost.before.totalUsd, usd)}** |`);
     return out.join("\n") + "\n";
+}
+
+// ---------------------------------------------------------------------------------------------
+// The policy pack's verdicts
+// ---------------------------------------------------------------------------------------------
+
+export interface VerdictDiff {
+    readonly head: PolicyVerdict;
+    /** Undefined when the base plan has no verdict (written before plans evaluated the pack). */
+    readonly base?: PolicyVerdict;
+    readonly added: readonly Violation[];
+    readonly removed: readonly Violation[];
+}
+
+/** Violations matched by level, policy, resource and message, with each plan's stack name normalised. */
+export function diffVerdicts(baseStack: string, base: PolicyVerdict | undefined, headStack: string, head: PolicyVerdict): VerdictDiff {
+    if (base === undefined) return { head, added: [], removed: [] };
+    const key = (stack: string, x: Violation) => withoutStack(stack, `${x.level} ${x.policy} ${x.urn} ${x.message}`);
+    const all = (w: PolicyVerdict) => [...w.mandatory, ...w.advisory];
+    const baseKeys = new Set(all(base).map((x) => key(baseStack, x)));
+    const headKeys = new Set(all(head).map((x) => key(headStack, x)));
+    return {
+        head,
+        base,
+        added: all(head).filter((x) => !baseKeys.has(key(headStack, x))),
+        removed: all(base).filter((x) => !headKeys.has(key(baseStack, x))),
+    };
+}
+
+/** The --diff report's section: the head's verdict, then what changed against the base. */
+export function formatVerdictDiff(d: VerdictDiff): string[] {
+    const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
+    const h = d.head;
+    const out = ["", "#### Policy pack", ""];
+    const status = h.mandatory.length > 0 ? `**${plural(h.mandatory.length, "mandatory violation")}: this change fails the policy pack.**` : "No mandatory violation.";
+    out.push(`${status} ${plural(h.advisory.length, "advisory violation")}, ${plural(skippedCount(h), "check")} skipped at a first preview; ${plural(h.policiesEvaluated, "policy", "policies")} evaluated with ${h.configFile ? `\`${h.configFile}\`` : "the pack's default config"}.`);
+    const table = (title: string, vs: readonly Violation[]) => {
+        if (vs.length === 0) return;
+        out.push("", `${title} (${vs.length}):`, "", "| Level | Policy | Resource | Message |", "|---|---|---|---|");
+        for (const v of vs) out.push(`| ${v.level} | \`${v.policy}\` | \`${v.name}\` | ${cell(v.message)} |`);
+    };
+    if (d.base === undefined) {
+        table("Mandatory violations", h.mandatory);
+        out.push("", "_The base plan has no policy verdict (written before the plan evaluated the pack): violations are not compared._");
+        return out;
+    }
+    table("New violations", d.added);
+    table("Resolved violations", d.removed);
+    if (d.added.length === 0 && d.removed.length === 0) out.push("", "Violations unchanged against the base.");
+    return out;
 }

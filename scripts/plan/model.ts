@@ -4,6 +4,7 @@
  * do not depend on how components/ is organised, only on resource types and inputs.
  */
 import * as fs from "node:fs";
+import type { PolicyVerdict } from "./verdict";
 
 export interface PlanResource {
     readonly type: string;
@@ -29,6 +30,8 @@ export interface PlanDocument {
     readonly source?: string;
     readonly config?: unknown;
     readonly resources: readonly PlanResource[];
+    /** The policy pack's verdict (absent in plans written before the plan evaluated the pack). */
+    readonly policy?: PolicyVerdict;
 }
 
 export function readPlan(file: string): PlanDocument {

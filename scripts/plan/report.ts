@@ -1,7 +1,7 @@
 /**
  * What scripts/plan.ts prints and writes after the capture, from the plan document alone: the
- * rendered Kubernetes objects, the monthly cost, the critical paths, and the diff against another
- * plan when asked. Kept out of scripts/plan.ts so the capture and the estimates change apart.
+ * rendered Kubernetes objects, the monthly cost, the critical paths, the policy pack's verdict, and
+ * the diff against another plan when asked. Kept out of scripts/plan.ts so the capture and the estimates change apart.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -12,6 +12,7 @@ import { readPlan, type PlanDocument } from "./model";
 import { writeRendered } from "./render";
 import { supportWarning, type EKS_VERSIONS } from "../../components/cluster/config";
 import { loadUsage } from "./usage";
+import { formatVerdict } from "./verdict";
 
 export interface ReportOptions {
     /** The plan JSON just written; the rendered objects go beside it, in a folder named after it. */
@@ -49,7 +50,7 @@ export function report(plan: PlanDocument, options: ReportOptions, print: (s: st
     if (support !== undefined) print(support);
 
     print("");
-    // Policy pack results (issue 14, section 1) go here.
+    if (plan.policy !== undefined) print(formatVerdict(plan.policy));
 
     if (options.diff !== undefined) {
         const other = readPlan(options.diff);

@@ -8,47 +8,22 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildReviewUnderMocks, buildStack, ROOT, stackConfig, type Built, type CapturedResource } from "../harness";
-import { checkIds, sharedPack, type PackServer, UNKNOWN, type Diagnostic, type StackResource } from "./analyzer";
+import { asFirstPreview, toEvaluated } from "../../scripts/plan/evaluate-policy";
+import { checkIds, evaluateStack, sharedPack, type PackServer, UNKNOWN, type Diagnostic } from "./analyzer";
 import { mutate, RDS } from "./fixtures";
 
 const PROD_CONFIG = JSON.parse(fs.readFileSync(path.join(ROOT, "policy", "config", "prod.json"), "utf8"));
 const CONFIG: Record<string, Record<string, any>> = { dev: {}, "pr-1": {}, prod: PROD_CONFIG };
-
-function toStackResource(r: CapturedResource, props: Record<string, unknown> = r.inputs): StackResource {
-    return { type: r.type, name: r.name, urn: r.urn, props, parent: r.parent, dependencies: r.dependencies, propertyDependencies: r.propertyDependencies };
-}
-
-/**
- * The inputs as a first `pulumi preview` sends them: every value the program took from another
- * resource's output (an input key with property dependencies) has its computed leaves unknown. The
- * mocks' computed values are recognisable (ids "<name>-id", ARNs, endpoints, generated secrets).
- */
-function asFirstPreview(r: CapturedResource): Record<string, unknown> {
-    const computed = /(-id$|^arn:aws:|amazonaws\.com|^sg-|MockSecret|^https:\/\/)/;
-    const blank = (v: unknown): unknown => {
-        if (typeof v === "string") return computed.test(v) ? UNKNOWN : v;
-        if (Array.isArray(v)) return v.map(blank);
-        if (v !== null && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, blank(x)]));
-        return v;
-    };
-    return Object.fromEntries(Object.entries(r.inputs).map(([k, v]) => [k, (r.propertyDependencies[k] ?? []).length > 0 ? blank(v) : v]));
-}
 
 /** "policy/check", or "policy can't run" for the SDK's preview downgrade (which names no check). */
 function label(d: Diagnostic): string {
     return d.message.includes("during preview") ? `${d.policy} can't run` : checkIds([d])[0];
 }
 
+/** The pack's findings on a build, one line each, through policy/analyzer.ts's evaluateStack (the plan's code path). */
 async function evaluate(pack: PackServer, b: Built, props: (r: CapturedResource) => Record<string, unknown> = (r) => r.inputs): Promise<string[]> {
-    const out: string[] = [];
-    const line = (name: string, d: Diagnostic) => `${d.level} ${name} ${label(d)}`;
-    // All Analyze calls in flight at once, as the engine issues them while it walks the program.
-    const custom = b.capture.resources.filter((x) => x.custom);
-    const results = await Promise.all(custom.map((r) => pack.analyze(r.type, props(r), r.name)));
-    custom.forEach((r, i) => results[i].forEach((d) => out.push(line(r.name, d))));
-    const byUrn = new Map(b.capture.resources.map((r) => [r.urn, r.name]));
-    for (const d of await pack.analyzeStack(b.capture.resources.map((r) => toStackResource(r, props(r))))) out.push(line(byUrn.get(d.urn) ?? "(stack)", d));
-    return out.sort();
+    const found = await evaluateStack(pack, b.capture.resources.map((r) => toEvaluated(r, props(r))));
+    return found.map((d) => `${d.level} ${d.name} ${label(d)}`).sort();
 }
 
 /** The advisory findings on the real stacks (each reported to the lead; see the policies' reasons). */
