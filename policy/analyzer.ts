@@ -239,11 +239,32 @@ export const PROD_PACK_CONFIG = path.join("policy", "config", "prod.json");
 /**
  * The pack config a stack is previewed with, by its environment: prod's file for prod (its
  * prod-only rules and parameters), none otherwise (dev and review stay on the pack's defaults).
- * The pack's own `pack-config-environment` policy refuses the other combinations.
+ * The pack's own `pack-config-environment` policy refuses the other combinations. `file` (a path
+ * from the working directory, as `pulumi preview --policy-pack-config` takes it) overrides the choice.
  */
-export function packConfigFor(environment: string): { readonly file?: string; readonly config: PackConfig } {
+export function packConfigFor(environment: string, file?: string): { readonly file?: string; readonly config: PackConfig } {
+    if (file !== undefined) return { file, config: readPackConfig(file) };
     if (environment !== "prod") return { config: {} };
-    return { file: PROD_PACK_CONFIG, config: JSON.parse(fs.readFileSync(path.join(PACK_DIR, "config", "prod.json"), "utf8")) };
+    return { file: PROD_PACK_CONFIG, config: readPackConfig(path.join(PACK_DIR, "config", "prod.json")) };
+}
+
+function readPackConfig(file: string): PackConfig {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch {
+        throw new Error(`policy pack config ${file} does not exist: give a JSON file like policy/config/prod.json ({"<policy>": "mandatory" | "advisory" | "disabled" | {"enforcementLevel": ..., "<property>": ...}})`);
+    }
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch (e) {
+        throw new Error(`policy pack config ${file} is not JSON (${(e as Error).message}): write it like policy/config/prod.json`);
+    }
+    if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+        throw new Error(`policy pack config ${file} holds ${JSON.stringify(parsed)}, not an object of policy names: write it like policy/config/prod.json`);
+    }
+    return parsed as PackConfig;
 }
 
 /** The SDK's "can't run policy ... during preview" downgrade (a value the policy read is unknown). */

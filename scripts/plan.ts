@@ -34,6 +34,7 @@ interface Options {
     out: string;
     quiet: boolean;
     diff?: string;
+    policyConfig?: string;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -42,21 +43,23 @@ function parseArgs(argv: string[]): Options {
     let quiet = false;
     let configFile: string | undefined;
     let diff: string | undefined;
+    let policyConfig: string | undefined;
     for (let i = 0; i < argv.length; i++) {
         const a = argv[i];
         if (a === "--out") out = argv[++i];
         else if (a === "--quiet") quiet = true;
         else if (a === "--config-file") configFile = argv[++i];
         else if (a === "--diff") diff = argv[++i] ?? fail("--diff needs the other plan's JSON file");
+        else if (a === "--policy-config") policyConfig = argv[++i] ?? fail("--policy-config needs a policy pack config JSON file (like policy/config/prod.json)");
         else if (a === "--help" || a === "-h") {
-            console.log("usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE] [--diff OTHER.json]\n  <stack>: dev, prod, or pr-<number> (a review stack)\n  --config-file: read this stack file instead of Pulumi.<stack>.yaml (try a change before committing it)\n  --diff: compare with another plan JSON (e.g. main's): markdown to stdout and .plan/<stack>.diff.md\nexit status: 0 ok, 1 bad config or failure, 2 bad arguments, 3 a mandatory policy violation (printed)");
+            console.log("usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE] [--diff OTHER.json] [--policy-config FILE]\n  <stack>: dev, prod, or pr-<number> (a review stack)\n  --config-file: read this stack file instead of Pulumi.<stack>.yaml (try a change before committing it)\n  --diff: compare with another plan JSON (e.g. main's): markdown to stdout and .plan/<stack>.diff.md\n  --policy-config: evaluate the policy pack with this pack config (default: policy/config/prod.json for prod, the pack's defaults otherwise)\nexit status: 0 ok, 1 bad config or failure, 2 bad arguments, 3 a mandatory policy violation (printed)");
             process.exit(0);
-        } else if (a.startsWith("-")) fail(`unknown option ${a}; usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE] [--diff OTHER.json]`);
+        } else if (a.startsWith("-")) fail(`unknown option ${a}; usage: npm run plan -- <stack> [--out FILE] [--quiet] [--config-file FILE] [--diff OTHER.json] [--policy-config FILE]`);
         else positional.push(a);
     }
     if (positional.length > 1) fail(`one stack at a time, got ${positional.join(", ")}`);
     const stack = positional[0] ?? "dev";
-    return { stack, configFile, out: out ?? path.join(ROOT, ".plan", `${stack}.json`), quiet, diff };
+    return { stack, configFile, out: out ?? path.join(ROOT, ".plan", `${stack}.json`), quiet, diff, policyConfig };
 }
 
 function fail(message: string): never {
@@ -150,7 +153,13 @@ async function main(): Promise<void> {
     }
     await settle();
     const pack = await packServing;
-    const policy = await policyVerdict(pack, capture.resources, config.environment);
+    let policy: Awaited<ReturnType<typeof policyVerdict>>;
+    try {
+        policy = await policyVerdict(pack, capture.resources, config.environment, options.policyConfig);
+    } catch (e) {
+        pack.stop();
+        fail((e as Error).message);
+    }
     pack.stop();
 
     console.log(`Offline plan of stack "${options.stack}" from ${stackValues.source} (Pulumi mocks: no AWS calls, computed values are placeholders).`);

@@ -40,9 +40,12 @@ export function toEvaluated(r: CapturedResource, props: Record<string, unknown> 
 const byPlace = (a: { urn: string; policy: string; message: string }, b: { urn: string; policy: string; message: string }) =>
     a.urn.localeCompare(b.urn) || a.policy.localeCompare(b.policy) || a.message.localeCompare(b.message);
 
-/** Configures the served pack for the stack's environment and evaluates the captured resources. */
-export async function policyVerdict(pack: PackServer, resources: readonly CapturedResource[], environment: string): Promise<PolicyVerdict> {
-    const { file, config } = packConfigFor(environment);
+/**
+ * Configures the served pack for the stack's environment (or with the pack config file given) and
+ * evaluates the captured resources.
+ */
+export async function policyVerdict(pack: PackServer, resources: readonly CapturedResource[], environment: string, packConfigFile?: string): Promise<PolicyVerdict> {
+    const { file, config } = packConfigFor(environment, packConfigFile);
     await pack.configure(config);
     const levels = Object.values(await pack.reconcile(config)).map((c) => c.enforcementLevel);
     const [atUp, atPreview] = await Promise.all([

@@ -49,7 +49,7 @@ export function skippedCount(v: PolicyVerdict): number {
 export function formatVerdict(v: PolicyVerdict): string {
     const lines: string[] = [];
     const config = v.configFile ?? "the pack's default config";
-    const disabled = v.policiesDisabled > 0 ? ` (${v.policiesDisabled} prod-only ${v.policiesDisabled === 1 ? "policy is" : "policies are"} off with this config)` : "";
+    const disabled = v.policiesDisabled > 0 ? `; ${plural(v.policiesDisabled, "policy", "policies")} disabled by that config (outside prod: the prod-only ones)` : "";
     lines.push(`Policy pack ${v.pack} with ${config}: ${plural(v.policiesEvaluated, "policy", "policies")} evaluated on ${plural(v.resourcesEvaluated, "resource")}${disabled}.`);
     lines.push(`  ${plural(v.mandatory.length, "mandatory violation")}${v.mandatory.length > 0 ? " (pulumi preview --policy-pack policy fails, and so does this plan):" : ""}`);
     for (const m of v.mandatory) lines.push(`    ${m.policy} on ${m.name}`, `      ${m.urn}`, `      ${m.message}`);
