@@ -30,6 +30,8 @@ describe("offline plan (scripts/plan.ts)", function () {
         assert.match(run.stdout, /^Stack pr-7 \(review\) in us-east-1: 23 resources would be created, in 2 groups\.$/m);
         assert.match(run.stdout, /^Review stack figures \(shared mode\):\n {2}ok {4}resources: 23 \(target <= 25\)\n {2}OVER {2}pulumi up: 4\.0 min \(target <= 3 min, image build included\)\n {2}ok {4}pulumi destroy: 1\.5 min \(target <= 2 min\)\n {2}ok {4}monthly cost: \$3\.20 \(target <= \$15\)$/m);
         assert.doesNotMatch(run.stdout, /aws:ec2\/vpc:Vpc|aws:eks\/cluster:Cluster|aws:rds|aws:elasticache|helm\.sh/);
+        // The policy pack's verdict (test/plan/verdict.test.ts has dev, prod and a violation).
+        assert.match(run.stdout, /^Policy pack platform-guardrails with the pack's default config: 57 policies evaluated on 23 resources; 9 policies disabled by that config \(outside prod: the prod-only ones\)\.\n {2}0 mandatory violations\n {2}0 advisory violations\n {2}0 checks skipped at a first preview /m);
     });
 
     it("prints the review stack grouped by component and writes the full list as JSON", () => {
@@ -69,6 +71,7 @@ describe("offline plan (scripts/plan.ts)", function () {
         assert.match(run.stdout, /^Critical path of pulumi destroy: \d+\.\d min$/m);
         assert.match(run.stdout, /\(input\) platform-pr-1-cluster-eks \[aws:eks\/cluster:Cluster\] \+9\.5/);
         assert.match(run.stdout, /^Kubernetes objects rendered: \d+ objects and 7 Helm release values under /m);
+        assert.match(run.stdout, /^Policy pack platform-guardrails with the pack's default config: 57 policies evaluated on \d+ resources; .*\n {2}0 mandatory violations$/m);
         assert.ok(fs.existsSync(path.join(dir, "head", "orders")), "objects rendered beside the plan file");
         // The diff, on stdout and in <plan>.diff.md.
         const md = fs.readFileSync(path.join(dir, "head.diff.md"), "utf8");
