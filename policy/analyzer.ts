@@ -224,8 +224,9 @@ export interface Finding extends Diagnostic {
  * through Analyze (all calls in flight at once, as the engine issues them while it walks the
  * program), then the whole stack through AnalyzeStack. Configure the pack first.
  */
-export async function evaluateStack(pack: PackServer, resources: readonly EvaluatedResource[]): Promise<Finding[]> {
-    const custom = resources.filter((r) => r.custom);
+export async function evaluateStack(pack: PackServer, resources: readonly EvaluatedResource[], analyzeOnly?: ReadonlySet<string>): Promise<Finding[]> {
+    // `analyzeOnly`: the URNs to send through Analyze (a caller that knows the others' results); all go through AnalyzeStack.
+    const custom = resources.filter((r) => r.custom && (analyzeOnly === undefined || analyzeOnly.has(r.urn)));
     const results = await Promise.all(custom.map((r) => pack.analyze(r.type, r.props, r.name, undefined, r.urn)));
     const out: Finding[] = custom.flatMap((r, i) => results[i].map((d) => ({ ...d, urn: r.urn, name: r.name })));
     const byUrn = new Map(resources.map((r) => [r.urn, r.name]));
