@@ -40,7 +40,6 @@ export function buildPlatform(config: PlatformConfig) {
         config: config.observability,
         storageClassName: cluster.storageClassName,
         dependsOn: cluster.nodesReady,
-        operatorDependsOn: cluster.nodeGroups,
         ingressDependsOn: cluster.servicesReady,
         protect: config.protect,
         vpcCidr: config.network.cidrBlock,

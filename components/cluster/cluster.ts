@@ -121,8 +121,6 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly clusterSecurityGroupId: pulumi.Output<string>;
     /** Every node group, coredns, the EBS CSI driver, the default StorageClass and the destroy-time volume wait: workloads depend on these. */
     public readonly nodesReady: pulumi.Resource[];
-    /** The node groups alone: for what needs nodes but neither volumes nor cluster DNS (the ECK operator). */
-    public readonly nodeGroups: pulumi.Resource[];
     /** Load balancer controller and cluster autoscaler releases: Ingresses and LoadBalancer Services depend on these. */
     public readonly servicesReady: pulumi.Resource[];
     /**
@@ -168,7 +166,6 @@ export class Cluster extends pulumi.ComponentResource {
         const volumes = volumeWait(`${name}-volume-wait`, { kubeconfig: this.kubeconfig, storageClassName: DEFAULT_STORAGE_CLASS },
             { parent: this, dependsOn: [late.ebsCsi, storageClass, ...access] });
         this.nodesReady = [...groups, late.coredns, late.ebsCsi, storageClass, volumes];
-        this.nodeGroups = [...groups];
 
         const services = this.clusterServices(name, args, c, cluster, groups, late);
         this.servicesReady = services.ready;

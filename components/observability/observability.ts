@@ -47,14 +47,6 @@ export interface ObservabilityArgs {
      */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
     /**
-     * What the ECK operator and its namespace wait for and are deleted before (Cluster.nodeGroups).
-     * The operator owns no volume (eck-stack, which does, still waits for `dependsOn`) and calls
-     * Elasticsearch by its DNS name only once eck-stack exists, after coredns: it installs while
-     * the EBS CSI driver and coredns come up, which starts the Elasticsearch wait a minute earlier
-     * (the prod up critical path, docs/estimates.md). @default - `dependsOn`
-     */
-    readonly operatorDependsOn?: pulumi.Input<pulumi.Resource>[];
-    /**
      * What the optional internal Ingresses wait for and are deleted before (Cluster.servicesReady):
      * the load balancer controller, so the ALB it makes is gone before the subnets are.
      */
@@ -103,15 +95,14 @@ export class Observability extends pulumi.ComponentResource {
         // Node exporter (host network, PID, /proc) and Filebeat (root, hostPath log files) need
         // host access: the only namespace of the platform that is `privileged`.
         // Namespaces wait for the cluster too: on destroy they go before the node groups and the EBS
-        // CSI driver, which still have to delete the volumes of the claims Helm leaves behind (the
-        // operator's namespace holds no claim: it waits for the node groups only, as the operator).
+        // CSI driver, which still have to delete the volumes of the claims Helm leaves behind.
         // With the internal ALB, Grafana and Kibana are its ip targets: readiness gates on. The
         // controller's pod webhook (failurePolicy Fail) then admits every pod here, so the labelled
         // namespace, and so everything in it, waits for the controller (ingressDependsOn).
         const observabilityNs = namespace(`${name}-ns`, {
             name: ns, podSecurity: "privileged", labels: args.config.internalIngress ? POD_READINESS_GATE_LABEL : undefined,
         }, args.config.internalIngress ? { parent: this, dependsOn: [...args.dependsOn, ...(args.ingressDependsOn ?? [])] } : afterCluster);
-        const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, { parent: this, dependsOn: args.operatorDependsOn ?? args.dependsOn });
+        const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, afterCluster);
         const nsName = observabilityNs.metadata.name;
         // The node agents' PriorityClass: the releases that run them wait for it (via this dependency).
         const nodeAgentPriority = new k8s.scheduling.v1.PriorityClass(`${name}-node-agent-priority`, {
@@ -159,6 +150,7 @@ export class Observability extends pulumi.ComponentResource {
     private logs(name: string, args: ObservabilityArgs, nsName: pulumi.Output<string>, operatorNsName: pulumi.Output<string>) {
         const c = args.config;
         const ns = OBSERVABILITY_NAMESPACE;
+        const afterCluster = { parent: this, dependsOn: args.dependsOn };
         const appNamespace = APP_RULES_NAMESPACE;
         const esUrl = elasticsearchUrl(ns);
         const eckOperator = helmRelease(`${name}-eck-operator`, {
@@ -167,7 +159,7 @@ export class Observability extends pulumi.ComponentResource {
             namespace: operatorNsName,
             values: eckOperatorValues(),
             timeoutSeconds: RELEASE_TIMEOUT_SECONDS.eckOperator,
-        }, { parent: this, dependsOn: args.operatorDependsOn ?? args.dependsOn });
+        }, afterCluster);
         // The custom resources need the operator's CRDs and webhook; on destroy they go first, so
         // the operator is still there to finish deleting them. Holds the logs: protected with the stack.
         const eckStack = helmRelease(`${name}-eck-stack`, {

@@ -15,21 +15,12 @@
  * - `pulumi destroy` runs the same edges reversed (the engine deletes a resource after everything
  *   that depends on it, its children and the resources using it as provider); retainOnDelete
  *   resources are only dropped from the state (no time).
- * - Waits outside the graph (durations.ts READINESS, e.g. the ILM Job's wait for Elasticsearch,
- *   which follows eck-stack although the Job does not depend on it): for `pulumi up` a step of its
- *   own, after the resources it follows, that the waiting resource depends on ("waits" edge).
  */
-import { durationKey, durationOf, READINESS } from "./durations";
+import { durationKey, durationOf } from "./durations";
 import { PlanIndex, providerUrn, type PlanDocument, type PlanResource } from "./model";
 
-/**
- * "dependsOn": an explicit dependsOn only; "input": through an input's Output (cannot be dropped);
- * "waits": a wait outside the graph (READINESS), not a Pulumi dependency.
- */
-export type EdgeKind = "dependsOn" | "input" | "parent" | "provider" | "waits";
-
-/** The type of the steps READINESS adds to a `pulumi up` estimate. */
-export const READINESS_TYPE = "estimate:readiness";
+/** "dependsOn": an explicit dependsOn only; "input": through an input's Output (cannot be dropped). */
+export type EdgeKind = "dependsOn" | "input" | "parent" | "provider";
 
 export interface Edge {
     readonly from: string;
@@ -63,8 +54,7 @@ export function edgesOf(index: PlanIndex, r: PlanResource): Edge[] {
         if (to && to !== r.urn && index.byUrn(to) && !out.has(to)) out.set(to, { from: r.urn, to, kind });
     };
     const explicit = new Set(r.dependsOn ?? []);
-    const waits = (u: string) => r.type === READINESS_TYPE || index.byUrn(u)?.type === READINESS_TYPE;
-    for (const u of r.dependencies) add(u, explicit.has(u) ? "dependsOn" : waits(u) ? "waits" : "input");
+    for (const u of r.dependencies) add(u, explicit.has(u) ? "dependsOn" : "input");
     add(r.parent, "parent");
     if (r.provider) add(providerUrn(r.provider), "provider");
     return [...out.values()];
@@ -75,31 +65,10 @@ interface Options {
     readonly without?: ReadonlySet<string>;
 }
 
-/**
- * The plan with a step per READINESS wait of its resources (for `pulumi up`): "<what>" after the
- * resources keyed `after`, taking `minutes`, which the waiting resource depends on.
- */
-export function withReadiness(plan: PlanDocument): PlanDocument {
-    if (plan.resources.some((r) => r.type === READINESS_TYPE)) return plan;
-    const added: PlanResource[] = [];
-    const resources = plan.resources.map((r) => {
-        const wait = r.custom ? READINESS[durationKey(r)] : undefined;
-        if (wait === undefined) return r;
-        const after = plan.resources.filter((x) => x.custom && durationKey(x) === wait.after).map((x) => x.urn);
-        if (after.length === 0) return r;
-        const step: PlanResource = { type: READINESS_TYPE, name: `${wait.what} (for ${r.name})`, urn: `${READINESS_TYPE}::${r.urn}`, custom: true, dependencies: after, inputs: { minutes: wait.minutes } };
-        added.push(step);
-        return { ...r, dependencies: [...r.dependencies, step.urn] };
-    });
-    return added.length === 0 ? plan : { ...plan, resources: [...resources, ...added] };
-}
-
-export function criticalPath(given: PlanDocument, operation: "up" | "destroy", options: Options = {}): CriticalPath {
-    const plan = operation === "up" ? withReadiness(given) : given;
+export function criticalPath(plan: PlanDocument, operation: "up" | "destroy", options: Options = {}): CriticalPath {
     const index = new PlanIndex(plan);
     const unknown = new Set<string>();
     const minutes = (r: PlanResource): number => {
-        if (r.type === READINESS_TYPE) return operation === "up" ? Number(r.inputs.minutes) : 0;
         const dur = durationOf(r);
         if (!dur) {
             unknown.add(durationKey(r));
@@ -182,8 +151,7 @@ export interface EdgeSaving {
  * (the three route-table associations of three AZs are parallel edges: removing one saves nothing).
  * A tool for shortening the path; whether an edge may go is a question of what the destroy needs.
  */
-export function edgeSavings(given: PlanDocument, operation: "up" | "destroy" = "up"): EdgeSaving[] {
-    const plan = operation === "up" ? withReadiness(given) : given;
+export function edgeSavings(plan: PlanDocument, operation: "up" | "destroy" = "up"): EdgeSaving[] {
     const index = new PlanIndex(plan);
     const base = criticalPath(plan, operation);
     const byName = new Map(plan.resources.map((r) => [r.name, r]));
@@ -193,8 +161,6 @@ export function edgeSavings(given: PlanDocument, operation: "up" | "destroy" = "
         const [a, b] = operation === "up" ? [base.chain[i], base.chain[i - 1]] : [base.chain[i - 1], base.chain[i]];
         const from = byName.get(a.name)!;
         const to = byName.get(b.name)!;
-        // A wait outside the graph is no edge a change could drop.
-        if (from.type === READINESS_TYPE || to.type === READINESS_TYPE) continue;
         const edges = edgesOf(index, from);
         const edge = edges.find((e) => e.to === to.urn);
         if (!edge) continue;

@@ -102,8 +102,7 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "kubernetes:external-secrets.io/v1:SecretStore": d(0.05, 0.02, API),
     "kubernetes:external-secrets.io/v1:ExternalSecret": d(0.2, 0.02, "estimate: waits for condition Ready (first sync from Secrets Manager)"),
     "job:migration": d(1, 0.1, "estimate: the app's migrations on an empty database, after the image pull"),
-    // Its wait for Elasticsearch is READINESS["job:logs-ilm"]; this is the work once it answers.
-    "job:logs-ilm": d(0.1, 0.1, "estimate: the ILM policy and template PUTs once Elasticsearch answers (seconds)"),
+    "job:logs-ilm": d(4, 0.1, "estimate: waits until Elasticsearch is yellow: ECK operator + ES nodes start (facts: 3-6 min for ECK + 1 ES node + Kibana, uncertain)"),
     // Helm charts
     "helm:aws-load-balancer-controller": d(1, 0.5, "estimate: two controller pods and the webhook"),
     "helm:cluster-autoscaler": d(0.75, 0.3, "estimate: one Deployment"),
@@ -131,32 +130,3 @@ export function durationOf(r: PlanResource): Duration | undefined {
     if (!r.custom) return d(0, 0, "component: no operation of its own");
     return DURATIONS[durationKey(r)];
 }
-
-/**
- * Waits that are not Pulumi dependencies: a resource whose create completes only once something
- * outside the graph is ready. In the `pulumi up` estimate the resource's own work starts after
- * `minutes` past the end of the resources keyed `after` (critical-path.ts adds the wait as a
- * step). Nothing like it on destroy.
- */
-export interface Readiness {
-    /** What becomes ready (shown as the step's name). */
-    readonly what: string;
-    /** The duration key of the resources the wait starts after. */
-    readonly after: string;
-    readonly minutes: number;
-    readonly source: string;
-}
-
-export const READINESS: Readonly<Record<string, Readiness>> = {
-    // The ILM Job retries until Elasticsearch answers and is yellow (observability.ts). The facts'
-    // 3-6 min (uncertain) for "ECK operator + 1 ES node + Kibana" were taken as 4.0 from the
-    // operator's start; less the operator's 1.0 and eck-stack's 0.5, the nodes' start is 2.5 after
-    // eck-stack has created the Elasticsearch resource (pods scheduled, gp3 volumes provisioned and
-    // attached, JVM start, master election).
-    "job:logs-ilm": {
-        what: "Elasticsearch answers (yellow)",
-        after: "helm:eck-stack",
-        minutes: 2.5,
-        source: "estimate: facts' 3-6 min for ECK operator + ES + Kibana taken as 4.0, less helm:eck-operator 1.0 and helm:eck-stack 0.5",
-    },
-};

@@ -297,19 +297,9 @@ describe("observability", function () {
             it("orders releases: after nodes and storage, not the cluster services; ECK stack after its operator", async () => {
                 const cluster = b().platform.cluster;
                 const all = ["kube-prometheus-stack", "jaeger", "eck-operator", "eck-stack"].map((n) => release(b(), n));
-                const operatorNs = b().capture.ofType(NAMESPACE).find((n) => n.name.endsWith("-observability-eck-ns"))!;
-                const groups = new Set(await Promise.all(cluster.nodeGroups.map(async (g) => (await resourceOf(b(), g)).urn)));
-                assert.deepEqual([...groups].map((u) => b().capture.byUrn(u).type), cluster.nodeGroups.map(() => "aws:eks/nodeGroup:NodeGroup"));
                 for (const ready of cluster.nodesReady) {
                     const target = await resourceOf(b(), ready);
-                    // The ECK operator and its namespace own no volume and need no cluster DNS to
-                    // install: they wait for the node groups only (and go before them on destroy),
-                    // so the Elasticsearch wait starts while the EBS CSI driver and coredns come up.
-                    const nodesOnly = [all[2], operatorNs];
-                    for (const r of nodesOnly) assert.equal(b().capture.dependsOn(r, target), groups.has(target.urn), `${r.name} after ${target.name}: only after the node groups`);
-                    // What holds volumes (and the other releases) waits for all of it: on destroy they
-                    // go before the volume wait, the StorageClass and the EBS CSI driver.
-                    for (const r of all.filter((x) => !nodesOnly.includes(x))) assert.ok(b().capture.dependsOn(r, target), `${r.inputs.name} after ${target.name}`);
+                    for (const r of all) assert.ok(b().capture.dependsOn(r, target), `${r.inputs.name} after ${target.name}`);
                 }
                 // The load balancer controller's Service webhook is off and its pod webhook selects
                 // labelled namespaces only: nothing here but the Ingresses (tested below) waits for it.

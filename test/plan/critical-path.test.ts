@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { criticalPath, edgeSavings, READINESS_TYPE, withReadiness } from "../../scripts/plan/critical-path";
+import { criticalPath, edgeSavings } from "../../scripts/plan/critical-path";
 import { DURATIONS, durationKey } from "../../scripts/plan/durations";
 import type { PlanDocument } from "../../scripts/plan/model";
 import { PROJECT } from "../../components/config";
@@ -132,71 +132,28 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
             });
         }
 
-        // Today's figures, after the shortenings of issue 14 (24.87 min, then 19.8 min before): the
-        // control plane no longer waits for the NAT gateways and routes (the node groups do), vpc-cni
-        // not for the Pod Identity agent, the observability releases not for the cluster services
-        // (only the Ingresses do), the ILM Job not for eck-stack, and the ECK operator only for the
-        // node groups (not the EBS CSI driver, coredns, StorageClass and volume wait). The app's chain
-        // (load balancer controller, its labelled namespace, External Secrets, migration, Deployment)
-        // is now the longest.
-        it("puts prod's pulumi up at 19.04 min: VPC, subnets, the control plane, add-ons, a node group, coredns, the load balancer controller, External Secrets, the app's migration and Deployment", () => {
+        // Today's figures, after the shortening of issue 14 (24.87 min before): the control plane no
+        // longer waits for the NAT gateways and routes (the node groups do), vpc-cni not for the
+        // Pod Identity agent, the observability releases not for the cluster services (only the
+        // Ingresses do), and the ILM Job not for eck-stack.
+        it("puts prod's pulumi up at 19.8 min: VPC, subnets, the control plane, add-ons, a node group, storage, then the ILM Job's wait for Elasticsearch and Jaeger", () => {
             const up = criticalPath(plans.get("prod")!, "up");
-            assert.equal(round(up.totalMin), 19.04);
+            assert.equal(round(up.totalMin), 19.8);
             assert.deepEqual(up.chain.map((s) => s.key), [
                 "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:eks/cluster:Cluster", "aws:eks/addon:Addon", "aws:eks/nodeGroup:NodeGroup",
-                "aws:eks/addon:Addon", "helm:aws-load-balancer-controller", "kubernetes:core/v1:Namespace", "helm:external-secrets",
-                "kubernetes:external-secrets.io/v1:SecretStore", "kubernetes:external-secrets.io/v1:ExternalSecret", "kubernetes:core/v1:ConfigMap",
-                "job:migration", "kubernetes:apps/v1:Deployment", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+                "aws:eks/addon:Addon", "kubernetes:storage.k8s.io/v1:StorageClass", "command:local:Command", "kubernetes:core/v1:Namespace", "job:logs-ilm", "helm:jaeger",
+                "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
             ]);
             assert.ok(!up.chain.some((s) => s.type === "aws:ec2/natGateway:NatGateway"), "the NAT gateway is off the path");
         });
 
-        it("waits for Elasticsearch 2.5 min after eck-stack (a step of its own), which starts after the operator, which starts with the node groups; Jaeger after the ILM Job", () => {
-            const p = plans.get("prod")!;
-            const finish = (name: string) => {
-                // The chain to a resource: the critical path of the plan cut at it.
-                const cut = withReadiness(p);
-                const keep = new Set<string>();
-                const walk = (urn: string) => {
-                    if (keep.has(urn)) return;
-                    keep.add(urn);
-                    const r = cut.resources.find((x) => x.urn === urn)!;
-                    for (const d of [...r.dependencies, ...(r.parent ? [r.parent] : []), ...(r.provider ? [r.provider.split("::").slice(0, -1).join("::")] : [])]) walk(d);
-                };
-                walk(cut.resources.find((x) => x.name === name)!.urn);
-                return criticalPath({ ...cut, resources: cut.resources.filter((x) => keep.has(x.urn)) }, "up");
-            };
-            const nodes = finish("platform-prod-cluster-general-0").totalMin;
-            assert.equal(round(nodes), 13.7);
-            const operator = finish("platform-prod-observability-eck-operator").totalMin;
-            assert.equal(round(operator), round(nodes + 0.05 + 1), "its namespace, then the chart, from the node groups' end");
-            const volumeWait = finish("platform-prod-cluster-volume-wait").totalMin;
-            assert.equal(round(volumeWait), round(nodes + 1 + 0.02 + 0.01), "EBS CSI driver, StorageClass, volume wait");
-            const ns = finish("platform-prod-observability-ns").totalMin;
-            assert.equal(round(ns), round(volumeWait + 0.05), "the namespace of the volumes waits for the volume wait");
-            const eckStack = finish("platform-prod-observability-eck-stack").totalMin;
-            assert.equal(round(eckStack), round(Math.max(operator, ns) + 0.5), "after the operator and its namespace");
-            const ilm = finish("platform-prod-observability-logs-ilm");
-            assert.equal(round(ilm.totalMin), round(eckStack + 2.5 + 0.1));
-            assert.deepEqual(ilm.chain.slice(-3).map((s) => [s.name, s.via]), [
-                ["platform-prod-observability-eck-stack", "input"],
-                ["Elasticsearch answers (yellow) (for platform-prod-observability-logs-ilm)", "waits"],
-                ["platform-prod-observability-logs-ilm", "waits"],
-            ]);
-            assert.equal(round(finish("platform-prod-observability-jaeger").totalMin), round(eckStack + 2.5 + 0.1 + 1));
-            // The wait is no Pulumi dependency and has no delete: the destroy does not see it.
-            assert.ok(!criticalPath(p, "destroy").chain.some((s) => s.type === READINESS_TYPE));
-            assert.ok(!p.resources.some((r) => r.type === READINESS_TYPE), "the plan document itself is unchanged");
-        });
-
         // Moved by issue 12 (items 1, 2) from 16.92 min ending with the network: the volume wait
         // sits between the charts and the EBS CSI driver, and the log sweep runs after the cluster.
-        // 18.59 before the ECK operator and its namespace (no volumes) left the volume wait's chain.
-        it("puts prod's pulumi destroy at 18.09 min: workloads and charts, the volume wait, storage, node group, control plane, then the log sweep", () => {
+        it("puts prod's pulumi destroy at 18.59 min: workloads and charts, the volume wait, storage, node group, control plane, then the log sweep", () => {
             const down = criticalPath(plans.get("prod")!, "destroy");
-            assert.equal(round(down.totalMin), 18.09);
+            assert.equal(round(down.totalMin), 18.59);
             assert.deepEqual(down.chain.filter((s) => s.minutes > 0).map((s) => s.name.replace("platform-prod-", "")), [
-                "app-monitor", "observability-kube-prometheus-stack", "observability-eck-stack", "observability-ns",
+                "app-monitor", "observability-kube-prometheus-stack", "observability-eck-stack", "observability-eck-operator", "observability-eck-ns",
                 "cluster-volume-wait", "cluster-gp3", "cluster-aws-ebs-csi-driver", "cluster-general-0", "cluster-eks-pod-identity-agent",
                 "cluster-eks", "cluster-control-plane-logs", "cluster-log-sweep",
             ]);
@@ -213,8 +170,8 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
             const kinds = Object.fromEntries(criticalPath(plans.get("prod")!, "up").chain.map((st) => [st.name.replace("platform-prod-", ""), st.via]));
             assert.equal(kinds["cluster-eks"], "input");
             assert.equal(kinds["cluster-general-0"], "dependsOn");
-            assert.equal(kinds["external-secrets-app-secret"], "input");
-            assert.equal(kinds["app-deployment"], "dependsOn");
+            assert.equal(kinds["observability-logs-ilm"], "input");
+            assert.equal(kinds["observability-jaeger"], "dependsOn");
         });
 
         it("puts the Multi-AZ database (15 min) off prod's critical path: it starts with the network, not after the cluster", () => {
