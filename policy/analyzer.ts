@@ -17,6 +17,7 @@ import * as grpc from "@grpc/grpc-js";
 import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { policies } from "./policies";
 
 /** The pack's folder (the working directory `pulumi preview --policy-pack policy` runs it in). */
 export const PACK_DIR = __dirname;
@@ -247,6 +248,17 @@ export function packConfigFor(environment: string, file?: string): { readonly fi
     if (file !== undefined) return { file, config: readPackConfig(file) };
     if (environment !== "prod") return { config: {} };
     return { file: PROD_PACK_CONFIG, config: readPackConfig(path.join(PACK_DIR, "config", "prod.json")) };
+}
+
+/**
+ * A pack config's policy names against the pack's catalogue, before anything is served (the same
+ * refusal as `reconcile`, which the engine's emulation makes once the pack answers).
+ */
+export function checkPackConfigNames(config: PackConfig): void {
+    const known = new Set(policies.map((p) => p.name));
+    for (const name of Object.keys(config)) {
+        if (name !== "all" && !known.has(name)) throw new Error(`pack config names ${name}, which is not a policy of the pack`);
+    }
 }
 
 function readPackConfig(file: string): PackConfig {

@@ -22,7 +22,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, loadConfig, type PlatformConfig } from "../components/config";
-import { PackServer } from "../policy/analyzer";
+import { checkPackConfigNames, PackServer, packConfigFor } from "../policy/analyzer";
 import { readStackValues, ROOT, settle, startCapture, type Capture, type CapturedResource } from "../test/harness";
 import { planResources } from "./plan/document";
 import { policyVerdict } from "./plan/evaluate-policy";
@@ -133,6 +133,14 @@ async function main(): Promise<void> {
         stackValues = readStackValues(options.stack, options.configFile);
     } catch (e) {
         fail((e as Error).message);
+    }
+    // A bad --policy-config stops here, before the program runs.
+    if (options.policyConfig !== undefined) {
+        try {
+            checkPackConfigNames(packConfigFor("", options.policyConfig).config);
+        } catch (e) {
+            fail((e as Error).message);
+        }
     }
     // The pack's server starts in a child process while the program runs here (about 2 s of the other core).
     const packServing = PackServer.start();

@@ -123,7 +123,7 @@ describe("policy pack verdict in the offline plan", function () {
         assert.match(md, /^Resolved violations \(1\):\n\n\| Level \| Policy \| Resource \| Message \|\n\|---\|---\|---\|---\|\n\| advisory \| `eks-endpoint-not-public` \| `platform-dev-cluster-eks` \|/m);
     });
 
-    it("refuses a pack config that names no policy of the pack, or is no JSON, naming the file and the fix", async () => {
+    it("refuses a pack config that names no policy of the pack, or is no JSON, naming the file and the fix, before running the program", async () => {
         const typo = path.join(dir, "typo.json");
         fs.writeFileSync(typo, JSON.stringify({ "eks-endpoint-not-publik": "mandatory" }));
         const notJson = path.join(dir, "not.json");
@@ -137,6 +137,8 @@ describe("policy pack verdict in the offline plan", function () {
         assert.equal(b.status, 2);
         assert.match(b.stderr, new RegExp(`^plan: policy pack config ${notJson.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")} is not JSON \\(.*\\): write it like policy/config/prod\\.json$`, "m"));
         assert.equal(fs.existsSync(path.join(dir, "typo-plan.json")), false, "no plan file without a verdict");
+        // Both refused before the program ran (checkPackConfigNames, packConfigFor): nothing printed.
+        assert.equal(a.stdout + b.stdout, "");
     });
 });
 
