@@ -132,7 +132,7 @@ export function buildReviewEnvironment(config: PlatformConfig) {
 /** The dev stack as host of review namespaces: what their stacks read (components/review/review-environment.ts PLATFORM_OUTPUTS). */
 function reviewHosting(name: string, config: PlatformConfig, cluster: Cluster): ReviewHost | undefined {
     if (!config.reviewEnvironments.enabled) return undefined;
-    return new ReviewHost(`${name}-review-host`, { config: config.reviewEnvironments, platformName: name, dependsOn: cluster.ready }, { providers: { kubernetes: cluster.provider } });
+    return new ReviewHost(`${name}-review-host`, { config: config.reviewEnvironments, platformName: name, vpcCidr: config.network.cidrBlock, dependsOn: cluster.ready }, { providers: { kubernetes: cluster.provider } });
 }
 
 function reviewHostOutputs(config: PlatformConfig, cluster: Cluster, host: ReviewHost | undefined) {
