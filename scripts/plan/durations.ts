@@ -91,6 +91,11 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "kubernetes:policy/v1:PodDisruptionBudget": d(0.02, 0.02, API),
     "kubernetes:scheduling.k8s.io/v1:PriorityClass": d(0.02, 0.02, API),
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": d(0.02, 0.02, API),
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": d(0.02, 0.02, API),
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": d(0.02, 0.02, API),
+    // Pulumi does not wait for a custom resource's readiness (no waitFor annotation): ECK rolls the
+    // Filebeat DaemonSet out on its own, after `up` has moved on.
+    "kubernetes:beat.k8s.elastic.co/v1beta1:Beat": d(0.02, 0.02, "estimate: API call only; ECK reconciles the DaemonSet asynchronously"),
     "kubernetes:storage.k8s.io/v1:StorageClass": d(0.02, 0.02, API),
     "kubernetes:networking.k8s.io/v1:Ingress": d(3, 1, "estimate: Pulumi waits for the ALB's hostname in status; the controller deletes the ALB on delete"),
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": d(0.02, 0.02, API),
