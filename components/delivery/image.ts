@@ -179,7 +179,22 @@ export interface AppImageArgs {
      * @default APP_BUILD_CONTEXT - `app/` of this repository
      */
     readonly context?: string;
+    /**
+     * An image in the same registry whose layers the build reuses (a review stack: the platform
+     * stack's deployed image). The provider pulls it first and hands it to BuildKit as cache-from;
+     * its inline cache (every build here writes one) covers the final stage, so with an unchanged
+     * app/package-lock.json the production `npm ci` layer is reused and only the build stage and
+     * the sources' layer are new.
+     * @default - no cache: a build from the base image
+     */
+    readonly cacheFrom?: pulumi.Input<string>;
 }
+
+/**
+ * The build arguments of every app image: BUILDKIT_INLINE_CACHE writes the cache metadata into the
+ * pushed image, so a later build can name it in cacheFrom (docs.docker.com build/cache/backends/inline).
+ */
+export const IMAGE_BUILD_ARGS = { BUILDKIT_INLINE_CACHE: "1" } as const;
 
 /**
  * The app's image: an ECR repository (immutable tags, scan on push, AES-256 at rest, a lifecycle
@@ -227,6 +242,8 @@ export class AppImage extends pulumi.ComponentResource {
                 context,
                 dockerfile,
                 platform: args.platform,
+                args: IMAGE_BUILD_ARGS,
+                ...(args.cacheFrom === undefined ? {} : { cacheFrom: { images: [args.cacheFrom] } }),
             },
             registry: {
                 server: target.url,

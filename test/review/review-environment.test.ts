@@ -1,8 +1,10 @@
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { isSharedReview } from "../../components/review/config";
 import { PLATFORM_OUTPUTS } from "../../components/review";
 import {
-    buildReviewUnderMocks, buildStack, DEV_STACK_OUTPUTS, isSecret, reveal, stackConfig, STACK_REFERENCE_OUTPUTS, valueOf,
+    buildReviewUnderMocks, buildStack, DEV_STACK_OUTPUTS, isSecret, reveal, ROOT, stackConfig, STACK_REFERENCE_OUTPUTS, valueOf,
     type Capture,
 } from "../harness";
 
@@ -124,6 +126,23 @@ describe("review environment (shared mode)", () => {
         assert.match(image.inputs.imageName, /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/platform-dev\/orders:pr-7-[0-9a-f]{16}$/);
         assert.equal(image.inputs.build.platform, "linux/amd64");
         assert.equal(capture.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor").inputs.metadata.namespace, "pr-7");
+    });
+
+    it("builds the pull request's image from dev's deployed image's layers (cacheFrom), and every image carries its inline cache", async () => {
+        const { capture } = await review("pr-7");
+        const build = capture.one("docker:index/image:Image").inputs.build;
+        assert.deepEqual(build.cacheFrom, { images: [DEV_STACK_OUTPUTS.appImage] });
+        assert.deepEqual(build.args, { BUILDKIT_INLINE_CACHE: "1" });
+        // dev's own image: no cache to start from, but it writes one for the pull requests.
+        const dev = (await buildStack("dev")).capture.one("docker:index/image:Image").inputs.build;
+        assert.equal(dev.cacheFrom, undefined);
+        assert.deepEqual(dev.args, { BUILDKIT_INLINE_CACHE: "1" });
+        // What the cache can reuse: the final stage's instructions up to the first one whose input
+        // changed. Its production npm ci sees only the package files, so a pull request that keeps
+        // app/package-lock.json reuses it and adds just the dist/ layer.
+        const runtime = fs.readFileSync(path.join(ROOT, "app", "Dockerfile"), "utf8").split(/^FROM /m).at(-1)!;
+        const steps = runtime.split("\n").filter((l) => /^(COPY|RUN) /.test(l)).map((l) => l.split(" ").slice(0, 3).join(" "));
+        assert.deepEqual(steps, ["COPY package.json package-lock.json", "RUN npm ci", "COPY --from=build /app/dist"]);
     });
 
     it("protects and retains nothing", async () => {
