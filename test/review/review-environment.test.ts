@@ -99,8 +99,16 @@ describe("review environment (shared mode)", () => {
 
     it("runs Valkey without persistence behind a generated token, from a non-bitnami pinned image", async () => {
         const { capture } = await review("pr-7");
-        const valkey = capture.one("kubernetes:apps/v1:Deployment", "-valkey").inputs.spec.template.spec.containers[0];
-        assert.equal(valkey.image, "docker.io/valkey/valkey:8.0.1-alpine");
+        const pod = capture.one("kubernetes:apps/v1:Deployment", "-valkey").inputs.spec.template.spec;
+        const valkey = pod.containers[0];
+        assert.equal(valkey.image, "docker.io/valkey/valkey:8.0.2-alpine3.21");
+        // Pod Security restricted, as the image's own user (test/review/services.test.ts has the source).
+        assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 999, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
+        assert.deepEqual(valkey.securityContext, {
+            allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" }, runAsUser: 999, runAsGroup: 1000,
+        });
+        // command replaces the image's ENTRYPOINT (docker-entrypoint.sh); nothing is written to /data.
         assert.deepEqual(valkey.command, ["valkey-server", "--save", "", "--appendonly", "no", "--requirepass", "$(VALKEY_PASSWORD)"]);
         assert.deepEqual(valkey.env, [{ name: "VALKEY_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-review", key: "REDIS_AUTH_TOKEN" } } }]);
         assert.equal(capture.one("random:index/randomPassword:RandomPassword").inputs.length, 32);
