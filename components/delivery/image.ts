@@ -221,6 +221,9 @@ export class AppImage extends pulumi.ComponentResource {
         }
         this.user = dockerfileUser(fs.readFileSync(dockerfile, "utf8"));
         const parent = { parent: this };
+        // The data-source calls wait for what the component waits for (a review stack: its platform
+        // stack's check), so a refused stack reads nothing from the registry either.
+        const reads = { parent: this, dependsOn: opts?.dependsOn };
 
         const target = args.existingRepository
             ? { url: pulumi.output(args.existingRepository.url), tag: args.existingRepository.tag }
@@ -228,13 +231,13 @@ export class AppImage extends pulumi.ComponentResource {
         this.tag = target.tag;
         // The registry is the account part of the URL (<account>.dkr.ecr.<region>.amazonaws.com/...).
         const registryId = target.url.apply((u) => u.split(".")[0]);
-        const auth = aws.ecr.getAuthorizationTokenOutput({ registryId }, parent);
+        const auth = aws.ecr.getAuthorizationTokenOutput({ registryId }, reads);
         // Idempotent re-runs (issue 12, item 3): an interrupted `up` can leave the tag pushed but not
         // recorded, and a provider change can rebuild a tag the program considers unchanged; the
         // IMMUTABLE repository rejects a second push of it. When the tag is in ECR already, the build
         // skips the push and the pods run the digest ECR has for it (deploy by digest either way).
         const repositoryName = target.url.apply((u) => u.split("/").slice(1).join("/"));
-        const pushedDigest = aws.ecr.getImagesOutput({ repositoryName, registryId }, parent)
+        const pushedDigest = aws.ecr.getImagesOutput({ repositoryName, registryId }, reads)
             .imageIds.apply((ids) => digestOfTag(ids, this.tag));
         const image = new docker.Image(`${name}-image`, {
             imageName: pulumi.interpolate`${target.url}:${this.tag}`,

@@ -75,7 +75,7 @@ export function backingServices(name: string, a: BackingServicesArgs, opts: pulu
         spec: databaseClusterSpec(a.storageClassName),
     }, opts);
 
-    const token = new random.RandomPassword(`${name}-valkey-token`, { length: 32, special: false }, { parent: opts.parent });
+    const token = new random.RandomPassword(`${name}-valkey-token`, { length: 32, special: false }, { parent: opts.parent, dependsOn: opts.dependsOn });
     const appSecret = new k8s.core.v1.Secret(`${name}-app-secret`, {
         metadata: meta(APP_SECRET_NAME),
         type: "Opaque",

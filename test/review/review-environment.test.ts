@@ -1,10 +1,12 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { isSharedReview } from "../../components/review/config";
+import * as pulumi from "@pulumi/pulumi";
+import { buildReviewEnvironment } from "../../components/platform";
+import { isSharedReview, PlatformStackError } from "../../components/review/config";
 import { PLATFORM_OUTPUTS } from "../../components/review";
 import {
-    buildReviewUnderMocks, buildStack, DEV_STACK_OUTPUTS, isSecret, reveal, ROOT, stackConfig, STACK_REFERENCE_OUTPUTS, valueOf,
+    buildReviewUnderMocks, buildStack, DEV_STACK_OUTPUTS, isSecret, reveal, ROOT, settle, stackConfig, startCapture, STACK_REFERENCE_OUTPUTS, valueOf,
     type Capture,
 } from "../harness";
 
@@ -201,6 +203,73 @@ describe("review environment (shared mode)", () => {
             assert.equal(await valueOf(outputs[key] as any), value, `dev's ${key}`);
         }
         assert.equal(await valueOf(outputs.reviewDomain as any), undefined, "dev sets no review domain");
+    });
+});
+
+/**
+ * Builds a shared-mode review stack whose StackReference reads `outputs`, the way `pulumi up` runs
+ * it: the refusal reaches the runtime as an unhandled rejection, which Pulumi's handler reports
+ * once per error object (cmd/run/run.js). Returns what was registered and the distinct errors.
+ */
+async function refusedBuild(platformStack: string, outputs: Record<string, unknown>, overrides: Record<string, unknown> = {}) {
+    STACK_REFERENCE_OUTPUTS[platformStack] = outputs;
+    const config = stackConfig("pr-7", { "platform:review": { platformStack }, ...overrides });
+    const errors = new Set<unknown>();
+    const others = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", (e) => errors.add(e));
+    try {
+        const capture = await startCapture(config.stack);
+        buildReviewEnvironment(config);
+        await settle();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return { capture, errors: [...errors] };
+    } finally {
+        process.removeAllListeners("unhandledRejection");
+        for (const l of others) process.on("unhandledRejection", l);
+    }
+}
+
+describe("review environment on a platform stack that cannot host it (StackReference under mocks)", () => {
+    const refusal = (value: string, found: string) => [
+        'Stack "pr-7" has 1 problem with its platform stack; nothing was created.',
+        `  1. platform:review.platformStack = "${value}"`,
+        `     rule: a stack whose environment output is "dev" (${found}): pull-request code never runs on a production cluster, nor on one that does not say what it is`,
+        "     fix:  pulumi config set --path 'platform:review.platformStack' <organization>/platform/dev",
+    ].join("\n");
+    const { environment: _omitted, ...withoutEnvironment } = DEV_STACK_OUTPUTS;
+    const cases: Array<[string, string, Record<string, unknown>, string]> = [
+        ["a prod platform stack", "organization/platform/prod", { ...DEV_STACK_OUTPUTS, environment: "prod" }, 'its environment output is "prod"'],
+        ["a platform stack without an environment output", "organization/platform/old", withoutEnvironment, "the stack has no environment output"],
+        ["a platform stack with an unknown environment", "organization/platform/staging", { ...DEV_STACK_OUTPUTS, environment: "staging" }, 'its environment output is "staging"'],
+    ];
+    for (const [title, stack, outputs, found] of cases) {
+        it(`refuses ${title} with one error naming key, value, rule and fix, creating nothing`, async () => {
+            const { capture, errors } = await refusedBuild(stack, outputs);
+            assert.equal(errors.length, 1, `one error for Pulumi to report: ${errors.map(String).join(" | ")}`);
+            const error = errors[0] as PlatformStackError;
+            assert.ok(error instanceof PlatformStackError);
+            assert.ok(pulumi.RunError.isInstance(error), "printed as its message alone");
+            assert.equal(error.message, refusal(stack, found));
+            // Only the stack's AWS provider (configuration, no API call) and components: no provider for
+            // the cluster, no namespaced object, no image, no generated token.
+            assert.deepEqual(capture.resources.filter((r) => r.custom).map((r) => r.type), ["pulumi:providers:aws"]);
+            assert.deepEqual(capture.resources.filter((r) => r.inputs.metadata?.namespace !== undefined || r.type.startsWith("kubernetes:")), []);
+        });
+    }
+
+    it("refuses a prod platform stack and a domain it does not serve in the same error", async () => {
+        const { capture, errors } = await refusedBuild("organization/platform/prod", { ...DEV_STACK_OUTPUTS, environment: "prod" }, { "platform:reviewEnvironments": { domain: "review.example.com" } });
+        assert.equal(errors.length, 1);
+        assert.deepEqual((errors[0] as PlatformStackError).problems.map((p) => p.key), ["platform:review.platformStack", "platform:reviewEnvironments.domain"]);
+        assert.match((errors[0] as PlatformStackError).message, /^Stack "pr-7" has 2 problems with its platform stack; nothing was created\.\n/);
+        assert.deepEqual(capture.resources.filter((r) => r.custom).map((r) => r.type), ["pulumi:providers:aws"]);
+    });
+
+    it("builds everything when the same program reads dev's outputs (the refusal is the check, not the harness)", async () => {
+        const { capture, errors } = await refusedBuild("organization/platform/dev-again", DEV_STACK_OUTPUTS);
+        assert.deepEqual(errors, []);
+        assert.equal(capture.resources.filter((r) => r.custom).length, 23);
     });
 });
 
