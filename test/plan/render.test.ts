@@ -99,6 +99,16 @@ export function eckValuesProblems(values: Record<string, any>): string[] {
                 if (t.metadata?.name !== "elasticsearch-data") out.push(`${at}.volumeClaimTemplates[${j}].metadata.name: must be elasticsearch-data (got ${JSON.stringify(t.metadata?.name)})`);
             });
         });
+        // spec.auth (v3.5.0 elasticsearch.k8s.elastic.co_elasticsearches.yaml): only disableElasticUser
+        // (boolean), fileRealm[] and roles[] of { secretName: string }; anything else is pruned silently.
+        if (es.auth !== undefined) {
+            for (const k of Object.keys(es.auth)) if (!["disableElasticUser", "fileRealm", "roles"].includes(k)) out.push(`eck-elasticsearch.auth.${k}: unknown field (pruned by the CRD)`);
+            for (const k of ["fileRealm", "roles"]) {
+                (es.auth[k] ?? []).forEach((ref: any, i: number) => {
+                    if (typeof ref?.secretName !== "string" || Object.keys(ref).some((x) => x !== "secretName")) out.push(`eck-elasticsearch.auth.${k}[${i}]: exactly { secretName: string } (got ${JSON.stringify(ref)})`);
+                });
+            }
+        }
         const policy = es.volumeClaimDeletePolicy;
         if (policy !== undefined && !["DeleteOnScaledownOnly", "DeleteOnScaledownAndClusterDeletion"].includes(policy)) out.push(`eck-elasticsearch.volumeClaimDeletePolicy: DeleteOnScaledownOnly or DeleteOnScaledownAndClusterDeletion (got ${JSON.stringify(policy)})`);
     }
@@ -240,13 +250,17 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
             v["eck-elasticsearch"].nodeSets[0].volumeClaimTemplates[0].metadata.name = "data";
             v["eck-elasticsearch"].volumeClaimDeletePolicy = "Never";
             delete v["eck-kibana"].version;
-            v["eck-logstash"].elasticsearchRefs[0] = { name: "elasticsearch" };
+            v["eck-elasticsearch"].auth.fileRealm[0] = { name: "es-user-logstash" };
+            v["eck-elasticsearch"].auth.users = [];
+            v["eck-logstash"].elasticsearchRefs = [{ name: "elasticsearch" }];
             v["eck-beats"].type = "filebeat with spaces";
             v["eck-beats"].deployment = {};
             assert.deepEqual(eckValuesProblems(v), [
                 'eck-elasticsearch.nodeSets[0].name: required, at most 23 of [a-zA-Z0-9-] (got "a-node-set-name-too-long-for-eck")',
                 "eck-elasticsearch.nodeSets[0].count: an int32 (got 1.5)",
                 'eck-elasticsearch.nodeSets[0].volumeClaimTemplates[0].metadata.name: must be elasticsearch-data (got "data")',
+                "eck-elasticsearch.auth.users: unknown field (pruned by the CRD)",
+                'eck-elasticsearch.auth.fileRealm[0]: exactly { secretName: string } (got {"name":"es-user-logstash"})',
                 'eck-elasticsearch.volumeClaimDeletePolicy: DeleteOnScaledownOnly or DeleteOnScaledownAndClusterDeletion (got "Never")',
                 "eck-kibana.version: required string",
                 "eck-logstash.elasticsearchRefs[0].clusterName: required",
