@@ -137,6 +137,8 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
     before(async () => {
         for (const stack of ["dev", "prod", "pr-1"]) plans.set(stack, await stackPlan(stack));
         plans.set("pr-1+ingress", await stackPlan("pr-1", { "platform:app": { internalIngress: true }, "platform:observability": { internalIngress: true } }));
+        // The alert receiver's SecretStore and ExternalSecret in the observability namespace (issue 12 item 10).
+        plans.set("pr-1+alerts", await stackPlan("pr-1", { "platform:observability": { alertReceiver: "webhook", alertReceiverSecretsManagerName: "platform/alertmanager-receiver" } }));
     });
 
     it("maps Pulumi types to apiVersion and kind (core has no group) and skips Helm releases", () => {
@@ -162,7 +164,7 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         assert.ok(objects.filter((o) => o.kind === "Namespace").every((o) => o.file.startsWith("_cluster")));
     });
 
-    for (const stack of ["dev", "prod", "pr-1", "pr-1+ingress"]) {
+    for (const stack of ["dev", "prod", "pr-1", "pr-1+ingress", "pr-1+alerts"]) {
         it(`validates every object of ${stack} against the Kubernetes and CRD schemas`, async () => {
             const problems: string[] = [];
             for (const o of renderObjects(plans.get(stack)!)) {
@@ -185,6 +187,8 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         const external = pick("ExternalSecret");
         delete external.object.spec.data[0].remoteRef.key;
         assert.match((await schemaProblem(external))!, /data\/spec\/data\/0\/remoteRef must have required property key/);
+        const alertSecret = renderObjects(plans.get("pr-1+alerts")!).find((o) => o.kind === "ExternalSecret" && o.name === "alertmanager-receiver");
+        assert.ok(alertSecret && alertSecret.file.startsWith("observability"), "the alert receiver's ExternalSecret is rendered and validated");
     });
 
     it("writes the files (YAML that reads back to the object), the Helm values beside them, and no secret in clear", () => {
