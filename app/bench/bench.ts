@@ -24,6 +24,8 @@ const TRACE_RATIO = "0.1";
 function extraEnv(): Record<string, string> {
   return JSON.parse(process.env.BENCH_INSTRUMENTED_ENV ?? "{}") as Record<string, string>;
 }
+/** BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles both variants' services (the profile is written at their exit). */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
 
 type Variant = "baseline" | "instrumented";
 interface Scenario {
@@ -74,7 +76,7 @@ async function measure(options: autocannon.Options, seconds: number, pid?: numbe
 
 async function startChild(entry: string, env: NodeJS.ProcessEnv, port: number, logFile: string): Promise<ChildProcess> {
   const out = openSync(logFile, "a");
-  const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", out, "inherit"] });
+  const child = spawn(process.execPath, [...NODE_ARGS, "--import", "tsx", entry], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", out, "inherit"] });
   closeSync(out);
   await waitFor(`${entry} ready on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health/readiness`)).status === 200, 20000);
   return child;
