@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import pg from "pg";
+import type { Attributes } from "@opentelemetry/api";
 import type { FastifyBaseLogger } from "fastify";
 import type { DatabaseConfig } from "./config.js";
 import { classifyDatabaseError, DependencyUnavailableError } from "./dependency.js";
@@ -57,13 +58,28 @@ export function createPool(config: DatabaseConfig, logger: FastifyBaseLogger, ap
   return pool;
 }
 
+/** PostgreSQL's undefined_table: schema_migrations does not exist before the first migration. */
+const UNDEFINED_TABLE = "42P01";
+
+/** The newest applied migration (0 on a database never migrated), in one indexed read. */
+async function schemaVersion(client: pg.Client): Promise<number> {
+  try {
+    const result = await client.query<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations");
+    return result.rows[0]?.version ?? 0;
+  } catch (error) {
+    if ((error as { code?: string }).code === UNDEFINED_TABLE) return 0;
+    throw error;
+  }
+}
+
 /**
- * Resolves when PostgreSQL accepts a new login and answers `SELECT 1` within timeoutMs; rejects otherwise.
+ * Resolves with the schema version (the newest applied migration, 0 when none) when PostgreSQL
+ * accepts a new login and answers within timeoutMs; rejects otherwise.
  * It uses a connection of its own, never the request pool: readiness answers "can this pod reach
  * PostgreSQL", and a pool that is merely busy (slow queries, a lock) must not take every replica
  * out of the Service at once. A fresh login also proves the mounted password still works.
  */
-export async function pingDatabase(config: DatabaseConfig, applicationName: string, timeoutMs: number): Promise<void> {
+export async function pingDatabase(config: DatabaseConfig, applicationName: string, timeoutMs: number): Promise<number> {
   const client = new pg.Client({
     ...connectionOptions(config, `${applicationName}-readiness`),
     connectionTimeoutMillis: timeoutMs,
@@ -74,10 +90,10 @@ export async function pingDatabase(config: DatabaseConfig, applicationName: stri
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`database did not answer within ${timeoutMs} ms`)), timeoutMs);
   });
-  const probe = client.connect().then(() => client.query("SELECT 1"));
+  const probe = client.connect().then(() => schemaVersion(client));
   probe.catch(() => undefined); // a late failure after the timeout must not be an unhandled rejection
   try {
-    await Promise.race([probe, timeout]);
+    return await Promise.race([probe, timeout]);
   } finally {
     clearTimeout(timer);
     client.end().catch(() => undefined);
@@ -93,14 +109,22 @@ export type Query = <R extends pg.QueryResultRow>(name: QueryName, sql: string, 
  */
 export function createQuery(pool: pg.Pool, instruments: Instruments, database?: Pick<DatabaseConfig, "host" | "port" | "name">): Query {
   const connection = database === undefined ? {} : { "db.namespace": database.name, "server.address": database.host, "server.port": database.port };
+  // Span name and attributes per query text, built once (the service has a handful of fixed statements).
+  const spans = new Map<string, { name: string; attributes: Attributes }>();
+  const spanFor = (name: QueryName, sql: string) => {
+    let span = spans.get(sql);
+    if (span === undefined) {
+      // Span name per the database semantic conventions: "<operation> <table>"; the text has placeholders, never values.
+      const operation = sql.trimStart().split(/\s/, 1)[0] ?? "QUERY";
+      span = { name: `${operation} orders`, attributes: { "db.system.name": "postgresql", "db.operation.name": operation, "db.collection.name": "orders", "db.query.summary": name, "db.query.text": sql, ...connection } };
+      if (spans.size < 100) spans.set(sql, span);
+    }
+    return span;
+  };
   return async <R extends pg.QueryResultRow>(name: QueryName, sql: string, params: readonly unknown[]) => {
     const started = performance.now();
     try {
-      // Span name per the database semantic conventions: "<operation> <table>"; the text has placeholders, never values.
-      const operation = sql.trimStart().split(/\s/, 1)[0] ?? "QUERY";
-      const result = await inClientSpan(POSTGRES_TRACER_NAME, `${operation} orders`, { "db.system.name": "postgresql", "db.operation.name": operation, "db.collection.name": "orders", "db.query.summary": name, "db.query.text": sql, ...connection }, () =>
-        pool.query<R>(sql, params as unknown[]),
-      );
+      const result = await inClientSpan(POSTGRES_TRACER_NAME, () => spanFor(name, sql), () => pool.query<R>(sql, params as unknown[]));
       instruments.query(name, (performance.now() - started) / 1000, "ok");
       return result;
     } catch (error) {

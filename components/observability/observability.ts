@@ -7,16 +7,24 @@ import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
 import { namespace, POD_READINESS_GATE_LABEL } from "../shared/namespace";
 import {
-    eckOperatorValues, eckStackValues, NODE_AGENT_PRIORITY_CLASS, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, esPasswordEnv, ilmJobScript, KIBANA,
+    eckOperatorValues, eckStackValues, NODE_AGENT_PRIORITY_CLASS, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, ilmJobScript, KIBANA,
     logsCustomComponentTemplate, logsIlmPolicy, logsIndexSettings,
 } from "./logging";
 import {
     APP_RULES_NAMESPACE, GRAFANA_ADMIN_KEYS, KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, loadAlertRuleGroups, loadDashboard,
 } from "./metrics";
 import { JAEGER, jaegerValues, otlpEndpoints } from "./tracing";
-import { observabilityNetworkPolicies } from "./network-policies";
+import { eckOperatorNetworkPolicies, nodeAgentsNetworkPolicies, observabilityNetworkPolicies } from "./network-policies";
+import type { NetworkPolicySpec } from "../shared/network-policy";
+import { filebeat, NODE_AGENTS_NAMESPACE } from "./node-agents";
+import { elasticsearchUserSecrets, esPasswordEnv, type EsClient } from "./elasticsearch-users";
+import { alertReceiverDelivery, type AlertReceiverDeliveryArgs } from "./alert-receiver";
+import { InputError } from "../config/engine";
 
-/** Namespaces of the stack: the operator apart (restricted), everything else together. */
+/**
+ * Namespaces of the stack: everything in `observability` (restricted), the ECK operator apart
+ * (restricted), the host agents in NODE_AGENTS_NAMESPACE (privileged: node-agents.ts).
+ */
 export const OBSERVABILITY_NAMESPACE = "observability";
 export const ECK_OPERATOR_NAMESPACE = "elastic-system";
 
@@ -58,6 +66,11 @@ export interface ObservabilityArgs {
     readonly protect: boolean;
     /** The VPC's CIDR, for the NetworkPolicies' rules to the API server, nodes and the internal ALB. */
     readonly vpcCidr: string;
+    /**
+     * What delivering the alert receiver's URL from Secrets Manager needs (alert-receiver.ts):
+     * required unless config.alertReceiver is "none".
+     */
+    readonly alertReceiverDelivery?: AlertReceiverDeliveryArgs;
 }
 
 /**
@@ -84,25 +97,34 @@ export class Observability extends pulumi.ComponentResource {
     public readonly portForwardCommands: Readonly<Record<"grafana" | "prometheus" | "alertmanager" | "jaeger" | "kibana", string>>;
     /** Depend on these before creating ServiceMonitors, PodMonitors or PrometheusRules (their CRDs). */
     public readonly crdsReady: pulumi.Resource[];
-    /** The PriorityClass of the node agents; the releases that run them (kube-prometheus-stack, eck-stack) depend on it. */
+    /** The PriorityClass of the node agents; what runs them (kube-prometheus-stack, the Beat) depends on it. */
     private nodeAgentPriority!: pulumi.Resource;
+    /** The host agents' namespace; what puts objects there (kube-prometheus-stack, the Beat) depends on it. */
+    private nodeAgentsNamespace!: pulumi.Resource;
+    /** Each Elasticsearch client's user Secret and the roles Secret (elasticsearch-users.ts): eck-stack and each client wait for theirs. */
+    private esUsers!: Record<EsClient | "roles", pulumi.Resource>;
+    /** The awaited ExternalSecret of the alert receiver's URL (alert-receiver.ts); Alertmanager's release waits for it. */
+    private alertReceiverSecret?: pulumi.Resource;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:observability:Observability", name, {}, opts);
         const ns = OBSERVABILITY_NAMESPACE;
         const afterCluster = { parent: this, dependsOn: args.dependsOn };
 
-        // Node exporter (host network, PID, /proc) and Filebeat (root, hostPath log files) need
-        // host access: the only namespace of the platform that is `privileged`.
+        // Every pod here meets Pod Security "restricted" (test/observability/pod-security.test.ts
+        // checks each chart's pods at its pinned version); the node exporter and Filebeat, which need
+        // host access, are in the agents' namespace, the only `privileged` one of the platform.
         // Namespaces wait for the cluster too: on destroy they go before the node groups and the EBS
         // CSI driver, which still have to delete the volumes of the claims Helm leaves behind.
         // With the internal ALB, Grafana and Kibana are its ip targets: readiness gates on. The
         // controller's pod webhook (failurePolicy Fail) then admits every pod here, so the labelled
         // namespace, and so everything in it, waits for the controller (ingressDependsOn).
         const observabilityNs = namespace(`${name}-ns`, {
-            name: ns, podSecurity: "privileged", labels: args.config.internalIngress ? POD_READINESS_GATE_LABEL : undefined,
+            name: ns, podSecurity: "restricted", labels: args.config.internalIngress ? POD_READINESS_GATE_LABEL : undefined,
         }, args.config.internalIngress ? { parent: this, dependsOn: [...args.dependsOn, ...(args.ingressDependsOn ?? [])] } : afterCluster);
         const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, afterCluster);
+        const agentsNs = namespace(`${name}-node-agents-ns`, { name: NODE_AGENTS_NAMESPACE, podSecurity: "privileged" }, afterCluster);
+        this.nodeAgentsNamespace = agentsNs;
         const nsName = observabilityNs.metadata.name;
         // The node agents' PriorityClass: the releases that run them wait for it (via this dependency).
         const nodeAgentPriority = new k8s.scheduling.v1.PriorityClass(`${name}-node-agent-priority`, {
@@ -113,15 +135,20 @@ export class Observability extends pulumi.ComponentResource {
             description: "Per-node log shipper and node-exporter: preempt workloads rather than stay Pending.",
         }, afterCluster);
         this.nodeAgentPriority = nodeAgentPriority;
-        // Default deny, then what the stack needs (network-policies.ts).
-        for (const p of observabilityNetworkPolicies({
-            vpcCidr: args.vpcCidr, appNamespace: APP_RULES_NAMESPACE,
+        // Default deny, then what the stack needs (network-policies.ts), in each of its namespaces.
+        const policies = (prefix: string, namespaceName: pulumi.Output<string>, specs: NetworkPolicySpec[]) => {
+            for (const p of specs) new k8s.networking.v1.NetworkPolicy(`${prefix}-${p.name}`, { metadata: { name: p.name, namespace: namespaceName }, spec: p.spec }, afterCluster);
+        };
+        policies(`${name}-netpol`, nsName, observabilityNetworkPolicies({
+            vpcCidr: args.vpcCidr, appNamespace: APP_RULES_NAMESPACE, nodeAgentsNamespace: NODE_AGENTS_NAMESPACE,
             alertReceiver: args.config.alertReceiver !== "none", internalIngress: args.config.internalIngress,
-        })) {
-            new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${p.name}`, { metadata: { name: p.name, namespace: nsName }, spec: p.spec }, afterCluster);
-        }
+        }));
+        policies(`${name}-node-agents-netpol`, agentsNs.metadata.name, nodeAgentsNetworkPolicies({ vpcCidr: args.vpcCidr, observabilityNamespace: ns }));
+        policies(`${name}-eck-netpol`, operatorNs.metadata.name, eckOperatorNetworkPolicies({ vpcCidr: args.vpcCidr, observabilityNamespace: ns }));
 
         this.grafanaAdminSecretName = "grafana-admin";
+        this.esUsers = elasticsearchUserSecrets(name, nsName, afterCluster);
+        this.alertReceiverSecret = this.alertReceiver(name, args, nsName, observabilityNs);
         const logs = this.logs(name, args, nsName, operatorNs.metadata.name);
         const kubePrometheusStack = this.metrics(name, args, nsName, logs.eckStack);
         this.traces(name, args, nsName, logs, kubePrometheusStack);
@@ -146,6 +173,22 @@ export class Observability extends pulumi.ComponentResource {
         });
     }
 
+    /** The alert receiver's URL from Secrets Manager (issue 12 item 10), unless alertReceiver is "none". */
+    private alertReceiver(name: string, args: ObservabilityArgs, nsName: pulumi.Output<string>, ns: pulumi.Resource): pulumi.Resource | undefined {
+        const c = args.config;
+        if (c.alertReceiver === "none") return undefined;
+        if (!args.alertReceiverDelivery) {
+            throw new InputError("observability", [{ key: "alertReceiverDelivery argument", value: undefined, rule: `required while alertReceiver is "${c.alertReceiver}" (the cluster, region and External Secrets release the URL's delivery needs)`, fix: "pass alertReceiverDelivery from the composition (components/platform.ts)" }]);
+        }
+        return alertReceiverDelivery(name, {
+            ...args.alertReceiverDelivery,
+            secretsManagerName: c.alertReceiverSecretsManagerName,
+            namespace: nsName,
+            namespaceName: OBSERVABILITY_NAMESPACE,
+            dependsOn: [ns, ...args.dependsOn],
+        }, this);
+    }
+
     /** Logs: the ECK operator, then Elasticsearch, Kibana, Logstash and Filebeat, then the ILM Job. */
     private logs(name: string, args: ObservabilityArgs, nsName: pulumi.Output<string>, operatorNsName: pulumi.Output<string>) {
         const c = args.config;
@@ -166,9 +209,15 @@ export class Observability extends pulumi.ComponentResource {
             chart: CHARTS.eckStack,
             releaseName: "eck-stack",
             namespace: nsName,
-            values: eckStackValues({ config: c, storageClassName: args.storageClassName, protect: args.protect, appNamespace }),
+            values: eckStackValues({ config: c, storageClassName: args.storageClassName, protect: args.protect, appNamespace, namespace: ns }),
             timeoutSeconds: RELEASE_TIMEOUT_SECONDS.eckStack,
-        }, { parent: this, dependsOn: [eckOperator, this.nodeAgentPriority, ...args.dependsOn], protect: args.protect });
+        }, { parent: this, dependsOn: [eckOperator, ...Object.values(this.esUsers), ...args.dependsOn], protect: args.protect });
+        // Filebeat in the agents' namespace (the chart's eck-beats is off): needs the operator's Beat CRD.
+        filebeat(name, {
+            namespace: NODE_AGENTS_NAMESPACE,
+            observabilityNamespace: ns,
+            dependsOn: [eckOperator, this.nodeAgentPriority, this.nodeAgentsNamespace, ...args.dependsOn],
+        }, { parent: this });
 
         // Log retention: Elasticsearch's API is the only way to define an ILM policy (ECK's
         // StackConfigPolicy needs an Enterprise licence). A Job re-runs whenever the policy changes
@@ -190,7 +239,7 @@ export class Observability extends pulumi.ComponentResource {
                             command: ["/bin/bash", "-c", ilmJobScript()],
                             env: [
                                 { name: "ES_URL", value: esUrl },
-                                esPasswordEnv(),
+                                esPasswordEnv("logsLifecycle"),
                                 { name: "ILM_POLICY", value: JSON.stringify(logsIlmPolicy(c.logRetentionDays)) },
                                 { name: "COMPONENT_TEMPLATE", value: JSON.stringify(logsCustomComponentTemplate(c.elasticsearchNodeCount)) },
                                 { name: "INDEX_SETTINGS", value: JSON.stringify(logsIndexSettings(c.elasticsearchNodeCount)) },
@@ -209,7 +258,7 @@ export class Observability extends pulumi.ComponentResource {
             // for ECK's password and CA Secrets), so it starts with the operator, on the nodes, and
             // its wait overlaps the operator's and the chart's. Jaeger waits for both. Holds
             // nothing: on destroy it may go in any order before the namespace.
-            dependsOn: args.dependsOn,
+            dependsOn: [this.esUsers.logsLifecycle, ...args.dependsOn],
             // Waits for Elasticsearch to come up (minutes after the chart) before it completes.
             customTimeouts: { create: "30m", update: "30m" },
         });
@@ -240,13 +289,15 @@ export class Observability extends pulumi.ComponentResource {
                 storageClassName: args.storageClassName,
                 grafanaAdminSecretName: this.grafanaAdminSecretName,
                 protect: args.protect,
+                nodeAgentsNamespace: NODE_AGENTS_NAMESPACE,
             }),
             timeoutSeconds: RELEASE_TIMEOUT_SECONDS.kubePrometheusStack,
         }, {
             parent: this,
             // Grafana's pod reads the Elasticsearch Secrets (data source credentials and CA) that
             // ECK generates once the Elasticsearch resource exists.
-            dependsOn: [grafanaAdmin, eckStack, this.nodeAgentPriority, ...args.dependsOn],
+            // The node exporter goes to the agents' namespace, at its PriorityClass.
+            dependsOn: [grafanaAdmin, eckStack, this.esUsers.grafana, this.nodeAgentPriority, this.nodeAgentsNamespace, ...(this.alertReceiverSecret ? [this.alertReceiverSecret] : []), ...args.dependsOn],
             // Holds the metrics history (Prometheus' volume) on protected stacks.
             protect: args.protect,
         });
@@ -282,7 +333,7 @@ export class Observability extends pulumi.ComponentResource {
             // on eck-stack ends as soon as the Elasticsearch resource exists, and Jaeger v2 exits
             // (CrashLoopBackOff, then an atomic rollback) if its one ping at start fails. The ILM
             // Job completes only once the cluster health is yellow. In memory it needs nothing of ELK.
-            dependsOn: c.jaegerStorage === "elasticsearch" ? [eckStack, logsIlm, ...args.dependsOn] : args.dependsOn,
+            dependsOn: c.jaegerStorage === "elasticsearch" ? [eckStack, logsIlm, this.esUsers.jaeger, this.esUsers.jaegerCleaner, ...args.dependsOn] : args.dependsOn,
         });
         // The chart has no ServiceMonitor of its own.
         new k8s.apiextensions.CustomResource(`${name}-jaeger-monitor`, {

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { CHARTS } from "../../components/shared/charts";
 import { parse as parseYaml } from "yaml";
 import { ECK_OPERATOR_NAMESPACE, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS } from "../../components/observability/observability";
+import { NODE_AGENTS_NAMESPACE } from "../../components/observability/node-agents";
 import { ECK_CA_VALIDITY, ilmJobScript } from "../../components/observability/logging";
 import { ALERT_RULES_FILE, DASHBOARD_FILE } from "../../components/observability/metrics";
 import {
@@ -133,9 +134,9 @@ describe("observability", function () {
                 ]);
                 const es = grafana.additionalDataSources[1];
                 assert.deepEqual({ basicAuth: es.basicAuth, user: es.basicAuthUser, secure: es.secureJsonData, tls: es.jsonData.tlsAuthWithCACert, index: es.jsonData.index },
-                    { basicAuth: true, user: "elastic", secure: { basicAuthPassword: "$ES_PASSWORD", tlsCACert: "$ES_CA_CERT" }, tls: true, index: "logs-*" });
+                    { basicAuth: true, user: "grafana-reader", secure: { basicAuthPassword: "$ES_PASSWORD", tlsCACert: "$ES_CA_CERT" }, tls: true, index: "logs-*" });
                 assert.deepEqual(grafana.envValueFrom, {
-                    ES_PASSWORD: { secretKeyRef: { name: "elasticsearch-es-elastic-user", key: "elastic" } },
+                    ES_PASSWORD: { secretKeyRef: { name: "es-user-grafana", key: "password" } },
                     ES_CA_CERT: { secretKeyRef: { name: "elasticsearch-es-http-certs-public", key: "ca.crt" } },
                 });
             });
@@ -194,16 +195,16 @@ describe("observability", function () {
                     assert.deepEqual(backend, {
                         elasticsearch: {
                             server_urls: ["https://elasticsearch-es-http.observability.svc:9200"],
-                            auth: { basic: { username: "elastic", password: "${env:ES_PASSWORD}" } },
+                            auth: { basic: { username: "jaeger-writer", password: "${env:ES_PASSWORD}" } },
                             tls: { insecure: false, ca_file: "/es-ca/ca.crt" },
                             indices: Object.fromEntries(["spans", "services", "dependencies", "sampling"].map((k) => [k, { shards: 1, replicas }])),
                         },
                     });
-                    assert.deepEqual(v.jaeger.extraEnv, [{ name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: "elasticsearch-es-elastic-user", key: "elastic" } } }]);
+                    assert.deepEqual(v.jaeger.extraEnv, [{ name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: "es-user-jaeger", key: "password" } } }]);
                     assert.deepEqual(v.jaeger.extraVolumes, [{ name: "es-ca", secret: { secretName: "elasticsearch-es-http-certs-public" } }]);
                     assert.deepEqual(v.jaeger.extraVolumeMounts, [{ name: "es-ca", mountPath: "/es-ca", readOnly: true }]);
                     assert.deepEqual(v.esIndexCleaner.extraEnv, [
-                        { name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: "elasticsearch-es-elastic-user", key: "elastic" } } },
+                        { name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: "es-user-jaeger-cleaner", key: "password" } } },
                         { name: "ES_TLS_ENABLED", value: "true" },
                         { name: "ES_TLS_CA", value: "/es-ca/ca.crt" },
                     ]);
@@ -215,7 +216,7 @@ describe("observability", function () {
                     // Only what the chart's elasticsearch.env helper reads for the cleaner (no inert tls.enabled).
                     assert.deepEqual(v.storage, {
                         type: "elasticsearch",
-                        elasticsearch: { url: "https://elasticsearch-es-http.observability.svc:9200", user: "elastic" },
+                        elasticsearch: { url: "https://elasticsearch-es-http.observability.svc:9200", user: "jaeger-cleaner" },
                     });
                 }
             });
@@ -244,26 +245,42 @@ describe("observability", function () {
                 }]);
             });
 
-            it("ships container logs Filebeat → Logstash → Elasticsearch over TLS as ECK's Logstash association user", () => {
+            it("ships container logs Filebeat → Logstash → Elasticsearch over TLS as Logstash's own writer user", () => {
                 const v = valuesOf(b(), "eck-stack");
                 assert.deepEqual(v["eck-kibana"].elasticsearchRef, { name: "elasticsearch" });
                 const ls = v["eck-logstash"];
-                assert.deepEqual(ls.elasticsearchRefs, [{ clusterName: "eck", name: "elasticsearch" }]);
+                // No association: ECK's association user has the broad eck_logstash_user_role.
+                assert.equal(ls.elasticsearchRefs, undefined);
                 const pipeline: string = ls.pipelines[0]["config.string"];
-                // ECK_ES_USER is the user ECK creates for the association (role eck_logstash_user_role), not elastic.
                 assert.ok(!pipeline.includes('user => "elastic"'));
-                for (const line of ['hosts => [ "${ECK_ES_HOSTS}" ]', 'user => "${ECK_ES_USER}"', 'password => "${ECK_ES_PASSWORD}"',
-                    'ssl_certificate_authorities => "${ECK_ES_SSL_CERTIFICATE_AUTHORITY}"', "beats { port => 5044 }",
+                const container = ls.podTemplate.spec.containers[0];
+                const env = Object.fromEntries(container.env.map((x: any) => [x.name, x.value ?? x.valueFrom]));
+                assert.deepEqual({ url: env.ES_URL, user: env.ES_USER, password: env.ES_PASSWORD }, {
+                    url: "https://elasticsearch-es-http.observability.svc:9200", user: "logstash-writer",
+                    password: { secretKeyRef: { name: "es-user-logstash", key: "password" } },
+                });
+                assert.deepEqual(ls.podTemplate.spec.volumes, [{ name: "es-ca", secret: { secretName: "elasticsearch-es-http-certs-public" } }]);
+                assert.deepEqual(container.volumeMounts, [{ name: "es-ca", mountPath: "/es-ca", readOnly: true }]);
+                for (const line of ['hosts => [ "${ES_URL}" ]', 'user => "${ES_USER}"', 'password => "${ES_PASSWORD}"',
+                    'ssl_certificate_authorities => "/es-ca/ca.crt"', "data_stream_auto_routing => false",
+                    'data_stream_type => "logs"', 'data_stream_dataset => "kubernetes"', 'data_stream_namespace => "default"', "beats { port => 5044 }",
                     'json { source => "message" target => "app" skip_on_invalid_json => true }', 'if [kubernetes][namespace] == "orders" {']) {
                     assert.ok(pipeline.includes(line), `pipeline has ${line}`);
                 }
                 assert.deepEqual(ls.services[0].service.spec.ports, [{ name: "beats", port: 5044, targetPort: 5044, protocol: "TCP" }]);
-                const fb = v["eck-beats"];
+                // Filebeat is not the chart's (its subchart cannot leave the release's namespace): a Beat of its own in node-agents.
+                assert.deepEqual(v["eck-beats"], { enabled: false });
+                const beat = filebeatOf(b());
+                assert.equal(reveal(beat.inputs.metadata.namespace), "node-agents");
+                const fb = reveal(beat.inputs.spec);
                 assert.equal(fb.type, "filebeat");
+                assert.equal(fb.version, "9.5.0");
                 assert.ok("daemonSet" in fb && !("deployment" in fb), "Filebeat runs on every node");
                 assert.deepEqual(fb.daemonSet.podTemplate.spec.tolerations, [{ operator: "Exists", effect: "NoSchedule" }], "tainted system nodes included");
-                // <logstash fullname>-ls-<service name>
-                assert.deepEqual(fb.config["output.logstash"], { hosts: ["logstash-ls-beats:5044"] });
+                // <logstash fullname>-ls-<service name>, in the observability namespace.
+                assert.deepEqual(fb.config["output.logstash"], { hosts: ["logstash-ls-beats.observability.svc:5044"] });
+                // No elasticsearchRef: no cross-namespace association for ECK to make.
+                assert.equal(fb.elasticsearchRef, undefined);
                 // No add_cloud_metadata: IMDS is out of a pod's reach on AL2023 (hop limit 1, no host network).
                 assert.deepEqual(fb.config.processors, [{ add_host_metadata: {} }]);
                 assert.equal(fb.daemonSet.podTemplate.spec.hostNetwork, undefined);
@@ -281,12 +298,12 @@ describe("observability", function () {
                     { "index.lifecycle.name": "platform-logs", "index.number_of_replicas": e.esCount > 1 ? 1 : 0 });
                 assert.equal(env.ES_URL, "https://elasticsearch-es-http.observability.svc:9200");
                 assert.equal(job.inputs.spec.template.spec.containers[0].command[2], ilmJobScript());
-                // The elastic password, and ECK's CA mounted where every curl of the script reads it.
-                assert.deepEqual(env.ES_PASSWORD, { secretKeyRef: { name: "elasticsearch-es-elastic-user", key: "elastic" } });
+                // Its own user's password (not elastic's), and ECK's CA mounted where every curl of the script reads it.
+                assert.deepEqual(env.ES_PASSWORD, { secretKeyRef: { name: "es-user-logs-lifecycle", key: "password" } });
                 assert.deepEqual(job.inputs.spec.template.spec.volumes, [{ name: "es-ca", secret: { secretName: "elasticsearch-es-http-certs-public" } }]);
                 assert.deepEqual(job.inputs.spec.template.spec.containers[0].volumeMounts, [{ name: "es-ca", mountPath: "/es-ca", readOnly: true }]);
                 assert.equal(ilmJobScript().match(/ --cacert \/es-ca\/ca\.crt -u "\$auth" /g)?.length, 4);
-                assert.ok(ilmJobScript().includes('auth="elastic:${ES_PASSWORD}"'));
+                assert.ok(ilmJobScript().includes('auth="logs-lifecycle:${ES_PASSWORD}"'));
                 assert.deepEqual(job.inputs.spec.template.spec.containers[0].resources, { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } });
                 // The Job only retries until Elasticsearch answers: it waits for the nodes (and storage),
                 // not for the ECK charts, so its wait overlaps theirs (the up critical path).
@@ -349,20 +366,33 @@ describe("observability", function () {
                 const component = b().capture.resources.find((r) => r.type === "platform:observability:Observability")!;
                 const providerUrn = await valueOf(b().platform.cluster.provider.urn);
                 const objects = b().capture.descendantsOf(component).filter((r) => r.type.startsWith("kubernetes:"));
-                assert.equal(objects.length, 20);
+                // Issue 12 item 12: + the node-agents Namespace, Filebeat's ServiceAccount, ClusterRole,
+                // ClusterRoleBinding and Beat; item 13: + Logstash's ingress from node-agents, the four
+                // policies of node-agents and the three of elastic-system; item 14: 8 Secrets (Grafana's
+                // admin, the Elasticsearch roles and 6 client users).
+                const policies = b().config.observability.alertReceiver === "none" ? 16 : 17;
+                assert.equal(objects.length, 24 + policies);
                 assert.deepEqual(objects.map((o) => o.type.replace(/^kubernetes:/, "")).sort(), [
-                    "batch/v1:Job", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Secret",
+                    "batch/v1:Job", "beat.k8s.elastic.co/v1beta1:Beat", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Namespace", ...Array(8).fill("core/v1:Secret"), "core/v1:ServiceAccount",
                     "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release",
                     "monitoring.coreos.com/v1:PrometheusRule", "monitoring.coreos.com/v1:ServiceMonitor",
-                    ...Array(8).fill("networking.k8s.io/v1:NetworkPolicy"),
+                    ...Array(policies).fill("networking.k8s.io/v1:NetworkPolicy"),
+                    "rbac.authorization.k8s.io/v1:ClusterRole", "rbac.authorization.k8s.io/v1:ClusterRoleBinding",
                     "scheduling.k8s.io/v1:PriorityClass",
                 ]);
                 for (const o of objects) assert.equal(o.provider.split("::").slice(0, -1).join("::"), providerUrn, o.name);
             });
 
-            it("runs host agents in a privileged namespace and the ECK operator in a restricted one", () => {
+            it("runs the host agents in a privileged namespace of their own, everything else of the stack restricted (issue 12 item 12)", () => {
                 const labels = (n: string) => b().capture.ofType(NAMESPACE).find((r) => r.inputs.metadata.name === n)!.inputs.metadata.labels["pod-security.kubernetes.io/enforce"];
-                assert.equal(labels(OBSERVABILITY_NAMESPACE), "privileged");
+                assert.equal(labels(OBSERVABILITY_NAMESPACE), "restricted");
+                assert.equal(labels(NODE_AGENTS_NAMESPACE), "privileged");
+                assert.equal(valuesOf(b(), "kube-prometheus-stack")["prometheus-node-exporter"].namespaceOverride, NODE_AGENTS_NAMESPACE);
+                // Helm does not create the override's namespace: the release waits for it.
+                const agentsNs = b().capture.ofType(NAMESPACE).find((r) => r.inputs.metadata.name === NODE_AGENTS_NAMESPACE)!;
+                assert.ok(b().capture.dependsOn(release(b(), "kube-prometheus-stack"), agentsNs), "kube-prometheus-stack after the node-agents namespace");
+                assert.ok(b().capture.dependsOn(filebeatOf(b()), agentsNs), "the Beat after the node-agents namespace");
+                assert.ok(b().capture.dependsOn(filebeatOf(b()), release(b(), "eck-operator")), "the Beat after the operator (its CRD and webhook)");
                 assert.equal(labels(ECK_OPERATOR_NAMESPACE), "restricted");
                 assert.deepEqual(valuesOf(b(), "eck-operator").podSecurityContext, { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
             });
@@ -383,11 +413,12 @@ describe("observability", function () {
                     metadata: { name: "platform-node-agent" }, value: 1_000_000, globalDefault: false, preemptionPolicy: "PreemptLowerPriority",
                     description: "Per-node log shipper and node-exporter: preempt workloads rather than stay Pending.",
                 });
-                const fb = valuesOf(b(), "eck-stack")["eck-beats"].daemonSet.podTemplate.spec;
+                const fb = reveal(filebeatOf(b()).inputs.spec).daemonSet.podTemplate.spec;
                 assert.equal(fb.priorityClassName, "platform-node-agent");
                 assert.deepEqual(fb.containers[0].resources, { requests: { cpu: "50m", memory: "300Mi" }, limits: { memory: "300Mi" } });
                 assert.equal(valuesOf(b(), "kube-prometheus-stack")["prometheus-node-exporter"].priorityClassName, "platform-node-agent");
-                for (const r of ["eck-stack", "kube-prometheus-stack"]) assert.ok(b().capture.dependsOn(release(b(), r), pcs[0]), `${r} after the PriorityClass`);
+                assert.ok(b().capture.dependsOn(release(b(), "kube-prometheus-stack"), pcs[0]), "kube-prometheus-stack after the PriorityClass");
+                assert.ok(b().capture.dependsOn(filebeatOf(b()), pcs[0]), "the Beat after the PriorityClass");
             });
 
             it("creates no Ingress unless asked (port-forward by default)", () => {
@@ -459,14 +490,15 @@ describe("observability", function () {
     });
 
     it("routes alerts to Slack through a mounted Secret when configured", async () => {
-        const b = await buildStack("pr-1", { [OBS_KEY]: { alertReceiver: "slack", alertReceiverSecretName: "alertmanager-slack", alertSlackChannel: "#orders-alerts" } });
+        const b = await buildStack("pr-1", { [OBS_KEY]: { alertReceiver: "slack", alertReceiverSecretsManagerName: "platform/alertmanager-receiver", alertSlackChannel: "#orders-alerts" } });
         const am = valuesOf(b, "kube-prometheus-stack").alertmanager;
         assert.equal(am.config.route.receiver, "slack");
         assert.deepEqual(am.config.receivers, [
             { name: "null" },
-            { name: "slack", slack_configs: [{ api_url_file: "/etc/alertmanager/secrets/alertmanager-slack/url", channel: "#orders-alerts", send_resolved: true }] },
+            { name: "slack", slack_configs: [{ api_url_file: "/etc/alertmanager/secrets/alertmanager-receiver/url", channel: "#orders-alerts", send_resolved: true }] },
         ]);
-        assert.deepEqual(am.alertmanagerSpec.secrets, ["alertmanager-slack"]);
+        // The Secret External Secrets syncs from Secrets Manager (alert-receiver.test.ts).
+        assert.deepEqual(am.alertmanagerSpec.secrets, ["alertmanager-receiver"]);
     });
 
     it("adds internal ALB Ingresses for Grafana and Kibana on request, after the load balancer controller", async () => {
@@ -538,7 +570,7 @@ function observabilityMemoryMiB(b: Built): number {
     const logging = mem(valuesOf(b, "eck-operator").resources) + es
         + mem(stack["eck-kibana"].podTemplate.spec.containers[0].resources)
         + mem(stack["eck-logstash"].podTemplate.spec.containers[0].resources)
-        + nodes * mem(stack["eck-beats"].daemonSet.podTemplate.spec.containers[0].resources);
+        + nodes * mem(reveal(filebeatOf(b).inputs.spec).daemonSet.podTemplate.spec.containers[0].resources);
     const job = b.capture.ofType(JOB).find((x) => x.name.endsWith("-logs-ilm"))!;
     return metrics + tracing + logging + mem(job.inputs.spec.template.spec.containers[0].resources);
 }
@@ -571,7 +603,14 @@ function podMemoryMiB(b: Built): Record<string, number> {
 function daemonSetMemoryPerNodeMiB(b: Built): number {
     const mem = (r: any) => mebibytes(r.requests.memory);
     return mem(valuesOf(b, "kube-prometheus-stack")["prometheus-node-exporter"].resources)
-        + mem(valuesOf(b, "eck-stack")["eck-beats"].daemonSet.podTemplate.spec.containers[0].resources);
+        + mem(reveal(filebeatOf(b).inputs.spec).daemonSet.podTemplate.spec.containers[0].resources);
+}
+
+/** The Filebeat Beat the stack declares (node-agents.ts). */
+function filebeatOf(b: Built) {
+    const beats = b.capture.ofType("kubernetes:beat.k8s.elastic.co/v1beta1:Beat");
+    assert.equal(beats.length, 1, "one Beat");
+    return beats[0];
 }
 
 const BIGGEST_POD: Record<Stack, [string, number]> = { dev: ["elasticsearch", 2048], prod: ["elasticsearch", 3072], "pr-1": ["elasticsearch", 2048] };
@@ -595,8 +634,9 @@ describe("docs/observability.md", () => {
     it("gives the CRD procedure for kube-prometheus-stack bumps (Helm never upgrades crds/)", () => {
         assert.ok(doc.includes(`helm show crds prometheus-community/${CHARTS.kubePrometheusStack.chart} --version <new version> | kubectl apply --server-side --force-conflicts -f -`));
     });
-    it("names the user Logstash writes as (ECK's association user, not elastic)", () => {
-        assert.ok(doc.includes("as the user ECK creates for\n  the Logstash association (not `elastic`): its role `eck_logstash_user_role`"));
+    it("names the user Logstash writes as (its own writer user, not elastic) and the readers' logins", () => {
+        assert.ok(doc.includes("as its own user\n  `logstash-writer`, which may create documents in that one data stream only"));
+        assert.ok(doc.includes("kubectl -n observability get secret es-user-kibana-reader -o jsonpath='{.data.password}'"));
         assert.ok(!/Logstash[^.]*with the `elastic` user/.test(doc), "no sentence says Logstash uses elastic");
     });
     it("states the memory each environment's observability stack requests", () => {

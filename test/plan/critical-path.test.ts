@@ -5,7 +5,8 @@ import { criticalPath, edgeSavings } from "../../scripts/plan/critical-path";
 import { DURATIONS, durationKey } from "../../scripts/plan/durations";
 import type { PlanDocument } from "../../scripts/plan/model";
 import { PROJECT } from "../../components/config";
-import { plan, res, stackPlan, urn } from "./helpers";
+import { plan, planOf, res, stackPlan, urn } from "./helpers";
+import { buildReviewUnderMocks, stackConfig } from "../harness";
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
@@ -135,13 +136,14 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
         // Today's figures, after the shortening of issue 14 (24.87 min before): the control plane no
         // longer waits for the NAT gateways and routes (the node groups do), vpc-cni not for the
         // Pod Identity agent, the observability releases not for the cluster services (only the
-        // Ingresses do), and the ILM Job not for eck-stack.
-        it("puts prod's pulumi up at 19.8 min: VPC, subnets, the control plane, add-ons, a node group, storage, then the ILM Job's wait for Elasticsearch and Jaeger", () => {
+        // Ingresses do), and the ILM Job not for eck-stack. Issue 12 item 14 adds 0.02 min: the ILM
+        // Job waits for its own Elasticsearch user's Secret (19.80 before).
+        it("puts prod's pulumi up at 19.82 min: VPC, subnets, the control plane, add-ons, a node group, storage, then the ILM Job's user, its wait for Elasticsearch and Jaeger", () => {
             const up = criticalPath(plans.get("prod")!, "up");
-            assert.equal(round(up.totalMin), 19.8);
+            assert.equal(round(up.totalMin), 19.82);
             assert.deepEqual(up.chain.map((s) => s.key), [
                 "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:eks/cluster:Cluster", "aws:eks/addon:Addon", "aws:eks/nodeGroup:NodeGroup",
-                "aws:eks/addon:Addon", "kubernetes:storage.k8s.io/v1:StorageClass", "command:local:Command", "kubernetes:core/v1:Namespace", "job:logs-ilm", "helm:jaeger",
+                "aws:eks/addon:Addon", "kubernetes:storage.k8s.io/v1:StorageClass", "command:local:Command", "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "job:logs-ilm", "helm:jaeger",
                 "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
             ]);
             assert.ok(!up.chain.some((s) => s.type === "aws:ec2/natGateway:NatGateway"), "the NAT gateway is off the path");
@@ -170,7 +172,8 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
             const kinds = Object.fromEntries(criticalPath(plans.get("prod")!, "up").chain.map((st) => [st.name.replace("platform-prod-", ""), st.via]));
             assert.equal(kinds["cluster-eks"], "input");
             assert.equal(kinds["cluster-general-0"], "dependsOn");
-            assert.equal(kinds["observability-logs-ilm"], "input");
+            assert.equal(kinds["observability-es-user-logsLifecycle"], "input");
+            assert.equal(kinds["observability-logs-ilm"], "dependsOn");
             assert.equal(kinds["observability-jaeger"], "dependsOn");
         });
 
@@ -179,4 +182,38 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
             assert.ok(!up.chain.some((s) => s.type === "aws:rds/instance:Instance"));
         });
     });
+    // Issue 10: a shared-mode review stack within 3 minutes (4.0 before: image 2.0, then the
+    // migration Job 1.0, then the Deployment 1.0).
+    describe("a shared-mode review stack (pr-7)", () => {
+        let review: PlanDocument;
+        before(async () => {
+            const built = await buildReviewUnderMocks(stackConfig("pr-7", { "platform:review": { platformStack: "organization/platform/dev" } }));
+            review = planOf({ ...built, platform: undefined as never });
+        });
+        const named = (suffix: string) => review.resources.find((r) => r.name.endsWith(suffix))!;
+
+        it("times the review image as a cached rebuild (cacheFrom dev's image) and dev's own as a full build", async () => {
+            assert.equal(durationKey(named("-app-image-image")), "docker:index/image:Image cached");
+            assert.equal(DURATIONS["docker:index/image:Image cached"].createMin, 1);
+            assert.match(DURATIONS["docker:index/image:Image cached"].source, /^measured 2026-12-01 .*npm ci 24\.0-26\.7 s \+ tsc 11\.9-17\.6 s, at most 41\.6 s/);
+            const dev = (await stackPlan("dev")).resources.find((r) => r.type === "docker:index/image:Image")!;
+            assert.equal(durationKey(dev), "docker:index/image:Image");
+        });
+
+        it("starts the migration Job and the Deployment together, the Deployment's minute covering the Job's", () => {
+            const up = criticalPath(review, "up");
+            assert.equal(round(up.totalMin), 2.61);
+            assert.deepEqual(up.chain.map((s) => s.key), [
+                "kubernetes:core/v1:Namespace", "kubernetes:core/v1:LimitRange", "kubernetes:postgresql.cnpg.io/v1:Cluster",
+                "kubernetes:core/v1:ConfigMap", "kubernetes:apps/v1:Deployment", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+            ]);
+            const job = named("-app-migrate");
+            assert.ok(!named("-app-deployment").dependencies.includes(job.urn), "the Deployment does not wait for the Job");
+            // Readiness waits for the schema (app/test/migrations.test.ts), so the Deployment is done only
+            // after the Job: its duration must not be shorter than the Job's.
+            assert.ok(DURATIONS["kubernetes:apps/v1:Deployment"].createMin >= DURATIONS["job:migration"].createMin);
+            assert.equal(round(criticalPath(review, "destroy").totalMin), 1.36);
+        });
+    });
+
 });

@@ -36,6 +36,10 @@ function modelModule(apiVersion: string, kind: string): string {
  * at commit a95a534db (2026-12-01).
  */
 const ENCODED_CRDS: Record<string, (o: Record<string, any>) => string[]> = {
+    // beat.k8s.elastic.co/v1beta1 Beat: elastic/cloud-on-k8s config/crds/v1/resources/beat.k8s.elastic.co_beats.yaml
+    // at tag v3.5.0 (spec.type and spec.version required; type at most 20 of [a-zA-Z0-9-]); ECK's
+    // webhook refuses both or neither of daemonSet and deployment, and config with configRef.
+    "beat.k8s.elastic.co/v1beta1 Beat": (o) => beatSpecProblems(o.spec, "spec"),
     "postgresql.cnpg.io/v1 Cluster": (o) => {
         const out: string[] = [];
         const spec = o.spec;
@@ -99,6 +103,16 @@ export function eckValuesProblems(values: Record<string, any>): string[] {
                 if (t.metadata?.name !== "elasticsearch-data") out.push(`${at}.volumeClaimTemplates[${j}].metadata.name: must be elasticsearch-data (got ${JSON.stringify(t.metadata?.name)})`);
             });
         });
+        // spec.auth (v3.5.0 elasticsearch.k8s.elastic.co_elasticsearches.yaml): only disableElasticUser
+        // (boolean), fileRealm[] and roles[] of { secretName: string }; anything else is pruned silently.
+        if (es.auth !== undefined) {
+            for (const k of Object.keys(es.auth)) if (!["disableElasticUser", "fileRealm", "roles"].includes(k)) out.push(`eck-elasticsearch.auth.${k}: unknown field (pruned by the CRD)`);
+            for (const k of ["fileRealm", "roles"]) {
+                (es.auth[k] ?? []).forEach((ref: any, i: number) => {
+                    if (typeof ref?.secretName !== "string" || Object.keys(ref).some((x) => x !== "secretName")) out.push(`eck-elasticsearch.auth.${k}[${i}]: exactly { secretName: string } (got ${JSON.stringify(ref)})`);
+                });
+            }
+        }
         const policy = es.volumeClaimDeletePolicy;
         if (policy !== undefined && !["DeleteOnScaledownOnly", "DeleteOnScaledownAndClusterDeletion"].includes(policy)) out.push(`eck-elasticsearch.volumeClaimDeletePolicy: DeleteOnScaledownOnly or DeleteOnScaledownAndClusterDeletion (got ${JSON.stringify(policy)})`);
     }
@@ -113,11 +127,18 @@ export function eckValuesProblems(values: Record<string, any>): string[] {
         if (typeof r.clusterName !== "string") out.push(`eck-logstash.elasticsearchRefs[${i}].clusterName: required`);
     });
     const beat = values["eck-beats"];
-    if (beat && beat.enabled !== false) {
-        if (typeof beat.type !== "string" || beat.type.length > 20 || !ECK_NAME.test(beat.type)) out.push(`eck-beats.type: required, at most 20 of [a-zA-Z0-9-] (got ${JSON.stringify(beat.type)})`);
-        if (typeof beat.version !== "string") out.push("eck-beats.version: required string");
-        if ((beat.daemonSet === undefined) === (beat.deployment === undefined)) out.push("eck-beats: exactly one of daemonSet and deployment");
-    }
+    if (beat && beat.enabled !== false) out.push(...beatSpecProblems(beat, "eck-beats"));
+    return out;
+}
+
+/** A Beat's spec (or the eck-beats values that become it) against the CRD's constraints. */
+function beatSpecProblems(beat: any, at: string): string[] {
+    if (!beat || typeof beat !== "object") return [`${at}: required`];
+    const out: string[] = [];
+    if (typeof beat.type !== "string" || beat.type.length > 20 || !ECK_NAME.test(beat.type)) out.push(`${at}.type: required, at most 20 of [a-zA-Z0-9-] (got ${JSON.stringify(beat.type)})`);
+    if (typeof beat.version !== "string") out.push(`${at}.version: required string`);
+    if ((beat.daemonSet === undefined) === (beat.deployment === undefined)) out.push(`${at}: exactly one of daemonSet and deployment`);
+    if (beat.config !== undefined && beat.configRef !== undefined) out.push(`${at}: config and configRef are exclusive`);
     return out;
 }
 
@@ -127,6 +148,8 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
     before(async () => {
         for (const stack of ["dev", "prod", "pr-1"]) plans.set(stack, await stackPlan(stack));
         plans.set("pr-1+ingress", await stackPlan("pr-1", { "platform:app": { internalIngress: true }, "platform:observability": { internalIngress: true } }));
+        // The alert receiver's SecretStore and ExternalSecret in the observability namespace (issue 12 item 10).
+        plans.set("pr-1+alerts", await stackPlan("pr-1", { "platform:observability": { alertReceiver: "webhook", alertReceiverSecretsManagerName: "platform/alertmanager-receiver" } }));
     });
 
     it("maps Pulumi types to apiVersion and kind (core has no group) and skips Helm releases", () => {
@@ -142,8 +165,9 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         const k8sResources = plans.get("prod")!.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release");
         assert.equal(objects.length, k8sResources.length);
         assert.deepEqual([...new Set(objects.map((o) => `${o.apiVersion} ${o.kind}`))].sort(), [
-            "apps/v1 Deployment", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job", "external-secrets.io/v1 ExternalSecret", "external-secrets.io/v1 SecretStore",
+            "apps/v1 Deployment", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job", "beat.k8s.elastic.co/v1beta1 Beat", "external-secrets.io/v1 ExternalSecret", "external-secrets.io/v1 SecretStore",
             "monitoring.coreos.com/v1 PrometheusRule", "monitoring.coreos.com/v1 ServiceMonitor", "networking.k8s.io/v1 NetworkPolicy", "policy/v1 PodDisruptionBudget",
+            "rbac.authorization.k8s.io/v1 ClusterRole", "rbac.authorization.k8s.io/v1 ClusterRoleBinding",
             "scheduling.k8s.io/v1 PriorityClass", "storage.k8s.io/v1 StorageClass",
             "v1 ConfigMap", "v1 Namespace", "v1 Secret", "v1 Service", "v1 ServiceAccount",
         ]);
@@ -152,7 +176,7 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         assert.ok(objects.filter((o) => o.kind === "Namespace").every((o) => o.file.startsWith("_cluster")));
     });
 
-    for (const stack of ["dev", "prod", "pr-1", "pr-1+ingress"]) {
+    for (const stack of ["dev", "prod", "pr-1", "pr-1+ingress", "pr-1+alerts"]) {
         it(`validates every object of ${stack} against the Kubernetes and CRD schemas`, async () => {
             const problems: string[] = [];
             for (const o of renderObjects(plans.get(stack)!)) {
@@ -175,6 +199,8 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         const external = pick("ExternalSecret");
         delete external.object.spec.data[0].remoteRef.key;
         assert.match((await schemaProblem(external))!, /data\/spec\/data\/0\/remoteRef must have required property key/);
+        const alertSecret = renderObjects(plans.get("pr-1+alerts")!).find((o) => o.kind === "ExternalSecret" && o.name === "alertmanager-receiver");
+        assert.ok(alertSecret && alertSecret.file.startsWith("observability"), "the alert receiver's ExternalSecret is rendered and validated");
     });
 
     it("writes the files (YAML that reads back to the object), the Helm values beside them, and no secret in clear", () => {
@@ -217,6 +243,17 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         assert.equal(await schemaProblem(rollout), undefined);
     });
 
+    it("checks the Filebeat Beat against the constraints encoded from ECK's CRD (issue 12 item 12: declared in node-agents)", async () => {
+        const beat = renderObjects(plans.get("prod")!).find((o) => o.kind === "Beat")!;
+        assert.equal(beat.file, path.join("node-agents", "Beat-filebeat.yaml"));
+        assert.equal(await schemaProblem(beat), undefined);
+        const bad = structuredClone(beat);
+        bad.object.spec.type = "filebeat-with-a-very-long-name";
+        bad.object.spec.deployment = {};
+        delete bad.object.spec.version;
+        assert.equal(await schemaProblem(bad), 'spec.type: required, at most 20 of [a-zA-Z0-9-] (got "filebeat-with-a-very-long-name"); spec.version: required string; spec: exactly one of daemonSet and deployment');
+    });
+
     it("checks a CloudNativePG Cluster against the constraints encoded from its CRD", async () => {
         const cluster = (spec: Record<string, unknown>) => ({ apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster", object: { metadata: { name: "orders-db" }, spec } });
         assert.equal(await schemaProblem(cluster({ instances: 1, storage: { size: "5Gi" }, bootstrap: { initdb: { database: "orders", owner: "orders", secret: { name: "orders-db-app" } } } })), undefined);
@@ -240,13 +277,16 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
             v["eck-elasticsearch"].nodeSets[0].volumeClaimTemplates[0].metadata.name = "data";
             v["eck-elasticsearch"].volumeClaimDeletePolicy = "Never";
             delete v["eck-kibana"].version;
-            v["eck-logstash"].elasticsearchRefs[0] = { name: "elasticsearch" };
-            v["eck-beats"].type = "filebeat with spaces";
-            v["eck-beats"].deployment = {};
+            v["eck-elasticsearch"].auth.fileRealm[0] = { name: "es-user-logstash" };
+            v["eck-elasticsearch"].auth.users = [];
+            v["eck-logstash"].elasticsearchRefs = [{ name: "elasticsearch" }];
+            v["eck-beats"] = { enabled: true, type: "filebeat with spaces", version: "9.5.0", daemonSet: {}, deployment: {} };
             assert.deepEqual(eckValuesProblems(v), [
                 'eck-elasticsearch.nodeSets[0].name: required, at most 23 of [a-zA-Z0-9-] (got "a-node-set-name-too-long-for-eck")',
                 "eck-elasticsearch.nodeSets[0].count: an int32 (got 1.5)",
                 'eck-elasticsearch.nodeSets[0].volumeClaimTemplates[0].metadata.name: must be elasticsearch-data (got "data")',
+                "eck-elasticsearch.auth.users: unknown field (pruned by the CRD)",
+                'eck-elasticsearch.auth.fileRealm[0]: exactly { secretName: string } (got {"name":"es-user-logstash"})',
                 'eck-elasticsearch.volumeClaimDeletePolicy: DeleteOnScaledownOnly or DeleteOnScaledownAndClusterDeletion (got "Never")',
                 "eck-kibana.version: required string",
                 "eck-logstash.elasticsearchRefs[0].clusterName: required",
