@@ -31,13 +31,9 @@ function plan(args: string[]): Promise<Run> {
 
 const OTHER_DEV_ADVISORIES = [
     "rds-non-default-port on platform-dev-database-db",
-    "k8s-namespace-network-policy on platform-dev-external-secrets-app-namespace",
-    "k8s-namespace-network-policy on platform-dev-external-secrets-namespace",
     "secretsmanager-rotation-enabled on platform-dev-secrets-cache",
     "secretsmanager-rotation-enabled on platform-dev-secrets-database",
-    "k8s-namespace-network-policy on platform-dev-observability-eck-ns",
-    "k8s-namespace-restricted on platform-dev-observability-ns",
-    "k8s-namespace-network-policy on platform-dev-review-host-cnpg-namespace",
+    "k8s-namespace-restricted on platform-dev-observability-node-agents-ns",
 ];
 const SKIPPED = [
     "  2 checks skipped at a first preview (a value it reads is unknown until other resources exist; the SDK runs it at pulumi up):",
@@ -75,25 +71,25 @@ describe("policy pack verdict in the offline plan", function () {
     it("dev: 0 mandatory violations, its advisory findings and the checks a first preview skips; exit 0", () => {
         assert.equal(runs.dev.status, 0, runs.dev.stderr);
         assert.deepEqual(verdictBlock(runs.dev.stdout), [
-            "Policy pack platform-guardrails with the pack's default config: 57 policies evaluated on 137 resources; 9 policies disabled by that config (outside prod: the prod-only ones).",
+            "Policy pack platform-guardrails with the pack's default config: 57 policies evaluated on 174 resources; 9 policies disabled by that config (outside prod: the prod-only ones).",
             "  0 mandatory violations",
-            "  9 advisory violations:",
+            "  5 advisory violations:",
             "    eks-endpoint-not-public on platform-dev-cluster-eks",
             ...OTHER_DEV_ADVISORIES.map((a) => `    ${a}`),
             ...SKIPPED.map((l) => l.replace("<s>", "dev")),
         ]);
         const doc = JSON.parse(fs.readFileSync(path.join(dir, "dev.json"), "utf8"));
         assert.equal(doc.policy.configFile, undefined);
-        assert.deepEqual([doc.policy.mandatory.length, doc.policy.advisory.length, doc.policy.policiesEvaluated], [0, 9, 57]);
+        assert.deepEqual([doc.policy.mandatory.length, doc.policy.advisory.length, doc.policy.policiesEvaluated], [0, 5, 57]);
     });
 
     it("prod: evaluated with policy/config/prod.json (every policy on), 0 mandatory violations; exit 0", () => {
         assert.equal(runs.prod.status, 0, runs.prod.stderr);
         const block = verdictBlock(runs.prod.stdout);
         assert.deepEqual(block.slice(0, 3), [
-            "Policy pack platform-guardrails with policy/config/prod.json: 66 policies evaluated on 160 resources.",
+            "Policy pack platform-guardrails with policy/config/prod.json: 66 policies evaluated on 194 resources.",
             "  0 mandatory violations",
-            "  11 advisory violations:",
+            "  8 advisory violations:",
         ]);
         assert.deepEqual(block.slice(-3), SKIPPED.map((l) => l.replace("<s>", "prod")));
         assert.ok(block.includes("    rds-enhanced-monitoring on platform-prod-database-db"), "a prod-only advisory policy ran");
@@ -103,12 +99,12 @@ describe("policy pack verdict in the offline plan", function () {
         const run = runs.strict;
         assert.equal(run.status, 3, run.stderr);
         assert.deepEqual(verdictBlock(run.stdout).slice(0, 6), [
-            `Policy pack platform-guardrails with ${strict}: 57 policies evaluated on 137 resources; 9 policies disabled by that config (outside prod: the prod-only ones).`,
+            `Policy pack platform-guardrails with ${strict}: 57 policies evaluated on 174 resources; 9 policies disabled by that config (outside prod: the prod-only ones).`,
             "  1 mandatory violation (pulumi preview --policy-pack policy fails, and so does this plan):",
             "    eks-endpoint-not-public on platform-dev-cluster-eks",
             "      urn:pulumi:dev::platform::platform:cluster:Cluster$aws:eks/cluster:Cluster::platform-dev-cluster-eks",
             "      [eks-endpoint-not-public/public-cidrs] the public API endpoint is open to 0.0.0.0/0. Fix: set platform:cluster.publicAccessCidrs to the deployers' egress CIDRs, or platform:cluster.endpointPublicAccess false.",
-            "  8 advisory violations:",
+            "  4 advisory violations:",
         ]);
         // Everything else was printed and written before the non-zero exit.
         assert.match(run.stdout, /^Monthly cost estimate: \$/m);
@@ -118,7 +114,7 @@ describe("policy pack verdict in the offline plan", function () {
         // The --diff report: the head's verdict, and what changed against dev's plan.
         const md = fs.readFileSync(path.join(dir, "dev-strict.diff.md"), "utf8");
         assert.ok(run.stdout.includes(md));
-        assert.match(md, /^#### Policy pack\n\n\*\*1 mandatory violation: this change fails the policy pack\.\*\* 8 advisory violations, 2 checks skipped at a first preview; 57 policies evaluated with `[^`]+strict\.json`\.$/m);
+        assert.match(md, /^#### Policy pack\n\n\*\*1 mandatory violation: this change fails the policy pack\.\*\* 4 advisory violations, 2 checks skipped at a first preview; 57 policies evaluated with `[^`]+strict\.json`\.$/m);
         assert.match(md, /^New violations \(1\):\n\n\| Level \| Policy \| Resource \| Message \|\n\|---\|---\|---\|---\|\n\| mandatory \| `eks-endpoint-not-public` \| `platform-dev-cluster-eks` \| \[eks-endpoint-not-public\/public-cidrs\] /m);
         assert.match(md, /^Resolved violations \(1\):\n\n\| Level \| Policy \| Resource \| Message \|\n\|---\|---\|---\|---\|\n\| advisory \| `eks-endpoint-not-public` \| `platform-dev-cluster-eks` \|/m);
     });
@@ -157,7 +153,7 @@ describe("policy pack verdict on a mutated capture (in-process, the served pack)
             message: "[rds-no-public-access/publicly-accessible] publiclyAccessible is true. Fix: set publiclyAccessible false; reach the database from the cluster's security group.",
         }]);
         assert.equal(v.configFile, "policy/config/prod.json");
-        assert.equal(v.advisory.length, 11);
+        assert.equal(v.advisory.length, 8);
         assert.match(formatVerdict(v), /^ {2}1 mandatory violation \(pulumi preview --policy-pack policy fails, and so does this plan\):\n {4}rds-no-public-access on platform-prod-database-db\n {6}urn:pulumi:prod::platform::/m);
     });
 
