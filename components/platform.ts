@@ -28,6 +28,7 @@ export function buildPlatform(config: PlatformConfig) {
         protect: config.protect,
         egress: network.egress,
         tags: platformTags(config),
+        argoRollouts: config.cluster.argoRollouts ?? config.app.deliveryStrategy !== "rolling",
     }, { providers });
 
     const { database, cache, databaseBackup, secrets, externalSecrets } = dataTier(name, config, network, cluster, providers);

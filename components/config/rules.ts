@@ -41,6 +41,11 @@ export const crossSectionRules: Rule<PlatformConfig>[] = [
                 `a region other than aws:region (${c.region}): a copy in the same region does not survive a regional outage`, c.region === "us-west-2" ? "us-east-2" : "us-west-2")]
             : [];
     },
+    // A canary or blue-green app needs the Argo Rollouts controller the cluster layer installs.
+    (c, p) => c.cluster.argoRollouts === false && c.app.deliveryStrategy !== "rolling"
+        ? [problem(p, ["cluster", "argoRollouts"], false,
+            `true (or absent) while platform:app.deliveryStrategy is "${c.app.deliveryStrategy}": its Rollout needs the Argo Rollouts controller; or set the strategy to rolling`, true)]
+        : [],
     // The stack name and the environment agree: a stack called prod is the prod environment.
     (c, p) => {
         const named = (ENVIRONMENTS as readonly string[]).includes(c.stack) ? c.stack : /^pr-\d+$/.test(c.stack) ? "review" : undefined;

@@ -36,6 +36,14 @@ function modelModule(apiVersion: string, kind: string): string {
  * at commit a95a534db (2026-12-01).
  */
 const ENCODED_CRDS: Record<string, (o: Record<string, any>) => string[]> = {
+    // Not an object of its own but a server-side-apply patch of the named Deployment (workload.ts):
+    // only the fields it sets must be valid.
+    "apps/v1 DeploymentPatch": (o) => {
+        const out: string[] = [];
+        if (typeof o.metadata?.name !== "string") out.push("metadata.name: required");
+        if (!Number.isInteger(o.spec?.replicas) || o.spec.replicas < 0) out.push("spec.replicas: a non-negative integer");
+        return out;
+    },
     "postgresql.cnpg.io/v1 Cluster": (o) => {
         const out: string[] = [];
         const spec = o.spec;
