@@ -59,27 +59,27 @@ export const appSchema = z.strictObject({
             weight: field(z.int().min(1).max(99), { doc: "Percent of traffic (or of pods, without an ALB) on the new version.", rule: "an integer from 1 to 99" }),
             pause: field(z.string().regex(DURATION), { doc: "How long to hold the weight before the next step.", rule: 'a duration such as "30s", "5m" or "1h"' }),
         })).min(1).max(10), { doc: "The canary's steps; after the last, full promotion.", rule: "1 to 10 steps, weights strictly increasing" }),
-    }), {
+    }).optional(), {
         doc: "Canary steps (deliveryStrategy canary only): a list of `{weight, pause}`, weights strictly increasing from 1 to 99; after the last step the new version takes all traffic. Default 5% → 25% → 50%, 5 minutes each.",
         rule: "only with deliveryStrategy canary",
-    }).optional(),
+    }),
     analysis: field(z.strictObject({
         enabled: field(z.boolean(), { doc: "Gate the canary steps (and the blue-green promotion) on the analysis.", rule: "true or false" }).default(true),
         maxErrorRate: field(z.number().min(0).max(1), { doc: "Highest share of the new pods' responses that may be 5xx.", rule: "a number from 0 to 1" }).default(0.01),
         maxP99Ms: field(z.int().min(1).max(60_000), { doc: "Highest p99 latency of the new pods, in milliseconds.", rule: "an integer from 1 to 60000" }).default(500),
         interval: field(z.string().regex(DURATION), { doc: "How often the analysis queries Prometheus.", rule: 'a duration such as "1m"' }).default("1m"),
         failureLimit: field(z.int().min(0).max(10), { doc: "Failed measurements tolerated; one more aborts the rollout.", rule: "an integer from 0 to 10" }).default(1),
-    }), {
+    }).optional(), {
         doc: "The metric gate of canary and blue-green: an AnalysisTemplate querying the platform's Prometheus for the new pods' own 5xx ratio and p99 latency; a failure aborts (traffic back to the stable version, Rollout Degraded, `pulumi up` fails).",
         rule: "an object; only with deliveryStrategy canary or blueGreen",
-    }).optional(),
+    }),
     blueGreen: field(z.strictObject({
-        autoPromotionSeconds: field(z.int().min(0).max(86_400), { doc: "Promote automatically this long after the preview colour is ready (and its analysis passed); absent = promote by hand.", rule: "an integer from 0 to 86400" }).optional(),
+        autoPromotionSeconds: field(z.int().min(0).max(86_400).optional(), { doc: "Promote automatically this long after the preview colour is ready (and its analysis passed); absent = promote by hand.", rule: "an integer from 0 to 86400" }),
         scaleDownDelaySeconds: field(z.int().min(0).max(86_400), { doc: "How long the previous colour keeps running after the switch (instant rollback within it).", rule: "an integer from 0 to 86400" }).default(30),
-    }), {
+    }).optional(), {
         doc: "Blue-green settings (deliveryStrategy blueGreen only).",
         rule: "only with deliveryStrategy blueGreen",
-    }).optional(),
+    }),
     internalIngress: field(z.boolean(), {
         doc: "Expose the app on an internal ALB (VPC only; about $16 a month) besides its ClusterIP Service.",
         rule: "true or false",

@@ -83,6 +83,9 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "kubernetes:core/v1:ServiceAccount": d(0.02, 0.02, API),
     "kubernetes:core/v1:Service": d(0.05, 0.1, "estimate: ClusterIP; a LoadBalancer Service would wait for its NLB (~3 min)"),
     "kubernetes:apps/v1:Deployment": d(1, 0.5, "estimate: Pulumi waits for the rollout (image pull, startup and readiness probes)"),
+    "kubernetes:apps/v1:DeploymentPatch": d(0.5, 0.02, "estimate: a scale patch; the Deployment's new pods start (components/delivery/rollout.ts)"),
+    "kubernetes:argoproj.io/v1alpha1:Rollout": d(5, 0.5, "estimate: first create goes straight to Healthy; an update waits for the steps (pulumi.com/timeoutSeconds)"),
+    "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate": d(0.02, 0.02, API),
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": d(0.02, 0.02, API),
     "kubernetes:policy/v1:PodDisruptionBudget": d(0.02, 0.02, API),
     "kubernetes:storage.k8s.io/v1:StorageClass": d(0.02, 0.02, API),
@@ -96,6 +99,7 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     // Helm charts
     "helm:aws-load-balancer-controller": d(1, 0.5, "estimate: two controller pods and the webhook"),
     "helm:cluster-autoscaler": d(0.75, 0.3, "estimate: one Deployment"),
+    "helm:argo-rollouts": d(1, 0.5, "estimate: CRDs and two controller pods"),
     "helm:external-secrets": d(1, 0.5, "estimate: CRDs, controller, webhook, cert-controller"),
     "helm:eck-operator": d(1, 0.5, "estimate: CRDs and the operator StatefulSet (facts: part of 3-6 min for the ECK stack)"),
     "helm:eck-stack": d(0.5, 2, "estimate: custom resources only (Helm does not wait for Elasticsearch, see components/observability/observability.ts); delete waits for the operator to remove the pods (facts: 1-3 min)"),

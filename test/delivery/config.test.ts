@@ -13,7 +13,7 @@ describe("app config", () => {
         const c = parseConfig({ project: PROJECT, stack: "pr-7", values: base });
         assert.deepEqual(c.app, {
             minReplicas: 1, maxReplicas: 2, targetCpuUtilizationPercent: 70, cpuRequestMillicores: 100, memoryMiB: 256,
-            logLevel: "info", newCheckoutDefaultVariant: "off", deliveryStrategy: "rolling", internalIngress: false, untaggedImageExpiryDays: 1, taggedImagesKept: 5,
+            logLevel: "info", flags: {}, deliveryStrategy: "rolling", internalIngress: false, untaggedImageExpiryDays: 1, taggedImagesKept: 5,
         });
     });
 
@@ -33,9 +33,34 @@ describe("app config", () => {
         }]);
     });
 
-    it("refuses a delivery strategy other than rolling (the only one implemented)", () => {
-        assert.deepEqual(problems("pr-7", { ...base, ...encode({ [APP_KEY]: { deliveryStrategy: "canary" } }) }), [{
-            key: "platform:app.deliveryStrategy", value: "canary", rule: 'one of "rolling"', fix: "pulumi config set --path 'platform:app.deliveryStrategy' rolling",
+    const refusals: Array<[string, Record<string, unknown>, { key: string; value: unknown; rule: string; fix: string }]> = [
+        ["canary weights not increasing", { deliveryStrategy: "canary", canary: { steps: [{ weight: 20, pause: "5m" }, { weight: 10, pause: "5m" }] } },
+            { key: "platform:app.canary.steps[1].weight", value: 10, rule: "greater than the previous step's weight (20): weights strictly increase", fix: "pulumi config set --path 'platform:app.canary.steps[1].weight' 21" }],
+        ["a canary weight of 100", { deliveryStrategy: "canary", canary: { steps: [{ weight: 100, pause: "5m" }] } },
+            { key: "platform:app.canary.steps[0].weight", value: 100, rule: "Too big: expected number to be <=99", fix: "pulumi config set --path 'platform:app.canary.steps[0].weight' '<value>'" }],
+        ["a bad pause", { deliveryStrategy: "canary", canary: { steps: [{ weight: 10, pause: "5 minutes" }] } },
+            { key: "platform:app.canary.steps[0].pause", value: "5 minutes", rule: "Invalid string: must match pattern /^[1-9]\\d*(s|m|h)$/", fix: "pulumi config set --path 'platform:app.canary.steps[0].pause' '<value>'" }],
+        ["maxErrorRate above 1", { deliveryStrategy: "canary", analysis: { maxErrorRate: 5 } },
+            { key: "platform:app.analysis.maxErrorRate", value: 5, rule: "Too big: expected number to be <=1", fix: "pulumi config set --path 'platform:app.analysis.maxErrorRate' '<value>'" }],
+        ["blue-green keys with canary", { deliveryStrategy: "canary", blueGreen: { scaleDownDelaySeconds: 30 } },
+            { key: "platform:app.blueGreen", value: { scaleDownDelaySeconds: 30 }, rule: 'set only with deliveryStrategy "blueGreen" (it is "canary")', fix: "pulumi config rm --path 'platform:app.blueGreen' (or pulumi config set --path 'platform:app.deliveryStrategy' blueGreen)" }],
+        ["an unknown flag", { flags: { "old-checkout": { defaultVariant: "on" } } },
+            { key: "platform:app.flags.old-checkout", value: { defaultVariant: "on" }, rule: "a flag of app/flags/flags.json (new-checkout)", fix: "pulumi config rm --path 'platform:app.flags.old-checkout' (or add the flag to app/flags/flags.json)" }],
+        ["an unknown variant", { flags: { "new-checkout": { defaultVariant: "maybe" } } },
+            { key: "platform:app.flags.new-checkout.defaultVariant", value: "maybe", rule: 'one of the flag\'s variants ("on", "off")', fix: "pulumi config set --path 'platform:app.flags.new-checkout.defaultVariant' on" }],
+    ];
+    for (const [title, app, expected] of refusals) {
+        it(`refuses ${title}, with key, value, rule and fix`, () => {
+            assert.deepEqual(problems("pr-7", { ...base, ...encode({ [APP_KEY]: app }) }), [expected]);
+        });
+    }
+
+    it("refuses a strategy that needs the controller on a stack that disables it", () => {
+        const found = configProblems("pr-7", { ...base, ...encode({ [APP_KEY]: { deliveryStrategy: "canary" }, "platform:cluster": { publicAccessCidrs: ["0.0.0.0/0"], argoRollouts: false } }) });
+        assert.deepEqual(found, [{
+            key: "platform:cluster.argoRollouts", value: false,
+            rule: 'true (or absent) while platform:app.deliveryStrategy is "canary": its Rollout needs the Argo Rollouts controller; or set the strategy to rolling',
+            fix: "pulumi config set --path 'platform:cluster.argoRollouts' true",
         }]);
     });
 

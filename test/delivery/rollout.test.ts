@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { PROJECT } from "../../components/config";
 import { canaryTraffic, rolloutTimeoutSeconds } from "../../components/delivery/rollout";
 import { errorRatioQuery, HASH_PLACEHOLDER, p99SecondsQuery, prometheusAddress } from "../../components/delivery/analysis";
-import { buildStack, reveal, stackConfig, type Built, type CapturedResource } from "../harness";
+import { buildStack, readStackValues, reveal, stackConfig, type Built, type CapturedResource } from "../harness";
 
 const APP_KEY = `${PROJECT}:app`;
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
@@ -21,6 +21,15 @@ async function validate(o: { kind: string }): Promise<void> {
     new mod[o.kind](o).validate();
 }
 
+/** A committed stack's app section with `app` over it (buildStack replaces a whole section). */
+const appOf = (stack: string, app: Record<string, unknown>) => ({ [APP_KEY]: { ...JSON.parse(readStackValues(stack).values[APP_KEY]), ...app } });
+const PROD_CANARY = appOf("prod", {
+    internalIngress: true, deliveryStrategy: "canary",
+    canary: { steps: [{ weight: 5, pause: "5m" }, { weight: 25, pause: "5m" }, { weight: 50, pause: "10m" }] },
+    analysis: { maxErrorRate: 0.01, maxP99Ms: 500, interval: "1m", failureLimit: 1 },
+});
+const DEV_CANARY = appOf("dev", { deliveryStrategy: "canary", canary: { steps: [{ weight: 50, pause: "2m" }] }, analysis: {} });
+
 const one = (b: Built, type: string): CapturedResource => {
     const found = b.capture.ofType(type);
     assert.equal(found.length, 1, `one ${type}, found ${found.length}`);
@@ -31,9 +40,9 @@ const services = (b: Built) => Object.fromEntries(b.capture.ofType(SERVICE).map(
 describe("progressive delivery (components/delivery/rollout.ts)", function () {
     this.timeout(60_000);
 
-    describe("prod: canary with ALB weights and analysis", () => {
+    describe("prod with canary, ALB weights and analysis", () => {
         let b: Built;
-        before(async () => { b = await buildStack("prod"); });
+        before(async () => { b = await buildStack("prod", PROD_CANARY); });
 
         it("adopts the Deployment by workloadRef, scaling it down only as the Rollout's pods are available, after it", () => {
             const r = one(b, ROLLOUT);
@@ -59,7 +68,7 @@ describe("progressive delivery (components/delivery/rollout.ts)", function () {
                 ],
                 analysis: { templates: [{ templateName: "orders-canary" }], args: [{ name: "canary-hash", valueFrom: { podTemplateHashValue: "Latest" } }] },
             });
-            assert.equal(canaryTraffic(stackConfig("prod").app), "alb");
+            assert.equal(canaryTraffic(stackConfig("prod", PROD_CANARY).app), "alb");
             // The Ingress points at the action the controller writes; Pulumi declares no action annotation.
             const ingress = reveal(one(b, INGRESS).inputs);
             assert.deepEqual(ingress.spec.rules[0].http.paths[0].backend, { service: { name: "orders", port: { name: "use-annotation" } } });
@@ -108,14 +117,14 @@ describe("progressive delivery (components/delivery/rollout.ts)", function () {
         });
     });
 
-    describe("dev: replica-ratio canary", () => {
+    describe("dev with a replica-ratio canary", () => {
         let b: Built;
-        before(async () => { b = await buildStack("dev"); });
+        before(async () => { b = await buildStack("dev", DEV_CANARY); });
         it("splits by pod count: no trafficRouting and no stable/canary Services (the app's Service keeps every pod)", async () => {
             const canary = reveal(one(b, ROLLOUT).inputs).spec.strategy.canary;
             assert.deepEqual(Object.keys(canary).sort(), ["analysis", "maxUnavailable", "steps"]);
             assert.deepEqual(canary.steps, [{ setWeight: 50 }, { pause: { duration: "2m" } }]);
-            assert.equal(canaryTraffic(stackConfig("dev").app), "replicas");
+            assert.equal(canaryTraffic(stackConfig("dev", DEV_CANARY).app), "replicas");
             assert.deepEqual(Object.keys(services(b)).filter((n) => n.startsWith("orders")).sort(), ["orders", "orders-metrics"]);
             await validate(reveal(one(b, ROLLOUT).inputs));
         });
@@ -163,8 +172,8 @@ describe("progressive delivery (components/delivery/rollout.ts)", function () {
 
     describe("a flag change", () => {
         it("changes only the ConfigMap: the pod template, the Rollout and every other object are unchanged", async () => {
-            const before = await buildStack("prod");
-            const after = await buildStack("prod", { [APP_KEY]: { flags: { "new-checkout": { defaultVariant: "on" } } } });
+            const before = await buildStack("prod", PROD_CANARY);
+            const after = await buildStack("prod", { [APP_KEY]: { ...PROD_CANARY[APP_KEY], flags: { "new-checkout": { defaultVariant: "on" } } } });
             const objects = (b: Built) => Object.fromEntries(b.capture.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:ConfigMap")
                 .map((r) => [`${r.type} ${r.name}`, JSON.stringify(reveal(r.inputs))]));
             assert.deepEqual(objects(after), objects(before));

@@ -150,7 +150,7 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         const k8sResources = plans.get("prod")!.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release");
         assert.equal(objects.length, k8sResources.length);
         assert.deepEqual([...new Set(objects.map((o) => `${o.apiVersion} ${o.kind}`))].sort(), [
-            "apps/v1 Deployment", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job", "external-secrets.io/v1 ExternalSecret", "external-secrets.io/v1 SecretStore",
+            "apps/v1 Deployment", "apps/v1 DeploymentPatch", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job", "external-secrets.io/v1 ExternalSecret", "external-secrets.io/v1 SecretStore",
             "monitoring.coreos.com/v1 PrometheusRule", "monitoring.coreos.com/v1 ServiceMonitor", "policy/v1 PodDisruptionBudget", "storage.k8s.io/v1 StorageClass",
             "v1 ConfigMap", "v1 Namespace", "v1 Secret", "v1 Service", "v1 ServiceAccount",
         ]);

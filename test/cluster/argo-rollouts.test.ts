@@ -1,0 +1,48 @@
+import * as assert from "node:assert/strict";
+import { ARGO_ROLLOUTS_POLICY, argoRolloutsValues } from "../../components/cluster/argo-rollouts";
+import { PROJECT } from "../../components/config";
+import { buildStack, reveal, type Built } from "../harness";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const APP_KEY = `${PROJECT}:app`;
+
+describe("Argo Rollouts controller (components/cluster/argo-rollouts.ts)", function () {
+    this.timeout(60_000);
+
+    it("runs restricted-compliant, with its metrics Service, target-group verification in the stack's region, and keeps its CRDs", () => {
+        const v = argoRolloutsValues("eu-west-1", { nodeSelector: { role: "system" }, tolerations: [] }) as any;
+        assert.equal(v.installCRDs, true);
+        assert.equal(v.keepCRDs, true);
+        assert.deepEqual(v.containerSecurityContext, {
+            allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true,
+            capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" },
+        });
+        assert.deepEqual(v.podSecurityContext, { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+        assert.deepEqual(v.controller.metrics, { enabled: true, serviceMonitor: { enabled: false } });
+        assert.equal(v.controller.awsVerifyTargetGroup, true);
+        assert.deepEqual(v.controller.extraArgs, ["--aws-region", "eu-west-1"]);
+        assert.deepEqual(v.controller.nodeSelector, { role: "system" });
+        assert.ok(ARGO_ROLLOUTS_POLICY.Statement[0].Action.every((a) => a.startsWith("elasticloadbalancing:Describe")), "read-only");
+    });
+
+    it("is installed only when a strategy needs it, or forced by platform:cluster.argoRollouts", async () => {
+        const releases = (b: Built) => b.capture.ofType(RELEASE).filter((r) => r.inputs.name === "argo-rollouts");
+        assert.equal(releases(await buildStack("pr-1")).length, 0, "rolling: not installed");
+        const canary = await buildStack("pr-1", { [APP_KEY]: { deliveryStrategy: "canary" } });
+        const [release] = releases(canary);
+        assert.ok(release);
+        assert.deepEqual([release.inputs.chart, release.inputs.version, release.inputs.repositoryOpts.repo, release.inputs.namespace],
+            ["argo-rollouts", "2.41.0", "https://argoproj.github.io/argo-helm", "argo-rollouts"]);
+        const ns = canary.capture.ofType("kubernetes:core/v1:Namespace").find((n) => reveal(n.inputs).metadata.name === "argo-rollouts")!;
+        assert.equal(reveal(ns.inputs).metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
+        // Its ServiceMonitor comes from the delivery layer, after the Prometheus Operator's CRDs.
+        const monitor = canary.capture.ofType("kubernetes:monitoring.coreos.com/v1:ServiceMonitor").find((m) => reveal(m.inputs).metadata.name === "argo-rollouts")!;
+        assert.deepEqual(reveal(monitor.inputs).spec.selector.matchLabels, {
+            "app.kubernetes.io/component": "rollouts-controller", "app.kubernetes.io/name": "argo-rollouts", "app.kubernetes.io/instance": "argo-rollouts",
+        });
+        const kps = canary.capture.ofType(RELEASE).find((r) => r.inputs.name === "kube-prometheus-stack")!;
+        assert.ok(canary.capture.dependsOn(monitor, kps));
+        const forced = await buildStack("pr-1", { "platform:cluster": { publicAccessCidrs: ["0.0.0.0/0"], argoRollouts: true } });
+        assert.equal(releases(forced).length, 1, "forced on a rolling stack");
+    });
+});
