@@ -2,9 +2,10 @@
 // is registered), build the platform, export what operators and CI need. Secrets (kubeconfig)
 // are exported as Pulumi secrets; no password is exported at all.
 import { loadConfig } from "./components/config";
-import { buildPlatform } from "./components/platform";
+import { buildStack } from "./components/platform";
 
-const platform = buildPlatform(loadConfig());
+// A shared-mode review stack builds only its namespace on the dev cluster (components/review/).
+const platform = buildStack(loadConfig());
 
 export const {
     region, environment, vpcId, privateSubnetIds, isolatedSubnetIds,
@@ -14,4 +15,6 @@ export const {
     appNamespace, appSecretName,
     observabilityNamespace, otlpHttpEndpoint, grafanaAdminSecretName, observabilityPortForward,
     appImageRepositoryUrl, appImage, appServiceUrl, appIngressHostname,
+    imagePlatform, storageClassName, reviewOperatorNamespace, reviewIngressGroup, reviewDomain, reviewAlbSourceCidr,
+    reviewUrl, reviewPortForward,
 } = platform.outputs;

@@ -3,12 +3,13 @@
  * parsed and checked before any resource is registered. Every problem is reported at once, each
  * naming the key, the value received, the rule and the `pulumi config set` command that fixes it.
  *
- * The error is a `pulumi.RunError`, whose message is what `pulumi up` prints (any other error is
- * printed as `util.inspect` of the object by the Node runtime), and it has no field named `stack`
- * (that would replace `Error.stack`).
+ * The error is the platform's ConfigError (components/config/engine.ts), a `pulumi.RunError`, whose
+ * message is what `pulumi up` prints (any other error is printed as `util.inspect` of the object by
+ * the Node runtime); it has no field named `stack` (that would replace `Error.stack`).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { ConfigError, formatProblems as formatPlatformProblems, type ConfigProblem } from "../components/config/engine";
 
 export const BOOTSTRAP_PROJECT = "platform-bootstrap";
 
@@ -91,29 +92,20 @@ export interface BootstrapConfig extends Parsed {
     readonly region: string;
 }
 
-export interface ConfigProblem {
-    readonly key: string;
-    readonly value: unknown;
-    readonly rule: string;
-    readonly fix: string;
-}
+export type { ConfigProblem };
 
-export class BootstrapConfigError extends pulumi.RunError {
-    constructor(readonly stackName: string, readonly problems: readonly ConfigProblem[]) {
-        super(formatProblems(stackName, problems));
+/** The platform's ConfigError (a `pulumi.RunError`, no `stack` field) under the bootstrap's heading. */
+export class BootstrapConfigError extends ConfigError {
+    constructor(stackName: string, problems: readonly ConfigProblem[]) {
+        super(stackName, problems, BOOTSTRAP_HEADING);
         this.name = "BootstrapConfigError";
     }
 }
 
-export function formatProblems(stackName: string, problems: readonly ConfigProblem[]): string {
-    const lines = [`Bootstrap stack "${stackName}" has ${problems.length} configuration problem${problems.length === 1 ? "" : "s"}; nothing was created.`];
-    problems.forEach((p, i) => {
-        lines.push(`  ${i + 1}. ${p.key} = ${p.value === undefined ? "(not set)" : JSON.stringify(p.value)}`);
-        lines.push(`     rule: ${p.rule}`);
-        lines.push(`     fix:  ${p.fix}`);
-    });
-    return lines.join("\n");
-}
+const BOOTSTRAP_HEADING = "Bootstrap stack";
+
+export const formatProblems = (stackName: string, problems: readonly ConfigProblem[]): string =>
+    formatPlatformProblems(stackName, problems, BOOTSTRAP_HEADING);
 
 /** The command that sets a key: lists element by element with --path (Pulumi has no JSON mode). */
 export function setCommand(key: string, value: unknown): string {

@@ -6,6 +6,8 @@ import { Cache, Database, DatabaseBackup, ExternalSecrets, Secrets } from "./dat
 import { AppImage, Workload } from "./delivery";
 import { Network } from "./network";
 import { APP_RULES_NAMESPACE, Observability } from "./observability";
+import { isSharedReview, ReviewEnvironment, ReviewHost } from "./review";
+import { REVIEW_IMAGE_EXPIRY_DAYS } from "./delivery/image";
 import { awsProvider, platformTags } from "./shared";
 
 /**
@@ -38,8 +40,10 @@ export function buildPlatform(config: PlatformConfig) {
     const observability = new Observability(`${name}-observability`, {
         config: config.observability,
         storageClassName: cluster.storageClassName,
-        dependsOn: cluster.ready,
+        dependsOn: cluster.nodesReady,
+        ingressDependsOn: cluster.servicesReady,
         protect: config.protect,
+        vpcCidr: config.network.cidrBlock,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 
     // The sample app: its image built for the nodes' architecture and pushed to ECR, then migrated,
@@ -50,6 +54,8 @@ export function buildPlatform(config: PlatformConfig) {
         repositoryName: `${name}/orders`,
         platform: cluster.imagePlatform,
         protect: config.protect,
+        // Review stacks push pr-<number>-<hash> here (components/review/); they expire on their own.
+        reviewTagExpiryDays: config.reviewEnvironments.enabled ? REVIEW_IMAGE_EXPIRY_DAYS : undefined,
     }, { providers });
     const workload = new Workload(`${name}-app`, {
         config: config.app,
@@ -64,6 +70,8 @@ export function buildPlatform(config: PlatformConfig) {
         monitoringReady: observability.crdsReady,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 
+    const reviewHost = reviewHosting(name, config, cluster);
+
     return {
         network,
         cluster,
@@ -75,7 +83,61 @@ export function buildPlatform(config: PlatformConfig) {
         observability,
         appImage,
         workload,
-        outputs: platformOutputs(config, { network, cluster, database, cache, databaseBackup, secrets, externalSecrets, observability, appImage, workload }),
+        reviewHost,
+        outputs: {
+            ...platformOutputs(config, { network, cluster, database, cache, databaseBackup, secrets, externalSecrets, observability, appImage, workload }),
+            ...reviewHostOutputs(config, cluster, reviewHost),
+        },
+    };
+}
+
+/** The stack's program: the whole platform, or in a shared-mode review stack its namespace on the platform stack's cluster. */
+export function buildStack(config: PlatformConfig): { outputs: StackOutputs } {
+    return isSharedReview(config) ? buildReviewEnvironment(config) : buildPlatform(config);
+}
+
+/**
+ * A shared-mode review stack: namespace-scoped objects on the platform stack's cluster and an image
+ * in its repository; no AWS resource of its own (the provider reads nothing but ECR's token).
+ */
+export function buildReviewEnvironment(config: PlatformConfig) {
+    const name = `${config.project}-${config.stack}`;
+    const review = new ReviewEnvironment(`${name}-review`, {
+        stack: config.stack,
+        review: config.review,
+        app: config.app,
+        environment: config.environment,
+        domain: config.reviewEnvironments.domain,
+    }, { providers: { aws: awsProvider(name, config) } });
+    const outputs: StackOutputs = {
+        region: config.region,
+        environment: config.environment,
+        clusterName: review.clusterName,
+        appNamespace: review.namespace,
+        appImage: review.appImage,
+        appServiceUrl: review.appServiceUrl,
+        reviewUrl: review.reviewUrl,
+        reviewPortForward: review.reviewPortForward,
+    };
+    return { review, outputs };
+}
+
+/** The dev stack as host of review namespaces: what their stacks read (components/review/review-environment.ts PLATFORM_OUTPUTS). */
+function reviewHosting(name: string, config: PlatformConfig, cluster: Cluster): ReviewHost | undefined {
+    if (!config.reviewEnvironments.enabled) return undefined;
+    return new ReviewHost(`${name}-review-host`, { config: config.reviewEnvironments, platformName: name, dependsOn: cluster.ready }, { providers: { kubernetes: cluster.provider } });
+}
+
+function reviewHostOutputs(config: PlatformConfig, cluster: Cluster, host: ReviewHost | undefined) {
+    return {
+        imagePlatform: host ? cluster.imagePlatform : undefined,
+        storageClassName: host ? cluster.storageClassName : undefined,
+        reviewOperatorNamespace: host?.operatorNamespace,
+        reviewIngressGroup: host?.ingressGroup,
+        reviewDomain: host?.domain,
+        reviewAlbSourceCidr: host ? config.network.cidrBlock : undefined,
+        reviewUrl: undefined as pulumi.Output<string> | undefined,
+        reviewPortForward: undefined as pulumi.Output<string> | undefined,
     };
 }
 
@@ -172,3 +234,6 @@ function platformOutputs(config: PlatformConfig, p: Parts) {
 }
 
 export type Platform = ReturnType<typeof buildPlatform>;
+
+/** Every output of any stack; those a mode does not produce are undefined (index.ts exports them all). */
+export type StackOutputs = { [K in keyof Platform["outputs"]]?: Platform["outputs"][K] | pulumi.Input<string> };

@@ -19,7 +19,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, loadConfig, type PlatformConfig } from "../components/config";
-import { isSecret, readStackValues, ROOT, settle, startCapture, type Capture, type CapturedResource } from "../test/harness";
+import { readStackValues, ROOT, settle, startCapture, type Capture, type CapturedResource } from "../test/harness";
+import { planResources } from "./plan/document";
 import { report } from "./plan/report";
 
 interface Options {
@@ -56,23 +57,6 @@ function parseArgs(argv: string[]): Options {
 function fail(message: string): never {
     console.error(`plan: ${message}`);
     process.exit(2);
-}
-
-/** Inputs with every secret replaced by a marker, for printing and the JSON file. */
-export function maskSecrets(value: unknown): unknown {
-    if (isSecret(value)) return "[secret]";
-    if (Array.isArray(value)) return value.map(maskSecrets);
-    if (value !== null && typeof value === "object") {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v)]));
-    }
-    return value;
-}
-
-/** Dependencies that come from `dependsOn` only (not through an input's Output): the ones a change may drop. */
-export function explicitDependencies(r: CapturedResource): string[] | undefined {
-    const viaInputs = new Set(Object.values(r.propertyDependencies).flat());
-    const explicit = r.dependencies.filter((u) => !viaInputs.has(u)).sort();
-    return explicit.length > 0 ? explicit : undefined;
 }
 
 /** The config section each component is built from, by component class (`platform:<area>:<Class>`). */
@@ -166,19 +150,7 @@ async function main(): Promise<void> {
         stack: options.stack,
         source: stackValues.source,
         config,
-        resources: capture.resources.map((r) => ({
-            type: r.type,
-            name: r.name,
-            urn: r.urn,
-            custom: r.custom,
-            parent: r.parent || undefined,
-            provider: r.provider || undefined,
-            dependencies: [...r.dependencies].sort(),
-            dependsOn: explicitDependencies(r),
-            protect: r.protect || undefined,
-            retainOnDelete: r.retainOnDelete || undefined,
-            inputs: maskSecrets(r.inputs),
-        })).sort((a, b) => a.urn.localeCompare(b.urn)),
+        resources: planResources(capture.resources),
     };
     fs.mkdirSync(path.dirname(options.out), { recursive: true });
     const planJson = JSON.stringify(document, null, 2) + "\n";

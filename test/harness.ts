@@ -13,10 +13,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../components/config";
-import { buildPlatform, type Platform } from "../components/platform";
+import { buildPlatform, buildReviewEnvironment, type Platform } from "../components/platform";
 
 export const ROOT = path.resolve(__dirname, "..");
 export const ACCOUNT_ID = "123456789012";
+/** The review template's required cluster.deployerPrincipalArn: tests replacing the cluster section keep it. */
+export const DEPLOYER_ARN = "arn:aws:iam::123456789012:role/platform-ci-review";
 
 // ---------------------------------------------------------------------------------------------
 // Stack files
@@ -59,15 +61,26 @@ export function readStackValues(stack: string, configFile?: string): { values: R
     return { values, secretKeys, source: path.relative(ROOT, file) };
 }
 
+/**
+ * What the layer tests build for a review stack unless they set `platform:review` themselves: the
+ * full copy (label full-review-stack), whose every component they check against the schema's
+ * defaults. Shared mode (the workflow's default) is built by test/review/.
+ */
+export const FULL_REVIEW_COPY = { "platform:review": { mode: "full" } };
+
+function layerTestDefaults(stack: string, overrides: Record<string, unknown>): Record<string, unknown> {
+    return /^pr-\d+$/.test(stack) && !("platform:review" in overrides) ? { ...FULL_REVIEW_COPY, ...overrides } : overrides;
+}
+
 /** Parses a stack's config (the committed file, or the review template) as `pulumi up` would. */
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): PlatformConfig {
     const { values } = readStackValues(stack);
-    return parseConfig({ project: PROJECT, stack, values: { ...values, ...encode(overrides) } });
+    return parseConfig({ project: PROJECT, stack, values: { ...values, ...encode(layerTestDefaults(stack, overrides)) } });
 }
 
-/** A stack's values (the committed file, or the review template) with some keys replaced. */
+/** A stack's values (the committed file, or the review template) with some keys replaced (a review stack: the full copy unless said). */
 export function withOverrides(base: string, overrides: Record<string, unknown> = {}): Record<string, string> {
-    return { ...readStackValues(base).values, ...encode(overrides) };
+    return { ...readStackValues(base).values, ...encode(layerTestDefaults(base, overrides)) };
 }
 
 /**
@@ -172,6 +185,23 @@ export const MOCK_OUTPUTS: Record<string, (name: string, inputs: Outputs) => Out
     "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),
 };
 
+/**
+ * The dev stack's outputs as `pulumi stack output --show-secrets --json` would print them, for the
+ * keys a review stack reads (components/review/review-environment.ts PLATFORM_OUTPUTS).
+ */
+export const DEV_STACK_OUTPUTS: Outputs = {
+    environment: "dev",
+    kubeconfig: "MOCK-DEV-KUBECONFIG",
+    clusterName: "platform-dev-cluster-0a1b2c",
+    appImageRepositoryUrl: `${ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/platform-dev/orders`,
+    imagePlatform: "linux/amd64",
+    otlpHttpEndpoint: "http://jaeger.observability.svc:4318",
+    observabilityNamespace: "observability",
+    storageClassName: "gp3-encrypted",
+    reviewOperatorNamespace: "cnpg-system",
+    reviewAlbSourceCidr: "10.20.0.0/16",
+};
+
 /** Results of data-source calls (invokes), by token. */
 export const MOCK_CALLS: Record<string, (args: Outputs) => Outputs> = {
     // Honours excludeZoneIds like EC2 does: in this account us-east-1b is use1-az3, where EKS
@@ -190,6 +220,8 @@ export const MOCK_CALLS: Record<string, (args: Outputs) => Outputs> = {
     }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
     "aws:index/getRegion:getRegion": (args) => ({ region: args.region ?? "us-east-1", name: args.region ?? "us-east-1" }),
+    // A new repository: no tag pushed yet (tests put images here to see a re-run).
+    "aws:ecr/getImages:getImages": (args) => ({ repositoryName: args.repositoryName, imageIds: [] }),
     "aws:ecr/getAuthorizationToken:getAuthorizationToken": () => ({
         userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com`,
     }),
@@ -207,8 +239,26 @@ function mockArn(type: string, name: string): string {
     return `arn:aws:${service}:us-east-1:${ACCOUNT_ID}:${name}`;
 }
 
+/**
+ * What a StackReference reads, by fully qualified stack name: a shared-mode review stack reads its
+ * platform stack's outputs. DEV_STACK_OUTPUTS are the dev stack's (test/review/review-environment.test.ts
+ * checks them against the dev stack built under mocks); tests add other stacks here.
+ */
+export const STACK_REFERENCE_OUTPUTS: Record<string, Outputs> = {};
+/** The platform stack the review template and the review tests name. */
+export const DEV_PLATFORM_STACK = "organization/platform/dev";
+/** Outputs of a StackReference that are secrets in the referenced stack. */
+export const SECRET_STACK_OUTPUTS = ["kubeconfig"];
+
 const mocks: pulumi.runtime.Mocks = {
     newResource(args) {
+        if (args.type === "pulumi:pulumi:StackReference") {
+            const stackName = String(args.inputs.name ?? args.name);
+            const outputs = stackName === DEV_PLATFORM_STACK ? DEV_STACK_OUTPUTS : STACK_REFERENCE_OUTPUTS[stackName];
+            if (!outputs) throw new Error(`No mock outputs for the stack reference ${stackName}: add them to STACK_REFERENCE_OUTPUTS in test/harness.ts`);
+            const secretOutputNames = SECRET_STACK_OUTPUTS.filter((k) => k in outputs);
+            return { id: stackName, state: { name: stackName, outputs, secretOutputNames } };
+        }
         const inputs = { ...args.inputs } as Outputs;
         const extra = MOCK_OUTPUTS[args.type]?.(args.name, inputs) ?? {};
         const state: Outputs = { ...inputs, ...extra };
@@ -406,6 +456,14 @@ export interface Built {
     readonly platform: Platform;
     readonly capture: Capture;
     readonly config: PlatformConfig;
+}
+
+/** Builds a shared-mode review stack under mocks (the StackReference reads STACK_REFERENCE_OUTPUTS). */
+export async function buildReviewUnderMocks(config: PlatformConfig): Promise<{ review: ReturnType<typeof buildReviewEnvironment>; capture: Capture; config: PlatformConfig }> {
+    const capture = await startCapture(config.stack);
+    const review = buildReviewEnvironment(config);
+    await settle();
+    return { review, capture, config };
 }
 
 /** Builds the whole platform for a parsed config under mocks and captures every resource. */

@@ -25,7 +25,7 @@ const RANKS: Array<[RegExp, number]> = [
     [/^config\//, 7],
     [/^platform\.ts$/, 8],
 ];
-const LAYERS = ["shared", "config", "network", "cluster", "data", "observability", "delivery"];
+const LAYERS = ["shared", "config", "network", "cluster", "data", "observability", "delivery", "review"];
 
 function rankOf(file: string): number {
     const hit = RANKS.find(([re]) => re.test(file));

@@ -60,7 +60,12 @@ export function earlyAddons(scope: pulumi.ComponentResource, name: string, clust
     const cniRole = addonRole(scope, name, "vpc-cni", "vpc-cni", managedPolicyArn(partition, "AmazonEKS_CNI_Policy"));
     const vpcCni = addon("vpcCni", {
         podIdentityAssociations: [{ roleArn: cniRole.role.arn, serviceAccount: "aws-node" }],
-    }, [podIdentityAgent, cniRole.attachment]);
+        // The network policy agent (aws-node's aws-eks-nodeagent container): without it the VPC
+        // CNI ignores NetworkPolicies (the add-on's configuration schema: enableNetworkPolicy, a string).
+        configurationValues: JSON.stringify({ enableNetworkPolicy: "true" }),
+    // Not after the agent: both are DaemonSets with no pod until the node groups (which wait for
+    // both) exist, and the association is an EKS API object the agent needs only on a node.
+    }, [cniRole.attachment]);
     const kubeProxy = addon("kubeProxy", {}, []);
     return { podIdentityAgent, vpcCni, kubeProxy };
 }

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../shared/charts";
 import type { ClusterConfig } from "./config";
 import { helmRelease } from "../shared/helm";
+import { sized } from "../shared/kubernetes";
 import { PodIdentityRole } from "./pod-identity";
 // The controller's published policy, committed verbatim (see components/cluster/policies/README.md).
 import loadBalancerControllerPolicy from "./policies/aws-load-balancer-controller.json";
@@ -20,6 +21,18 @@ export const CLUSTER_AUTOSCALER_IMAGE_TAGS: Record<ClusterConfig["version"], str
     "1.35": "v1.35.2",
     "1.36": "v1.36.1",
 };
+
+/**
+ * Requests and limits of the two controllers (the charts default to `{}`: BestEffort pods, the
+ * first evicted on a full node). Sized from their documented footprints: the LBC's reconcilers
+ * and caches of Ingresses, Services, Endpoints and pods stay under 200Mi on a cluster this size;
+ * the autoscaler's scheduler simulation holds every node and pod (its FAQ: ~300Mi to a few
+ * hundred nodes).
+ */
+export const CLUSTER_SERVICES_RESOURCES = {
+    loadBalancerController: { cpu: "50m", memoryMiB: 128, memoryLimitMiB: 256 },
+    clusterAutoscaler: { cpu: "100m", memoryMiB: 300, memoryLimitMiB: 600 },
+} as const;
 
 /** The published IAM policy document of the AWS Load Balancer Controller (chart's app version). */
 export const LOAD_BALANCER_CONTROLLER_POLICY: { Version: string; Statement: unknown[] } = loadBalancerControllerPolicy;
@@ -122,6 +135,8 @@ export class ClusterServices extends pulumi.ComponentResource {
                 // LoadBalancer Service is the controller's only with spec.loadBalancerClass
                 // service.k8s.aws/nlb (values.yaml at v3.5.0: enableServiceMutatorWebhook).
                 enableServiceMutatorWebhook: false,
+                // values.yaml at v3.5.0: resources (top level).
+                resources: sized(CLUSTER_SERVICES_RESOURCES.loadBalancerController),
                 ...placement,
             },
         }, { parent: this, dependsOn: [...args.nodesReady, lbcRole] });
@@ -150,7 +165,15 @@ export class ClusterServices extends pulumi.ComponentResource {
                 extraArgs: {
                     "balance-similar-node-groups": true,
                     expander: "least-waste",
+                    // Every pod of the platform mounts an emptyDir (the app's /tmp, chart scratch
+                    // and config volumes): with the default (true) no node running any of them is
+                    // ever scaled down. All of them are scratch, rebuilt on the next node; the
+                    // data lives on EBS claims, which the autoscaler still handles by zone, and
+                    // PodDisruptionBudgets still bound evictions.
+                    "skip-nodes-with-local-storage": false,
                 },
+                // values.yaml at cluster-autoscaler-chart-9.59.0: resources (top level).
+                resources: sized(CLUSTER_SERVICES_RESOURCES.clusterAutoscaler),
                 ...placement,
             },
         }, { parent: this, dependsOn: [...args.nodesReady, caRole] });

@@ -13,9 +13,11 @@ import { ClusterServices } from "./cluster-services";
 import { architectureOf, type ClusterConfig } from "./config";
 import { adminAccess, CLUSTER_NAME_SUFFIX_BYTES, controlPlane } from "./control-plane";
 import { CRITICAL_ADDONS_TAINT, imagePlatformFor, NODE_GROUP_LABEL, nodeGroups } from "./node-groups";
+import { volumeWait } from "../shared/destroy-steps";
 import { awsAccount } from "../shared/tags";
+import { InputError, type ConfigProblem } from "../config/engine";
 
-export { adminsDuplicatingCreator, CLUSTER_NAME_SUFFIX_BYTES, CONTROL_PLANE_LOG_TYPES, principalOfCaller } from "./control-plane";
+export { CLUSTER_NAME_SUFFIX_BYTES, CONTROL_PLANE_LOG_TYPES } from "./control-plane";
 export { amiTypeFor, CRITICAL_ADDONS_TAINT, imagePlatformFor, NODE_GROUP_LABEL, NODE_TAGGED_RESOURCE_TYPES } from "./node-groups";
 
 /** The default StorageClass every PersistentVolumeClaim without a class gets. */
@@ -42,8 +44,9 @@ export interface ClusterArgs {
      */
     readonly protect: boolean;
     /**
-     * The network's egress (NAT, routes): the cluster is created after it and, on destroy, deleted
-     * before it, so controllers can still reach AWS APIs to clean up what they created.
+     * The network's egress (NAT, routes): the node groups (and so everything on the nodes) are
+     * created after it and, on destroy, deleted before it, so controllers can still reach AWS APIs
+     * to clean up what they created. The control plane does not wait for it.
      */
     readonly egress?: pulumi.Input<pulumi.Resource>[];
     /**
@@ -57,26 +60,39 @@ export interface ClusterArgs {
 }
 
 /** Problems with args a caller passed without parseConfig (parseConfig reports the same rules). */
-export function validateClusterArgs(name: string, args: ClusterArgs): string[] {
-    const problems: string[] = [];
+export function validateClusterArgs(name: string, args: ClusterArgs): ConfigProblem[] {
+    const problems: ConfigProblem[] = [];
+    const nodesKey = (k: string) => `platform:cluster.nodes.${k}`;
     // CreateCluster: 1-100 characters, starts with a letter or digit, then letters, digits, - and _;
     // the EKS name is this name, "-" and the random suffix.
     const maxLength = 100 - 1 - 2 * CLUSTER_NAME_SUFFIX_BYTES;
     if (!/^[0-9A-Za-z][A-Za-z0-9_-]*$/.test(name) || name.length > maxLength) {
-        problems.push(`cluster name "${name}" must be 1-${maxLength} letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the ${2 * CLUSTER_NAME_SUFFIX_BYTES}-character suffix); got ${name.length} characters`);
+        problems.push({
+            key: "cluster component name", value: name,
+            rule: `1-${maxLength} letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the ${2 * CLUSTER_NAME_SUFFIX_BYTES}-character suffix); got ${name.length} characters`,
+            fix: `name the Cluster component with at most ${maxLength} such characters (its name is <project>-<stack>-cluster: a shorter stack name)`,
+        });
     }
     if (args.privateSubnetIds.length < 2) {
-        problems.push(`EKS needs subnets in at least 2 AZs; got ${args.privateSubnetIds.length} private subnet(s)`);
+        problems.push({ key: "platform:network.availabilityZoneCount", value: args.privateSubnetIds.length, rule: "EKS needs private subnets in at least 2 AZs (the value is the private subnets passed)", fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2" });
     }
     if (args.publicSubnetIds.length < 2) {
-        problems.push(`an internet-facing ALB needs subnets in at least 2 AZs; got ${args.publicSubnetIds.length} public subnet(s)`);
+        problems.push({ key: "platform:network.availabilityZoneCount", value: args.publicSubnetIds.length, rule: "an internet-facing ALB needs public subnets in at least 2 AZs (the value is the public subnets passed)", fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2" });
     }
     const n = args.config.nodes;
     if (n.minSizePerAz > n.maxSizePerAz || n.desiredSizePerAz < n.minSizePerAz || n.desiredSizePerAz > n.maxSizePerAz) {
-        problems.push(`node sizes must satisfy minSizePerAz <= desiredSizePerAz <= maxSizePerAz; got ${n.minSizePerAz} <= ${n.desiredSizePerAz} <= ${n.maxSizePerAz}`);
+        problems.push({
+            key: nodesKey("desiredSizePerAz"), value: n.desiredSizePerAz,
+            rule: `minSizePerAz <= desiredSizePerAz <= maxSizePerAz; got ${n.minSizePerAz} <= ${n.desiredSizePerAz} <= ${n.maxSizePerAz}`,
+            fix: `pulumi config set --path '${nodesKey("minSizePerAz")}' ${Math.min(n.minSizePerAz, n.maxSizePerAz)} && pulumi config set --path '${nodesKey("desiredSizePerAz")}' ${Math.min(n.minSizePerAz, n.maxSizePerAz)}`,
+        });
     }
     if (new Set(n.instanceTypes.map(architectureOf)).size > 1) {
-        problems.push(`instance types must share one architecture (one AMI type per node group); got ${n.instanceTypes.join(", ")}`);
+        problems.push({
+            key: nodesKey("instanceTypes"), value: n.instanceTypes,
+            rule: "instance types of one architecture (one AMI type per node group)",
+            fix: `pulumi config rm --path '${nodesKey("instanceTypes")}' && pulumi config set --path '${nodesKey("instanceTypes")}[0]' ${n.instanceTypes[0]}`,
+        });
     }
     return problems;
 }
@@ -86,8 +102,8 @@ export function validateClusterArgs(name: string, args: ClusterArgs): string[] {
  * - control plane: pinned version on standard support only, access entries (API mode), secrets
  *   envelope-encrypted with a rotating KMS key, api/audit/authenticator logs into a log group this
  *   component owns, private endpoint on and the public one limited to configured CIDRs;
- * - access: cluster-admin access entries for the configured principals (the creator is admin by
- *   bootstrap and never gets a second entry; the node role's entry is EKS's own);
+ * - access: cluster-admin access entries for the deployer and the configured admins (the creator
+ *   gets no implicit admin; the node role's entry is EKS's own), which the provider waits for;
  * - managed AL2023 node groups, one per AZ in that AZ's private subnet (IMDSv2 only with hop limit
  *   1, encrypted gp3 root volumes, the platform's tags on instances, volumes and network
  *   interfaces) whose desired sizes the cluster autoscaler owns, plus an optional tainted system
@@ -106,7 +122,7 @@ export class Cluster extends pulumi.ComponentResource {
     public readonly kubeconfig: pulumi.Output<string>;
     /** The EKS-created cluster security group, attached to the managed nodes and their pods. */
     public readonly clusterSecurityGroupId: pulumi.Output<string>;
-    /** Every node group, coredns, the EBS CSI driver and the default StorageClass: workloads depend on these. */
+    /** Every node group, coredns, the EBS CSI driver, the default StorageClass and the destroy-time volume wait: workloads depend on these. */
     public readonly nodesReady: pulumi.Resource[];
     /** Load balancer controller and cluster autoscaler releases: Ingresses and LoadBalancer Services depend on these. */
     public readonly servicesReady: pulumi.Resource[];
@@ -124,7 +140,7 @@ export class Cluster extends pulumi.ComponentResource {
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:cluster:Cluster", name, {}, opts);
         const problems = validateClusterArgs(name, args);
-        if (problems.length > 0) throw new Error(`cluster ${name}: ${problems.join("; ")}`);
+        if (problems.length > 0) throw new InputError(`cluster ${name}`, problems);
 
         const c = args.config;
         const partition = awsAccount(this).partition;
@@ -134,7 +150,7 @@ export class Cluster extends pulumi.ComponentResource {
         const { cluster, clusterName } = controlPlane(this, name, args, partition);
         this.clusterName = cluster.name;
         this.clusterSecurityGroupId = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId);
-        adminAccess(this, name, cluster, c.adminPrincipalArns, partition);
+        const access = adminAccess(this, name, cluster, c, partition);
 
         const early = earlyAddons(this, name, cluster, c, partition);
         const groups = nodeGroups(this, name, args, cluster, clusterName, partition, early);
@@ -143,10 +159,16 @@ export class Cluster extends pulumi.ComponentResource {
         this.kubeconfig = pulumi.secret(pulumi
             .all([cluster.name, cluster.endpoint, cluster.certificateAuthority])
             .apply(([clusterNameValue, endpoint, ca]) => kubeconfigFor(clusterNameValue, endpoint, ca.data ?? "", args.region)));
-        this.provider = this.kubernetesProvider(name, args.protect);
+        this.provider = this.kubernetesProvider(name, args.protect, access);
         const storageClass = this.defaultStorageClass(name, late.ebsCsi);
         this.storageClassName = DEFAULT_STORAGE_CLASS;
-        this.nodesReady = [...groups, late.coredns, late.ebsCsi, storageClass];
+        // Between the EBS CSI driver (and StorageClass) and every owner of a volume, which waits for
+        // `ready`: on destroy the owners go first, this waits until their volumes are deleted, and
+        // only then do the driver and the StorageClass go (issue 12, item 1). It calls the API, so
+        // it waits for the access entries too.
+        const volumes = volumeWait(`${name}-volume-wait`, { kubeconfig: this.kubeconfig, storageClassName: DEFAULT_STORAGE_CLASS },
+            { parent: this, dependsOn: [late.ebsCsi, storageClass, ...access] });
+        this.nodesReady = [...groups, late.coredns, late.ebsCsi, storageClass, volumes];
 
         const services = this.clusterServices(name, args, c, cluster, groups, late);
         this.servicesReady = services.ready;
@@ -169,13 +191,14 @@ export class Cluster extends pulumi.ComponentResource {
     }
 
     /** The Kubernetes provider every Kubernetes object of the program uses. */
-    private kubernetesProvider(name: string, protect: boolean): k8s.Provider {
+    private kubernetesProvider(name: string, protect: boolean, access: pulumi.Resource[]): k8s.Provider {
         return new k8s.Provider(`${name}-k8s`, {
             kubeconfig: this.kubeconfig,
             // Review stacks: a cluster already gone must not block destroying the objects on it.
             deleteUnreachable: !protect,
             enableServerSideApply: true,
-        }, { parent: this });
+            // After the access entries, so on destroy they outlive every Kubernetes object.
+        }, { parent: this, dependsOn: access });
     }
 
     /** Since 1.30 EKS has no default StorageClass: every PVC without a class stays Pending. */

@@ -5,6 +5,38 @@ import { parseCidr } from "../network/cidr";
 
 export const EKS_VERSIONS = ["1.35", "1.36"] as const;
 
+/**
+ * End of EKS standard support per allowed version (issue 12, item 18). With upgradePolicy
+ * STANDARD, EKS upgrades the control plane on its own after this date, and the next `up` with the
+ * old version in config would ask EKS for a downgrade, which it refuses. Sources: the EKS
+ * Kubernetes release calendar (docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html),
+ * 1.35's date as transcribed by aws-samples/sample-apex-skills (verified there 2026-04-24); 1.36
+ * is not in the sources available offline: EKS's rule (14 months after its EKS release, expected
+ * mid-2026) gives about 2027-07-31, to be replaced by the calendar's date.
+ */
+export const EKS_STANDARD_SUPPORT_END: Readonly<Record<(typeof EKS_VERSIONS)[number], { date: string; source: string }>> = {
+    "1.35": { date: "2027-03-27", source: "EKS release calendar" },
+    "1.36": { date: "2027-07-31", source: "estimate: 14 months after the EKS release; check the calendar" },
+};
+
+/** Days ahead the plan looks for the end of standard support: the next planned upgrade is within a quarter. */
+export const UPGRADE_HORIZON_DAYS = 90;
+
+/**
+ * A warning when the version's standard support ends before `today + horizonDays` (the next
+ * planned upgrade), else undefined.
+ */
+export function supportWarning(version: (typeof EKS_VERSIONS)[number], today: Date, horizonDays = UPGRADE_HORIZON_DAYS): string | undefined {
+    const end = EKS_STANDARD_SUPPORT_END[version];
+    const daysLeft = Math.floor((Date.parse(`${end.date}T00:00:00Z`) - today.getTime()) / 86_400_000);
+    if (daysLeft > horizonDays) return undefined;
+    const when = daysLeft < 0 ? `ended ${end.date}` : `ends ${end.date} (in ${daysLeft} days)`;
+    return `warning: EKS standard support for Kubernetes ${version} ${when} (${end.source}): EKS upgrades the control plane itself then, and the next up would ask for a downgrade. Upgrade first: pulumi config set --path 'platform:cluster.version' <next version> (docs/cluster-operations.md, "Kubernetes upgrades").`;
+}
+
+/** What an access entry takes: an IAM role or user ARN (CreateAccessEntry rejects STS session ARNs). */
+const PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/;
+
 interface NodeGroupDefaults {
     instanceTypes: string[];
     capacityType: "ON_DEMAND" | "SPOT";
@@ -108,12 +140,17 @@ export const clusterSchema = z.strictObject({
         example: ["203.0.113.0/24"],
     }).default([]),
     logRetentionDays: retentionDays("Retention of the control-plane logs (api, audit, authenticator).").default(7),
+    deployerPrincipalArn: field(z.string().regex(PRINCIPAL_ARN), {
+        doc: "The IAM role (or user) that runs `pulumi up` and `destroy` for this stack: the bootstrap's deploy role (devDeployRoleArn, prodDeployRoleArn; reviewRoleArn for review stacks). It gets a cluster-admin access entry of its own; the cluster's creator gets none implicitly (bootstrapClusterCreatorAdminPermissions false), so who administers the cluster does not depend on who ran the first `up`.",
+        rule: "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-ci-dev-deploy (required)",
+        example: "arn:aws:iam::123456789012:role/platform-ci-dev-deploy",
+    }),
     adminPrincipalArns: field(
         // Access entries take IAM role or user ARNs only: an STS assumed-role (session) ARN is
         // rejected by CreateAccessEntry (EKS user guide, "Create access entries").
-        z.array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@\/-]+$/)).max(20),
+        z.array(z.string().regex(PRINCIPAL_ARN)).max(20),
         {
-            doc: "IAM roles or users given cluster-admin through EKS access entries. The identity running `pulumi up` is cluster-admin already (bootstrapClusterCreatorAdminPermissions) and must not be listed: a second entry for it fails with 409.",
+            doc: "Further IAM roles or users given cluster-admin through EKS access entries (people, break-glass roles). Not the deployerPrincipalArn, which has its entry already: a second entry for it fails with 409.",
             rule: "a list of IAM role or user ARNs such as arn:aws:iam::123456789012:role/platform-admins",
             example: ["arn:aws:iam::123456789012:role/platform-admins"],
         },
@@ -223,6 +260,11 @@ export const clusterRules: Rule<{ readonly cluster: ClusterConfig }>[] = [
         if (distinctAdmins.length !== k.adminPrincipalArns.length) {
             out.push(problem(p, ["cluster", "adminPrincipalArns"], k.adminPrincipalArns,
                 "distinct ARNs (EKS allows one access entry per principal)", distinctAdmins));
+        }
+        if (k.adminPrincipalArns.includes(k.deployerPrincipalArn)) {
+            out.push(problem(p, ["cluster", "adminPrincipalArns"], k.adminPrincipalArns,
+                `without the deployerPrincipalArn (${k.deployerPrincipalArn}), which has its own access entry (EKS allows one per principal)`,
+                k.adminPrincipalArns.filter((a) => a !== k.deployerPrincipalArn)));
         }
         return out;
     },

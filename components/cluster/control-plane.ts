@@ -6,8 +6,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ClusterArgs } from "./cluster";
+import { logGroupSweep } from "../shared/destroy-steps";
 import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "../shared/iam";
-import { awsAccount } from "../shared/tags";
 import { roleNamePrefix } from "./pod-identity";
 
 /** Control-plane log types shipped to CloudWatch Logs (EKS user guide, "Control plane logs"). */
@@ -15,33 +15,6 @@ export const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator"] as cons
 
 /** Random bytes of the EKS cluster name's suffix (hex: twice as many characters). */
 export const CLUSTER_NAME_SUFFIX_BYTES = 3;
-
-/**
- * The IAM role ARN an STS caller ARN stands for: EKS maps an assumed-role session to its role, so
- * `arn:aws:sts::1:assumed-role/deployer/session` is the principal `arn:aws:iam::1:role/deployer`
- * (the role path is not in the session ARN, so any path matches).
- */
-export function principalOfCaller(callerArn: string): { arnPrefix: string; name: string } {
-    const m = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
-    if (m) return { arnPrefix: `arn:${m[1]}:iam::${m[2]}:role/`, name: m[3] };
-    const u = /^(arn:[\w-]+:iam::\d{12}:(?:user|role)\/)(?:.*\/)?([^/]+)$/.exec(callerArn);
-    if (u) return { arnPrefix: u[1], name: u[2] };
-    return { arnPrefix: callerArn, name: "" };
-}
-
-/**
- * The admin ARNs that name the identity running `pulumi up`. That identity already is
- * cluster-admin (bootstrapClusterCreatorAdminPermissions) and a second access entry for it fails
- * with 409 ResourceInUseException, so such an ARN is refused before anything is created.
- */
-export function adminsDuplicatingCreator(adminArns: readonly string[], callerArn: string): string[] {
-    const caller = principalOfCaller(callerArn);
-    return adminArns.filter((arn) => {
-        if (arn === callerArn) return true;
-        if (!caller.name || !arn.startsWith(caller.arnPrefix)) return false;
-        return arn.slice(caller.arnPrefix.length).split("/").pop() === caller.name;
-    });
-}
 
 /** The control plane and what it is made with, for the steps that follow. */
 export interface ControlPlane {
@@ -92,11 +65,14 @@ export function controlPlane(scope: pulumi.ComponentResource, name: string, args
     }, parent);
 
     // EKS writes to /aws/eks/<name>/cluster; created here first (with a retention) so EKS does
-    // not create one that never expires and survives `pulumi destroy`.
+    // not create one that never expires. EKS still recreates it from late events after the
+    // cluster is deleted: the sweep, deleted after the cluster and this group, removes it again.
+    const logGroupName = pulumi.interpolate`/aws/eks/${clusterName}/cluster`;
+    const sweep = logGroupSweep(`${name}-log-sweep`, { logGroupNames: [logGroupName], region: args.region }, parent);
     const logGroup = new aws.cloudwatch.LogGroup(`${name}-control-plane-logs`, {
-        name: pulumi.interpolate`/aws/eks/${clusterName}/cluster`,
+        name: logGroupName,
         retentionInDays: c.logRetentionDays,
-    }, parent);
+    }, { parent: scope, dependsOn: [sweep] });
 
     const cluster = new aws.eks.Cluster(`${name}-eks`, {
         name: clusterName,
@@ -108,9 +84,10 @@ export function controlPlane(scope: pulumi.ComponentResource, name: string, args
         accessConfig: {
             // Access entries only (the default CONFIG_MAP would need the aws-auth ConfigMap).
             authenticationMode: "API",
-            // The identity running `pulumi up` gets cluster-admin, or it could not manage the
-            // cluster's Kubernetes objects; no second entry may name it (409).
-            bootstrapClusterCreatorAdminPermissions: true,
+            // No implicit admin for whoever created the cluster: the deployer's entry is explicit
+            // (cluster.deployerPrincipalArn, see adminAccess), so admin access does not depend on
+            // who ran the first `up` (issue 12, item 5). Changing this replaces the cluster.
+            bootstrapClusterCreatorAdminPermissions: false,
         },
         // The default add-ons are installed and then adopted by the EKS add-ons below
         // (resolveConflictsOnCreate OVERWRITE). Changing this replaces the cluster.
@@ -130,7 +107,8 @@ export function controlPlane(scope: pulumi.ComponentResource, name: string, args
     }, {
         parent: scope,
         protect: args.protect,
-        dependsOn: [logGroup, clusterPolicy, keyPolicy, ...(args.egress ?? [])],
+        // Not on the egress: the control plane's ENIs need no NAT; the node groups wait for it instead.
+        dependsOn: [logGroup, clusterPolicy, keyPolicy],
         // The name is kept across replacements (the suffix lives in state): the old cluster
         // must be gone before the new one can take it.
         deleteBeforeReplace: true,
@@ -138,28 +116,29 @@ export function controlPlane(scope: pulumi.ComponentResource, name: string, args
     return { cluster, clusterName };
 }
 
-/** Cluster-admin access entries for the configured principals (the creator is admin by bootstrap). */
-export function adminAccess(scope: pulumi.ComponentResource, name: string, cluster: aws.eks.Cluster, adminArns: readonly string[], partition: pulumi.Output<string>): void {
-    if (adminArns.length === 0) return;
-    const callerArn = awsAccount(scope).callerArn;
-    adminArns.forEach((arn, i) => {
-        // Refuse (at preview) an admin that is the creator: its second entry would fail with 409.
-        const principalArn = callerArn.apply((caller) => {
-            if (adminsDuplicatingCreator([arn], caller).length > 0) {
-                throw new Error(`platform:cluster.adminPrincipalArns[${i}] = ${arn} is the identity running pulumi (${caller}), which is cluster-admin already (bootstrapClusterCreatorAdminPermissions); remove it: pulumi config rm --path 'platform:cluster.adminPrincipalArns[${i}]'`);
-            }
-            return arn;
-        });
-        const entry = new aws.eks.AccessEntry(`${name}-admin-${i}`, {
+/**
+ * Cluster-admin access entries: the deployer's (`cluster.deployerPrincipalArn`) and the other
+ * configured admins'. Returned so the Kubernetes provider (and every destroy-time step that calls
+ * the API) depends on them: on destroy they go last, after every Kubernetes object (issue 12,
+ * item 4); deleted first, every later Kubernetes delete would fail with 401/403.
+ */
+export function adminAccess(scope: pulumi.ComponentResource, name: string, cluster: aws.eks.Cluster, c: Pick<ClusterArgs["config"], "deployerPrincipalArn" | "adminPrincipalArns">, partition: pulumi.Output<string>): pulumi.Resource[] {
+    const principals: [string, string][] = [
+        [`${name}-deployer`, c.deployerPrincipalArn],
+        ...c.adminPrincipalArns.map((arn, i): [string, string] => [`${name}-admin-${i}`, arn]),
+    ];
+    return principals.flatMap(([entryName, principalArn]) => {
+        const entry = new aws.eks.AccessEntry(entryName, {
             clusterName: cluster.name,
             principalArn,
             type: "STANDARD",
         }, { parent: scope });
-        new aws.eks.AccessPolicyAssociation(`${name}-admin-${i}`, {
+        const association = new aws.eks.AccessPolicyAssociation(entryName, {
             clusterName: cluster.name,
             principalArn: entry.principalArn,
             policyArn: pulumi.interpolate`arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
             accessScope: { type: "cluster" },
         }, { parent: scope });
+        return [entry, association];
     });
 }

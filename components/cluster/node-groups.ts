@@ -100,7 +100,9 @@ export function nodeGroups(
         tags: { Name: groupName },
     }, {
         parent: scope,
-        dependsOn: [...nodePolicies, early.vpcCni, early.kubeProxy, early.podIdentityAgent],
+        // The egress (NAT, routes): nodes pull images and join through it; on destroy, the nodes
+        // and everything on them (controllers cleaning up load balancers, volumes) go before it.
+        dependsOn: [...nodePolicies, early.vpcCni, early.kubeProxy, early.podIdentityAgent, ...(args.egress ?? [])],
         // The cluster autoscaler owns the desired size after creation.
         ignoreChanges: ["scalingConfig.desiredSize"],
     });

@@ -5,6 +5,7 @@
  * (components/<layer>/config.ts), and components/config/index.ts assembles them into the stack's
  * schema. Imports nothing of the platform, so every layer may use it.
  */
+import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 
 /** CloudWatch Logs accepts only these retention periods (PutRetentionPolicy). */
@@ -54,23 +55,61 @@ export interface ConfigProblem {
     readonly fix: string;
 }
 
-export class ConfigError extends Error {
-    constructor(readonly stack: string, readonly problems: readonly ConfigProblem[]) {
-        super(formatProblems(stack, problems));
+/**
+ * The stack's configuration is wrong. A `pulumi.RunError`: the Node runtime prints a RunError's
+ * message as it is and anything else as `util.inspect` of the object (run.js uncaughtHandler,
+ * error.js defaultErrorMessage). No field may be named `stack`: that would replace `Error.stack`.
+ */
+export class ConfigError extends pulumi.RunError {
+    constructor(readonly stackName: string, readonly problems: readonly ConfigProblem[], heading = "Stack") {
+        super(formatProblems(stackName, problems, heading));
         this.name = "ConfigError";
     }
 }
 
-export function formatProblems(stack: string, problems: readonly ConfigProblem[]): string {
-    const lines = [
-        `Stack "${stack}" has ${problems.length} configuration problem${problems.length === 1 ? "" : "s"}; nothing was created.`,
-    ];
-    problems.forEach((p, i) => {
-        lines.push(`  ${i + 1}. ${p.key} = ${showValue(p.value)}`);
-        lines.push(`     rule: ${p.rule}`);
-        lines.push(`     fix:  ${p.fix}`);
-    });
-    return lines.join("\n");
+/**
+ * A component's own check of its arguments failed (a validate* function, a rule checked against
+ * what only the provider knows, a file of the repository the program reads). Each problem names
+ * the key or file, the value, the rule and the fix, in the format of a ConfigError; a RunError
+ * for the same reason.
+ */
+export class InputError extends pulumi.RunError {
+    constructor(readonly component: string, readonly problems: readonly ConfigProblem[]) {
+        super(formatInputProblems(component, problems));
+        this.name = "InputError";
+    }
+}
+
+/** `heading` names what is configured: "Stack" for the platform, "Bootstrap stack" for bootstrap/. */
+export function formatProblems(stackName: string, problems: readonly ConfigProblem[], heading = "Stack"): string {
+    return [
+        `${heading} "${stackName}" has ${problems.length} configuration problem${problems.length === 1 ? "" : "s"}; nothing was created.`,
+        ...problemLines(problems),
+    ].join("\n");
+}
+
+export function formatInputProblems(component: string, problems: readonly ConfigProblem[]): string {
+    return [`${component}: ${problems.length} problem${problems.length === 1 ? "" : "s"} in its inputs.`, ...problemLines(problems)].join("\n");
+}
+
+function problemLines(problems: readonly ConfigProblem[]): string[] {
+    return problems.flatMap((p, i) => [
+        `  ${i + 1}. ${p.key} = ${showValue(p.value)}`,
+        `     rule: ${p.rule}`,
+        `     fix:  ${p.fix}`,
+    ]);
+}
+
+/**
+ * The problems of one config section's value against its schema (`section` as in
+ * `platform:<section>.<field>`), with the rule and fix each field's metadata gives.
+ */
+export function sectionProblems(project: string, section: string, schema: z.ZodType, value: unknown): ConfigProblem[] {
+    const result = schema.safeParse(value, { reportInput: true });
+    if (result.success) return [];
+    const root = z.object({ [section]: schema });
+    return result.error.issues.flatMap((issue) =>
+        problemFromIssue(root, project, { [section]: value }, { ...issue, path: [section, ...issue.path] } as z.core.$ZodIssue));
 }
 
 function showValue(value: unknown): string {

@@ -20,6 +20,19 @@ export const productionGuardRails: Rule<PlatformConfig>[] = [
         if (c.secrets.recoveryWindowDays < 7) out.push(problem(p, ["secrets", "recoveryWindowDays"], c.secrets.recoveryWindowDays, `at least 7 (${why}: a deleted secret can be restored)`, 30));
         // With at least 3 AZs (above), one node per AZ is at least 3 nodes, and an AZ outage leaves nodes in the others.
         if (c.cluster.nodes.minSizePerAz < 1) out.push(problem(p, ["cluster", "nodes", "minSizePerAz"], c.cluster.nodes.minSizePerAz, `at least 1 (${why}: a node in every AZ, where that AZ's EBS volumes can attach)`, 1));
+        // AWS Foundational Security Best Practices EKS.1: no API endpoint open to the internet.
+        const k = c.cluster;
+        const fixedCidrs = k.publicAccessCidrs.filter((cidr) => !cidr.trim().endsWith("/0"));
+        if (k.endpointPublicAccess && fixedCidrs.length < k.publicAccessCidrs.length) {
+            const refused = problem(p, ["cluster", "publicAccessCidrs"], k.publicAccessCidrs,
+                `no world-open CIDR (${why}: AWS Security Hub EKS.1); set cluster.endpointPublicAccess false and deploy from inside the VPC (a self-hosted runner), or list your fixed egress CIDRs`,
+                fixedCidrs);
+            // With no fixed CIDR left, the fix is the private endpoint.
+            out.push(fixedCidrs.length > 0 ? refused : {
+                ...refused,
+                fix: `pulumi config set --path '${p}:cluster.endpointPublicAccess' false && pulumi config rm --path '${p}:cluster.publicAccessCidrs'`,
+            });
+        }
         return out;
     },
 ];

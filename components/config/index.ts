@@ -20,6 +20,7 @@ import { clusterRules, clusterSchema } from "../cluster/config";
 import { cacheSchema, databaseClientRules, databaseSchema, dataRules, secretsSchema } from "../data/config";
 import { networkRules, networkSchema } from "../network/config";
 import { observabilityRules, observabilitySchema } from "../observability/config";
+import { reviewEnvironmentsSchema, reviewRules, reviewSchema } from "../review/config";
 import {
     AWS_REGION, ConfigError, decode, dedupe, describeSchema, maskSecret, problemFromIssue, shapeOf, SkipRule,
     type ConfigProblem, type Rule,
@@ -29,7 +30,7 @@ import { crossSectionRules, observabilityFitRules } from "./rules";
 import { ENVIRONMENTS, stackSettings, type Environment, type StackIdentity } from "./stack";
 
 export { ENVIRONMENTS, type Environment };
-export { ConfigError, type ConfigProblem } from "./engine";
+export { ConfigError, InputError, type ConfigProblem } from "./engine";
 
 export const PROJECT = "platform";
 
@@ -40,12 +41,15 @@ export const PROJECT = "platform";
 const topLevelSchema = z.strictObject({
     ...stackSettings,
     network: networkSchema.prefault({}),
-    cluster: clusterSchema.prefault({}),
+    // {} lacks the required cluster.deployerPrincipalArn: parsed anyway, so its absence is reported.
+    cluster: clusterSchema.prefault({} as z.input<typeof clusterSchema>),
     database: databaseSchema.prefault({}),
     cache: cacheSchema.prefault({}),
     secrets: secretsSchema.prefault({}),
     observability: observabilitySchema.prefault({}),
     app: appSchema.prefault({}),
+    review: reviewSchema.prefault({}),
+    reviewEnvironments: reviewEnvironmentsSchema.prefault({}),
 });
 
 type Sections = z.output<typeof topLevelSchema>;
@@ -67,6 +71,7 @@ const rules: Rule<PlatformConfig>[] = [
     ...appRules,
     ...productionAppRules,
     ...databaseClientRules,
+    ...reviewRules,
 ];
 
 /** Every leaf setting with its key, default and documentation, in schema order. */

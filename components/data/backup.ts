@@ -4,6 +4,7 @@ import type { BackupPlanConfig } from "./config";
 import { awsIdentifier, dataKey } from "./data-access";
 import { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "../shared/iam";
 import { awsAccount } from "../shared/tags";
+import { InputError } from "../config/engine";
 
 /**
  * Daily at 06:00 UTC: after the RDS backup window (03:00-04:00) and the Sunday maintenance window
@@ -32,7 +33,7 @@ export interface DatabaseBackupArgs {
 export function validateDatabaseBackupArgs(args: DatabaseBackupArgs): void {
     const c = args.config;
     if (c.copyRegion !== "" && c.copyRegion === args.region) {
-        throw new Error(`backup: copyRegion ${c.copyRegion} is the stack's own region; pick another: pulumi config set --path 'platform:database.backupPlan.copyRegion' us-west-2`);
+        throw new InputError("backup", [{ key: "platform:database.backupPlan.copyRegion", value: c.copyRegion, rule: `another region than the stack's own (${args.region}), or "" for no copy`, fix: `pulumi config set --path 'platform:database.backupPlan.copyRegion' ${args.region === "us-west-2" ? "us-east-1" : "us-west-2"}` }]);
     }
 }
 

@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { cacheSchema, type CacheConfig } from "./config";
+import { InputError, sectionProblems, type ConfigProblem } from "../config/engine";
 import { awsIdentifier, clusterOnlySecurityGroup, dataKey, finalSnapshotIdentifier as snapshotIdentifier } from "./data-access";
 
 /** Valkey/Redis port; the security group admits nothing else. */
@@ -54,16 +55,14 @@ export interface CacheArgs {
 
 /** Throws when the arguments break a rule ElastiCache would enforce only at `pulumi up`. */
 export function validateCacheArgs(args: CacheArgs): void {
-    const problems: string[] = [];
-    const parsed = cacheSchema.safeParse(args.config);
-    if (!parsed.success) problems.push(...parsed.error.issues.map((i) => `cache.${i.path.join(".")}: ${i.message}`));
+    const problems: ConfigProblem[] = sectionProblems("platform", "cache", cacheSchema, args.config);
     if (args.config.multiAz && args.config.nodeCount < 2) {
-        problems.push("multi-AZ needs at least 2 nodes (a replica in another AZ to fail over to): pulumi config set --path 'platform:cache.nodeCount' 2");
+        problems.push({ key: "platform:cache.nodeCount", value: args.config.nodeCount, rule: "multi-AZ needs at least 2 nodes (a replica in another AZ to fail over to)", fix: "pulumi config set --path 'platform:cache.nodeCount' 2" });
     }
     if (args.config.multiAz && args.isolatedSubnetIds.length < 2) {
-        problems.push(`multi-AZ needs subnets in at least 2 AZs, got ${args.isolatedSubnetIds.length}`);
+        problems.push({ key: "platform:network.availabilityZoneCount", value: args.isolatedSubnetIds.length, rule: `multi-AZ needs subnets in at least 2 AZs, got ${args.isolatedSubnetIds.length} isolated subnet(s)`, fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2" });
     }
-    if (problems.length > 0) throw new Error(`cache: ${problems.join("; ")}`);
+    if (problems.length > 0) throw new InputError("cache", problems);
 }
 
 /**

@@ -1,6 +1,8 @@
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
+import { logGroupSweep } from "../shared/destroy-steps";
 import { databaseSchema, type DatabaseConfig } from "./config";
+import { InputError, sectionProblems, type ConfigProblem } from "../config/engine";
 import { awsIdentifier, clusterOnlySecurityGroup, dataKey, finalSnapshotIdentifier as snapshotIdentifier } from "./data-access";
 
 /** PostgreSQL's port; the security group admits nothing else. */
@@ -19,6 +21,11 @@ export function dbInstanceIdentifier(name: string): string {
 
 /** The engine of the instance (a change replaces it). */
 export const POSTGRES_ENGINE = "postgres";
+
+/** The maximum sent to RDS: none (storage autoscaling off) when it equals the allocation. */
+export function storageAutoscalingMaximum(allocatedStorageGiB: number, maxAllocatedStorageGiB: number): number | undefined {
+    return maxAllocatedStorageGiB > allocatedStorageGiB ? maxAllocatedStorageGiB : undefined;
+}
 
 /**
  * The inputs of the RDS instance that force its replacement (ForceNew in the provider's
@@ -47,15 +54,15 @@ export interface DatabaseArgs {
 
 /** Throws when the arguments break a rule RDS would enforce only at `pulumi up`. */
 export function validateDatabaseArgs(args: DatabaseArgs): void {
-    const problems: string[] = [];
-    const parsed = databaseSchema.safeParse(args.config);
-    if (!parsed.success) {
-        problems.push(...parsed.error.issues.map((i) => `database.${i.path.join(".")}: ${i.message}`));
-    }
+    const problems: ConfigProblem[] = sectionProblems("platform", "database", databaseSchema, args.config);
     if (args.isolatedSubnetIds.length < 2) {
-        problems.push(`a DB subnet group needs subnets in at least 2 AZs, got ${args.isolatedSubnetIds.length} isolated subnet(s): pulumi config set --path 'platform:network.availabilityZoneCount' 2`);
+        problems.push({
+            key: "platform:network.availabilityZoneCount", value: args.isolatedSubnetIds.length,
+            rule: `a DB subnet group needs subnets in at least 2 AZs, got ${args.isolatedSubnetIds.length} isolated subnet(s)`,
+            fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2",
+        });
     }
-    if (problems.length > 0) throw new Error(`database: ${problems.join("; ")}`);
+    if (problems.length > 0) throw new InputError("database", problems);
 }
 
 /**
@@ -110,23 +117,17 @@ export class Database extends pulumi.ComponentResource {
             description: `Isolated subnets of ${this.identifier}`,
         }, parent);
 
-        const parameterGroup = new aws.rds.ParameterGroup(`${name}-params`, {
-            family: `postgres${c.engineVersion}`,
-            description: `TLS-only PostgreSQL ${c.engineVersion} for ${this.identifier}`,
-            parameters: [
-                // Reject every non-TLS connection. "pending-reboot" is accepted for static and
-                // dynamic parameters alike ("immediate" fails on static ones); a new instance
-                // starts with the whole group applied.
-                { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
-            ],
-        }, parent);
+        const parameterGroup = tlsParameterGroup(name, c.engineVersion, this.identifier, parent);
 
         // RDS creates these groups itself on first export, with no retention (kept forever, and
-        // left behind by a destroy). Creating them first gives them a retention and an owner.
-        const logGroups = POSTGRES_LOG_EXPORTS.map((type) => new aws.cloudwatch.LogGroup(`${name}-log-${type}`, {
-            name: `/aws/rds/instance/${this.identifier}/${type}`,
+        // left behind by a destroy). Creating them first gives them a retention and an owner; a
+        // sweep deletes them again after the instance and they are gone (late exports recreate them).
+        const logGroupNames = POSTGRES_LOG_EXPORTS.map((type) => `/aws/rds/instance/${this.identifier}/${type}`);
+        const sweep = logGroupSweep(`${name}-log-sweep`, { logGroupNames, region: aws.getRegionOutput({}, parent).region }, parent);
+        const logGroups = logGroupNames.map((logGroupName, i) => new aws.cloudwatch.LogGroup(`${name}-log-${POSTGRES_LOG_EXPORTS[i]}`, {
+            name: logGroupName,
             retentionInDays: c.logRetentionDays,
-        }, parent));
+        }, { parent: this, dependsOn: [sweep] }));
 
         // A new final snapshot name on every deletion, replaced together with the instance (its
         // keepers are the instance's inputs that force a replacement).
@@ -142,12 +143,17 @@ export class Database extends pulumi.ComponentResource {
             autoMinorVersionUpgrade: true,
             // Needed for a config bump of the major version to apply at all.
             allowMajorVersionUpgrade: true,
+            // Changes apply during `up`, not in the maintenance window: a deferred major upgrade
+            // leaves the old parameter group attached when Pulumi deletes it (and the plan would
+            // show a state the instance is not in). The plan shows every such change first.
+            applyImmediately: true,
             // The default enrolls an instance past end of standard support into paid Extended Support.
             engineLifecycleSupport: "open-source-rds-extended-support-disabled",
             instanceClass: c.instanceClass,
             storageType: "gp3",
             allocatedStorage: c.allocatedStorageGiB,
-            maxAllocatedStorage: c.maxAllocatedStorageGiB,
+            // Equal to the allocation means "no autoscaling": RDS turns it off when no maximum is sent.
+            maxAllocatedStorage: storageAutoscalingMaximum(c.allocatedStorageGiB, c.maxAllocatedStorageGiB),
             storageEncrypted: true,
             kmsKeyId: key.arn,
             dbName: c.name,
@@ -189,7 +195,7 @@ export class Database extends pulumi.ComponentResource {
         this.port = this.instance.port;
         this.masterUserSecretArn = this.instance.masterUserSecrets.apply((secrets) => {
             const arn = secrets?.[0]?.secretArn;
-            if (!arn) throw new Error(`database: RDS reported no managed master secret for ${this.identifier}`);
+            if (!arn) throw new pulumi.RunError(`database: RDS reported no managed master secret for ${this.identifier} (manageMasterUserPassword is set); run pulumi refresh, then pulumi up again`);
             return arn;
         });
         this.kmsKeyArn = key.arn;
@@ -201,4 +207,25 @@ export class Database extends pulumi.ComponentResource {
             masterUserSecretArn: this.masterUserSecretArn,
         });
     }
+}
+
+/**
+ * The TLS-only parameter group of a major version. One group per major version, named by its
+ * family (issue 12, item 17): a major bump is a new group next to the old one, not a replacement
+ * of the group the instance still uses. Pulumi creates the new group, updates the instance
+ * (version and group in one ModifyDBInstance, applied immediately) and deletes the old group
+ * last, once nothing uses it.
+ */
+function tlsParameterGroup(name: string, engineVersion: string, identifier: string, opts: pulumi.CustomResourceOptions): aws.rds.ParameterGroup {
+    const family = `postgres${engineVersion}`;
+    return new aws.rds.ParameterGroup(`${name}-params-${family}`, {
+        family,
+        description: `TLS-only PostgreSQL ${engineVersion} for ${identifier}`,
+        parameters: [
+            // Reject every non-TLS connection. "pending-reboot" is accepted for static and
+            // dynamic parameters alike ("immediate" fails on static ones); a new instance
+            // starts with the whole group applied.
+            { name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" },
+        ],
+    }, opts);
 }

@@ -4,8 +4,9 @@ import { CHARTS } from "../shared/charts";
 import { refreshIntervalMinutes, type SecretsConfig } from "./config";
 import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
-import { namespace } from "../shared/namespace";
+import { namespace, POD_READINESS_GATE_LABEL } from "../shared/namespace";
 import { PodIdentityRole } from "../cluster/pod-identity";
+import { InputError } from "../config/engine";
 
 /** The operator's namespace, release and service account (the Pod Identity association names it). */
 export const ESO_NAMESPACE = "external-secrets";
@@ -71,10 +72,10 @@ export interface ExternalSecretsArgs {
 
 export function validateExternalSecretsArgs(args: ExternalSecretsArgs): void {
     if (refreshIntervalMinutes(args.config.refreshInterval) === undefined) {
-        throw new Error(`external-secrets: refreshInterval ${JSON.stringify(args.config.refreshInterval)} is not a duration from 1m to 24h: pulumi config set --path 'platform:secrets.refreshInterval' 5m`);
+        throw new InputError("external-secrets", [{ key: "platform:secrets.refreshInterval", value: args.config.refreshInterval, rule: 'a duration from 1m to 24h in minutes or hours, such as "5m" or "1h"', fix: "pulumi config set --path 'platform:secrets.refreshInterval' 5m" }]);
     }
     if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(args.appNamespace) || args.appNamespace.length > 63) {
-        throw new Error(`external-secrets: ${JSON.stringify(args.appNamespace)} is not a Kubernetes namespace name (RFC 1123 label)`);
+        throw new InputError("external-secrets", [{ key: "appNamespace argument", value: args.appNamespace, rule: "a Kubernetes namespace name (RFC 1123 label: 1-63 lowercase letters, digits or -, starting and ending with a letter or digit)", fix: "pass the app's namespace name, such as \"app\"" }]);
     }
 }
 
@@ -143,7 +144,10 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         }, parent);
 
         // Before the chart: with scopedRBAC the chart puts the operator's Role in this namespace.
-        const appNamespace = namespace(`${name}-app-namespace`, { name: args.appNamespace, podSecurity: "restricted" }, afterCluster);
+        // The app's pods are the ALB's ip targets: readiness gates on (args.dependsOn holds the controller).
+        const appNamespace = namespace(`${name}-app-namespace`, {
+            name: args.appNamespace, podSecurity: "restricted", labels: POD_READINESS_GATE_LABEL,
+        }, afterCluster);
 
         const resources = sized({ cpu: "10m", memoryMiB: 64, memoryLimitMiB: 256 });
         this.release = helmRelease(`${name}-chart`, {

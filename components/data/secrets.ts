@@ -2,6 +2,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { secretsSchema, type DatabaseConfig, type SecretsConfig } from "./config";
 import { dataKey } from "./data-access";
+import { InputError, sectionProblems } from "../config/engine";
 
 /** What the app needs to reach PostgreSQL; the password stays in the RDS-managed secret. */
 export interface DatabaseConnection {
@@ -50,8 +51,8 @@ export function cacheSecretDocument(c: { host: string; port: number; authToken: 
 }
 
 export function validateSecretsArgs(args: SecretsArgs): void {
-    const parsed = secretsSchema.safeParse(args.config);
-    if (!parsed.success) throw new Error(`secrets: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    const problems = sectionProblems("platform", "secrets", secretsSchema, args.config);
+    if (problems.length > 0) throw new InputError("secrets", problems);
 }
 
 /**

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { AppConfig } from "./config";
+import { InputError } from "../config/engine";
 
 /** The app's Docker build context: `app/` of this repository, wherever the program runs from. */
 export const APP_BUILD_CONTEXT = path.resolve(__dirname, "..", "..", "app");
@@ -86,7 +87,7 @@ export function dockerfileUser(dockerfileText: string): { uid: number; gid: numb
     const last = users[users.length - 1];
     const m = last === undefined ? null : /^(\d+)(?::(\d+))?$/.exec(last);
     if (!m || Number(m[1]) === 0) {
-        throw new Error(`image: the Dockerfile's last USER must be a numeric non-root uid[:gid] (runAsNonRoot checks the number); got ${JSON.stringify(last)}`);
+        throw new InputError("image", [{ key: "the Dockerfile's last USER", value: last, rule: "a numeric non-root uid[:gid] (runAsNonRoot checks the number)", fix: "end the final stage with USER 10001:10001 (a uid other than 0)" }]);
     }
     return { uid: Number(m[1]), gid: Number(m[2] ?? m[1]) };
 }
@@ -100,12 +101,25 @@ export function imageTag(contextHashHex: string, platform: "linux/amd64" | "linu
     return `${contextHashHex.slice(0, 16)}-${platform.split("/")[1]}`;
 }
 
+/** The digest ECR has for `tag`, or undefined when the tag was never pushed. */
+export function digestOfTag(imageIds: readonly { imageTag?: string; imageDigest: string }[], tag: string): string | undefined {
+    return imageIds.find((i) => i.imageTag === tag)?.imageDigest;
+}
+
 /**
  * The repository's lifecycle policy: untagged images (superseded or half-pushed) expire after
- * `untaggedImageExpiryDays`; of the tagged ones the newest `taggedImagesKept` stay. ECR requires a
- * pattern for a `tagged` rule ("*" is every tag).
+ * `untaggedImageExpiryDays`; with `reviewTagExpiryDays`, images a review stack pushed (`pr-*`)
+ * expire that many days after their push, before the count rule sees them (a rule cannot expire an
+ * image a higher-priority rule selected); of the other tagged ones the newest `taggedImagesKept`
+ * stay. ECR requires a pattern for a `tagged` rule ("*" is every tag).
  */
-export function lifecyclePolicy(untaggedImageExpiryDays: number, taggedImagesKept: number): string {
+export function lifecyclePolicy(untaggedImageExpiryDays: number, taggedImagesKept: number, reviewTagExpiryDays?: number): string {
+    const review = reviewTagExpiryDays === undefined ? [] : [{
+        rulePriority: 2,
+        description: `Expire review images (pr-*) after ${reviewTagExpiryDays} days`,
+        selection: { tagStatus: "tagged", tagPatternList: ["pr-*"], countType: "sinceImagePushed", countUnit: "days", countNumber: reviewTagExpiryDays },
+        action: { type: "expire" },
+    }];
     return JSON.stringify({
         rules: [
             {
@@ -114,8 +128,9 @@ export function lifecyclePolicy(untaggedImageExpiryDays: number, taggedImagesKep
                 selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: untaggedImageExpiryDays },
                 action: { type: "expire" },
             },
+            ...review,
             {
-                rulePriority: 2,
+                rulePriority: 2 + review.length,
                 description: `Keep the newest ${taggedImagesKept} tagged images`,
                 selection: { tagStatus: "tagged", tagPatternList: ["*"], countType: "imageCountMoreThan", countNumber: taggedImagesKept },
                 action: { type: "expire" },
@@ -124,13 +139,36 @@ export function lifecyclePolicy(untaggedImageExpiryDays: number, taggedImagesKep
     });
 }
 
+/** Days a review stack's image (`pr-<number>-<hash>`) stays in the repository it shares. */
+export const REVIEW_IMAGE_EXPIRY_DAYS = 3;
+
+/**
+ * A review stack's tag: its stack name and the context hash. No architecture: the review stack
+ * learns the shared nodes' platform from an output, after tags are decided; a new architecture
+ * comes with a new pull request (and a new hash) in practice, and ECR refuses a re-push (immutable).
+ */
+export function reviewImageTag(stack: string, contextHashHex: string): string {
+    return `${stack}-${contextHashHex.slice(0, 16)}`;
+}
+
 export interface AppImageArgs {
     /** The validated `app` section of the stack config (image retention). */
     readonly config: AppConfig;
     /** ECR repository name, e.g. `platform-dev/orders` (lowercase; `/` groups repositories). */
     readonly repositoryName: string;
     /** The platform the nodes run (Cluster.imagePlatform, from their instance types' architecture). */
-    readonly platform: "linux/amd64" | "linux/arm64";
+    readonly platform: pulumi.Input<"linux/amd64" | "linux/arm64">;
+    /**
+     * Push to this existing repository instead of creating one (a review stack into the dev
+     * stack's repository, whose lifecycle policy expires `pr-*` tags), tagged `tag`.
+     * @default - a new repository `repositoryName` with its lifecycle policy
+     */
+    readonly existingRepository?: { readonly url: pulumi.Input<string>; readonly tag: string };
+    /**
+     * Expire `pr-*` tags after this many days (the repository review stacks push to).
+     * @default - no such rule
+     */
+    readonly reviewTagExpiryDays?: number;
     /**
      * The stack's safety knob: Pulumi `protect` on the repository; when false the repository is
      * deleted with its images (the docker Image never deletes the tags it pushed).
@@ -164,11 +202,51 @@ export class AppImage extends pulumi.ComponentResource {
         const context = args.context ?? APP_BUILD_CONTEXT;
         const dockerfile = path.join(context, "Dockerfile");
         if (!fs.existsSync(dockerfile)) {
-            throw new Error(`image: no Dockerfile in the build context ${context}`);
+            throw new InputError("image", [{ key: "Dockerfile", value: dockerfile, rule: "a Dockerfile in the build context", fix: `add ${dockerfile}, or pass the context that has one` }]);
         }
         this.user = dockerfileUser(fs.readFileSync(dockerfile, "utf8"));
         const parent = { parent: this };
 
+        const target = args.existingRepository
+            ? { url: pulumi.output(args.existingRepository.url), tag: args.existingRepository.tag }
+            : this.repository(name, args, context);
+        this.tag = target.tag;
+        // The registry is the account part of the URL (<account>.dkr.ecr.<region>.amazonaws.com/...).
+        const registryId = target.url.apply((u) => u.split(".")[0]);
+        const auth = aws.ecr.getAuthorizationTokenOutput({ registryId }, parent);
+        // Idempotent re-runs (issue 12, item 3): an interrupted `up` can leave the tag pushed but not
+        // recorded, and a provider change can rebuild a tag the program considers unchanged; the
+        // IMMUTABLE repository rejects a second push of it. When the tag is in ECR already, the build
+        // skips the push and the pods run the digest ECR has for it (deploy by digest either way).
+        const repositoryName = target.url.apply((u) => u.split("/").slice(1).join("/"));
+        const pushedDigest = aws.ecr.getImagesOutput({ repositoryName, registryId }, parent)
+            .imageIds.apply((ids) => digestOfTag(ids, this.tag));
+        const image = new docker.Image(`${name}-image`, {
+            imageName: pulumi.interpolate`${target.url}:${this.tag}`,
+            build: {
+                context,
+                dockerfile,
+                platform: args.platform,
+            },
+            registry: {
+                server: target.url,
+                username: auth.userName,
+                password: pulumi.secret(auth.password),
+            },
+            skipPush: pushedDigest.apply((digest) => digest !== undefined),
+        }, parent);
+
+        this.repositoryUrl = target.url;
+        this.repoDigest = pulumi.all([pushedDigest, target.url, image.repoDigest])
+            .apply(([digest, url, built]) => (digest !== undefined ? `${url}@${digest}` : built));
+        this.registerOutputs({ repositoryUrl: this.repositoryUrl, tag: this.tag, repoDigest: this.repoDigest });
+    }
+
+    /** The repository with its lifecycle policy, and the tag by content hash and architecture. */
+    private repository(name: string, args: AppImageArgs, context: string): { url: pulumi.Output<string>; tag: string } {
+        if (typeof args.platform !== "string") {
+            throw new Error("image: platform must be a plain value when the image gets its own repository (the architecture is part of the tag)");
+        }
         const repository = new aws.ecr.Repository(`${name}-repo`, {
             name: args.repositoryName,
             imageTagMutability: "IMMUTABLE",
@@ -180,27 +258,8 @@ export class AppImage extends pulumi.ComponentResource {
 
         new aws.ecr.LifecyclePolicy(`${name}-lifecycle`, {
             repository: repository.name,
-            policy: lifecyclePolicy(args.config.untaggedImageExpiryDays, args.config.taggedImagesKept),
-        }, parent);
-
-        this.tag = imageTag(contextHash(context), args.platform);
-        const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repository.registryId }, parent);
-        const image = new docker.Image(`${name}-image`, {
-            imageName: pulumi.interpolate`${repository.repositoryUrl}:${this.tag}`,
-            build: {
-                context,
-                dockerfile,
-                platform: args.platform,
-            },
-            registry: {
-                server: repository.repositoryUrl,
-                username: auth.userName,
-                password: pulumi.secret(auth.password),
-            },
-        }, parent);
-
-        this.repositoryUrl = repository.repositoryUrl;
-        this.repoDigest = image.repoDigest;
-        this.registerOutputs({ repositoryUrl: this.repositoryUrl, tag: this.tag, repoDigest: this.repoDigest });
+            policy: lifecyclePolicy(args.config.untaggedImageExpiryDays, args.config.taggedImagesKept, args.reviewTagExpiryDays),
+        }, { parent: this });
+        return { url: repository.repositoryUrl, tag: imageTag(contextHash(context), args.platform as "linux/amd64" | "linux/arm64") };
     }
 }

@@ -80,6 +80,35 @@ export interface AppPodArgs {
     readonly user: { readonly uid: number; readonly gid: number };
     /** The ConfigMap holding flags.json. */
     readonly flagsConfigMapName: pulumi.Input<string>;
+    /**
+     * Where the database password file comes from when another Secret holds it (a review
+     * namespace: CloudNativePG's `<cluster>-app`, key `password`).
+     * @default - key DATABASE_PASSWORD of `secretName`
+     */
+    readonly databasePasswordSecret?: { readonly name: pulumi.Input<string>; readonly key: string };
+}
+
+/** The secrets volume: the password and AUTH token files, from one Secret or (password elsewhere) two. */
+function secretsVolume(args: AppPodArgs): k8s.types.input.core.v1.Volume {
+    // Readable by the pod's fsGroup (the app's gid) only.
+    const defaultMode = 0o440;
+    const other = args.databasePasswordSecret;
+    if (other === undefined) {
+        return {
+            name: "secrets",
+            secret: { secretName: args.secretName, items: Object.entries(SECRET_FILES).map(([key, file]) => ({ key, path: file })), defaultMode },
+        };
+    }
+    return {
+        name: "secrets",
+        projected: {
+            defaultMode,
+            sources: [
+                { secret: { name: other.name, items: [{ key: other.key, path: SECRET_FILES.DATABASE_PASSWORD }] } },
+                { secret: { name: args.secretName, items: [{ key: "REDIS_AUTH_TOKEN", path: SECRET_FILES.REDIS_AUTH_TOKEN }] } },
+            ],
+        },
+    };
 }
 
 export function appPod(args: AppPodArgs): AppPod {
@@ -107,15 +136,7 @@ export function appPod(args: AppPodArgs): AppPod {
     const volumes: k8s.types.input.core.v1.Volume[] = [
         // The only writable path (readOnlyRootFilesystem).
         { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
-        {
-            name: "secrets",
-            secret: {
-                secretName: args.secretName,
-                items: Object.entries(SECRET_FILES).map(([key, file]) => ({ key, path: file })),
-                // Readable by the pod's fsGroup (the app's gid) only.
-                defaultMode: 0o440,
-            },
-        },
+        secretsVolume(args),
         { name: "flags", configMap: { name: args.flagsConfigMapName } },
     ];
     const volumeMounts = [

@@ -10,6 +10,7 @@ import type { AppConfig } from "./config";
 import { analysisSettings, analysisTemplate, ROLLOUT_HASH_LABEL } from "./analysis";
 import { canaryTraffic, rollout, type RolloutParts, type Traffic } from "./rollout";
 import { ARGO_ROLLOUTS_METRICS_LABELS, ARGO_ROLLOUTS_NAMESPACE } from "../cluster/argo-rollouts";
+import { InputError } from "../config/engine";
 import {
     APP_LABELS, APP_NAME, appPod, FLAGS_SOURCE, PATHS, PORT_NAME, SERVICE_PORT, servingPodTemplate, type AppPod,
 } from "./pod";
@@ -26,7 +27,7 @@ export function flagDefinitions(flagsJson: string, flags: AppConfig["flags"]): s
     for (const [key, { defaultVariant }] of Object.entries(flags)) {
         const flag = doc.flags?.[key];
         if (!flag?.variants || !(defaultVariant in flag.variants)) {
-            throw new Error(`workload: ${FLAGS_SOURCE} has no ${key} flag with a "${defaultVariant}" variant`);
+            throw new InputError("workload", [{ key: `${FLAGS_SOURCE} flags.${key}.variants`, value: flag?.variants === undefined ? undefined : Object.keys(flag.variants), rule: `a ${key} flag with a "${defaultVariant}" variant (platform:app.flags.${key}.defaultVariant picks it)`, fix: `add the "${defaultVariant}" variant to the ${key} flag in ${FLAGS_SOURCE}, or pick one of its variants` }]);
         }
         flag.defaultVariant = defaultVariant;
     }
@@ -66,6 +67,17 @@ export interface WorkloadArgs {
     readonly monitoringReady: pulumi.Input<pulumi.Resource>[];
     /** The numeric uid/gid the pods run as: the image's Dockerfile USER (AppImage.user). */
     readonly user: { readonly uid: number; readonly gid: number };
+    /**
+     * The Secret and key of the database password, when not `secretName`'s DATABASE_PASSWORD.
+     * @default - DATABASE_PASSWORD of `secretName`
+     */
+    readonly databasePasswordSecret?: { readonly name: pulumi.Input<string>; readonly key: string };
+    /**
+     * The stack has never run a Rollout and never will (review environments: rolling only, their
+     * config rules say so), so a rolling Workload needs no DeploymentPatch to restore its size.
+     * @default false
+     */
+    readonly alwaysRolling?: boolean;
 }
 
 /**
@@ -131,6 +143,7 @@ export class Workload extends pulumi.ComponentResource {
         const c = args.config;
         const dependsOn = [deployment, migration, ...args.dependsOn];
         if (c.deliveryStrategy === "rolling") {
+            if (args.alwaysRolling) return undefined;
             new k8s.apps.v1.DeploymentPatch(`${name}-deployment-scale`, {
                 metadata: {
                     name: deployment.metadata.name,

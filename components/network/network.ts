@@ -4,6 +4,7 @@ import { planSubnets, type SubnetLayout, type SubnetTier } from "./cidr";
 import type { NetworkConfig } from "./config";
 import { serviceTrustPolicy } from "../shared/iam";
 import { awsAccount } from "../shared/tags";
+import { InputError } from "../config/engine";
 
 /** Interface endpoints that let nodes pull images and get tokens without NAT traffic. */
 export const INTERFACE_ENDPOINT_SERVICES = ["ecr.api", "ecr.dkr", "sts", "logs"] as const;
@@ -53,7 +54,13 @@ export class Network extends pulumi.ComponentResource {
             isolated: c.isolatedSubnetPrefixLength,
         });
         // parseConfig checked this; a direct caller with an unchecked config gets the same rule.
-        if (!layout) throw new Error(`network: the subnets do not fit ${c.cidrBlock} across ${c.availabilityZoneCount} AZs`);
+        if (!layout) {
+            throw new InputError("network", [{
+                key: "platform:network.cidrBlock", value: c.cidrBlock,
+                rule: `large enough for ${c.availabilityZoneCount} AZs x (one /${c.privateSubnetPrefixLength} private + one /${c.publicSubnetPrefixLength} public + one /${c.isolatedSubnetPrefixLength} isolated subnet)`,
+                fix: "pulumi config set --path 'platform:network.cidrBlock' 10.0.0.0/16",
+            }]);
+        }
         const parent = { parent: this };
 
         const zones = this.availabilityZones(args);
@@ -104,7 +111,7 @@ export class Network extends pulumi.ComponentResource {
         }, { parent: this });
         return zones.names.apply((names) => {
             if (names.length < c.availabilityZoneCount) {
-                throw new Error(`network.availabilityZoneCount is ${c.availabilityZoneCount} but region ${args.region} has ${names.length} standard AZs: pulumi config set --path 'platform:network.availabilityZoneCount' ${names.length}`);
+                throw new InputError("network", [{ key: "platform:network.availabilityZoneCount", value: c.availabilityZoneCount, rule: `at most the ${names.length} standard AZs region ${args.region} has where EKS can run`, fix: `pulumi config set --path 'platform:network.availabilityZoneCount' ${names.length}` }]);
             }
             return names.slice(0, c.availabilityZoneCount);
         });
@@ -223,7 +230,7 @@ export class Network extends pulumi.ComponentResource {
             // Confused-deputy guard (VPC User Guide, "IAM role for publishing flow logs").
             assumeRolePolicy: serviceTrustPolicy("vpc-flow-logs.amazonaws.com", { sourceAccount: account }),
         }, parent);
-        new aws.iam.RolePolicy(`${name}-flow-logs-policy`, {
+        const policy = new aws.iam.RolePolicy(`${name}-flow-logs-policy`, {
             role: role.id,
             policy: pulumi.jsonStringify({
                 Version: "2012-10-17",
@@ -242,6 +249,8 @@ export class Network extends pulumi.ComponentResource {
             iamRoleArn: role.arn,
             maxAggregationInterval: 60,
             tags: { Name: `${name}-flow-log` },
-        }, parent);
+            // The role gets its permissions from the policy, not at creation: a flow log created
+            // first delivers nothing ("Access error") until the policy exists (issue 12, item 15).
+        }, { parent: this, dependsOn: [policy] });
     }
 }

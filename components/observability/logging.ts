@@ -85,6 +85,13 @@ export function elasticsearchUrl(namespace: string): string {
     return `https://${ELASTICSEARCH.httpService}.${namespace}.svc:9200`;
 }
 
+/**
+ * The PriorityClass of the per-node agents (the log shipper and node-exporter): above every
+ * workload (default 0), below the system classes (2e9), so on a full node the scheduler preempts
+ * an app pod to place the agent instead of leaving it Pending (a node with no logs or metrics).
+ */
+export const NODE_AGENT_PRIORITY_CLASS = { name: "platform-node-agent", value: 1_000_000 } as const;
+
 /** Memory and CPU requests of the logging pods (limits equal the memory requests: no overcommit). */
 export const LOGGING_RESOURCES = {
     // The chart's default limit is 1 GiB; the operator caches every watched object (Secrets,
@@ -92,8 +99,8 @@ export const LOGGING_RESOURCES = {
     eckOperator: { cpu: "100m", memoryMiB: 512 },
     kibana: { cpu: "200m", memoryMiB: 1024 },
     logstash: { cpu: "250m", memoryMiB: 1024 },
-    /** Per node (DaemonSet). */
-    filebeat: { cpu: "50m", memoryMiB: 200 },
+    /** Per node (DaemonSet); ECK's own default for a Beat is 300Mi, below it Filebeat is OOM-killed under load. */
+    filebeat: { cpu: "50m", memoryMiB: 300 },
     elasticsearchCpu: "500m",
 } as const;
 
@@ -310,6 +317,7 @@ function filebeatValues(): Record<string, unknown> {
                 spec: {
                     serviceAccountName: FILEBEAT.name,
                     automountServiceAccountToken: true,
+                    priorityClassName: NODE_AGENT_PRIORITY_CLASS.name,
                     // Every node, tainted ones included (the optional system node group is
                     // tainted NoSchedule): their pods' logs matter as much.
                     tolerations: [{ operator: "Exists", effect: "NoSchedule" }],

@@ -28,7 +28,8 @@ import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { ObservabilityConfig } from "./config";
 import { sized } from "../shared/kubernetes";
-import { ELASTICSEARCH, ES_PASSWORD_VAR, elasticsearchUrl, esPasswordSecretKeyRef, LOGS_DATA_STREAM } from "./logging";
+import { InputError } from "../config/engine";
+import { ELASTICSEARCH, ES_PASSWORD_VAR, elasticsearchUrl, esPasswordSecretKeyRef, LOGS_DATA_STREAM, NODE_AGENT_PRIORITY_CLASS } from "./logging";
 import { JAEGER } from "./tracing";
 
 export const KUBE_PROMETHEUS_STACK = {
@@ -221,7 +222,8 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
             additionalDataSources: grafanaDataSources(args.namespace),
         },
         "kube-state-metrics": { resources: sized(r.kubeStateMetrics) },
-        "prometheus-node-exporter": { resources: sized(r.nodeExporter) },
+        // values.yaml of prometheus-node-exporter (subchart of 88.5.3): priorityClassName.
+        "prometheus-node-exporter": { resources: sized(r.nodeExporter), priorityClassName: NODE_AGENT_PRIORITY_CLASS.name },
     };
 }
 
@@ -229,7 +231,7 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
 export function loadAlertRuleGroups(file = ALERT_RULES_FILE): unknown[] {
     const doc = parseYaml(fs.readFileSync(file, "utf8")) as { groups?: unknown[] };
     if (!Array.isArray(doc?.groups) || doc.groups.length === 0) {
-        throw new Error(`${path.relative(process.cwd(), file)}: expected a non-empty \`groups:\` list (Prometheus rule file format)`);
+        throw new InputError("metrics", [{ key: `${path.relative(process.cwd(), file)} groups`, value: doc?.groups, rule: "a non-empty `groups:` list (Prometheus rule file format)", fix: `add the alert groups under groups: in ${path.relative(process.cwd(), file)}` }]);
     }
     return doc.groups;
 }

@@ -5,15 +5,16 @@ import { CHARTS } from "../shared/charts";
 import type { ObservabilityConfig } from "./config";
 import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
-import { namespace } from "../shared/namespace";
+import { namespace, POD_READINESS_GATE_LABEL } from "../shared/namespace";
 import {
-    eckOperatorValues, eckStackValues, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, esPasswordEnv, ilmJobScript, KIBANA,
+    eckOperatorValues, eckStackValues, NODE_AGENT_PRIORITY_CLASS, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, esPasswordEnv, ilmJobScript, KIBANA,
     logsCustomComponentTemplate, logsIlmPolicy, logsIndexSettings,
 } from "./logging";
 import {
     APP_RULES_NAMESPACE, GRAFANA_ADMIN_KEYS, KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, loadAlertRuleGroups, loadDashboard,
 } from "./metrics";
 import { JAEGER, jaegerValues, otlpEndpoints } from "./tracing";
+import { observabilityNetworkPolicies } from "./network-policies";
 
 /** Namespaces of the stack: the operator apart (restricted), everything else together. */
 export const OBSERVABILITY_NAMESPACE = "observability";
@@ -40,15 +41,23 @@ export interface ObservabilityArgs {
     readonly storageClassName: string;
     /**
      * What must exist before any release installs and be removed only after they are gone: the
-     * nodes, the EBS CSI driver and StorageClass, and the cluster services (the load balancer
-     * controller's webhook, which the optional Ingresses need too).
+     * nodes, coredns, the EBS CSI driver and StorageClass (Cluster.nodesReady). Not the load
+     * balancer controller: its Service mutator webhook is off and its pod webhook selects only
+     * namespaces labelled for readiness gates, so no object here but the Ingresses needs it.
      */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+    /**
+     * What the optional internal Ingresses wait for and are deleted before (Cluster.servicesReady):
+     * the load balancer controller, so the ALB it makes is gone before the subnets are.
+     */
+    readonly ingressDependsOn?: pulumi.Input<pulumi.Resource>[];
     /**
      * The stack's safety knob: Pulumi `protect` on the releases that hold data (kube-prometheus-stack,
      * eck-stack), and their volumes kept when the workloads go. False: everything destroys cleanly.
      */
     readonly protect: boolean;
+    /** The VPC's CIDR, for the NetworkPolicies' rules to the API server, nodes and the internal ALB. */
+    readonly vpcCidr: string;
 }
 
 /**
@@ -75,6 +84,8 @@ export class Observability extends pulumi.ComponentResource {
     public readonly portForwardCommands: Readonly<Record<"grafana" | "prometheus" | "alertmanager" | "jaeger" | "kibana", string>>;
     /** Depend on these before creating ServiceMonitors, PodMonitors or PrometheusRules (their CRDs). */
     public readonly crdsReady: pulumi.Resource[];
+    /** The PriorityClass of the node agents; the releases that run them (kube-prometheus-stack, eck-stack) depend on it. */
+    private nodeAgentPriority!: pulumi.Resource;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:observability:Observability", name, {}, opts);
@@ -85,9 +96,30 @@ export class Observability extends pulumi.ComponentResource {
         // host access: the only namespace of the platform that is `privileged`.
         // Namespaces wait for the cluster too: on destroy they go before the node groups and the EBS
         // CSI driver, which still have to delete the volumes of the claims Helm leaves behind.
-        const observabilityNs = namespace(`${name}-ns`, { name: ns, podSecurity: "privileged" }, afterCluster);
+        // With the internal ALB, Grafana and Kibana are its ip targets: readiness gates on. The
+        // controller's pod webhook (failurePolicy Fail) then admits every pod here, so the labelled
+        // namespace, and so everything in it, waits for the controller (ingressDependsOn).
+        const observabilityNs = namespace(`${name}-ns`, {
+            name: ns, podSecurity: "privileged", labels: args.config.internalIngress ? POD_READINESS_GATE_LABEL : undefined,
+        }, args.config.internalIngress ? { parent: this, dependsOn: [...args.dependsOn, ...(args.ingressDependsOn ?? [])] } : afterCluster);
         const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, afterCluster);
         const nsName = observabilityNs.metadata.name;
+        // The node agents' PriorityClass: the releases that run them wait for it (via this dependency).
+        const nodeAgentPriority = new k8s.scheduling.v1.PriorityClass(`${name}-node-agent-priority`, {
+            metadata: { name: NODE_AGENT_PRIORITY_CLASS.name },
+            value: NODE_AGENT_PRIORITY_CLASS.value,
+            globalDefault: false,
+            preemptionPolicy: "PreemptLowerPriority",
+            description: "Per-node log shipper and node-exporter: preempt workloads rather than stay Pending.",
+        }, afterCluster);
+        this.nodeAgentPriority = nodeAgentPriority;
+        // Default deny, then what the stack needs (network-policies.ts).
+        for (const p of observabilityNetworkPolicies({
+            vpcCidr: args.vpcCidr, appNamespace: APP_RULES_NAMESPACE,
+            alertReceiver: args.config.alertReceiver !== "none", internalIngress: args.config.internalIngress,
+        })) {
+            new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${p.name}`, { metadata: { name: p.name, namespace: nsName }, spec: p.spec }, afterCluster);
+        }
 
         this.grafanaAdminSecretName = "grafana-admin";
         const logs = this.logs(name, args, nsName, operatorNs.metadata.name);
@@ -136,7 +168,7 @@ export class Observability extends pulumi.ComponentResource {
             namespace: nsName,
             values: eckStackValues({ config: c, storageClassName: args.storageClassName, protect: args.protect, appNamespace }),
             timeoutSeconds: RELEASE_TIMEOUT_SECONDS.eckStack,
-        }, { parent: this, dependsOn: [eckOperator, ...args.dependsOn], protect: args.protect });
+        }, { parent: this, dependsOn: [eckOperator, this.nodeAgentPriority, ...args.dependsOn], protect: args.protect });
 
         // Log retention: Elasticsearch's API is the only way to define an ILM policy (ECK's
         // StackConfigPolicy needs an Enterprise licence). A Job re-runs whenever the policy changes
@@ -153,7 +185,7 @@ export class Observability extends pulumi.ComponentResource {
                         securityContext: { runAsNonRoot: true, runAsUser: 1000, seccompProfile: { type: "RuntimeDefault" } },
                         containers: [{
                             name: "apply",
-                            // The Elasticsearch image (curl included) is on the nodes already.
+                            // The Elasticsearch image (curl included): the same the nodes pull for Elasticsearch.
                             image: `docker.elastic.co/elasticsearch/elasticsearch:${ELASTIC_STACK_VERSION}`,
                             command: ["/bin/bash", "-c", ilmJobScript()],
                             env: [
@@ -173,7 +205,11 @@ export class Observability extends pulumi.ComponentResource {
             },
         }, {
             parent: this,
-            dependsOn: [eckStack],
+            // Not after eck-stack: the Job only retries until Elasticsearch answers (its pod waits
+            // for ECK's password and CA Secrets), so it starts with the operator, on the nodes, and
+            // its wait overlaps the operator's and the chart's. Jaeger waits for both. Holds
+            // nothing: on destroy it may go in any order before the namespace.
+            dependsOn: args.dependsOn,
             // Waits for Elasticsearch to come up (minutes after the chart) before it completes.
             customTimeouts: { create: "30m", update: "30m" },
         });
@@ -210,7 +246,7 @@ export class Observability extends pulumi.ComponentResource {
             parent: this,
             // Grafana's pod reads the Elasticsearch Secrets (data source credentials and CA) that
             // ECK generates once the Elasticsearch resource exists.
-            dependsOn: [grafanaAdmin, eckStack, ...args.dependsOn],
+            dependsOn: [grafanaAdmin, eckStack, this.nodeAgentPriority, ...args.dependsOn],
             // Holds the metrics history (Prometheus' volume) on protected stacks.
             protect: args.protect,
         });
@@ -280,7 +316,7 @@ export class Observability extends pulumi.ComponentResource {
                     ingressClassName: "alb",
                     rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service, port: { number: port } } } }] } }],
                 },
-            }, { parent: this, dependsOn: [after, ...args.dependsOn] });
+            }, { parent: this, dependsOn: [after, ...args.dependsOn, ...(args.ingressDependsOn ?? [])] });
         ingress("grafana", KUBE_PROMETHEUS_STACK.grafanaService, 80, { "alb.ingress.kubernetes.io/healthcheck-path": "/api/health" }, kubePrometheusStack);
         ingress("kibana", KIBANA.httpService, KIBANA.port, {
             // Kibana serves HTTPS with ECK's self-signed certificate.

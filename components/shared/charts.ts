@@ -74,4 +74,10 @@ export const CHARTS = {
     // kibana,logstash,beats}/values.yaml + templates (nodeSets, volumeClaimTemplates, elasticsearchRefs,
     // pipelines, services, daemonSet, fullnameOverride).
     eckStack: { repo: "https://helm.elastic.co", chart: "eck-stack", version: "0.20.0" },
+
+    // Review environments (components/review/host.ts). CloudNativePG operator app 1.30.0. Values
+    // checked in cloudnative-pg/charts tag cloudnative-pg-v0.29.0, charts/cloudnative-pg/values.yaml
+    // (crds.create, config.clusterWide, resources, monitoring.podMonitorEnabled; the default pod and
+    // container securityContexts meet Pod Security "restricted"; webhooks failurePolicy Fail).
+    cloudnativePg: { repo: "https://cloudnative-pg.github.io/charts", chart: "cloudnative-pg", version: "0.29.0" },
 } as const satisfies Record<string, ChartPin>;

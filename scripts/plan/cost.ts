@@ -63,6 +63,7 @@ export const FREE_TYPES: Readonly<Record<string, string>> = {
     "aws:eks/addon:Addon": "EKS add-ons are free (their pods run on the priced nodes)",
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": "free",
     "aws:eks/accessEntry:AccessEntry": "free",
+    "command:local:Command": "free",
     "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": "free",
     "aws:rds/subnetGroup:SubnetGroup": "free",
     "aws:rds/parameterGroup:ParameterGroup": "free",

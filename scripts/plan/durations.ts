@@ -55,6 +55,10 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "aws:eks/addon:Addon": d(1, 0.5, "estimate: add-on ACTIVE once its pods run (vpc-cni, coredns ~1 min; EBS CSI up to 2)"),
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": d(0.05, 0.05, API),
     "aws:eks/accessEntry:AccessEntry": d(0.05, 0.05, API),
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation": d(0.05, 0.05, API),
+    // Destroy-time steps (scripts/destroy/): nothing on create; on delete the log group sweep runs
+    // 6 sweeps 20 s apart, the volume wait returns once the EBS CSI driver deleted the volumes.
+    "command:local:Command": d(0.01, 2, "estimate: log sweep 6 x 20 s; volume wait until EBS volumes are deleted (1-3 min after detach)"),
     // Data
     "aws:rds/subnetGroup:SubnetGroup": d(0.05, 0.05, API),
     "aws:rds/parameterGroup:ParameterGroup": d(0.05, 0.05, API),
@@ -88,9 +92,15 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate": d(0.02, 0.02, API),
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": d(0.02, 0.02, API),
     "kubernetes:policy/v1:PodDisruptionBudget": d(0.02, 0.02, API),
+    "kubernetes:scheduling.k8s.io/v1:PriorityClass": d(0.02, 0.02, API),
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": d(0.02, 0.02, API),
     "kubernetes:storage.k8s.io/v1:StorageClass": d(0.02, 0.02, API),
     "kubernetes:networking.k8s.io/v1:Ingress": d(3, 1, "estimate: Pulumi waits for the ALB's hostname in status; the controller deletes the ALB on delete"),
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": d(0.02, 0.02, API),
+    "kubernetes:core/v1:ResourceQuota": d(0.02, 0.02, API),
+    "kubernetes:core/v1:LimitRange": d(0.02, 0.02, API),
+    // Review namespaces (components/review/). The namespace's own delete is in the Namespace entry.
+    "kubernetes:postgresql.cnpg.io/v1:Cluster": d(1.5, 0.3, "estimate: Pulumi waits for condition Ready (pulumi.com/waitFor): the operator's initdb Job (pull of ghcr.io/cloudnative-pg/postgresql, initdb on a new 1 GiB gp3 volume: EBS attach ~10-20 s) then the instance pod's startup; delete: the operator stops the pod (smart shutdown) and the PVC goes"),
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule": d(0.02, 0.02, API),
     "kubernetes:external-secrets.io/v1:SecretStore": d(0.05, 0.02, API),
     "kubernetes:external-secrets.io/v1:ExternalSecret": d(0.2, 0.02, "estimate: waits for condition Ready (first sync from Secrets Manager)"),
@@ -105,6 +115,7 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "helm:eck-stack": d(0.5, 2, "estimate: custom resources only (Helm does not wait for Elasticsearch, see components/observability/observability.ts); delete waits for the operator to remove the pods (facts: 1-3 min)"),
     "helm:jaeger": d(1, 0.5, "estimate: one all-in-one Deployment"),
     "helm:kube-prometheus-stack": d(2.5, 1.5, FACTS),
+    "helm:cloudnative-pg": d(1, 0.5, "estimate: CRDs, the operator Deployment and its webhooks"),
 };
 
 /** The table key of a resource: its type, refined where one type has very different timings. */

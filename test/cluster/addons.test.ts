@@ -57,8 +57,14 @@ describe("cluster add-ons", () => {
                     assert.match(v, /^[a-zA-Z0-9 _.:/=+\-@]{0,256}$/);
                 }
             }
-            for (const name of ["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server"]) {
+            for (const name of ["kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server"]) {
                 assert.equal(addon(dev, name).inputs.configurationValues, undefined, name);
+            }
+        });
+
+        it("turns on the VPC CNI's network policy agent, without which NetworkPolicies are ignored (issue 12 item 13)", () => {
+            for (const b of [dev, prod, review]) {
+                assert.deepEqual(JSON.parse(addon(b, "vpc-cni").inputs.configurationValues), { enableNetworkPolicy: "true" }, b.config.stack);
             }
         });
 
@@ -71,8 +77,10 @@ describe("cluster add-ons", () => {
                         assert.ok(b.capture.dependsOn(ng, addon(b, name)), `${ng.name} starts with ${name} in place`);
                     }
                 }
-                // vpc-cni's pods get their credentials from the Pod Identity agent.
-                assert.ok(b.capture.dependsOn(addon(b, "vpc-cni"), addon(b, "eks-pod-identity-agent")));
+                // vpc-cni's pods get their credentials from the Pod Identity agent, which runs on
+                // the nodes: both are in place before any node group (above), and the add-ons
+                // themselves are created side by side.
+                assert.ok(!b.capture.dependsOn(addon(b, "vpc-cni"), addon(b, "eks-pod-identity-agent")));
             }
         });
 
@@ -111,15 +119,17 @@ describe("cluster add-ons", () => {
             }
         });
 
-        it("lists every node group, coredns, the EBS CSI driver and the StorageClass as nodesReady", async () => {
+        it("lists every node group, coredns, the EBS CSI driver, the StorageClass and the volume wait as nodesReady", async () => {
             for (const b of [dev, prod]) {
                 const urns = await Promise.all(b.platform.cluster.nodesReady.map((r) => valueOf(r.urn)));
                 assert.deepEqual(urns, [
                     ...b.capture.ofType(NODE_GROUP).map((g) => g.urn), addon(b, "coredns").urn, addon(b, "aws-ebs-csi-driver").urn,
                     b.capture.one("kubernetes:storage.k8s.io/v1:StorageClass").urn,
+                    // Issue 12, item 1: the destroy-time wait for the EBS volumes.
+                    b.capture.one("command:local:Command", "-cluster-volume-wait").urn,
                 ]);
             }
-            assert.equal(prod.platform.cluster.nodesReady.length, 4 + 3, "3 general groups and the system group");
+            assert.equal(prod.platform.cluster.nodesReady.length, 4 + 4, "3 general groups and the system group, coredns, EBS CSI, StorageClass, volume wait");
         });
     });
 

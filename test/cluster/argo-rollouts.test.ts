@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { ARGO_ROLLOUTS_POLICY, argoRolloutsValues } from "../../components/cluster/argo-rollouts";
 import { PROJECT } from "../../components/config";
-import { buildStack, reveal, type Built } from "../harness";
+import { buildStack, DEPLOYER_ARN, reveal, type Built } from "../harness";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const APP_KEY = `${PROJECT}:app`;
@@ -42,7 +42,7 @@ describe("Argo Rollouts controller (components/cluster/argo-rollouts.ts)", funct
         });
         const kps = canary.capture.ofType(RELEASE).find((r) => r.inputs.name === "kube-prometheus-stack")!;
         assert.ok(canary.capture.dependsOn(monitor, kps));
-        const forced = await buildStack("pr-1", { "platform:cluster": { publicAccessCidrs: ["0.0.0.0/0"], argoRollouts: true } });
+        const forced = await buildStack("pr-1", { "platform:cluster": { publicAccessCidrs: ["0.0.0.0/0"], deployerPrincipalArn: DEPLOYER_ARN, argoRollouts: true } });
         assert.equal(releases(forced).length, 1, "forced on a rolling stack");
     });
 });

@@ -42,6 +42,7 @@ describe("cluster services", () => {
                 defaultTags: tagsOf(b),
                 // Its Service webhook (failurePolicy Fail) would intercept every Service create.
                 enableServiceMutatorWebhook: false,
+                resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } },
                 ...(b === prod ? SYSTEM_PLACEMENT : {}),
             });
             const a = association(b, "aws-load-balancer-controller");
@@ -100,6 +101,28 @@ describe("cluster services", () => {
             assert.deepEqual(v.autoDiscovery, { clusterName: clusterNameOf(b.config.stack) });
             assert.deepEqual(v.rbac, { serviceAccount: { create: true, name: "cluster-autoscaler" } });
             assert.equal(association(b, "cluster-autoscaler").inputs.namespace, "kube-system");
+        }
+    });
+
+    it("lets the autoscaler remove nodes whose pods have emptyDir volumes (issue 12 item 7)", () => {
+        // The app mounts an emptyDir at /tmp, and so do chart pods: with the autoscaler's default
+        // skip-nodes-with-local-storage=true no node running one is ever scaled down.
+        for (const b of [dev, prod, review]) {
+            const v = release(b, "cluster-autoscaler").inputs.values;
+            assert.deepEqual(v.extraArgs, {
+                "balance-similar-node-groups": true,
+                expander: "least-waste",
+                "skip-nodes-with-local-storage": false,
+            });
+        }
+    });
+
+    it("sizes both controllers: requests and a memory limit, never the charts' empty default (issue 12 item 9)", () => {
+        for (const b of [dev, prod, review]) {
+            assert.deepEqual(release(b, "aws-load-balancer-controller").inputs.values.resources,
+                { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } });
+            assert.deepEqual(release(b, "cluster-autoscaler").inputs.values.resources,
+                { requests: { cpu: "100m", memory: "300Mi" }, limits: { memory: "600Mi" } });
         }
     });
 

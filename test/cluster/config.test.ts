@@ -2,9 +2,10 @@ import * as assert from "node:assert/strict";
 import {
     validateClusterArgs,
 } from "../../components/cluster/cluster";
+import { EKS_STANDARD_SUPPORT_END, EKS_VERSIONS, supportWarning } from "../../components/cluster/config";
 import { ConfigError, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../../components/config";
 import {
-    encode, readStackValues, reviewProblems, stackConfig,
+    DEPLOYER_ARN, encode, readStackValues, reviewProblems, stackConfig,
 } from "../harness";
 
 import { CLUSTER_KEY, clusterArgs } from "./support";
@@ -15,7 +16,7 @@ import { CLUSTER_KEY, clusterArgs } from "./support";
 
 const problemsOf = (overrides: Record<string, unknown>): ConfigProblem[] => reviewProblems(overrides, "pr-1");
 
-const cluster = (settings: Record<string, unknown>) => ({ [CLUSTER_KEY]: { publicAccessCidrs: ["0.0.0.0/0"], ...settings } });
+const cluster = (settings: Record<string, unknown>) => ({ [CLUSTER_KEY]: { publicAccessCidrs: ["0.0.0.0/0"], deployerPrincipalArn: DEPLOYER_ARN, ...settings } });
 
 const configCases: Array<{ title: string; overrides: Record<string, unknown>; problems: ConfigProblem[] }> = [
     {
@@ -105,6 +106,24 @@ const configCases: Array<{ title: string; overrides: Record<string, unknown>; pr
         }],
     },
     {
+        title: "no deployer (the cluster's admin must be named, not implied by who ran up; issue 12, item 5)",
+        overrides: { [CLUSTER_KEY]: { publicAccessCidrs: ["0.0.0.0/0"] } },
+        problems: [{
+            key: "platform:cluster.deployerPrincipalArn", value: undefined,
+            rule: "an IAM role or user ARN such as arn:aws:iam::123456789012:role/platform-ci-dev-deploy (required)",
+            fix: "pulumi config set --path 'platform:cluster.deployerPrincipalArn' arn:aws:iam::123456789012:role/platform-ci-dev-deploy",
+        }],
+    },
+    {
+        title: "the deployer listed again as an admin (a second entry for it fails with 409)",
+        overrides: cluster({ adminPrincipalArns: ["arn:aws:iam::123456789012:user/alice", DEPLOYER_ARN] }),
+        problems: [{
+            key: "platform:cluster.adminPrincipalArns", value: ["arn:aws:iam::123456789012:user/alice", DEPLOYER_ARN],
+            rule: `without the deployerPrincipalArn (${DEPLOYER_ARN}), which has its own access entry (EKS allows one per principal)`,
+            fix: "pulumi config rm --path 'platform:cluster.adminPrincipalArns' && pulumi config set --path 'platform:cluster.adminPrincipalArns[0]' arn:aws:iam::123456789012:user/alice",
+        }],
+    },
+    {
         title: "an STS session ARN as admin (access entries take IAM roles and users)",
         overrides: cluster({ adminPrincipalArns: ["arn:aws:sts::123456789012:assumed-role/admins/alice"] }),
         problems: [{
@@ -159,11 +178,21 @@ describe("cluster config", () => {
     it("guards direct callers with the same rules", () => {
         assert.deepEqual(validateClusterArgs("platform-pr-1-cluster", clusterArgs({})), []);
         assert.deepEqual(validateClusterArgs("platform pr", clusterArgs({ privateSubnetIds: ["a"], publicSubnetIds: [] }, { minSizePerAz: 5, instanceTypes: ["m7g.large", "m7i.large"] })), [
-            'cluster name "platform pr" must be 1-93 letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the 6-character suffix); got 11 characters',
-            "EKS needs subnets in at least 2 AZs; got 1 private subnet(s)",
-            "an internet-facing ALB needs subnets in at least 2 AZs; got 0 public subnet(s)",
-            "node sizes must satisfy minSizePerAz <= desiredSizePerAz <= maxSizePerAz; got 5 <= 1 <= 2",
-            "instance types must share one architecture (one AMI type per node group); got m7g.large, m7i.large",
+            {
+                key: "cluster component name", value: "platform pr",
+                rule: "1-93 letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the 6-character suffix); got 11 characters",
+                fix: "name the Cluster component with at most 93 such characters (its name is <project>-<stack>-cluster: a shorter stack name)",
+            },
+            { key: "platform:network.availabilityZoneCount", value: 1, rule: "EKS needs private subnets in at least 2 AZs (the value is the private subnets passed)", fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2" },
+            { key: "platform:network.availabilityZoneCount", value: 0, rule: "an internet-facing ALB needs public subnets in at least 2 AZs (the value is the public subnets passed)", fix: "pulumi config set --path 'platform:network.availabilityZoneCount' 2" },
+            {
+                key: "platform:cluster.nodes.desiredSizePerAz", value: 1, rule: "minSizePerAz <= desiredSizePerAz <= maxSizePerAz; got 5 <= 1 <= 2",
+                fix: "pulumi config set --path 'platform:cluster.nodes.minSizePerAz' 2 && pulumi config set --path 'platform:cluster.nodes.desiredSizePerAz' 2",
+            },
+            {
+                key: "platform:cluster.nodes.instanceTypes", value: ["m7g.large", "m7i.large"], rule: "instance types of one architecture (one AMI type per node group)",
+                fix: "pulumi config rm --path 'platform:cluster.nodes.instanceTypes' && pulumi config set --path 'platform:cluster.nodes.instanceTypes[0]' m7g.large",
+            },
         ]);
     });
 
@@ -184,5 +213,23 @@ describe("cluster config", () => {
         });
         assert.equal(parseConfig({ project: PROJECT, stack: "prod", values: withNodes({}) }).cluster.nodes.minSizePerAz, 1);
         assert.equal(stackConfig("pr-1", cluster({ nodes: { minSizePerAz: 0 } })).cluster.nodes.minSizePerAz, 0);
+    });
+});
+
+describe("Kubernetes version support (issue 12, item 18)", () => {
+    it("has a dated end of standard support for every allowed version", () => {
+        assert.deepEqual(Object.keys(EKS_STANDARD_SUPPORT_END).sort(), [...EKS_VERSIONS].sort());
+        for (const v of EKS_VERSIONS) assert.match(EKS_STANDARD_SUPPORT_END[v].date, /^20\d\d-\d\d-\d\d$/);
+        assert.equal(EKS_STANDARD_SUPPORT_END["1.35"].date, "2027-03-27");
+    });
+
+    it("warns when standard support ends before the next planned upgrade, and not before", () => {
+        const day = (d: string) => new Date(`${d}T00:00:00Z`);
+        // 1.35 ends 2027-03-27: 90 days before is 2026-12-27.
+        assert.equal(supportWarning("1.35", day("2026-12-26")), undefined);
+        assert.equal(supportWarning("1.35", day("2026-12-27")),
+            "warning: EKS standard support for Kubernetes 1.35 ends 2027-03-27 (in 90 days) (EKS release calendar): EKS upgrades the control plane itself then, and the next up would ask for a downgrade. Upgrade first: pulumi config set --path 'platform:cluster.version' <next version> (docs/cluster-operations.md, \"Kubernetes upgrades\").");
+        assert.match(supportWarning("1.35", day("2027-04-01"))!, /Kubernetes 1\.35 ended 2027-03-27/);
+        assert.equal(supportWarning("1.36", day("2026-12-01")), undefined);
     });
 });

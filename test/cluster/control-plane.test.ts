@@ -1,14 +1,14 @@
 import * as assert from "node:assert/strict";
 import {
-    adminsDuplicatingCreator, principalOfCaller, validateClusterArgs,
+    validateClusterArgs,
 } from "../../components/cluster/cluster";
 import { CLUSTER_AUTOSCALER_IMAGE_TAGS } from "../../components/cluster/cluster-services";
 import { EKS_VERSIONS } from "../../components/cluster/config";
 import {
-    ACCOUNT_ID, buildStack, type Built,
+    ACCOUNT_ID, buildStack, DEPLOYER_ARN, type Built,
 } from "../harness";
 
-import { ROLE_POLICY, ACCESS_ENTRY, ACCESS_POLICY, RANDOM_ID, CLUSTER_KEY, Options, buildWithOptions, eks, clusterNameOf, release, roleOf, attachmentsOf, ADMINS, VARIANT, privateSubnetIds, clusterArgs } from "./support";
+import { ROLE_POLICY, ACCESS_ENTRY, ACCESS_POLICY, K8S_PROVIDER, RANDOM_ID, CLUSTER_KEY, Options, buildWithOptions, eks, clusterNameOf, release, roleOf, attachmentsOf, ADMINS, VARIANT, privateSubnetIds, clusterArgs } from "./support";
 
 describe("cluster control plane", () => {
     let dev: Built & { options: Map<string, Options> };
@@ -47,9 +47,9 @@ describe("cluster control plane", () => {
             }
         });
 
-        it("authenticates with access entries only and makes the creator admin by bootstrap", () => {
+        it("authenticates with access entries only and gives the creator no implicit admin (issue 12, item 5)", () => {
             for (const b of [dev, prod, review]) {
-                assert.deepEqual(eks(b).inputs.accessConfig, { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true });
+                assert.deepEqual(eks(b).inputs.accessConfig, { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false });
             }
         });
 
@@ -97,9 +97,12 @@ describe("cluster control plane", () => {
             }
             // CreateCluster allows 100 characters: the longest component name allowed plus "-" and 6 hex digits.
             assert.deepEqual(validateClusterArgs("x".repeat(93), clusterArgs({})), []);
-            assert.deepEqual(validateClusterArgs("x".repeat(94), clusterArgs({})), [
-                `cluster name "${"x".repeat(94)}" must be 1-93 letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the 6-character suffix); got 94 characters`,
-            ]);
+            assert.deepEqual(validateClusterArgs("x".repeat(94), clusterArgs({})), [{
+                key: "cluster component name",
+                value: "x".repeat(94),
+                rule: "1-93 letters, digits, - or _, starting with a letter or digit (EKS allows 100 with the 6-character suffix); got 94 characters",
+                fix: "name the Cluster component with at most 93 such characters (its name is <project>-<stack>-cluster: a shorter stack name)",
+            }]);
         });
 
         it("is protected exactly when the stack is", () => {
@@ -123,7 +126,7 @@ describe("cluster control plane", () => {
 
     describe("endpoint", () => {
         it("keeps the private endpoint on and opens the public one only to the configured CIDRs", () => {
-            for (const [b, azs] of [[dev, 3], [prod, 3], [review, 2]] as const) {
+            for (const [b, azs] of [[dev, 3], [review, 2]] as const) {
                 assert.deepEqual(eks(b).inputs.vpcConfig, {
                     subnetIds: privateSubnetIds(b.config.stack, azs),
                     endpointPrivateAccess: true,
@@ -131,6 +134,12 @@ describe("cluster control plane", () => {
                     publicAccessCidrs: ["0.0.0.0/0"],
                 }, b.config.stack);
             }
+            // Prod: the private endpoint only (issue 12, item 6).
+            assert.deepEqual(eks(prod).inputs.vpcConfig, {
+                subnetIds: privateSubnetIds("prod", 3),
+                endpointPrivateAccess: true,
+                endpointPublicAccess: false,
+            });
         });
 
         it("sends a narrowed CIDR list as configured", () => {
@@ -138,7 +147,7 @@ describe("cluster control plane", () => {
         });
 
         it("turns the public endpoint off without sending CIDRs (EKS would default them to 0.0.0.0/0)", async () => {
-            const b = await buildStack("pr-1", { [CLUSTER_KEY]: { endpointPublicAccess: false, publicAccessCidrs: [] } });
+            const b = await buildStack("pr-1", { [CLUSTER_KEY]: { endpointPublicAccess: false, publicAccessCidrs: [], deployerPrincipalArn: DEPLOYER_ARN } });
             assert.deepEqual(eks(b).inputs.vpcConfig, {
                 subnetIds: privateSubnetIds("pr-1", 2),
                 endpointPrivateAccess: true,
@@ -148,66 +157,44 @@ describe("cluster control plane", () => {
     });
 
     describe("access", () => {
-        it("creates no access entry when no admin is configured (creator and node role have EKS's own)", () => {
+        it("gives the configured deployer, and only it, an admin entry when no other admin is configured (issue 12, item 5)", () => {
+            const deployers = { dev: "arn:aws:iam::123456789012:role/platform-ci-dev-deploy", prod: "arn:aws:iam::123456789012:role/platform-ci-prod-deploy", "pr-1": DEPLOYER_ARN };
             for (const b of [dev, prod, review]) {
-                assert.equal(b.capture.ofType(ACCESS_ENTRY).length, 0);
-                assert.equal(b.capture.ofType(ACCESS_POLICY).length, 0);
+                const arn = deployers[b.config.stack as keyof typeof deployers];
+                assert.deepEqual(b.capture.ofType(ACCESS_ENTRY).map((e) => [e.name, e.inputs.principalArn, e.inputs.type]),
+                    [[`platform-${b.config.stack}-cluster-deployer`, arn, "STANDARD"]]);
+                assert.deepEqual(b.capture.ofType(ACCESS_POLICY).map((p) => [p.inputs.principalArn, p.inputs.policyArn, p.inputs.accessScope]),
+                    [[arn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", { type: "cluster" }]]);
             }
         });
 
-        it("gives each configured admin one entry with the cluster-admin policy, and nobody else", () => {
+        it("gives the deployer and each configured admin one entry with the cluster-admin policy, and nobody else", () => {
             const b = variant;
+            const principals = [DEPLOYER_ARN, ...ADMINS];
             const entries = b.capture.ofType(ACCESS_ENTRY);
             assert.deepEqual(entries.map((e) => [e.inputs.principalArn, e.inputs.type, e.inputs.clusterName]),
-                ADMINS.map((arn) => [arn, "STANDARD", clusterNameOf("pr-1")]));
+                principals.map((arn) => [arn, "STANDARD", clusterNameOf("pr-1")]));
             const policies = b.capture.ofType(ACCESS_POLICY);
             assert.deepEqual(policies.map((p) => [p.inputs.principalArn, p.inputs.policyArn, p.inputs.accessScope]),
-                ADMINS.map((arn) => [arn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", { type: "cluster" }]));
+                principals.map((arn) => [arn, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", { type: "cluster" }]));
             // Each association waits for its entry (associating a policy to a missing entry fails).
             policies.forEach((p, i) => assert.ok(b.capture.dependsOn(p, entries[i])));
-            // Neither the node role (EKS adds its EC2_LINUX entry) nor the creator gets an entry from us.
+            // The node role gets no entry from us (EKS adds its EC2_LINUX entry), nor does the caller.
             const nodeRoleArn = `arn:aws:iam:us-east-1:${ACCOUNT_ID}:platform-pr-1-cluster-node-role`;
             assert.ok(!entries.some((e) => e.inputs.principalArn === nodeRoleArn || /ci-deployer/.test(e.inputs.principalArn)));
         });
 
-        it("recognises the creator behind an assumed-role session, a role path or a user", () => {
-            const caller = "arn:aws:sts::123456789012:assumed-role/ci-deployer/gh-run-42";
-            assert.deepEqual(principalOfCaller(caller), { arnPrefix: "arn:aws:iam::123456789012:role/", name: "ci-deployer" });
-            assert.deepEqual(adminsDuplicatingCreator([
-                "arn:aws:iam::123456789012:role/ci-deployer",
-                "arn:aws:iam::123456789012:role/teams/ci-deployer",
-                "arn:aws:iam::123456789012:role/platform-admins",
-                "arn:aws:iam::999999999999:role/ci-deployer",
-                "arn:aws:iam::123456789012:user/ci-deployer",
-            ], caller), ["arn:aws:iam::123456789012:role/ci-deployer", "arn:aws:iam::123456789012:role/teams/ci-deployer"]);
-            assert.deepEqual(adminsDuplicatingCreator(
-                ["arn:aws:iam::123456789012:user/alice", "arn:aws:iam::123456789012:user/bob"],
-                "arn:aws:iam::123456789012:user/alice",
-            ), ["arn:aws:iam::123456789012:user/alice"]);
-            assert.deepEqual(adminsDuplicatingCreator(ADMINS, caller), []);
-        });
-
-        it("refuses, before creating the entry, an admin that is the identity running pulumi", async () => {
-            // The refusal is an error inside the entry's principalArn Output: `pulumi preview` fails
-            // with it. Under mocks it surfaces as unhandled rejections, collected here instead of
-            // by mocha's handler.
-            const mochaHandlers = process.listeners("unhandledRejection");
-            process.removeAllListeners("unhandledRejection");
-            const errors: string[] = [];
-            process.on("unhandledRejection", (e) => errors.push(String(e)));
-            try {
-                const b = await buildStack("pr-1", {
-                    [CLUSTER_KEY]: { publicAccessCidrs: ["0.0.0.0/0"], adminPrincipalArns: ["arn:aws:iam::123456789012:role/ci-deployer"] },
-                });
-                await new Promise((resolve) => setTimeout(resolve, 50));
-                assert.equal(b.capture.ofType(ACCESS_ENTRY).length, 0, "no entry is registered");
-            } finally {
-                process.removeAllListeners("unhandledRejection");
-                for (const h of mochaHandlers) process.on("unhandledRejection", h);
+        it("makes the Kubernetes provider, and so every Kubernetes object, wait for every entry and association (issue 12, item 4)", () => {
+            for (const b of [dev, variant]) {
+                const provider = b.capture.one(K8S_PROVIDER);
+                const access = [...b.capture.ofType(ACCESS_ENTRY), ...b.capture.ofType(ACCESS_POLICY)];
+                assert.equal(access.length, b === variant ? 6 : 2);
+                for (const a of access) assert.ok(provider.dependencies.includes(a.urn), `provider -> ${a.name}`);
+                // On destroy, every Kubernetes object goes before the access that authorises its delete.
+                const objects = b.capture.resources.filter((r) => r.type.startsWith("kubernetes:"));
+                assert.ok(objects.length > 10);
+                for (const o of objects) for (const a of access) assert.ok(b.capture.dependsOn(o, a), `${o.name} -> ${a.name}`);
             }
-            assert.ok(errors.length > 0, "the build fails");
-            assert.match(errors[0], /platform:cluster\.adminPrincipalArns\[0\] = arn:aws:iam::123456789012:role\/ci-deployer is the identity running pulumi \(arn:aws:sts::123456789012:assumed-role\/ci-deployer\/session\), which is cluster-admin already/);
-            assert.match(errors[0], /pulumi config rm --path 'platform:cluster\.adminPrincipalArns\[0\]'/);
         });
     });
 

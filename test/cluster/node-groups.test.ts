@@ -50,7 +50,7 @@ describe("cluster node groups", () => {
 
         it("keeps the autoscaler balancing the per-AZ groups", () => {
             for (const b of [dev, prod, review]) {
-                assert.deepEqual(release(b, "cluster-autoscaler").inputs.values.extraArgs, { "balance-similar-node-groups": true, expander: "least-waste" });
+                assert.equal(release(b, "cluster-autoscaler").inputs.values.extraArgs["balance-similar-node-groups"], true);
             }
         });
 

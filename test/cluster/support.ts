@@ -7,7 +7,7 @@ import { type PlatformConfig } from "../../components/config";
 import { buildPlatform } from "../../components/platform";
 import { platformTags } from "../../components/shared/tags";
 import {
-    settle, startCapture, stackConfig, type Built, type CapturedResource,
+    DEPLOYER_ARN, settle, startCapture, stackConfig, type Built, type CapturedResource,
 } from "../harness";
 
 export const EKS = "aws:eks/cluster:Cluster";
@@ -108,6 +108,7 @@ export const attachmentsOf = (b: Built, role: CapturedResource) =>
 export const clusterResources = (b: Built) => b.capture.descendantsOf(b.capture.one("platform:cluster:Cluster"));
 export const ADMINS = ["arn:aws:iam::123456789012:role/platform-admins", "arn:aws:iam::123456789012:user/alice"];
 export const VARIANT = {
+    deployerPrincipalArn: DEPLOYER_ARN,
     version: "1.36",
     publicAccessCidrs: ["203.0.113.0/24", "198.51.100.7/32"],
     adminPrincipalArns: ADMINS,

@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { ConfigError, describeSettings, parseConfig, type ConfigProblem, type PlatformConfig } from "../../components/config";
 import { configKey, setCommand } from "../../components/config/engine";
-import { configProblems, readStackValues, reviewProblems, stackConfig, withOverrides } from "../harness";
+import { configProblems, DEPLOYER_ARN, readStackValues, reviewProblems, stackConfig, withOverrides } from "../harness";
 
 /** The review workflow's values (region, API CIDRs) plus overrides, parsed as a stack's config. */
 function parse(stack: string, overrides: Record<string, unknown>): PlatformConfig {
@@ -17,7 +17,7 @@ interface Case {
 }
 
 const NET = "platform:network";
-const TOP_LEVEL_SETTINGS = "environment, protect, decommission, tags, network, cluster, database, cache, secrets, observability, app";
+const TOP_LEVEL_SETTINGS = "environment, protect, decommission, tags, network, cluster, database, cache, secrets, observability, app, review, reviewEnvironments";
 const CLUSTER = "platform:cluster";
 
 const cases: Case[] = [
@@ -50,7 +50,7 @@ const cases: Case[] = [
     },
     {
         title: "an EKS version out of standard support",
-        overrides: { [CLUSTER]: { version: "1.34", publicAccessCidrs: ["0.0.0.0/0"] } },
+        overrides: { [CLUSTER]: { deployerPrincipalArn: DEPLOYER_ARN, version: "1.34", publicAccessCidrs: ["0.0.0.0/0"] } },
         problems: [{
             key: "platform:cluster.version", value: "1.34",
             rule: 'one of "1.35", "1.36" (quoted: 1.30 unquoted is the number 1.3)',
@@ -59,7 +59,7 @@ const cases: Case[] = [
     },
     {
         title: "an EKS version written as a number",
-        overrides: { [CLUSTER]: { version: 1.35, publicAccessCidrs: ["0.0.0.0/0"] } },
+        overrides: { [CLUSTER]: { deployerPrincipalArn: DEPLOYER_ARN, version: 1.35, publicAccessCidrs: ["0.0.0.0/0"] } },
         problems: [{
             key: "platform:cluster.version", value: 1.35,
             rule: 'one of "1.35", "1.36" (quoted: 1.30 unquoted is the number 1.3)',
@@ -68,7 +68,7 @@ const cases: Case[] = [
     },
     {
         title: "a public endpoint with no allowed CIDRs",
-        overrides: { [CLUSTER]: { publicAccessCidrs: [] } },
+        overrides: { [CLUSTER]: { deployerPrincipalArn: DEPLOYER_ARN, publicAccessCidrs: [] } },
         problems: [{
             key: "platform:cluster.publicAccessCidrs", value: [],
             rule: 'at least one CIDR while endpointPublicAccess is true: the addresses `pulumi up` and kubectl run from (write ["0.0.0.0/0"] to open the endpoint to everyone on purpose), or set cluster.endpointPublicAccess false and run from inside the VPC',
@@ -77,7 +77,7 @@ const cases: Case[] = [
     },
     {
         title: "a malformed API CIDR",
-        overrides: { [CLUSTER]: { publicAccessCidrs: ["203.0.113.7"] } },
+        overrides: { [CLUSTER]: { deployerPrincipalArn: DEPLOYER_ARN, publicAccessCidrs: ["203.0.113.7"] } },
         problems: [{
             key: "platform:cluster.publicAccessCidrs[0]", value: "203.0.113.7",
             rule: "an IPv4 CIDR such as 203.0.113.0/24",
@@ -86,7 +86,7 @@ const cases: Case[] = [
     },
     {
         title: "CIDRs for a private-only endpoint",
-        overrides: { [CLUSTER]: { endpointPublicAccess: false, publicAccessCidrs: ["0.0.0.0/0"] } },
+        overrides: { [CLUSTER]: { deployerPrincipalArn: DEPLOYER_ARN, endpointPublicAccess: false, publicAccessCidrs: ["0.0.0.0/0"] } },
         problems: [{
             key: "platform:cluster.publicAccessCidrs", value: ["0.0.0.0/0"],
             rule: "empty while endpointPublicAccess is false (the CIDRs would have no effect)",
@@ -95,7 +95,7 @@ const cases: Case[] = [
     },
     {
         title: "an admin that is not an IAM ARN",
-        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], adminPrincipalArns: ["alice"] } },
+        overrides: { [CLUSTER]: { deployerPrincipalArn: DEPLOYER_ARN, publicAccessCidrs: ["0.0.0.0/0"], adminPrincipalArns: ["alice"] } },
         problems: [{
             key: "platform:cluster.adminPrincipalArns[0]", value: "alice",
             rule: "a list of IAM role or user ARNs such as arn:aws:iam::123456789012:role/platform-admins",
@@ -104,7 +104,7 @@ const cases: Case[] = [
     },
     {
         title: "a node group whose minimum exceeds its maximum",
-        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], nodes: { minSizePerAz: 5, maxSizePerAz: 3, desiredSizePerAz: 4 } } },
+        overrides: { [CLUSTER]: { deployerPrincipalArn: DEPLOYER_ARN, publicAccessCidrs: ["0.0.0.0/0"], nodes: { minSizePerAz: 5, maxSizePerAz: 3, desiredSizePerAz: 4 } } },
         problems: [{
             key: "platform:cluster.nodes.minSizePerAz", value: 5, rule: "at most maxSizePerAz (3)",
             fix: "pulumi config set --path 'platform:cluster.nodes.minSizePerAz' 3",
@@ -112,7 +112,7 @@ const cases: Case[] = [
     },
     {
         title: "a desired size outside min..max",
-        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], nodes: { minSizePerAz: 2, maxSizePerAz: 4, desiredSizePerAz: 6 } } },
+        overrides: { [CLUSTER]: { deployerPrincipalArn: DEPLOYER_ARN, publicAccessCidrs: ["0.0.0.0/0"], nodes: { minSizePerAz: 2, maxSizePerAz: 4, desiredSizePerAz: 6 } } },
         problems: [{
             key: "platform:cluster.nodes.desiredSizePerAz", value: 6, rule: "between minSizePerAz (2) and maxSizePerAz (4)",
             fix: "pulumi config set --path 'platform:cluster.nodes.desiredSizePerAz' 2",
@@ -120,7 +120,7 @@ const cases: Case[] = [
     },
     {
         title: "instance types of two architectures in one group",
-        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], nodes: { instanceTypes: ["m7i.large", "m7g.large"] } } },
+        overrides: { [CLUSTER]: { deployerPrincipalArn: DEPLOYER_ARN, publicAccessCidrs: ["0.0.0.0/0"], nodes: { instanceTypes: ["m7i.large", "m7g.large"] } } },
         problems: [{
             key: "platform:cluster.nodes.instanceTypes", value: ["m7i.large", "m7g.large"],
             rule: "all of one architecture: a node group has one AMI type, and the app image is built for one platform (Graviton types like m7g.large are arm64)",
@@ -129,7 +129,7 @@ const cases: Case[] = [
     },
     {
         title: "an unknown capacity type",
-        overrides: { [CLUSTER]: { publicAccessCidrs: ["0.0.0.0/0"], nodes: { capacityType: "spot" } } },
+        overrides: { [CLUSTER]: { deployerPrincipalArn: DEPLOYER_ARN, publicAccessCidrs: ["0.0.0.0/0"], nodes: { capacityType: "spot" } } },
         problems: [{
             key: "platform:cluster.nodes.capacityType", value: "spot", rule: 'one of "ON_DEMAND", "SPOT"',
             fix: "pulumi config set --path 'platform:cluster.nodes.capacityType' ON_DEMAND",
@@ -197,6 +197,8 @@ describe("config schema", () => {
             "pulumi config set --path 'platform:cache.multiAz' true",
             "pulumi config set --path 'platform:cache.snapshotRetentionDays' 7",
             "pulumi config set --path 'platform:secrets.recoveryWindowDays' 30",
+            // The review template's 0.0.0.0/0 (issue 12, item 6).
+            "pulumi config set --path 'platform:cluster.endpointPublicAccess' false && pulumi config rm --path 'platform:cluster.publicAccessCidrs'",
             "pulumi config set --path 'platform:app.minReplicas' 2",
         ]);
         assert.ok(problems.every((p) => p.rule.includes("required in prod")));
@@ -240,6 +242,23 @@ describe("config schema", () => {
                 assert.deepEqual(configProblems("prod", prodWith(section, p, at)), []);
             });
         }
+    });
+
+    it("refuses a world-open API endpoint in prod, and ships prod with the private endpoint (issue 12, item 6)", () => {
+        const prod = readStackValues("prod").values;
+        const cluster = JSON.parse(prod["platform:cluster"]);
+        assert.equal(cluster.endpointPublicAccess, false);
+        assert.equal(cluster.publicAccessCidrs, undefined);
+        const open = { ...prod, "platform:cluster": JSON.stringify({ ...cluster, endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24", "0.0.0.0/0"] }) };
+        assert.deepEqual(configProblems("prod", open), [{
+            key: "platform:cluster.publicAccessCidrs", value: ["203.0.113.0/24", "0.0.0.0/0"],
+            rule: "no world-open CIDR (required in prod: AWS Security Hub EKS.1); set cluster.endpointPublicAccess false and deploy from inside the VPC (a self-hosted runner), or list your fixed egress CIDRs",
+            fix: "pulumi config rm --path 'platform:cluster.publicAccessCidrs' && pulumi config set --path 'platform:cluster.publicAccessCidrs[0]' 203.0.113.0/24",
+        }]);
+        // Fixed egress CIDRs are accepted; dev may stay open.
+        const fixed = { ...prod, "platform:cluster": JSON.stringify({ ...cluster, endpointPublicAccess: true, publicAccessCidrs: ["203.0.113.0/24"] }) };
+        assert.deepEqual(configProblems("prod", fixed), []);
+        assert.deepEqual(JSON.parse(readStackValues("dev").values["platform:cluster"]).publicAccessCidrs, ["0.0.0.0/0"]);
     });
 
     it("refuses a stack named prod that is not the prod environment", () => {

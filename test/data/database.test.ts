@@ -2,7 +2,8 @@ import * as assert from "node:assert/strict";
 import { databaseSchema } from "../../components/data/config";
 import { type ConfigProblem } from "../../components/config";
 import { awsIdentifier } from "../../components/data/data-access";
-import { Database, dbInstanceIdentifier, POSTGRES_LOG_EXPORTS } from "../../components/data/database";
+import { Database, dbInstanceIdentifier, POSTGRES_LOG_EXPORTS, storageAutoscalingMaximum } from "../../components/data/database";
+import { buildWithOptions } from "../cluster/support";
 import { buildStack, reviewProblems, settle, startCapture, valueOf, type Built } from "../harness";
 
 const INSTANCE = "aws:rds/instance:Instance";
@@ -108,7 +109,7 @@ describe("database", () => {
 
     it("forces TLS with a postgres17 parameter group (rds.force_ssl=1, pending-reboot)", () => {
         for (const b of [dev, prod, review]) {
-            const params = b.capture.one(PARAMS, "-database-params");
+            const params = b.capture.one(PARAMS, "-database-params-postgres17");
             assert.equal(params.inputs.family, "postgres17");
             assert.deepEqual(params.inputs.parameters, [{ name: "rds.force_ssl", value: "1", applyMethod: "pending-reboot" }]);
             assert.deepEqual(dbOf(b).propertyDependencies.parameterGroupName, [params.urn]);
@@ -119,8 +120,36 @@ describe("database", () => {
 
     it("follows the major version into the parameter group family", async () => {
         const b = await buildStack("pr-1", { "platform:database": { engineVersion: "16" } });
-        assert.equal(b.capture.one(PARAMS, "-database-params").inputs.family, "postgres16");
+        assert.equal(b.capture.one(PARAMS, "-database-params-postgres16").inputs.family, "postgres16");
         assert.equal(dbOf(b).inputs.engineVersion, "16");
+    });
+
+    it("bumps the major version with a new parameter group beside the old, applied at once (issue 12, item 17)", async () => {
+        const v16 = await buildWithOptions("pr-1", { "platform:database": { engineVersion: "16" } });
+        const v17 = await buildWithOptions("pr-1");
+        const groupOf = (b: Built) => b.capture.ofType(PARAMS).map((g) => g.name);
+        // A different logical resource per major: Pulumi creates the postgres17 group, updates the
+        // instance and only then deletes the postgres16 group, which is no longer attached.
+        assert.deepEqual(groupOf(v16), ["platform-pr-1-database-params-postgres16"]);
+        assert.deepEqual(groupOf(v17), ["platform-pr-1-database-params-postgres17"]);
+        for (const b of [v16, v17]) {
+            const i = dbOf(b).inputs;
+            // Version and group go out in one ModifyDBInstance, now: a deferred change would keep
+            // the old group attached while Pulumi deletes it.
+            assert.equal(i.applyImmediately, true);
+            assert.equal(i.allowMajorVersionUpgrade, true);
+            assert.equal(b.options.get(groupOf(b)[0])!.deleteBeforeReplace, false);
+            // The instance keeps its identifier: updated in place, never replaced for a version bump.
+            assert.equal(b.options.get("platform-pr-1-database-db")!.deleteBeforeReplace, true);
+        }
+    });
+
+    it("sends no storage maximum when it equals the allocation (autoscaling off, issue 12, item 16)", async () => {
+        assert.equal(storageAutoscalingMaximum(20, 20), undefined);
+        assert.equal(storageAutoscalingMaximum(20, 21), 21);
+        const b = await buildStack("pr-1", { "platform:database": { allocatedStorageGiB: 30, maxAllocatedStorageGiB: 30 } });
+        assert.equal(dbOf(b).inputs.allocatedStorage, 30);
+        assert.equal("maxAllocatedStorage" in dbOf(b).inputs, false);
     });
 
     it("keeps backups for point-in-time recovery as long as each stack file says", () => {

@@ -110,6 +110,27 @@ describe("external secrets", () => {
         }
     });
 
+    it("labels the app's namespace for the ALB's pod readiness gates, after the load balancer controller (issue 12 item 8)", async () => {
+        // The app's pods are the ALB's ip targets: without the label they count Ready before the
+        // ALB health check passes and a rollout drops requests. The controller's pod webhook is
+        // failurePolicy Fail: the namespace (and so every object in it) waits for the controller.
+        for (const b of [dev, prod, review]) {
+            const ns = b.capture.ofType(NAMESPACE).find((n) => n.inputs.metadata.name === "orders")!;
+            assert.deepEqual(ns.inputs.metadata.labels, {
+                "elbv2.k8s.aws/pod-readiness-gate-inject": "enabled",
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+            });
+            assert.equal(b.platform.cluster.servicesReady.length, 2);
+            for (const ready of b.platform.cluster.servicesReady) {
+                assert.ok(b.capture.dependsOn(ns, b.capture.byUrn(await valueOf(ready.urn))), "the app namespace waits for the controller");
+            }
+            const other = b.capture.ofType(NAMESPACE).find((n) => n.inputs.metadata.name === "external-secrets")!;
+            assert.equal(other.inputs.metadata.labels["elbv2.k8s.aws/pod-readiness-gate-inject"], undefined);
+        }
+    });
+
     it("uses a namespaced AWS Secrets Manager store (v1 API), created after the chart's CRDs", () => {
         for (const b of [dev, prod, review]) {
             const store = b.capture.one(STORE, "-external-secrets-store");

@@ -1,11 +1,11 @@
 import * as assert from "node:assert/strict";
 import { parseConfig, PROJECT } from "../../components/config";
-import { configProblems, encode, readStackValues } from "../harness";
+import { configProblems, DEPLOYER_ARN, encode, FULL_REVIEW_COPY, readStackValues } from "../harness";
 
 const APP_KEY = `${PROJECT}:app`;
 
 describe("app config", () => {
-    const base = { "aws:region": "us-east-1", "platform:cluster": JSON.stringify({ publicAccessCidrs: ["0.0.0.0/0"] }) };
+    const base = { "aws:region": "us-east-1", "platform:cluster": JSON.stringify({ publicAccessCidrs: ["0.0.0.0/0"], deployerPrincipalArn: DEPLOYER_ARN }), ...encode(FULL_REVIEW_COPY) };
     const problems = (stack: string, values: Record<string, string>) =>
         configProblems(stack, values).filter((p) => p.key.startsWith(APP_KEY));
 
@@ -56,12 +56,22 @@ describe("app config", () => {
     }
 
     it("refuses a strategy that needs the controller on a stack that disables it", () => {
-        const found = configProblems("pr-7", { ...base, ...encode({ [APP_KEY]: { deliveryStrategy: "canary" }, "platform:cluster": { publicAccessCidrs: ["0.0.0.0/0"], argoRollouts: false } }) });
+        const found = configProblems("pr-7", { ...base, ...encode({ [APP_KEY]: { deliveryStrategy: "canary" }, "platform:cluster": { publicAccessCidrs: ["0.0.0.0/0"], deployerPrincipalArn: DEPLOYER_ARN, argoRollouts: false } }) });
         assert.deepEqual(found, [{
             key: "platform:cluster.argoRollouts", value: false,
             rule: 'true (or absent) while platform:app.deliveryStrategy is "canary": its Rollout needs the Argo Rollouts controller; or set the strategy to rolling',
             fix: "pulumi config set --path 'platform:cluster.argoRollouts' true",
         }]);
+    });
+
+    it("keeps a shared-mode review stack rolling (a full copy may run canary)", () => {
+        const shared = { ...base, ...encode({ "platform:review": { mode: "shared", platformStack: "acme/platform/dev" }, [APP_KEY]: { deliveryStrategy: "canary" } }) };
+        assert.deepEqual(configProblems("pr-7", shared), [{
+            key: "platform:app.deliveryStrategy", value: "canary",
+            rule: '"rolling" on a shared-mode review stack (canary and blue-green run on dev and prod; a full-mode review stack may use them)',
+            fix: "pulumi config set --path 'platform:app.deliveryStrategy' rolling",
+        }]);
+        assert.deepEqual(configProblems("pr-7", { ...base, ...encode({ [APP_KEY]: { deliveryStrategy: "canary" } }) }), []);
     });
 
     it("refuses database verify-full while the workload mounts no RDS CA bundle", () => {

@@ -2,8 +2,8 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { APP_BUILD_CONTEXT, contextFiles, contextHash, imageTag, lifecyclePolicy } from "../../components/delivery/image";
-import { ROOT } from "../harness";
+import { APP_BUILD_CONTEXT, contextFiles, contextHash, digestOfTag, imageTag, lifecyclePolicy } from "../../components/delivery/image";
+import { buildUnderMocks, MOCK_CALLS, ROOT, stackConfig, valueOf } from "../harness";
 
 describe("app image: content hash of the build context", () => {
     let dir: string;
@@ -110,5 +110,47 @@ describe("app image: ECR lifecycle policy", () => {
                 },
             ],
         });
+    });
+});
+
+describe("app image: re-runs after an interruption (issue 12, item 3)", () => {
+    const IMAGE = "docker:index/image:Image";
+    const REPO_URL = "123456789012.dkr.ecr.us-east-1.amazonaws.com/platform-pr-1/orders";
+    const PUSHED = `sha256:${"a".repeat(64)}`;
+
+    it("finds the digest of a tag, and nothing for a tag never pushed", () => {
+        const ids = [{ imageTag: "old-amd64", imageDigest: "sha256:1" }, { imageDigest: "sha256:untagged" }, { imageTag: "new-amd64", imageDigest: "sha256:2" }];
+        assert.equal(digestOfTag(ids, "new-amd64"), "sha256:2");
+        assert.equal(digestOfTag(ids, "other-amd64"), undefined);
+        assert.equal(digestOfTag([], "new-amd64"), undefined);
+    });
+
+    it("pushes a tag ECR does not have, and deploys the pushed digest", async () => {
+        const b = await buildUnderMocks(stackConfig("pr-1"));
+        const image = b.capture.one(IMAGE);
+        assert.equal(image.inputs.skipPush, false);
+        // The mock's digest of the pushed image (zeros), not one looked up in ECR.
+        assert.equal(await valueOf(b.platform.appImage.repoDigest), `${REPO_URL}@sha256:${"0".repeat(64)}`);
+    });
+
+    it("skips the push of a tag ECR already has (an interrupted up), and deploys ECR's digest for it", async () => {
+        const original = MOCK_CALLS["aws:ecr/getImages:getImages"];
+        const tag = imageTag(contextHash(APP_BUILD_CONTEXT), "linux/amd64");
+        MOCK_CALLS["aws:ecr/getImages:getImages"] = (args) => ({
+            repositoryName: args.repositoryName,
+            imageIds: [{ imageTag: "older-amd64", imageDigest: "sha256:older" }, { imageTag: tag, imageDigest: PUSHED }],
+        });
+        try {
+            const b = await buildUnderMocks(stackConfig("pr-1"));
+            const image = b.capture.one(IMAGE);
+            assert.equal(image.inputs.imageName, `${REPO_URL}:${tag}`);
+            assert.equal(image.inputs.skipPush, true);
+            assert.equal(await valueOf(b.platform.appImage.repoDigest), `${REPO_URL}@${PUSHED}`);
+            // The Deployment runs that digest.
+            const deployment = b.capture.one("kubernetes:apps/v1:Deployment");
+            assert.equal(deployment.inputs.spec.template.spec.containers[0].image, `${REPO_URL}@${PUSHED}`);
+        } finally {
+            MOCK_CALLS["aws:ecr/getImages:getImages"] = original;
+        }
     });
 });

@@ -114,14 +114,23 @@ describe("network", () => {
         }
     });
 
-    it("keeps the cluster until egress is gone last: the cluster depends on NAT, routes and associations", () => {
+    it("keeps the nodes and what runs on them until egress is gone: node groups and cluster services depend on NAT, routes and associations; the control plane does not wait", () => {
         for (const b of [dev, prod]) {
             const eks = b.capture.one("aws:eks/cluster:Cluster");
             const egressTypes = [NAT, ASSOCIATION, "aws:ec2/internetGateway:InternetGateway"];
             const egress = b.capture.resources.filter((r) => egressTypes.includes(r.type) &&
                 (r.type !== ASSOCIATION || !subnetsOfTier(b, "isolated").some((s) => r.propertyDependencies.subnetId?.includes(s.urn))));
             assert.equal(egress.length, b.config.network.availabilityZoneCount * 2 + (b.config.network.natGateways === "perAz" ? 3 : 1) + 1);
-            for (const r of egress) assert.ok(b.capture.dependsOn(eks, r), `${b.config.stack}: the cluster does not depend on ${r.name}`);
+            const nodeGroups = b.capture.ofType("aws:eks/nodeGroup:NodeGroup");
+            const services = b.capture.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && /aws-load-balancer-controller|cluster-autoscaler/.test(r.name));
+            assert.ok(nodeGroups.length >= 2 && services.length === 2);
+            for (const r of egress) {
+                // The control plane's ENIs need no NAT: it is created alongside the egress.
+                assert.ok(!b.capture.dependsOn(eks, r), `${b.config.stack}: the cluster waits for ${r.name}`);
+                // On destroy the nodes (draining) and the controllers (deleting ALBs, volumes) go
+                // before the NAT and routes they reach AWS through.
+                for (const after of [...nodeGroups, ...services]) assert.ok(b.capture.dependsOn(after, r), `${b.config.stack}: ${after.name} does not depend on ${r.name}`);
+            }
         }
     });
 
@@ -143,6 +152,14 @@ describe("network", () => {
             // Only this log group (the mock ARN of a resource is arn:aws:<service>:us-east-1:<account>:<name>).
             const groupArn = `arn:aws:cloudwatch:us-east-1:123456789012:${group.name}`;
             assert.deepEqual(policy.Statement[0].Resource, [groupArn, `${groupArn}:*`]);
+        }
+    });
+
+    it("creates the flow log after its role policy, so the first delivery has permission (issue 12, item 15)", () => {
+        for (const b of [dev, prod, review]) {
+            const flowLog = b.capture.one("aws:ec2/flowLog:FlowLog");
+            const policy = b.capture.one("aws:iam/rolePolicy:RolePolicy", "-flow-logs-policy");
+            assert.ok(flowLog.dependencies.includes(policy.urn), b.config.stack);
         }
     });
 

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { instanceMemoryMiB } from "../../components/cluster/config";
 import { parseConfig, PROJECT } from "../../components/config";
 import {
-    configProblems, encode,
+    configProblems, DEPLOYER_ARN, encode, FULL_REVIEW_COPY,
 } from "../harness";
 
 import { OBS_KEY } from "./support";
@@ -17,11 +17,11 @@ describe("observability config", () => {
             project: PROJECT,
             stack,
             values: encode({ "aws:region": "us-east-1", [`${PROJECT}:environment`]: environment, [OBS_KEY]: section,
-                [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"] } }),
+                [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"], deployerPrincipalArn: DEPLOYER_ARN }, ...FULL_REVIEW_COPY }),
         });
     const problems = (section: Record<string, unknown>) =>
         configProblems("pr-7", encode({ "aws:region": "us-east-1", [`${PROJECT}:environment`]: "review", [OBS_KEY]: section,
-            [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"] } }))
+            [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"], deployerPrincipalArn: DEPLOYER_ARN }, ...FULL_REVIEW_COPY }))
             .map((p) => ({ key: p.key, rule: p.rule, fix: p.fix }));
 
     it("defaults a review stack to the cheapest stack that works and destroys cleanly", () => {
@@ -158,7 +158,7 @@ describe("observability config", () => {
     it("judges pod memory on the smallest known instance type of cluster.nodes", () => {
         const withNodes = (instanceTypes: string[]) => {
             return configProblems("pr-7", encode({ "aws:region": "us-east-1", [`${PROJECT}:environment`]: "review",
-                [OBS_KEY]: { elasticsearchMemoryGiB: 4 }, [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"], nodes: { instanceTypes } } }))
+                [OBS_KEY]: { elasticsearchMemoryGiB: 4 }, [`${PROJECT}:cluster`]: { publicAccessCidrs: ["203.0.113.0/24"], deployerPrincipalArn: DEPLOYER_ARN, nodes: { instanceTypes } }, ...FULL_REVIEW_COPY }))
                 .map((p) => `${p.key} ${p.fix}`);
         };
         // 4 GiB fits on 8 GiB nodes (6144 MiB), not on a 4 GiB t3.medium (3072 MiB).

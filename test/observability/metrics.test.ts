@@ -39,6 +39,7 @@ async function deployedRuleGroups(): Promise<unknown[]> {
         storageClassName: "gp3-encrypted",
         dependsOn: [],
         protect: false,
+        vpcCidr: "10.0.0.0/16",
     }, { providers: { kubernetes: provider } });
     await settle();
     const rule = capture.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule");

@@ -270,7 +270,7 @@ describe("observability", function () {
                 assert.equal(fb.config["output.elasticsearch"], undefined);
             });
 
-            it(`keeps logs ${e.logDays} days with an ILM policy applied by a Job after eck-stack`, () => {
+            it(`keeps logs ${e.logDays} days with an ILM policy applied by a Job that starts with the operator, on the nodes`, async () => {
                 const job = b().capture.ofType(JOB).find((j) => j.name.endsWith("-logs-ilm"))!;
                 const env = Object.fromEntries(job.inputs.spec.template.spec.containers[0].env.map((x: any) => [x.name, x.value ?? x.valueFrom]));
                 const policy = JSON.parse(env.ILM_POLICY);
@@ -288,15 +288,28 @@ describe("observability", function () {
                 assert.equal(ilmJobScript().match(/ --cacert \/es-ca\/ca\.crt -u "\$auth" /g)?.length, 4);
                 assert.ok(ilmJobScript().includes('auth="elastic:${ES_PASSWORD}"'));
                 assert.deepEqual(job.inputs.spec.template.spec.containers[0].resources, { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } });
-                assert.ok(b().capture.dependsOn(job, release(b(), "eck-stack")));
+                // The Job only retries until Elasticsearch answers: it waits for the nodes (and storage),
+                // not for the ECK charts, so its wait overlaps theirs (the up critical path).
+                assert.ok(!b().capture.dependsOn(job, release(b(), "eck-stack")) && !b().capture.dependsOn(job, release(b(), "eck-operator")));
+                for (const ready of b().platform.cluster.nodesReady) assert.ok(b().capture.dependsOn(job, await resourceOf(b(), ready)));
             });
 
-            it("orders releases: after nodes, storage and cluster services; ECK stack after its operator", async () => {
+            it("orders releases: after nodes and storage, not the cluster services; ECK stack after its operator", async () => {
                 const cluster = b().platform.cluster;
                 const all = ["kube-prometheus-stack", "jaeger", "eck-operator", "eck-stack"].map((n) => release(b(), n));
-                for (const ready of [...cluster.nodesReady, ...cluster.servicesReady]) {
+                for (const ready of cluster.nodesReady) {
                     const target = await resourceOf(b(), ready);
                     for (const r of all) assert.ok(b().capture.dependsOn(r, target), `${r.inputs.name} after ${target.name}`);
+                }
+                // The load balancer controller's Service webhook is off and its pod webhook selects
+                // labelled namespaces only: nothing here but the Ingresses (tested below) waits for it.
+                assert.equal(valuesOf(b(), "aws-load-balancer-controller").enableServiceMutatorWebhook, false);
+                for (const ready of cluster.servicesReady) {
+                    const target = await resourceOf(b(), ready);
+                    for (const r of all) assert.ok(!b().capture.dependsOn(r, target), `${r.inputs.name} waits for ${target.name}`);
+                }
+                for (const ns of b().capture.ofType(NAMESPACE).filter((n) => /observability|eck/.test(n.name))) {
+                    assert.equal(ns.inputs.metadata.labels?.["elbv2.k8s.aws/pod-readiness-gate-inject"], undefined, `${ns.name} is not selected by the pod webhook`);
                 }
                 const [kps, jaeger, operator, stackRelease] = all;
                 assert.ok(b().capture.dependsOn(stackRelease, operator), "eck-stack after eck-operator (and removed before it)");
@@ -336,11 +349,13 @@ describe("observability", function () {
                 const component = b().capture.resources.find((r) => r.type === "platform:observability:Observability")!;
                 const providerUrn = await valueOf(b().platform.cluster.provider.urn);
                 const objects = b().capture.descendantsOf(component).filter((r) => r.type.startsWith("kubernetes:"));
-                assert.equal(objects.length, 11);
+                assert.equal(objects.length, 20);
                 assert.deepEqual(objects.map((o) => o.type.replace(/^kubernetes:/, "")).sort(), [
                     "batch/v1:Job", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Secret",
                     "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release",
                     "monitoring.coreos.com/v1:PrometheusRule", "monitoring.coreos.com/v1:ServiceMonitor",
+                    ...Array(8).fill("networking.k8s.io/v1:NetworkPolicy"),
+                    "scheduling.k8s.io/v1:PriorityClass",
                 ]);
                 for (const o of objects) assert.equal(o.provider.split("::").slice(0, -1).join("::"), providerUrn, o.name);
             });
@@ -358,6 +373,21 @@ describe("observability", function () {
                 // Grafana and Jaeger read the Elasticsearch CA once at start: a yearly new CA (the
                 // chart's 8760h) would break them; docs/observability.md has the planned rotation.
                 assert.deepEqual(v.config, { caValidity: "87600h", caRotateBefore: "24h" });
+            });
+
+            it("gives Filebeat ECK's default 300Mi and both node agents a PriorityClass above workloads (issue 12 item 11)", () => {
+                const pcs = b().capture.ofType("kubernetes:scheduling.k8s.io/v1:PriorityClass");
+                assert.equal(pcs.length, 1);
+                assert.deepEqual(pcs[0].inputs, {
+                    apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass",
+                    metadata: { name: "platform-node-agent" }, value: 1_000_000, globalDefault: false, preemptionPolicy: "PreemptLowerPriority",
+                    description: "Per-node log shipper and node-exporter: preempt workloads rather than stay Pending.",
+                });
+                const fb = valuesOf(b(), "eck-stack")["eck-beats"].daemonSet.podTemplate.spec;
+                assert.equal(fb.priorityClassName, "platform-node-agent");
+                assert.deepEqual(fb.containers[0].resources, { requests: { cpu: "50m", memory: "300Mi" }, limits: { memory: "300Mi" } });
+                assert.equal(valuesOf(b(), "kube-prometheus-stack")["prometheus-node-exporter"].priorityClassName, "platform-node-agent");
+                for (const r of ["eck-stack", "kube-prometheus-stack"]) assert.ok(b().capture.dependsOn(release(b(), r), pcs[0]), `${r} after the PriorityClass`);
             });
 
             it("creates no Ingress unless asked (port-forward by default)", () => {
@@ -406,6 +436,8 @@ describe("observability", function () {
                 [
                     ["aws-load-balancer-controller", "https://aws.github.io/eks-charts", "aws-load-balancer-controller", "3.5.0"],
                     ["cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.59.0"],
+                    // dev hosts the review namespaces (components/review/host.ts).
+                    ...(stack === "dev" ? [["cnpg", "https://cloudnative-pg.github.io/charts", "cloudnative-pg", "0.29.0"]] : []),
                     ["eck-operator", "https://helm.elastic.co", "eck-operator", "3.5.0"],
                     ["eck-stack", "https://helm.elastic.co", "eck-stack", "0.20.0"],
                     ["external-secrets", "https://charts.external-secrets.io", "external-secrets", "2.9.0"],
@@ -444,6 +476,12 @@ describe("observability", function () {
             ["grafana", { name: "kube-prometheus-stack-grafana", port: { number: 80 } }],
             ["kibana", { name: "kibana-kb-http", port: { number: 5601 } }],
         ]);
+        // Grafana and Kibana become the ALB's ip targets: readiness gates on their namespace (issue 12 item 8).
+        const obsNs = (x: typeof b) => x.capture.ofType(NAMESPACE).find((r) => r.inputs.metadata.name === OBSERVABILITY_NAMESPACE)!;
+        assert.equal(obsNs(b).inputs.metadata.labels["elbv2.k8s.aws/pod-readiness-gate-inject"], "enabled");
+        for (const ready of b.platform.cluster.servicesReady) assert.ok(b.capture.dependsOn(obsNs(b), await resourceOf(b, ready)));
+        const without = await buildStack("dev");
+        assert.equal(obsNs(without).inputs.metadata.labels["elbv2.k8s.aws/pod-readiness-gate-inject"], undefined);
         for (const i of ingresses) {
             assert.equal(i.inputs.spec.ingressClassName, "alb");
             assert.equal(i.inputs.metadata.annotations["alb.ingress.kubernetes.io/scheme"], "internal");
@@ -506,7 +544,7 @@ function observabilityMemoryMiB(b: Built): number {
 }
 
 /** Totals stated in docs/observability.md ("Sizing"). */
-const SIZING_MIB: Record<Stack, number> = { dev: 8136, prod: 16328, "pr-1": 7568 };
+const SIZING_MIB: Record<Stack, number> = { dev: 8436, prod: 16628, "pr-1": 7768 };
 
 /** Memory request of each pod that is not a DaemonSet (one replica each; Elasticsearch: one node). */
 function podMemoryMiB(b: Built): Record<string, number> {

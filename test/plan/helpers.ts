@@ -3,38 +3,13 @@
  * fields scripts/plan.ts writes; plan.test.ts checks the two agree), and small synthetic plans.
  */
 import type { PlanDocument, PlanResource } from "../../scripts/plan/model";
-import { buildStack, isSecret, type Built } from "../harness";
-
-// scripts/plan.ts's maskSecrets and explicitDependencies, without importing the CLI module (it installs process handlers).
-function explicitDependencies(r: Built["capture"]["resources"][number]): string[] | undefined {
-    const viaInputs = new Set(Object.values(r.propertyDependencies).flat());
-    const explicit = r.dependencies.filter((u) => !viaInputs.has(u)).sort();
-    return explicit.length > 0 ? explicit : undefined;
-}
-
-function maskSecrets(value: unknown): unknown {
-    if (isSecret(value)) return "[secret]";
-    if (Array.isArray(value)) return value.map(maskSecrets);
-    if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskSecrets(v)]));
-    return value;
-}
+import { planResources } from "../../scripts/plan/document";
+import { buildStack, type Built } from "../harness";
 
 export function planOf(built: Built): PlanDocument {
     const doc = {
         stack: built.config.stack,
-        resources: built.capture.resources.map((r) => ({
-            type: r.type,
-            name: r.name,
-            urn: r.urn,
-            custom: r.custom,
-            parent: r.parent || undefined,
-            provider: r.provider || undefined,
-            dependencies: [...r.dependencies].sort(),
-            dependsOn: explicitDependencies(r),
-            protect: r.protect || undefined,
-            retainOnDelete: r.retainOnDelete || undefined,
-            inputs: maskSecrets(r.inputs),
-        })).sort((a, b) => a.urn.localeCompare(b.urn)),
+        resources: planResources(built.capture.resources),
     };
     // Through JSON, exactly as the estimators read a plan file.
     return JSON.parse(JSON.stringify(doc)) as PlanDocument;

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { ROOT } from "../harness";
 import { stackPlan } from "./helpers";
 
@@ -17,10 +18,23 @@ describe("offline plan (scripts/plan.ts)", function () {
     this.timeout(90_000);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-test-"));
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
+    // The full copy (label full-review-stack): the review template with platform:review.mode full.
+    const fullCopy = path.join(dir, "full-copy.yaml");
+    const template = parseYaml(fs.readFileSync(path.join(ROOT, ".github", "review-stack.config.yaml"), "utf8"));
+    template.config["platform:review"] = { ...template.config["platform:review"], mode: "full" };
+    fs.writeFileSync(fullCopy, stringifyYaml(template));
+
+    it("prints a shared-mode review stack's figures against its targets", () => {
+        const run = plan(["pr-7", "--quiet", "--out", path.join(dir, "pr-7.json")]);
+        assert.equal(run.status, 0, run.stderr);
+        assert.match(run.stdout, /^Stack pr-7 \(review\) in us-east-1: 23 resources would be created, in 2 groups\.$/m);
+        assert.match(run.stdout, /^Review stack figures \(shared mode\):\n {2}ok {4}resources: 23 \(target <= 25\)\n {2}OVER {2}pulumi up: 4\.0 min \(target <= 3 min, image build included\)\n {2}ok {4}pulumi destroy: 1\.5 min \(target <= 2 min\)\n {2}ok {4}monthly cost: \$3\.20 \(target <= \$15\)$/m);
+        assert.doesNotMatch(run.stdout, /aws:ec2\/vpc:Vpc|aws:eks\/cluster:Cluster|aws:rds|aws:elasticache|helm\.sh/);
+    });
 
     it("prints the review stack grouped by component and writes the full list as JSON", () => {
         const out = path.join(dir, "pr-1.json");
-        const run = plan(["pr-1", "--quiet", "--out", out]);
+        const run = plan(["pr-1", "--quiet", "--out", out, "--config-file", fullCopy]);
         assert.equal(run.status, 0, run.stderr);
         assert.match(run.stdout, /Stack pr-1 \(review\) in us-east-1: \d+ resources would be created/);
         assert.match(run.stdout, /platform-pr-1-network {2}\[platform:network:Network\]/);
@@ -28,7 +42,7 @@ describe("offline plan (scripts/plan.ts)", function () {
         assert.match(run.stdout, /natGateways = "single"/);
         const doc = JSON.parse(fs.readFileSync(out, "utf8"));
         assert.equal(doc.stack, "pr-1");
-        assert.equal(doc.source, ".github/review-stack.config.yaml");
+        assert.equal(doc.source, path.relative(ROOT, fullCopy));
         const vpc = doc.resources.find((r: any) => r.type === "aws:ec2/vpc:Vpc");
         assert.equal(vpc.inputs.cidrBlock, "10.0.0.0/16");
         assert.ok(vpc.parent.endsWith("::platform-pr-1-network"));
@@ -46,14 +60,14 @@ describe("offline plan (scripts/plan.ts)", function () {
         const base = path.join(dir, "base.json");
         fs.writeFileSync(base, JSON.stringify(await stackPlan("pr-1", { "platform:cache": { nodeType: "cache.m7g.large" } })));
         const out = path.join(dir, "head.json");
-        const run = plan(["pr-1", "--quiet", "--out", out, "--diff", base]);
+        const run = plan(["pr-1", "--quiet", "--out", out, "--diff", base, "--config-file", fullCopy]);
         assert.equal(run.status, 0, run.stderr);
         assert.match(run.stdout, /^Monthly cost estimate: \$270\.24 \(us-east-1, on-demand list prices checked \d{4}-\d{2}-\d{2}, 730 h\/month; usage from scripts\/plan\/usage\.yaml\)$/m);
         assert.match(run.stdout, /^ +\$202\.63 {2}Cluster \(platform-pr-1-cluster\)$/m);
         assert.match(run.stdout, /^ {2}Usage assumptions:\n {4}spotPriceFactor=0\.35, natGateway\.dataProcessedGbPerGatewayMonth=10,/m);
-        assert.match(run.stdout, /^Critical path of pulumi up \(empty stack\): 23\.9 min$/m);
+        assert.match(run.stdout, /^Critical path of pulumi up \(empty stack\): 19\.0 min$/m);
         assert.match(run.stdout, /^Critical path of pulumi destroy: \d+\.\d min$/m);
-        assert.match(run.stdout, /\(dependsOn\) platform-pr-1-cluster-eks \[aws:eks\/cluster:Cluster\] \+9\.5/);
+        assert.match(run.stdout, /\(input\) platform-pr-1-cluster-eks \[aws:eks\/cluster:Cluster\] \+9\.5/);
         assert.match(run.stdout, /^Kubernetes objects rendered: \d+ objects and 7 Helm release values under /m);
         assert.ok(fs.existsSync(path.join(dir, "head", "orders")), "objects rendered beside the plan file");
         // The diff, on stdout and in <plan>.diff.md.

@@ -151,7 +151,8 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         assert.equal(objects.length, k8sResources.length);
         assert.deepEqual([...new Set(objects.map((o) => `${o.apiVersion} ${o.kind}`))].sort(), [
             "apps/v1 Deployment", "apps/v1 DeploymentPatch", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job", "external-secrets.io/v1 ExternalSecret", "external-secrets.io/v1 SecretStore",
-            "monitoring.coreos.com/v1 PrometheusRule", "monitoring.coreos.com/v1 ServiceMonitor", "policy/v1 PodDisruptionBudget", "storage.k8s.io/v1 StorageClass",
+            "monitoring.coreos.com/v1 PrometheusRule", "monitoring.coreos.com/v1 ServiceMonitor", "networking.k8s.io/v1 NetworkPolicy", "policy/v1 PodDisruptionBudget",
+            "scheduling.k8s.io/v1 PriorityClass", "storage.k8s.io/v1 StorageClass",
             "v1 ConfigMap", "v1 Namespace", "v1 Secret", "v1 Service", "v1 ServiceAccount",
         ]);
         const deployment = objects.find((o) => o.kind === "Deployment")!;
