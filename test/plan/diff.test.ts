@@ -70,7 +70,7 @@ describe("plan diff (scripts/plan/diff.ts)", function () {
     it("says so when nothing changed", async () => {
         const p = await stackPlan("pr-1");
         const md = formatDiff(diffPlans(p, p, (s) => loadUsage(s)), "itself");
-        assert.match(md, /\*\*0 to add, 0 to change, 0 to delete\.\*\* Monthly cost \$270\.24 → \$270\.24 \(±0\)\. Critical path: up 19\.0 min → 19\.0 min \(±0\)/);
+        assert.match(md, /\*\*0 to add, 0 to change, 0 to delete\.\*\* Monthly cost \$270\.24 → \$270\.24 \(±0\)\. Critical path: up 19\.5 min → 19\.5 min \(±0\)/);
         assert.doesNotMatch(md, /#### (Added|Removed|Changed)/);
     });
 });
