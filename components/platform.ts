@@ -67,6 +67,8 @@ export function buildPlatform(config: PlatformConfig) {
         user: appImage.user,
         otlpEndpoint: observability.otlpHttpEndpoint,
         dependsOn: [...cluster.ready, externalSecrets.externalSecret],
+        ingressDependsOn: cluster.ready,
+        rolloutsReady: cluster.rolloutsReady,
         monitoringReady: observability.crdsReady,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 

@@ -132,6 +132,12 @@ export class Cluster extends pulumi.ComponentResource {
      * children, because a component resource's own dependsOn does not reach its children.
      */
     public readonly ready: pulumi.Resource[];
+    /**
+     * The Argo Rollouts controller's release (empty when no strategy needs it): only Rollouts and
+     * AnalysisTemplates wait for it (its CRDs), so the rest of the app does not; they are deleted
+     * before it, while it still runs.
+     */
+    public readonly rolloutsReady: pulumi.Resource[];
     public readonly storageClassName: string;
     /** CPU architecture of the general (application) nodes and the image platform that runs on it. */
     public readonly architecture: "arm64" | "x86_64";
@@ -173,8 +179,9 @@ export class Cluster extends pulumi.ComponentResource {
         const services = this.clusterServices(name, args, c, cluster, groups, late);
         this.servicesReady = services.ready;
         // Argo Rollouts, for the app's canary and blue-green strategies (after the cluster services).
+        this.rolloutsReady = [];
         if (args.argoRollouts) {
-            this.servicesReady = [...this.servicesReady, argoRollouts(this, name, {
+            this.rolloutsReady = [argoRollouts(this, name, {
                 clusterName: cluster.name, region: args.region, dependsOn: [...this.nodesReady, ...services.ready], placement: c.systemNodes.enabled
                     ? { nodeSelector: { [NODE_GROUP_LABEL]: "system" }, tolerations: [{ key: CRITICAL_ADDONS_TAINT.key, operator: "Equal", value: CRITICAL_ADDONS_TAINT.value, effect: "NoSchedule" }] }
                     : undefined,

@@ -78,6 +78,14 @@ export interface WorkloadArgs {
      * @default false
      */
     readonly alwaysRolling?: boolean;
+    /**
+     * What the Services and the Ingress wait for and are deleted before, when less than
+     * `dependsOn` (they need the load balancer controller's webhooks, not the app's secret).
+     * @default - dependsOn
+     */
+    readonly ingressDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** The Argo Rollouts controller (Cluster.rolloutsReady): the Rollout and AnalysisTemplate need its CRDs. */
+    readonly rolloutsReady?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -119,11 +127,12 @@ export class Workload extends pulumi.ComponentResource {
         const migration = this.migration(name, args, pod, serviceAccount.metadata.name, this.migrationJobName);
         const deployment = this.deployment(name, args, pod, serviceAccount.metadata.name, migration);
         const service = this.service(name, args);
-        const progressive = this.progressive(name, args, deployment, migration);
+        const ingress = c.internalIngress ? this.ingress(name, args, service) : undefined;
+        const progressive = this.progressive(name, args, deployment, migration, ingress);
         this.autoscaler(name, args, progressive?.rollout ?? deployment);
         this.disruptionBudget(name, args);
         this.serviceMonitor(name, args, progressive?.metricsService ?? service);
-        if (c.internalIngress) this.ingressHostname = this.ingress(name, args, service);
+        if (ingress) this.ingressHostname = ingress.status.apply((s) => s?.loadBalancer?.ingress?.[0]?.hostname);
         this.traffic = c.deliveryStrategy === "canary" ? canaryTraffic(c) : undefined;
         if (progressive?.previewService) {
             this.previewPortForward = pulumi.interpolate`kubectl -n ${args.namespace} port-forward svc/${progressive.previewService.metadata.name} 8080:${SERVICE_PORT}`;
@@ -139,7 +148,7 @@ export class Workload extends pulumi.ComponentResource {
      * DeploymentPatch that brings the Deployment back to full size before a removed Rollout (and
      * its pods) is deleted (rollout.ts explains the switch).
      */
-    private progressive(name: string, args: WorkloadArgs, deployment: k8s.apps.v1.Deployment, migration: k8s.batch.v1.Job): RolloutParts | undefined {
+    private progressive(name: string, args: WorkloadArgs, deployment: k8s.apps.v1.Deployment, migration: k8s.batch.v1.Job, ingress?: k8s.networking.v1.Ingress): RolloutParts | undefined {
         const c = args.config;
         const dependsOn = [deployment, migration, ...args.dependsOn];
         if (c.deliveryStrategy === "rolling") {
@@ -155,8 +164,10 @@ export class Workload extends pulumi.ComponentResource {
             }, { parent: this, dependsOn });
             return undefined;
         }
-        const template = analysisTemplate(this, name, args.namespace, analysisSettings(c), args.dependsOn);
-        const parts = rollout(this, name, c, args.namespace, `${APP_NAME}-canary`, [template, ...dependsOn]);
+        const controller = args.rolloutsReady ?? [];
+        const template = analysisTemplate(this, name, args.namespace, analysisSettings(c), [...controller, ...args.dependsOn]);
+        // ALB canary: the controller reads the Ingress it writes weights on, so it exists first.
+        const parts = rollout(this, name, c, args.namespace, `${APP_NAME}-canary`, [template, ...controller, ...(ingress ? [ingress] : []), ...dependsOn]);
         new k8s.apiextensions.CustomResource(`${name}-rollouts-monitor`, {
             apiVersion: "monitoring.coreos.com/v1",
             kind: "ServiceMonitor",
@@ -219,7 +230,13 @@ export class Workload extends pulumi.ComponentResource {
 
     private deployment(name: string, args: WorkloadArgs, pod: AppPod, serviceAccountName: pulumi.Input<string>, migration: k8s.batch.v1.Job): k8s.apps.v1.Deployment {
         return new k8s.apps.v1.Deployment(`${name}-deployment`, {
-            metadata: { name: APP_NAME, namespace: args.namespace, labels: APP_LABELS },
+            metadata: {
+                name: APP_NAME, namespace: args.namespace, labels: APP_LABELS,
+                // Canary/blue-green: the Rollout is awaited instead (Healthy: its own pods ready);
+                // the Deployment is its template, scaled down by the controller as they become
+                // available, so waiting for the Deployment's pods first would only add a rollout.
+                ...(args.config.deliveryStrategy === "rolling" ? {} : { annotations: { "pulumi.com/skipAwait": "true" } }),
+            },
             spec: {
                 // No replicas: the HorizontalPodAutoscaler owns the count (server-side apply leaves a
                 // field Pulumi does not set to its owner).
@@ -240,7 +257,7 @@ export class Workload extends pulumi.ComponentResource {
             selector: APP_LABELS,
             ports: [{ name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: "TCP" }],
         },
-    }, { parent: this, dependsOn: args.dependsOn });
+    }, { parent: this, dependsOn: args.ingressDependsOn ?? args.dependsOn });
     }
 
     private autoscaler(name: string, args: WorkloadArgs, target: k8s.apps.v1.Deployment | k8s.apiextensions.CustomResource): void {
@@ -296,8 +313,8 @@ export class Workload extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: [service, ...args.monitoringReady, ...args.dependsOn] });
     }
 
-    /** The optional internal ALB Ingress; returns its load balancer's DNS name. */
-    private ingress(name: string, args: WorkloadArgs, service: k8s.core.v1.Service): pulumi.Output<string | undefined> {
+    /** The optional internal ALB Ingress. */
+    private ingress(name: string, args: WorkloadArgs, service: k8s.core.v1.Service): k8s.networking.v1.Ingress {
         const ns = args.namespace;
         const albCanary = args.config.deliveryStrategy === "canary" && canaryTraffic(args.config) === "alb";
         const ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, {
@@ -320,7 +337,7 @@ export class Workload extends pulumi.ComponentResource {
             },
         // dependsOn holds the load balancer controller: the Ingress is deleted before it, so the
         // controller removes the ALB it made before the subnets go.
-        }, { parent: this, dependsOn: [service, ...args.dependsOn] });
-        return ingress.status.apply((s) => s?.loadBalancer?.ingress?.[0]?.hostname);
+        }, { parent: this, dependsOn: [service, ...(args.ingressDependsOn ?? args.dependsOn)] });
+        return ingress;
     }
 }

@@ -88,7 +88,7 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "kubernetes:core/v1:Service": d(0.05, 0.1, "estimate: ClusterIP; a LoadBalancer Service would wait for its NLB (~3 min)"),
     "kubernetes:apps/v1:Deployment": d(1, 0.5, "estimate: Pulumi waits for the rollout (image pull, startup and readiness probes)"),
     "kubernetes:apps/v1:DeploymentPatch": d(0.5, 0.02, "estimate: a scale patch; the Deployment's new pods start (components/delivery/rollout.ts)"),
-    "kubernetes:argoproj.io/v1alpha1:Rollout": d(5, 0.5, "estimate: first create goes straight to Healthy; an update waits for the steps (pulumi.com/timeoutSeconds)"),
+    "kubernetes:argoproj.io/v1alpha1:Rollout": d(1, 0.5, "estimate: a first create skips the steps and goes straight to Healthy (Argo Rollouts docs, features/canary.md: \"the initial deploy ... will not go through the steps\"), so like a Deployment's rollout; an update waits for its steps (pulumi.com/timeoutSeconds, see the plan's traffic line)"),
     "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate": d(0.02, 0.02, API),
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": d(0.02, 0.02, API),
     "kubernetes:policy/v1:PodDisruptionBudget": d(0.02, 0.02, API),
@@ -132,5 +132,9 @@ export function durationKey(r: PlanResource): string {
 /** A resource's durations; components take no time of their own. Undefined when the table lacks it. */
 export function durationOf(r: PlanResource): Duration | undefined {
     if (!r.custom) return d(0, 0, "component: no operation of its own");
+    // Pulumi returns as soon as the API server accepts an object it is told not to await.
+    if (r.type.startsWith("kubernetes:") && r.inputs.metadata?.annotations?.["pulumi.com/skipAwait"] === "true") {
+        return d(0.02, 0.02, `${API} (pulumi.com/skipAwait)`);
+    }
     return DURATIONS[durationKey(r)];
 }

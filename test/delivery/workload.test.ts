@@ -26,6 +26,10 @@ const ANALYSIS_TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
 const PATCH = "kubernetes:apps/v1:DeploymentPatch";
 /** What the strategy adds to the eight objects every stack has (rolling: the scale patch; test/delivery/rollout.test.ts covers the others). */
 const ROLLING: string[] = [PATCH];
+/** Canary by pod ratio (dev): the Rollout, its AnalysisTemplate, the headless metrics Service, the controller's ServiceMonitor. */
+const CANARY_REPLICAS: string[] = [ROLLOUT, ANALYSIS_TEMPLATE, SERVICE, SERVICE_MONITOR];
+/** Canary at the ALB (prod): also the canary Service and the Ingress the controller sets weights on. */
+const CANARY_ALB: string[] = [...CANARY_REPLICAS, SERVICE, INGRESS];
 void ROLLOUT; void ANALYSIS_TEMPLATE;
 
 /**
@@ -77,9 +81,9 @@ const RESTRICTED = {
 };
 
 const EXPECTED = {
-    dev: { environment: "dev", minReplicas: 2, maxReplicas: 4, budget: { minAvailable: 1 }, untagged: 3, kept: 10, protect: false, cpu: "100m", memory: "256Mi", extra: ROLLING, scaleTarget: "Deployment" as "Deployment" | "Rollout" },
-    prod: { environment: "prod", minReplicas: 3, maxReplicas: 10, budget: { minAvailable: 2 }, untagged: 7, kept: 30, protect: true, cpu: "250m", memory: "512Mi", extra: ROLLING, scaleTarget: "Deployment" as "Deployment" | "Rollout" },
-    "pr-1": { environment: "review", minReplicas: 1, maxReplicas: 2, budget: { maxUnavailable: 1 }, untagged: 1, kept: 5, protect: false, cpu: "100m", memory: "256Mi", extra: ROLLING, scaleTarget: "Deployment" as "Deployment" | "Rollout" },
+    dev: { environment: "dev", minReplicas: 2, maxReplicas: 4, budget: { minAvailable: 1 }, untagged: 3, kept: 10, protect: false, cpu: "100m", memory: "256Mi", extra: CANARY_REPLICAS, scaleTarget: "Rollout" as "Deployment" | "Rollout", flags: { "new-checkout": "on" } },
+    prod: { environment: "prod", minReplicas: 3, maxReplicas: 10, budget: { minAvailable: 2 }, untagged: 7, kept: 30, protect: true, cpu: "250m", memory: "512Mi", extra: CANARY_ALB, scaleTarget: "Rollout" as "Deployment" | "Rollout", flags: { "new-checkout": "off" } },
+    "pr-1": { environment: "review", minReplicas: 1, maxReplicas: 2, budget: { maxUnavailable: 1 }, untagged: 1, kept: 5, protect: false, cpu: "100m", memory: "256Mi", extra: ROLLING, scaleTarget: "Deployment" as "Deployment" | "Rollout", flags: {} },
 } as const;
 
 describe("the app's workload", function () {
@@ -192,7 +196,9 @@ describe("the app's workload", function () {
                 const mount = c.volumeMounts.find((m: any) => m.name === volume.name);
                 assert.equal(mount.subPath, undefined, "a subPath mount never sees an edited flag");
                 assert.equal(envOf(c).FLAGS_FILE.value, `${mount.mountPath}/flags.json`);
+                // The file, with the stack's default variants (platform:app.flags) and nothing else changed.
                 const source = JSON.parse(fs.readFileSync(path.join(ROOT, "app", "flags", "flags.json"), "utf8"));
+                for (const [key, variant] of Object.entries(expected.flags)) source.flags[key].defaultVariant = variant;
                 assert.deepEqual(JSON.parse(cm.data["flags.json"]), source);
             });
 
@@ -247,7 +253,7 @@ describe("the app's workload", function () {
                 assert.equal(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds, 300);
             });
 
-            it("creates every object after the nodes, metrics-server and the ExternalSecret", () => {
+            it("creates every object after the nodes and metrics-server, and all but the Service and Ingress after the ExternalSecret", () => {
                 const metricsServer = b().capture.ofType("aws:eks/addon:Addon").find((r) => r.inputs.addonName === "metrics-server")!;
                 const externalSecret = b().capture.ofType("kubernetes:external-secrets.io/v1:ExternalSecret")[0];
                 const objects = workloadObjects(b()).filter((x) => x.custom);
@@ -256,9 +262,12 @@ describe("the app's workload", function () {
                     "kubernetes:core/v1:ServiceAccount", CONFIG_MAP, JOB, DEPLOYMENT, SERVICE, HPA, PDB, SERVICE_MONITOR, ...expected.extra,
                 ].sort());
                 assert.equal(objects.length, 8 + expected.extra.length);
+                const serving = new Set([`platform-${stack}-app-service`, `platform-${stack}-app-ingress`]);
                 for (const r of objects) {
                     assert.ok(b().capture.dependsOn(r, metricsServer), `${r.name} after metrics-server`);
-                    assert.ok(b().capture.dependsOn(r, externalSecret), `${r.name} after the ExternalSecret`);
+                    // The Service and the Ingress (its ALB takes minutes) need the load balancer
+                    // controller's webhooks, not the app's secret: they start as soon as the cluster is ready.
+                    assert.equal(b().capture.dependsOn(r, externalSecret), !serving.has(r.name), `${r.name} after the ExternalSecret?`);
                 }
             });
 

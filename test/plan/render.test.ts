@@ -150,8 +150,8 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         const k8sResources = plans.get("prod")!.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release");
         assert.equal(objects.length, k8sResources.length);
         assert.deepEqual([...new Set(objects.map((o) => `${o.apiVersion} ${o.kind}`))].sort(), [
-            "apps/v1 Deployment", "apps/v1 DeploymentPatch", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job", "external-secrets.io/v1 ExternalSecret", "external-secrets.io/v1 SecretStore",
-            "monitoring.coreos.com/v1 PrometheusRule", "monitoring.coreos.com/v1 ServiceMonitor", "networking.k8s.io/v1 NetworkPolicy", "policy/v1 PodDisruptionBudget",
+            "apps/v1 Deployment", "argoproj.io/v1alpha1 AnalysisTemplate", "argoproj.io/v1alpha1 Rollout", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job", "external-secrets.io/v1 ExternalSecret", "external-secrets.io/v1 SecretStore",
+            "monitoring.coreos.com/v1 PrometheusRule", "monitoring.coreos.com/v1 ServiceMonitor", "networking.k8s.io/v1 Ingress", "networking.k8s.io/v1 NetworkPolicy", "policy/v1 PodDisruptionBudget",
             "scheduling.k8s.io/v1 PriorityClass", "storage.k8s.io/v1 StorageClass",
             "v1 ConfigMap", "v1 Namespace", "v1 Secret", "v1 Service", "v1 ServiceAccount",
         ]);
@@ -192,7 +192,7 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
             const counts = writeRendered(plans.get("prod")!, dir);
             assert.equal(fs.existsSync(path.join(dir, "stale")), false, "the folder is emptied first");
             const objects = renderObjects(plans.get("prod")!);
-            assert.deepEqual(counts, { objects: objects.length, releases: 7 });
+            assert.deepEqual(counts, { objects: objects.length, releases: 8 });
             for (const o of objects) assert.deepEqual(parseYaml(fs.readFileSync(path.join(dir, o.file), "utf8")), o.object);
             const kps = parseYaml(fs.readFileSync(path.join(dir, "_helm", "kube-prometheus-stack.yaml"), "utf8"));
             assert.equal(kps.chart, "kube-prometheus-stack");
