@@ -4,6 +4,7 @@ import type { PlatformConfig } from "./config";
 import { Cluster } from "./cluster";
 import { Cache, Database, DatabaseBackup, ExternalSecrets, Secrets } from "./data";
 import { AppImage, Workload } from "./delivery";
+import { AppNetworkPolicies } from "./delivery/network-policies";
 import { Network } from "./network";
 import { APP_RULES_NAMESPACE, Observability } from "./observability";
 import { isSharedReview, ReviewEnvironment, ReviewHost } from "./review";
@@ -57,6 +58,13 @@ export function buildPlatform(config: PlatformConfig) {
         // Review stacks push pr-<number>-<hash> here (components/review/); they expire on their own.
         reviewTagExpiryDays: config.reviewEnvironments.enabled ? REVIEW_IMAGE_EXPIRY_DAYS : undefined,
     }, { providers });
+    // Default deny in the app's namespace, then what the app uses (delivery/network-policies.ts).
+    const appNetwork = new AppNetworkPolicies(`${name}-app-netpol`, {
+        namespace: externalSecrets.appNamespace,
+        albSourceCidrs: config.app.internalIngress ? network.subnetCidrs.private : [],
+        observabilityNamespace: observability.namespace,
+        dataSubnetCidrs: network.subnetCidrs.isolated,
+    }, { providers: { kubernetes: cluster.provider } });
     const workload = new Workload(`${name}-app`, {
         config: config.app,
         environment: config.environment,
@@ -66,7 +74,7 @@ export function buildPlatform(config: PlatformConfig) {
         imageTag: appImage.tag,
         user: appImage.user,
         otlpEndpoint: observability.otlpHttpEndpoint,
-        dependsOn: [...cluster.ready, externalSecrets.externalSecret],
+        dependsOn: [...cluster.ready, externalSecrets.externalSecret, ...appNetwork.policies],
         ingressDependsOn: cluster.ready,
         rolloutsReady: cluster.rolloutsReady,
         monitoringReady: observability.crdsReady,
@@ -127,7 +135,7 @@ export function buildReviewEnvironment(config: PlatformConfig) {
 /** The dev stack as host of review namespaces: what their stacks read (components/review/review-environment.ts PLATFORM_OUTPUTS). */
 function reviewHosting(name: string, config: PlatformConfig, cluster: Cluster): ReviewHost | undefined {
     if (!config.reviewEnvironments.enabled) return undefined;
-    return new ReviewHost(`${name}-review-host`, { config: config.reviewEnvironments, platformName: name, dependsOn: cluster.ready }, { providers: { kubernetes: cluster.provider } });
+    return new ReviewHost(`${name}-review-host`, { config: config.reviewEnvironments, platformName: name, vpcCidr: config.network.cidrBlock, dependsOn: cluster.ready }, { providers: { kubernetes: cluster.provider } });
 }
 
 function reviewHostOutputs(config: PlatformConfig, cluster: Cluster, host: ReviewHost | undefined) {
@@ -192,6 +200,7 @@ function dataTier(name: string, config: PlatformConfig, network: Network, cluste
         // Pods need nodes; the load balancer controller's webhooks must be up before the chart's
         // objects are created, and on destroy the operator goes first.
         dependsOn: cluster.ready,
+        vpcCidr: config.network.cidrBlock,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
     return { database, cache, databaseBackup, secrets, externalSecrets };
 }

@@ -194,6 +194,7 @@ export const DEV_STACK_OUTPUTS: Outputs = {
     kubeconfig: "MOCK-DEV-KUBECONFIG",
     clusterName: "platform-dev-cluster-0a1b2c",
     appImageRepositoryUrl: `${ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/platform-dev/orders`,
+    appImage: `${ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com/platform-dev/orders@sha256:${"0".repeat(64)}`,
     imagePlatform: "linux/amd64",
     otlpHttpEndpoint: "http://jaeger.observability.svc:4318",
     observabilityNamespace: "observability",

@@ -57,13 +57,28 @@ export function createPool(config: DatabaseConfig, logger: FastifyBaseLogger, ap
   return pool;
 }
 
+/** PostgreSQL's undefined_table: schema_migrations does not exist before the first migration. */
+const UNDEFINED_TABLE = "42P01";
+
+/** The newest applied migration (0 on a database never migrated), in one indexed read. */
+async function schemaVersion(client: pg.Client): Promise<number> {
+  try {
+    const result = await client.query<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations");
+    return result.rows[0]?.version ?? 0;
+  } catch (error) {
+    if ((error as { code?: string }).code === UNDEFINED_TABLE) return 0;
+    throw error;
+  }
+}
+
 /**
- * Resolves when PostgreSQL accepts a new login and answers `SELECT 1` within timeoutMs; rejects otherwise.
+ * Resolves with the schema version (the newest applied migration, 0 when none) when PostgreSQL
+ * accepts a new login and answers within timeoutMs; rejects otherwise.
  * It uses a connection of its own, never the request pool: readiness answers "can this pod reach
  * PostgreSQL", and a pool that is merely busy (slow queries, a lock) must not take every replica
  * out of the Service at once. A fresh login also proves the mounted password still works.
  */
-export async function pingDatabase(config: DatabaseConfig, applicationName: string, timeoutMs: number): Promise<void> {
+export async function pingDatabase(config: DatabaseConfig, applicationName: string, timeoutMs: number): Promise<number> {
   const client = new pg.Client({
     ...connectionOptions(config, `${applicationName}-readiness`),
     connectionTimeoutMillis: timeoutMs,
@@ -74,10 +89,10 @@ export async function pingDatabase(config: DatabaseConfig, applicationName: stri
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`database did not answer within ${timeoutMs} ms`)), timeoutMs);
   });
-  const probe = client.connect().then(() => client.query("SELECT 1"));
+  const probe = client.connect().then(() => schemaVersion(client));
   probe.catch(() => undefined); // a late failure after the timeout must not be an unhandled rejection
   try {
-    await Promise.race([probe, timeout]);
+    return await Promise.race([probe, timeout]);
   } finally {
     clearTimeout(timer);
     client.end().catch(() => undefined);

@@ -48,6 +48,12 @@ export const migrations: readonly Migration[] = [
   },
 ];
 
+/**
+ * The schema version this build needs: its newest migration. Readiness fails until the database has
+ * it (server.ts), so a replica whose pods start before the migration Job finishes never serves.
+ */
+export const SCHEMA_VERSION = Math.max(...migrations.map((m) => m.version));
+
 // Any constant works; it only has to be the same in every replica and unique within the database.
 const MIGRATION_LOCK_KEY = 7_245_001;
 

@@ -12,7 +12,7 @@ import { createFlags, type FlagdFileProvider, type Flags } from "./flags.js";
 import { HttpTracing, traceLogFields } from "./http-tracing.js";
 import { createLogger } from "./logger.js";
 import { createMetrics, type DroppedSpans, type Metrics } from "./metrics.js";
-import { migrate } from "./migrations.js";
+import { migrate, SCHEMA_VERSION } from "./migrations.js";
 import { OrderService } from "./orders.js";
 import { registerOrderRoutes } from "./routes.js";
 
@@ -219,13 +219,26 @@ export async function startService(config: Config, options: ServiceOptions = {})
   app.get("/health/readiness", async (_request, reply) => {
     if (shuttingDown) return reply.code(503).send({ ...errorBody(503, "This replica is shutting down."), status: "shutting-down" });
     const cacheStatus = cache.status();
+    let schemaVersion: number;
     try {
-      await pingDatabase(config.database, config.serviceName, config.readinessTimeoutMs);
+      schemaVersion = await pingDatabase(config.database, config.serviceName, config.readinessTimeoutMs);
     } catch (error) {
       outages.record("database", error as Error);
       return reply.code(503).send({ ...errorBody(503, "The database is unreachable."), status: "unavailable", checks: { database: "unreachable", cache: cacheStatus } });
     }
-    return { status: cacheStatus === "degraded" ? "degraded" : "ok", checks: { database: "ok", cache: cacheStatus } };
+    // Schema before code: the pods of a new image may start while its migration Job still runs
+    // (the platform does not make the Deployment wait for the Job); they stay out of the Service,
+    // and the rollout keeps the old pods (maxUnavailable 0), until the schema has this build's version.
+    // A newer schema is fine: the next image's migration runs while these pods still serve (as it
+    // always did: migrations stay backward compatible with the previous build).
+    if (schemaVersion < SCHEMA_VERSION) {
+      return reply.code(503).send({
+        ...errorBody(503, `The database schema is at version ${schemaVersion}; this build needs ${SCHEMA_VERSION} (its migration has not run yet).`),
+        status: "migrating",
+        checks: { database: "ok", schema: "behind", cache: cacheStatus },
+      });
+    }
+    return { status: cacheStatus === "degraded" ? "degraded" : "ok", checks: { database: "ok", schema: "ok", cache: cacheStatus } };
   });
   app.get("/metrics", async (_request, reply) => {
     reply.header("content-type", metrics.registry.contentType);

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import pino from "pino";
-import { migrate, migrations } from "../src/migrations.js";
+import { migrate, migrations, SCHEMA_VERSION } from "../src/migrations.js";
 import { missingServices, sharedPostgres, type DatabaseLogin, type PostgresServer } from "./support/services.js";
-import { testEnv } from "./support/app.js";
+import { startTestApp, testEnv } from "./support/app.js";
 
 const APP_ROOT = join(__dirname, "..");
 const silent = pino({ level: "silent" });
@@ -61,6 +61,39 @@ describe("migrations", function () {
       assert.equal(bad.stderr, 'Invalid configuration (1 problem):\n  - DATABASE_PORT: received "five"; must be an integer from 1 to 65535. Fix: set DATABASE_PORT to the PostgreSQL port, e.g. 5432\n');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  // The platform starts a new image's pods while its migration Job runs (components/delivery/
+  // workload.ts): this gate is what keeps "schema before new code serves".
+  it("keeps readiness at 503 until the schema has this build's version, then 200; a newer schema stays ready", async () => {
+    assert.equal(SCHEMA_VERSION, migrations.at(-1)?.version);
+    const fresh = await server.createDatabase("orders_readiness_gate");
+    const app = await startTestApp(fresh, undefined, { MIGRATE_ON_START: "false" });
+    const pool = new pg.Pool({ host: fresh.host, port: fresh.port, user: fresh.user, password: fresh.password, database: fresh.database });
+    try {
+      const never = await app.json("/health/readiness");
+      assert.equal(never.status, 503);
+      assert.deepEqual(never.body.checks, { database: "ok", schema: "behind", cache: "disabled" });
+      assert.equal(never.body.status, "migrating");
+      assert.equal(never.body.message, `The database schema is at version 0; this build needs ${SCHEMA_VERSION} (its migration has not run yet).`);
+
+      await migrate(pool, silent, migrations.slice(0, -1));
+      const behind = await app.json("/health/readiness");
+      assert.equal(behind.status, 503);
+      assert.equal(behind.body.message, `The database schema is at version ${SCHEMA_VERSION - 1}; this build needs ${SCHEMA_VERSION} (its migration has not run yet).`);
+
+      await migrate(pool, silent);
+      const current = await app.json("/health/readiness");
+      assert.equal(current.status, 200);
+      assert.deepEqual(current.body.checks, { database: "ok", schema: "ok", cache: "disabled" });
+
+      // The next image's migration ran first: these (old) pods keep serving during the rollout.
+      await server.admin("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, 'next', 'x')", [SCHEMA_VERSION + 1], fresh.database);
+      assert.equal((await app.json("/health/readiness")).status, 200);
+    } finally {
+      await pool.end();
+      await app.stop();
     }
   });
 });

@@ -7,6 +7,7 @@ import { sized } from "../shared/kubernetes";
 import { namespace, POD_READINESS_GATE_LABEL } from "../shared/namespace";
 import { PodIdentityRole } from "../cluster/pod-identity";
 import { InputError } from "../config/engine";
+import { externalSecretsNetworkPolicies } from "./network-policies";
 
 /** The operator's namespace, release and service account (the Pod Identity association names it). */
 export const ESO_NAMESPACE = "external-secrets";
@@ -68,6 +69,8 @@ export interface ExternalSecretsArgs {
      * argument, not an option: a component's own dependsOn does not reach its children.
      */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+    /** The VPC's CIDR: the API server's endpoint ENIs call the operator's webhook from it (network-policies.ts). */
+    readonly vpcCidr: string;
 }
 
 export function validateExternalSecretsArgs(args: ExternalSecretsArgs): void {
@@ -132,6 +135,9 @@ export class ExternalSecrets extends pulumi.ComponentResource {
         const afterCluster = { parent: this, dependsOn: args.dependsOn };
 
         const operatorNamespace = namespace(`${name}-namespace`, { name: ESO_NAMESPACE, podSecurity: "restricted" }, afterCluster);
+        for (const p of externalSecretsNetworkPolicies({ vpcCidr: args.vpcCidr })) {
+            new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${p.name}`, { metadata: { name: p.name, namespace: operatorNamespace.metadata.name }, spec: p.spec }, afterCluster);
+        }
         const role = new PodIdentityRole(`${name}-operator`, {
             clusterName: args.clusterName,
             namespace: ESO_NAMESPACE,

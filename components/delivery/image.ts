@@ -179,7 +179,22 @@ export interface AppImageArgs {
      * @default APP_BUILD_CONTEXT - `app/` of this repository
      */
     readonly context?: string;
+    /**
+     * An image in the same registry whose layers the build reuses (a review stack: the platform
+     * stack's deployed image). The provider pulls it first and hands it to BuildKit as cache-from;
+     * its inline cache (every build here writes one) covers the final stage, so with an unchanged
+     * app/package-lock.json the production `npm ci` layer is reused and only the build stage and
+     * the sources' layer are new.
+     * @default - no cache: a build from the base image
+     */
+    readonly cacheFrom?: pulumi.Input<string>;
 }
+
+/**
+ * The build arguments of every app image: BUILDKIT_INLINE_CACHE writes the cache metadata into the
+ * pushed image, so a later build can name it in cacheFrom (docs.docker.com build/cache/backends/inline).
+ */
+export const IMAGE_BUILD_ARGS = { BUILDKIT_INLINE_CACHE: "1" } as const;
 
 /**
  * The app's image: an ECR repository (immutable tags, scan on push, AES-256 at rest, a lifecycle
@@ -206,6 +221,9 @@ export class AppImage extends pulumi.ComponentResource {
         }
         this.user = dockerfileUser(fs.readFileSync(dockerfile, "utf8"));
         const parent = { parent: this };
+        // The data-source calls wait for what the component waits for (a review stack: its platform
+        // stack's check), so a refused stack reads nothing from the registry either.
+        const reads = { parent: this, dependsOn: opts?.dependsOn };
 
         const target = args.existingRepository
             ? { url: pulumi.output(args.existingRepository.url), tag: args.existingRepository.tag }
@@ -213,13 +231,13 @@ export class AppImage extends pulumi.ComponentResource {
         this.tag = target.tag;
         // The registry is the account part of the URL (<account>.dkr.ecr.<region>.amazonaws.com/...).
         const registryId = target.url.apply((u) => u.split(".")[0]);
-        const auth = aws.ecr.getAuthorizationTokenOutput({ registryId }, parent);
+        const auth = aws.ecr.getAuthorizationTokenOutput({ registryId }, reads);
         // Idempotent re-runs (issue 12, item 3): an interrupted `up` can leave the tag pushed but not
         // recorded, and a provider change can rebuild a tag the program considers unchanged; the
         // IMMUTABLE repository rejects a second push of it. When the tag is in ECR already, the build
         // skips the push and the pods run the digest ECR has for it (deploy by digest either way).
         const repositoryName = target.url.apply((u) => u.split("/").slice(1).join("/"));
-        const pushedDigest = aws.ecr.getImagesOutput({ repositoryName, registryId }, parent)
+        const pushedDigest = aws.ecr.getImagesOutput({ repositoryName, registryId }, reads)
             .imageIds.apply((ids) => digestOfTag(ids, this.tag));
         const image = new docker.Image(`${name}-image`, {
             imageName: pulumi.interpolate`${target.url}:${this.tag}`,
@@ -227,6 +245,8 @@ export class AppImage extends pulumi.ComponentResource {
                 context,
                 dockerfile,
                 platform: args.platform,
+                args: IMAGE_BUILD_ARGS,
+                ...(args.cacheFrom === undefined ? {} : { cacheFrom: { images: [args.cacheFrom] } }),
             },
             registry: {
                 server: target.url,

@@ -93,7 +93,8 @@ export interface WorkloadArgs {
  * `kubernetes` provider of this component):
  * - a ServiceAccount without a token (the app calls no Kubernetes API);
  * - a ConfigMap with the flag definitions, updated in place (the app polls it; no restart);
- * - a migration Job per image (`node dist/migrate.js`), which the Deployment waits for;
+ * - a migration Job per image (`node dist/migrate.js`), run beside the Deployment: the pods' readiness
+ *   waits for the schema (app/src/server.ts), so new code never serves before its migration;
  * - a Deployment whose replica count the HorizontalPodAutoscaler owns, Pod Security "restricted",
  *   secrets as files, probes on the app's health endpoints, spread across zones;
  * - a ClusterIP Service (80 → 8080 "http"), a HorizontalPodAutoscaler on CPU, a
@@ -125,7 +126,7 @@ export class Workload extends pulumi.ComponentResource {
 
         this.migrationJobName = `${APP_NAME}-migrate-${args.imageTag}`;
         const migration = this.migration(name, args, pod, serviceAccount.metadata.name, this.migrationJobName);
-        const deployment = this.deployment(name, args, pod, serviceAccount.metadata.name, migration);
+        const deployment = this.deployment(name, args, pod, serviceAccount.metadata.name);
         const service = this.service(name, args);
         const ingress = c.internalIngress ? this.ingress(name, args, service) : undefined;
         const progressive = this.progressive(name, args, deployment, migration, ingress);
@@ -150,6 +151,8 @@ export class Workload extends pulumi.ComponentResource {
      */
     private progressive(name: string, args: WorkloadArgs, deployment: k8s.apps.v1.Deployment, migration: k8s.batch.v1.Job, ingress?: k8s.networking.v1.Ingress): RolloutParts | undefined {
         const c = args.config;
+        // The Rollout still follows the migration: a canary step may send weight to its pods at the
+        // ALB before they are ready, so the new template reaches the controller only after the Job.
         const dependsOn = [deployment, migration, ...args.dependsOn];
         if (c.deliveryStrategy === "rolling") {
             if (args.alwaysRolling) return undefined;
@@ -228,7 +231,7 @@ export class Workload extends pulumi.ComponentResource {
         });
     }
 
-    private deployment(name: string, args: WorkloadArgs, pod: AppPod, serviceAccountName: pulumi.Input<string>, migration: k8s.batch.v1.Job): k8s.apps.v1.Deployment {
+    private deployment(name: string, args: WorkloadArgs, pod: AppPod, serviceAccountName: pulumi.Input<string>): k8s.apps.v1.Deployment {
         return new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: {
                 name: APP_NAME, namespace: args.namespace, labels: APP_LABELS,
@@ -245,7 +248,12 @@ export class Workload extends pulumi.ComponentResource {
                 revisionHistoryLimit: 5,
                 template: servingPodTemplate(pod, serviceAccountName),
             },
-        }, { parent: this, dependsOn: [migration, ...args.dependsOn] });
+        // Not after the migration Job: both start together (a minute less per new image). Schema
+        // before code still holds: a new pod is unready until the schema has its build's version
+        // (app readiness), and the rollout removes no old pod before a new one is ready
+        // (maxUnavailable 0). A failed migration leaves the rollout stuck on unready pods, the old
+        // ones serving, and fails `pulumi up` with the Job.
+        }, { parent: this, dependsOn: args.dependsOn });
     }
 
     private service(name: string, args: WorkloadArgs): k8s.core.v1.Service {

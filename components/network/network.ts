@@ -44,6 +44,8 @@ export class Network extends pulumi.ComponentResource {
      * while they can still reach those APIs.
      */
     public readonly egress: pulumi.Resource[];
+    /** Each tier's subnet CIDRs by AZ (plain: planned from config), for NetworkPolicy ipBlocks. */
+    public readonly subnetCidrs: SubnetLayout;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:network:Network", name, {}, opts);
@@ -62,6 +64,7 @@ export class Network extends pulumi.ComponentResource {
             }]);
         }
         const parent = { parent: this };
+        this.subnetCidrs = layout;
 
         const zones = this.availabilityZones(args);
         const vpc = new aws.ec2.Vpc(`${name}-vpc`, {

@@ -4,8 +4,8 @@
  * Kibana, Logstash and a Filebeat DaemonSet as ECK resources, and the ILM policy that bounds how
  * long logs are kept.
  *
- * Log path: Filebeat (DaemonSet, every node) reads /var/log/containers → Logstash (beats input on
- * 5044; parses the orders service's JSON lines into `app.*`) → Elasticsearch data stream
+ * Log path: Filebeat (DaemonSet, every node, in the node-agents namespace: node-agents.ts) reads
+ * /var/log/containers → Logstash (beats input on 5044; parses the orders service's JSON lines into `app.*`) → Elasticsearch data stream
  * `logs-kubernetes-default` over HTTPS, as the user ECK creates for the Logstash association
  * (role `eck_logstash_user_role`: write and manage on `logs-*`, `metrics-*`, `traces-*`, ...; not
  * `elastic`). Grafana, Jaeger and the ILM Job use `elastic`.
@@ -116,6 +116,13 @@ export const LOGGING_RESOURCES = {
  */
 export const ECK_CA_VALIDITY = { caValidity: "87600h", caRotateBefore: "24h" } as const;
 
+/**
+ * Pod Security "restricted" for the ECK pods whose defaults fall short (Kibana, Logstash): the
+ * Elastic images run as uid 1000 (ECK's defaultFsGroup/defaultFSUser 1000 at v3.5.0).
+ */
+export const ECK_RESTRICTED_POD_SECURITY = { fsGroup: 1000, runAsUser: 1000, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } } as const;
+export const ECK_RESTRICTED_CONTAINER_SECURITY = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } as const;
+
 /** Values of the eck-operator chart (deploy/eck-operator/values.yaml at v3.5.0). */
 export function eckOperatorValues(): Record<string, unknown> {
     const r = LOGGING_RESOURCES.eckOperator;
@@ -175,7 +182,9 @@ export function eckStackValues(args: EckStackValuesArgs): Record<string, unknown
         "eck-elasticsearch": elasticsearchValues(args),
         "eck-kibana": kibanaValues(),
         "eck-logstash": logstashValues(args),
-        "eck-beats": filebeatValues(),
+        // The subchart renders the Beat in this release's namespace only: Filebeat (host access)
+        // is declared in the privileged node-agents namespace instead (node-agents.ts).
+        "eck-beats": { enabled: false },
     };
 }
 
@@ -195,6 +204,10 @@ function elasticsearchValues(args: EckStackValuesArgs): Record<string, unknown> 
             // No privileged init container to raise vm.max_map_count: mmap off instead
             // (https://www.elastic.co/guide/en/cloud-on-k8s/current/k8s-virtual-memory.html).
             config: { "node.store.allow_mmap": false },
+            // No securityContext on purpose: ECK 3.5.0's defaults for 9.x meet Pod Security
+            // "restricted" (pod: fsGroup 1000, seccomp RuntimeDefault; every container: no privilege
+            // escalation, drop ALL, runAsNonRoot; nodespec/podspec.go, securitycontext/securitycontext.go),
+            // and any securityContext given here would replace them.
             podTemplate: {
                 spec: {
                     containers: [{ name: "elasticsearch", resources: sized({ cpu: r.elasticsearchCpu, memoryGiB: c.elasticsearchMemoryGiB }) }],
@@ -228,7 +241,16 @@ function kibanaValues(): Record<string, unknown> {
         version: ELASTIC_STACK_VERSION,
         count: 1,
         elasticsearchRef: { name: ELASTICSEARCH.name },
-        podTemplate: { spec: { containers: [{ name: "kibana", resources: sized(r.kibana) }] } },
+        podTemplate: {
+            spec: {
+                // ECK 3.5.0 (pkg/controller/kibana/securitycontext.go) sets runAsUser 1000 but not
+                // runAsNonRoot, which Pod Security "restricted" requires. A pod securityContext given
+                // here replaces ECK's default one (WithPodSecurityContext applies only when unset),
+                // so its fsGroup and seccomp profile are repeated. The containers keep ECK's defaults.
+                securityContext: ECK_RESTRICTED_POD_SECURITY,
+                containers: [{ name: "kibana", resources: sized(r.kibana) }],
+            },
+        },
     };
 }
 
@@ -254,90 +276,19 @@ function logstashValues(args: EckStackValuesArgs): Record<string, unknown> {
         }],
         podTemplate: {
             spec: {
+                // ECK 3.5.0 (pkg/controller/logstash/pod.go, initcontainer.go) sets only fsGroup and
+                // seccomp on the pod and `privileged: false` on the init container: not "restricted".
+                // Given here, the pod securityContext replaces ECK's; an init container named like
+                // ECK's is merged with it (ours as the base: pkg/controller/common/defaults/pod_template.go).
+                securityContext: ECK_RESTRICTED_POD_SECURITY,
+                initContainers: [{ name: "logstash-internal-init-config", securityContext: ECK_RESTRICTED_CONTAINER_SECURITY }],
                 containers: [{
                     name: "logstash",
+                    securityContext: ECK_RESTRICTED_CONTAINER_SECURITY,
                     // Heap half the container (ECK's default heap is 1 GiB, too big for 1 GiB).
                     env: [{ name: "LS_JAVA_OPTS", value: `-Xms${r.logstash.memoryMiB / 2}m -Xmx${r.logstash.memoryMiB / 2}m` }],
                     resources: sized(r.logstash),
                 }],
-            },
-        },
-    };
-}
-
-/** Filebeat on every node, autodiscovering container logs, shipping to Logstash. */
-function filebeatValues(): Record<string, unknown> {
-    const r = LOGGING_RESOURCES;
-    return {
-        enabled: true,
-        fullnameOverride: FILEBEAT.name,
-        version: ELASTIC_STACK_VERSION,
-        type: "filebeat",
-        serviceAccount: { name: FILEBEAT.name },
-        clusterRole: {
-            name: `${FILEBEAT.name}-autodiscover`,
-            rules: [
-                { apiGroups: [""], resources: ["namespaces", "pods", "nodes"], verbs: ["get", "watch", "list"] },
-                { apiGroups: ["apps"], resources: ["replicasets"], verbs: ["get", "list", "watch"] },
-                { apiGroups: ["batch"], resources: ["jobs"], verbs: ["get", "list", "watch"] },
-            ],
-        },
-        clusterRoleBinding: {
-            name: `${FILEBEAT.name}-autodiscover`,
-            subjects: [{ kind: "ServiceAccount", name: FILEBEAT.name }],
-            roleRef: { kind: "ClusterRole", name: `${FILEBEAT.name}-autodiscover`, apiGroup: "rbac.authorization.k8s.io" },
-        },
-        // From ECK's config/recipes/beats/filebeat_autodiscover.yaml (v3.5.0), output to Logstash.
-        config: {
-            "filebeat.autodiscover": {
-                providers: [{
-                    type: "kubernetes",
-                    node: "${NODE_NAME}",
-                    hints: {
-                        enabled: true,
-                        default_config: {
-                            type: "filestream",
-                            id: "kubernetes-container-logs-${data.kubernetes.pod.name}-${data.kubernetes.container.id}",
-                            paths: ["/var/log/containers/*${data.kubernetes.container.id}.log"],
-                            parsers: [{ container: {} }],
-                            prospector: { scanner: { "fingerprint.enabled": true, symlinks: true } },
-                            "file_identity.fingerprint": {},
-                        },
-                    },
-                }],
-            },
-            // No add_cloud_metadata: it asks EC2's instance metadata service, which pods
-            // cannot reach on AL2023 nodes (IMDSv2 hop limit 1, and Filebeat is not on the
-            // host network); it would only add timeouts at start.
-            processors: [{ add_host_metadata: {} }],
-            "output.logstash": { hosts: [`${LOGSTASH.beatsService}:${LOGSTASH.beatsPort}`] },
-        },
-        daemonSet: {
-            podTemplate: {
-                spec: {
-                    serviceAccountName: FILEBEAT.name,
-                    automountServiceAccountToken: true,
-                    priorityClassName: NODE_AGENT_PRIORITY_CLASS.name,
-                    // Every node, tainted ones included (the optional system node group is
-                    // tainted NoSchedule): their pods' logs matter as much.
-                    tolerations: [{ operator: "Exists", effect: "NoSchedule" }],
-                    terminationGracePeriodSeconds: 30,
-                    containers: [{
-                        name: "filebeat",
-                        // The container log files on the node are root-owned.
-                        securityContext: { runAsUser: 0 },
-                        resources: sized(r.filebeat),
-                        env: [{ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } }],
-                        volumeMounts: [
-                            { name: "varlogcontainers", mountPath: "/var/log/containers", readOnly: true },
-                            { name: "varlogpods", mountPath: "/var/log/pods", readOnly: true },
-                        ],
-                    }],
-                    volumes: [
-                        { name: "varlogcontainers", hostPath: { path: "/var/log/containers" } },
-                        { name: "varlogpods", hostPath: { path: "/var/log/pods" } },
-                    ],
-                },
             },
         },
     };

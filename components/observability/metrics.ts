@@ -143,6 +143,8 @@ export interface KubePrometheusStackValuesArgs {
     readonly grafanaAdminSecretName: string;
     /** Keep Prometheus' volume when its StatefulSet goes (the stack's `protect`). */
     readonly protect: boolean;
+    /** The privileged namespace of the host agents, where the node exporter runs. */
+    readonly nodeAgentsNamespace: string;
 }
 
 /** Values of kube-prometheus-stack. */
@@ -210,6 +212,12 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
             // A ReadWriteOnce volume cannot attach to the new pod while the old one holds it.
             deploymentStrategy: { type: grafanaPersistence ? "Recreate" : "RollingUpdate" },
             resources: sized(r.grafana),
+            // Pod Security "restricted" (grafana 12.11.1 values.yaml): the chart's init-chown-data
+            // container runs as root with CHOWN whenever persistence is on; the pod's fsGroup 472
+            // already gives the volume to Grafana's group. The chart's test pod (a `helm test` hook
+            // with an empty securityContext) is never wanted here.
+            initChownData: { enabled: false },
+            testFramework: { enabled: false },
             sidecar: {
                 resources: sized(r.grafanaSidecar),
                 dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" },
@@ -222,8 +230,14 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
             additionalDataSources: grafanaDataSources(args.namespace),
         },
         "kube-state-metrics": { resources: sized(r.kubeStateMetrics) },
-        // values.yaml of prometheus-node-exporter (subchart of 88.5.3): priorityClassName.
-        "prometheus-node-exporter": { resources: sized(r.nodeExporter), priorityClassName: NODE_AGENT_PRIORITY_CLASS.name },
+        // values.yaml of prometheus-node-exporter (4.56.1, subchart of 88.5.3): priorityClassName;
+        // namespaceOverride puts its DaemonSet, Service and ServiceMonitor in the privileged
+        // namespace of the host agents (node-agents.ts), so this release's own stays restricted.
+        "prometheus-node-exporter": {
+            namespaceOverride: args.nodeAgentsNamespace,
+            resources: sized(r.nodeExporter),
+            priorityClassName: NODE_AGENT_PRIORITY_CLASS.name,
+        },
     };
 }
 

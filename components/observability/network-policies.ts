@@ -8,25 +8,34 @@
  * - Prometheus `app.kubernetes.io/name: prometheus`, Alertmanager `app.kubernetes.io/name: alertmanager`
  *   (prometheus-operator), the operator `app: kube-prometheus-stack-operator` (chart), Grafana
  *   `app.kubernetes.io/name: grafana`, Jaeger `app.kubernetes.io/instance: jaeger` (the same
- *   selector as its ServiceMonitor), Kibana `kibana.k8s.elastic.co/name: kibana` (ECK).
+ *   selector as its ServiceMonitor), Kibana `kibana.k8s.elastic.co/name: kibana`, Logstash
+ *   `logstash.k8s.elastic.co/name: logstash` and Filebeat `beat.k8s.elastic.co/name: filebeat`
+ *   (ECK 3.5.0, pkg/controller/{kibana,logstash/labels,beat/common}).
+ *
+ * The node exporter runs on the host network: a NetworkPolicy does not apply to host-network pods
+ * (Kubernetes leaves it undefined; the VPC CNI's agent attaches its eBPF programs to pod
+ * interfaces, which host-network pods do not have), so the agents' namespace has no rule for it
+ * and none could restrict it. Prometheus reaches it at the node's address (`<node IP>:9100`, in
+ * the VPC CIDR), which allow-prometheus-scrapes admits, whichever namespace the DaemonSet is in.
  */
-import type * as k8s from "@pulumi/kubernetes";
-import { KIBANA } from "./logging";
+import { denyAllButDns, namespaceByName, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
+import { FILEBEAT, KIBANA, LOGSTASH } from "./logging";
 import { JAEGER } from "./tracing";
 
 /** Where ECK's operator runs (it calls the Elasticsearch, Kibana and Logstash APIs). */
 const ECK_OPERATOR_NAMESPACE = "elastic-system";
+/** The ECK operator's validating webhook port (eck-operator 3.5.0 values.yaml webhook.port). */
+export const ECK_WEBHOOK_PORT = 9443;
+/** The APIs the ECK operator calls: Elasticsearch, Kibana, Logstash (pkg/controller/logstash/network HTTPPort). */
+export const ECK_MANAGED_PORTS = { elasticsearch: 9200, kibana: KIBANA.port, logstash: 9600 } as const;
+const LOGSTASH_PODS = { matchLabels: { "logstash.k8s.elastic.co/name": LOGSTASH.name } };
+const FILEBEAT_PODS = { matchLabels: { "beat.k8s.elastic.co/name": FILEBEAT.name } };
 /** The prometheus-operator's admission webhook port (kube-prometheus-stack 88.5.3: prometheusOperator.tls.internalPort). */
 export const OPERATOR_WEBHOOK_PORT = 10250;
 export const GRAFANA_CONTAINER_PORT = 3000;
 
-export interface NetworkPolicySpec {
-    readonly name: string;
-    readonly spec: k8s.types.input.networking.v1.NetworkPolicySpec;
-}
-
-const nsSelector = (name: string) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
-const tcp = (...ports: number[]) => ports.map((port) => ({ protocol: "TCP", port }));
+const nsSelector = namespaceByName;
+const tcp = tcpPorts;
 
 export interface ObservabilityNetworkArgs {
     /** The VPC's CIDR: the EKS API endpoint's ENIs, the nodes, and the internal ALB live in it. */
@@ -37,32 +46,23 @@ export interface ObservabilityNetworkArgs {
     readonly alertReceiver: boolean;
     /** The internal ALB has Grafana and Kibana as ip targets. */
     readonly internalIngress: boolean;
+    /** The host agents' namespace: Filebeat ships to Logstash from it. */
+    readonly nodeAgentsNamespace: string;
 }
 
 /** The policies, in creation order (the default deny first). */
 export function observabilityNetworkPolicies(a: ObservabilityNetworkArgs): NetworkPolicySpec[] {
     const vpc = { ipBlock: { cidr: a.vpcCidr } };
     const policies: NetworkPolicySpec[] = [
-        { name: "default-deny", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
-        {
-            name: "allow-dns",
-            spec: {
-                podSelector: {},
-                policyTypes: ["Egress"],
-                egress: [{
-                    to: [{ ...nsSelector("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                    ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-                }],
-            },
-        },
+        ...denyAllButDns(),
         // Grafana to Prometheus, Jaeger and Elasticsearch; Kibana, Logstash, Jaeger and the ILM Job
-        // to Elasticsearch; Filebeat to Logstash; Prometheus to the in-namespace exporters.
+        // to Elasticsearch; Prometheus to the in-namespace exporters.
         {
             name: "allow-within-namespace",
             spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] },
         },
-        // Operators, Grafana's sidecars, kube-state-metrics, Prometheus discovery and Filebeat
-        // autodiscover: the API server's private endpoint ENIs are in the VPC.
+        // Operators, Grafana's sidecars, kube-state-metrics and Prometheus discovery: the API
+        // server's private endpoint ENIs are in the VPC.
         { name: "allow-api-server", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [vpc], ports: tcp(443) }] } },
         {
             name: "allow-eck-operator",
@@ -78,7 +78,16 @@ export function observabilityNetworkPolicies(a: ObservabilityNetworkArgs): Netwo
                 ingress: [{ from: [nsSelector(a.appNamespace), { namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "review-environment" } } }], ports: tcp(JAEGER.otlpGrpcPort, JAEGER.otlpHttpPort) }],
             },
         },
-        // Scrapes in every namespace, and the kubelets and node exporters (host network) of every node.
+        // Filebeat, from the host agents' namespace, to Logstash's beats input only.
+        {
+            name: "allow-logs-from-node-agents",
+            spec: {
+                podSelector: LOGSTASH_PODS,
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [nsSelector(a.nodeAgentsNamespace)], ports: tcp(LOGSTASH.beatsPort) }],
+            },
+        },
+        // Scrapes in every namespace, and the kubelets and node exporters (host network: node IPs) of every node.
         {
             name: "allow-prometheus-scrapes",
             spec: {
@@ -115,4 +124,46 @@ export function observabilityNetworkPolicies(a: ObservabilityNetworkArgs): Netwo
         );
     }
     return policies;
+}
+
+/** The host agents' namespace: Filebeat's egress (the node exporter is on the host network: see the header). */
+export function nodeAgentsNetworkPolicies(a: { vpcCidr: string; observabilityNamespace: string }): NetworkPolicySpec[] {
+    return [
+        ...denyAllButDns(),
+        // Autodiscover watches pods, namespaces and nodes: the API server's endpoint ENIs are in the VPC.
+        { name: "allow-api-server", spec: { podSelector: FILEBEAT_PODS, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcp(443) }] } },
+        {
+            name: "allow-filebeat-to-logstash",
+            spec: {
+                podSelector: FILEBEAT_PODS,
+                policyTypes: ["Egress"],
+                egress: [{ to: [{ ...nsSelector(a.observabilityNamespace), podSelector: LOGSTASH_PODS }], ports: tcp(LOGSTASH.beatsPort) }],
+            },
+        },
+    ];
+}
+
+/**
+ * The ECK operator's namespace: it calls the API server and the APIs of what it manages in the
+ * observability namespace (observability's allow-eck-operator admits it there), and the API server
+ * calls its validating webhook.
+ */
+export function eckOperatorNetworkPolicies(a: { vpcCidr: string; observabilityNamespace: string }): NetworkPolicySpec[] {
+    const vpc = { ipBlock: { cidr: a.vpcCidr } };
+    const p = ECK_MANAGED_PORTS;
+    return [
+        ...denyAllButDns(),
+        {
+            name: "allow-operator",
+            spec: {
+                podSelector: {},
+                policyTypes: ["Ingress", "Egress"],
+                ingress: [{ from: [vpc], ports: tcp(ECK_WEBHOOK_PORT) }],
+                egress: [
+                    { to: [vpc], ports: tcp(443) },
+                    { to: [nsSelector(a.observabilityNamespace)], ports: tcp(p.elasticsearch, p.kibana, p.logstash) },
+                ],
+            },
+        },
+    ];
 }

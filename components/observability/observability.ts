@@ -14,9 +14,14 @@ import {
     APP_RULES_NAMESPACE, GRAFANA_ADMIN_KEYS, KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, loadAlertRuleGroups, loadDashboard,
 } from "./metrics";
 import { JAEGER, jaegerValues, otlpEndpoints } from "./tracing";
-import { observabilityNetworkPolicies } from "./network-policies";
+import { eckOperatorNetworkPolicies, nodeAgentsNetworkPolicies, observabilityNetworkPolicies } from "./network-policies";
+import type { NetworkPolicySpec } from "../shared/network-policy";
+import { filebeat, NODE_AGENTS_NAMESPACE } from "./node-agents";
 
-/** Namespaces of the stack: the operator apart (restricted), everything else together. */
+/**
+ * Namespaces of the stack: everything in `observability` (restricted), the ECK operator apart
+ * (restricted), the host agents in NODE_AGENTS_NAMESPACE (privileged: node-agents.ts).
+ */
 export const OBSERVABILITY_NAMESPACE = "observability";
 export const ECK_OPERATOR_NAMESPACE = "elastic-system";
 
@@ -84,25 +89,30 @@ export class Observability extends pulumi.ComponentResource {
     public readonly portForwardCommands: Readonly<Record<"grafana" | "prometheus" | "alertmanager" | "jaeger" | "kibana", string>>;
     /** Depend on these before creating ServiceMonitors, PodMonitors or PrometheusRules (their CRDs). */
     public readonly crdsReady: pulumi.Resource[];
-    /** The PriorityClass of the node agents; the releases that run them (kube-prometheus-stack, eck-stack) depend on it. */
+    /** The PriorityClass of the node agents; what runs them (kube-prometheus-stack, the Beat) depends on it. */
     private nodeAgentPriority!: pulumi.Resource;
+    /** The host agents' namespace; what puts objects there (kube-prometheus-stack, the Beat) depends on it. */
+    private nodeAgentsNamespace!: pulumi.Resource;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:observability:Observability", name, {}, opts);
         const ns = OBSERVABILITY_NAMESPACE;
         const afterCluster = { parent: this, dependsOn: args.dependsOn };
 
-        // Node exporter (host network, PID, /proc) and Filebeat (root, hostPath log files) need
-        // host access: the only namespace of the platform that is `privileged`.
+        // Every pod here meets Pod Security "restricted" (test/observability/pod-security.test.ts
+        // checks each chart's pods at its pinned version); the node exporter and Filebeat, which need
+        // host access, are in the agents' namespace, the only `privileged` one of the platform.
         // Namespaces wait for the cluster too: on destroy they go before the node groups and the EBS
         // CSI driver, which still have to delete the volumes of the claims Helm leaves behind.
         // With the internal ALB, Grafana and Kibana are its ip targets: readiness gates on. The
         // controller's pod webhook (failurePolicy Fail) then admits every pod here, so the labelled
         // namespace, and so everything in it, waits for the controller (ingressDependsOn).
         const observabilityNs = namespace(`${name}-ns`, {
-            name: ns, podSecurity: "privileged", labels: args.config.internalIngress ? POD_READINESS_GATE_LABEL : undefined,
+            name: ns, podSecurity: "restricted", labels: args.config.internalIngress ? POD_READINESS_GATE_LABEL : undefined,
         }, args.config.internalIngress ? { parent: this, dependsOn: [...args.dependsOn, ...(args.ingressDependsOn ?? [])] } : afterCluster);
         const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, afterCluster);
+        const agentsNs = namespace(`${name}-node-agents-ns`, { name: NODE_AGENTS_NAMESPACE, podSecurity: "privileged" }, afterCluster);
+        this.nodeAgentsNamespace = agentsNs;
         const nsName = observabilityNs.metadata.name;
         // The node agents' PriorityClass: the releases that run them wait for it (via this dependency).
         const nodeAgentPriority = new k8s.scheduling.v1.PriorityClass(`${name}-node-agent-priority`, {
@@ -113,13 +123,16 @@ export class Observability extends pulumi.ComponentResource {
             description: "Per-node log shipper and node-exporter: preempt workloads rather than stay Pending.",
         }, afterCluster);
         this.nodeAgentPriority = nodeAgentPriority;
-        // Default deny, then what the stack needs (network-policies.ts).
-        for (const p of observabilityNetworkPolicies({
-            vpcCidr: args.vpcCidr, appNamespace: APP_RULES_NAMESPACE,
+        // Default deny, then what the stack needs (network-policies.ts), in each of its namespaces.
+        const policies = (prefix: string, namespaceName: pulumi.Output<string>, specs: NetworkPolicySpec[]) => {
+            for (const p of specs) new k8s.networking.v1.NetworkPolicy(`${prefix}-${p.name}`, { metadata: { name: p.name, namespace: namespaceName }, spec: p.spec }, afterCluster);
+        };
+        policies(`${name}-netpol`, nsName, observabilityNetworkPolicies({
+            vpcCidr: args.vpcCidr, appNamespace: APP_RULES_NAMESPACE, nodeAgentsNamespace: NODE_AGENTS_NAMESPACE,
             alertReceiver: args.config.alertReceiver !== "none", internalIngress: args.config.internalIngress,
-        })) {
-            new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${p.name}`, { metadata: { name: p.name, namespace: nsName }, spec: p.spec }, afterCluster);
-        }
+        }));
+        policies(`${name}-node-agents-netpol`, agentsNs.metadata.name, nodeAgentsNetworkPolicies({ vpcCidr: args.vpcCidr, observabilityNamespace: ns }));
+        policies(`${name}-eck-netpol`, operatorNs.metadata.name, eckOperatorNetworkPolicies({ vpcCidr: args.vpcCidr, observabilityNamespace: ns }));
 
         this.grafanaAdminSecretName = "grafana-admin";
         const logs = this.logs(name, args, nsName, operatorNs.metadata.name);
@@ -168,7 +181,13 @@ export class Observability extends pulumi.ComponentResource {
             namespace: nsName,
             values: eckStackValues({ config: c, storageClassName: args.storageClassName, protect: args.protect, appNamespace }),
             timeoutSeconds: RELEASE_TIMEOUT_SECONDS.eckStack,
-        }, { parent: this, dependsOn: [eckOperator, this.nodeAgentPriority, ...args.dependsOn], protect: args.protect });
+        }, { parent: this, dependsOn: [eckOperator, ...args.dependsOn], protect: args.protect });
+        // Filebeat in the agents' namespace (the chart's eck-beats is off): needs the operator's Beat CRD.
+        filebeat(name, {
+            namespace: NODE_AGENTS_NAMESPACE,
+            observabilityNamespace: ns,
+            dependsOn: [eckOperator, this.nodeAgentPriority, this.nodeAgentsNamespace, ...args.dependsOn],
+        }, { parent: this });
 
         // Log retention: Elasticsearch's API is the only way to define an ILM policy (ECK's
         // StackConfigPolicy needs an Enterprise licence). A Job re-runs whenever the policy changes
@@ -240,13 +259,15 @@ export class Observability extends pulumi.ComponentResource {
                 storageClassName: args.storageClassName,
                 grafanaAdminSecretName: this.grafanaAdminSecretName,
                 protect: args.protect,
+                nodeAgentsNamespace: NODE_AGENTS_NAMESPACE,
             }),
             timeoutSeconds: RELEASE_TIMEOUT_SECONDS.kubePrometheusStack,
         }, {
             parent: this,
             // Grafana's pod reads the Elasticsearch Secrets (data source credentials and CA) that
             // ECK generates once the Elasticsearch resource exists.
-            dependsOn: [grafanaAdmin, eckStack, this.nodeAgentPriority, ...args.dependsOn],
+            // The node exporter goes to the agents' namespace, at its PriorityClass.
+            dependsOn: [grafanaAdmin, eckStack, this.nodeAgentPriority, this.nodeAgentsNamespace, ...args.dependsOn],
             // Holds the metrics history (Prometheus' volume) on protected stacks.
             protect: args.protect,
         });

@@ -86,6 +86,10 @@ export function jaegerUserConfig(config: ObservabilityConfig, namespace: string)
     };
 }
 
+/** What Pod Security "restricted" needs beyond the chart's defaults, for the Jaeger pod and the index cleaner. */
+const RESTRICTED_POD = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } } as const;
+const RESTRICTED_CONTAINER = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } as const;
+
 /** Values of the jaeger chart. */
 export function jaegerValues(config: ObservabilityConfig, namespace: string): Record<string, unknown> {
     const es = config.jaegerStorage === "elasticsearch";
@@ -97,6 +101,10 @@ export function jaegerValues(config: ObservabilityConfig, namespace: string): Re
             extraEnv: es ? [esPasswordEnv()] : [],
             extraVolumes: es ? [esCaVolume()] : [],
             extraVolumeMounts: es ? [esCaMount()] : [],
+            // Pod Security "restricted": the chart (4.11.1 values.yaml) sets only the user and groups
+            // (10001) on the pod and nothing on the container; Helm merges these over them.
+            podSecurityContext: RESTRICTED_POD,
+            securityContext: RESTRICTED_CONTAINER,
         },
         storage: {
             type: "elasticsearch",
@@ -109,6 +117,9 @@ export function jaegerValues(config: ObservabilityConfig, namespace: string): Re
                 numberOfDays: config.traceRetentionDays,
                 schedule: "55 23 * * *",
                 resources: sized(TRACING_RESOURCES.esIndexCleaner),
+                // The chart's defaults are `runAsUser: 1000` on pod and container only (see above).
+                podSecurityContext: RESTRICTED_POD,
+                securityContext: RESTRICTED_CONTAINER,
                 // es-index-cleaner reads ES_* variables for its --es.* flags (viper, "." → "_").
                 extraEnv: [
                     esPasswordEnv(),

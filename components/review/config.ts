@@ -4,7 +4,8 @@
  * (whether the dev stack hosts review namespaces, and under which domain).
  */
 import { z } from "zod";
-import { field, problem, type ConfigProblem, type Rule } from "../config/engine";
+import * as pulumi from "@pulumi/pulumi";
+import { field, formatProblems, problem, type ConfigProblem, type Rule } from "../config/engine";
 
 export const REVIEW_MODES = ["shared", "full"] as const;
 export type ReviewMode = (typeof REVIEW_MODES)[number];
@@ -107,14 +108,46 @@ export const reviewRules: Rule<ReviewRuleInput>[] = [
 ];
 
 /**
- * The check made when the platform stack's outputs resolve: its `environment` output must not be
- * prod. Returns the error message, or undefined when the stack is acceptable.
+ * The checks made when the platform stack's outputs resolve, before anything of the review stack is
+ * registered: its `environment` output must be "dev" (or "review": a full review copy hosting
+ * namespaces), never "prod", never missing; its `reviewDomain` output must be this stack's domain.
  */
-export function platformStackProblem(platformStack: string, environment: unknown): string | undefined {
-    if (environment === "dev" || environment === "review") return undefined;
-    return [
-        `platform:review.platformStack = "${platformStack}"`,
-        `  rule: the referenced stack's environment output must be "dev" (it is ${JSON.stringify(environment)}): pull-request code never runs on a production cluster`,
-        `  fix:  pulumi config set --path 'platform:review.platformStack' <organization>/platform/dev`,
-    ].join("\n");
+export function platformStackProblems(platformStack: string, outputs: { readonly environment: unknown; readonly reviewDomain: unknown }, domain: string): ConfigProblem[] {
+    const out: ConfigProblem[] = [];
+    const environment = outputs.environment;
+    if (environment !== "dev" && environment !== "review") {
+        const found = environment === undefined ? "the stack has no environment output" : `its environment output is ${JSON.stringify(environment)}`;
+        out.push({
+            key: "platform:review.platformStack",
+            value: platformStack,
+            rule: `a stack whose environment output is "dev" (${found}): pull-request code never runs on a production cluster, nor on one that does not say what it is`,
+            fix: "pulumi config set --path 'platform:review.platformStack' <organization>/platform/dev",
+        });
+    }
+    const theirs = typeof outputs.reviewDomain === "string" ? outputs.reviewDomain : "";
+    if (theirs !== domain) {
+        out.push({
+            key: "platform:reviewEnvironments.domain",
+            value: domain,
+            rule: `must equal the platform stack's reviewDomain output ("${theirs}"): the Ingress joins that stack's review ALB`,
+            fix: `pulumi config set --path 'platform:reviewEnvironments.domain' '${theirs}'`,
+        });
+    }
+    return out;
+}
+
+/**
+ * The refusal of a platform stack, raised once when its outputs resolve. A RunError: Pulumi prints
+ * its message alone. The message stays as written: the SDK prefixes `error serializing property
+ * "<key>": ` to a rejection's message each time an input that carries it is serialized (the same
+ * object, runtime/rpc.js, so that its handler reports it once), which would bury the problems.
+ */
+export class PlatformStackError extends pulumi.RunError {
+    constructor(readonly stack: string, readonly problems: readonly ConfigProblem[]) {
+        const [, ...lines] = formatProblems(stack, problems).split("\n");
+        const text = [`Stack "${stack}" has ${problems.length} problem${problems.length === 1 ? "" : "s"} with its platform stack; nothing was created.`, ...lines].join("\n");
+        super(text);
+        this.name = "PlatformStackError";
+        Object.defineProperty(this, "message", { get: () => text, set: () => undefined, enumerable: false, configurable: true });
+    }
 }

@@ -3,8 +3,10 @@
  * (every review namespace's PostgreSQL), and the names review stacks read from this stack's
  * outputs (the review ALB's IngressGroup, the operator's namespace).
  */
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../shared/charts";
+import { denyAllButDns, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
 import { helmRelease } from "../shared/helm";
 import { namespace } from "../shared/namespace";
 import { sized } from "../shared/kubernetes";
@@ -13,6 +15,32 @@ import type { ReviewEnvironmentsConfig } from "./config";
 export const CNPG_NAMESPACE = "cnpg-system";
 /** alb.ingress.kubernetes.io/group.name allows at most 63 characters. */
 export const MAX_INGRESS_GROUP_LENGTH = 63;
+/** The operator's webhook port (cloudnative-pg 0.29.0 values.yaml webhook.port). */
+export const CNPG_WEBHOOK_PORT = 9443;
+
+/**
+ * The operator namespace's NetworkPolicies (issue 12 item 13): deny, DNS, then the API server's
+ * calls to the webhook (from its endpoint ENIs in the VPC), the operator's calls to the API server,
+ * and to each review namespace's instances (status 8000, PostgreSQL 5432), which their own
+ * allow-database-operator policy admits (isolation.ts).
+ */
+export function cnpgOperatorNetworkPolicies(a: { vpcCidr: string }): NetworkPolicySpec[] {
+    return [
+        ...denyAllButDns(),
+        {
+            name: "allow-operator",
+            spec: {
+                podSelector: {},
+                policyTypes: ["Ingress", "Egress"],
+                ingress: [{ from: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcpPorts(CNPG_WEBHOOK_PORT) }],
+                egress: [
+                    { to: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcpPorts(443) },
+                    { to: [{ namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "review-environment" } } }], ports: tcpPorts(8000, 5432) },
+                ],
+            },
+        },
+    ];
+}
 
 /** The review ALB's IngressGroup: every review namespace's Ingress joins it (one ALB for all). */
 export function reviewIngressGroupName(name: string): string {
@@ -27,6 +55,8 @@ export interface ReviewHostArgs {
     readonly config: ReviewEnvironmentsConfig;
     /** The platform's name (`<project>-<stack>`): the IngressGroup is `<platform>-review`. */
     readonly platformName: string;
+    /** The VPC's CIDR (the API server's endpoint ENIs): for the operator namespace's NetworkPolicies. */
+    readonly vpcCidr: string;
     /** Installed after these (the nodes, storage, the load balancer controller's webhooks) and removed before them. */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -53,6 +83,9 @@ export class ReviewHost extends pulumi.ComponentResource {
                 resources: sized({ cpu: "50m", memoryMiB: 256 }),
             },
         }, { parent: this, dependsOn: [ns, ...args.dependsOn] });
+        for (const p of cnpgOperatorNetworkPolicies({ vpcCidr: args.vpcCidr })) {
+            new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns.metadata.name }, spec: p.spec }, { parent: this, dependsOn: args.dependsOn });
+        }
         if (args.config.domain !== "") {
             this.ingressGroup = reviewIngressGroupName(args.platformName);
             this.domain = args.config.domain;

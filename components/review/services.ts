@@ -17,8 +17,19 @@ export const DATABASE = { name: "app", user: "app", port: 5432 } as const;
 /** The Secret CNPG generates for the owner (keys username, password, host, port, dbname, uri). */
 export const DATABASE_APP_SECRET = `${DATABASE_CLUSTER_NAME}-app`;
 export const DATABASE_STORAGE_GIB = 1;
-/** Valkey, from the project's own image (not bitnami's: frozen in bitnamilegacy since 2025). */
-export const VALKEY_IMAGE = "docker.io/valkey/valkey:8.0.1-alpine";
+/**
+ * Valkey, from the project's own image (not bitnami's: frozen in bitnamilegacy since 2025), built
+ * from github.com/valkey-io/valkey-container 8.0/alpine/Dockerfile and pushed by its CI under the
+ * tags its generate-stackbrew-library.sh lists (for 8.0.2: 8.0.2-alpine, 8.0-alpine, 8-alpine,
+ * alpine, 8.0.2-alpine3.21, ...). The most specific one pins Valkey and Alpine both.
+ */
+export const VALKEY_IMAGE = "docker.io/valkey/valkey:8.0.2-alpine3.21";
+/**
+ * The image's `valkey` user: `addgroup -S -g 1000 valkey; adduser -S -G valkey -u 999 valkey`
+ * (8.0/alpine/Dockerfile: "alpine already has a gid 999, so we'll use the next id"). Numeric, so
+ * runAsNonRoot can check it; /data is owned by it.
+ */
+export const VALKEY_USER = { uid: 999, gid: 1000 } as const;
 export const VALKEY_NAME = "valkey";
 export const VALKEY_PORT = 6379;
 export const VALKEY_LABELS = { "app.kubernetes.io/name": VALKEY_NAME } as const;
@@ -64,7 +75,7 @@ export function backingServices(name: string, a: BackingServicesArgs, opts: pulu
         spec: databaseClusterSpec(a.storageClassName),
     }, opts);
 
-    const token = new random.RandomPassword(`${name}-valkey-token`, { length: 32, special: false }, { parent: opts.parent });
+    const token = new random.RandomPassword(`${name}-valkey-token`, { length: 32, special: false }, { parent: opts.parent, dependsOn: opts.dependsOn });
     const appSecret = new k8s.core.v1.Secret(`${name}-app-secret`, {
         metadata: meta(APP_SECRET_NAME),
         type: "Opaque",
@@ -90,17 +101,20 @@ export function backingServices(name: string, a: BackingServicesArgs, opts: pulu
                 metadata: { labels: { ...a.labels, ...VALKEY_LABELS } },
                 spec: {
                     automountServiceAccountToken: false,
-                    securityContext: { runAsNonRoot: true, runAsUser: 999, runAsGroup: 999, seccompProfile: { type: "RuntimeDefault" } },
+                    securityContext: { runAsNonRoot: true, runAsUser: VALKEY_USER.uid, runAsGroup: VALKEY_USER.gid, seccompProfile: { type: "RuntimeDefault" } },
                     containers: [{
                         name: VALKEY_NAME,
                         image: VALKEY_IMAGE,
-                        // No persistence: a restart empties the cache, which the app tolerates.
+                        // No persistence: a restart empties the cache, which the app tolerates, and
+                        // nothing is written to /data under the read-only root filesystem. `command`
+                        // replaces the image's ENTRYPOINT (docker-entrypoint.sh), whose only root-only
+                        // step (chown of /data, setpriv to valkey) is skipped for a non-root user anyway.
                         command: ["valkey-server", "--save", "", "--appendonly", "no", "--requirepass", "$(VALKEY_PASSWORD)"],
                         env: [{ name: "VALKEY_PASSWORD", valueFrom: { secretKeyRef: { name: appSecret.metadata.name, key: "REDIS_AUTH_TOKEN" } } }],
                         ports: [{ name: "valkey", containerPort: VALKEY_PORT }],
                         readinessProbe: { tcpSocket: { port: VALKEY_PORT }, periodSeconds: 5 },
                         resources: sized({ cpu: "50m", memoryMiB: 128 }),
-                        securityContext: { ...RESTRICTED_CONTAINER_SECURITY, runAsUser: 999, runAsGroup: 999 },
+                        securityContext: { ...RESTRICTED_CONTAINER_SECURITY, runAsUser: VALKEY_USER.uid, runAsGroup: VALKEY_USER.gid },
                     }],
                 },
             },

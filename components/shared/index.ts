@@ -1,8 +1,8 @@
 /**
  * The small building blocks every layer uses: the AWS provider and its default tags (tags.ts),
  * IAM trust and role helpers (iam.ts), the pinned Helm charts (charts.ts) and how they are
- * installed (helm.ts), Kubernetes sizing (kubernetes.ts) and namespaces with Pod Security
- * Admission (namespace.ts). They know no layer.
+ * installed (helm.ts), Kubernetes sizing (kubernetes.ts), namespaces with Pod Security
+ * Admission (namespace.ts) and the NetworkPolicy building blocks (network-policy.ts). They know no layer.
  */
 export { awsAccount, awsProvider, platformTags, type AwsAccount } from "./tags";
 export { managedPolicyArn, roleWithPolicies, serviceTrustPolicy } from "./iam";

@@ -6,7 +6,9 @@
  * - "api": a single control-plane API call that returns when the object exists (seconds);
  * - "estimate": what the resource waits for, reasoned from the program (e.g. the Job waits for
  *   Elasticsearch to be yellow), not measured: the first real deploy should replace these with
- *   timings from `pulumi up` output.
+ *   timings from `pulumi up` output;
+ * - "measured": the commands the resource runs, timed on the dev machine (2 cores, load average
+ *   7-8 while measured, so slower than a CI runner), with what could not be run here estimated.
  * Helm releases are keyed by chart (`helm:<chart>`): Helm's wait (atomic) covers their pods.
  */
 import type { PlanResource } from "./model";
@@ -19,6 +21,8 @@ export interface Duration {
 
 const FACTS = "facts: aws-and-helm-facts.md typical durations (public Terraform logs)";
 const API = "api: one API call, seconds";
+/** How the build steps were timed: scripts/plan/measure-build.ts reruns them. */
+const BUILD_STEPS = "the Dockerfile's RUN commands timed by scripts/plan/measure-build.ts on the dev machine";
 
 function d(createMin: number, deleteMin: number, source: string): Duration {
     return { createMin, deleteMin, source };
@@ -75,6 +79,8 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "aws:ecr/repository:Repository": d(0.05, 0.05, API),
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": d(0.05, 0.05, API),
     "docker:index/image:Image": d(2, 0, "estimate: build of app/ and push to ECR on a warm builder; delete removes nothing"),
+    // A review stack's build with cacheFrom dev's deployed image (components/delivery/image.ts).
+    "docker:index/image:Image cached": d(1, 0, `measured 2026-12-01 (${BUILD_STEPS}): the build stage reruns, npm ci 24.0-26.7 s + tsc 11.9-17.6 s, at most 41.6 s (3 runs; inline cache keeps only the final stage's layers); the runtime stage's npm ci --omit=dev (8.5-11.9 s) and the base layers come from dev's image, which the provider pulls first (pulumi-docker provider/image.go); estimate +15 s for that pull (same region) and the push of the one new layer (dist/, 236 KiB); delete removes nothing`),
     // Local
     "random:index/randomId:RandomId": d(0, 0, "local"),
     "random:index/randomPassword:RandomPassword": d(0, 0, "local"),
@@ -94,6 +100,11 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "kubernetes:policy/v1:PodDisruptionBudget": d(0.02, 0.02, API),
     "kubernetes:scheduling.k8s.io/v1:PriorityClass": d(0.02, 0.02, API),
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": d(0.02, 0.02, API),
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": d(0.02, 0.02, API),
+    "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": d(0.02, 0.02, API),
+    // Pulumi does not wait for a custom resource's readiness (no waitFor annotation): ECK rolls the
+    // Filebeat DaemonSet out on its own, after `up` has moved on.
+    "kubernetes:beat.k8s.elastic.co/v1beta1:Beat": d(0.02, 0.02, "estimate: API call only; ECK reconciles the DaemonSet asynchronously"),
     "kubernetes:storage.k8s.io/v1:StorageClass": d(0.02, 0.02, API),
     "kubernetes:networking.k8s.io/v1:Ingress": d(3, 1, "estimate: Pulumi waits for the ALB's hostname in status; the controller deletes the ALB on delete"),
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": d(0.02, 0.02, API),
@@ -104,7 +115,10 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "kubernetes:monitoring.coreos.com/v1:PrometheusRule": d(0.02, 0.02, API),
     "kubernetes:external-secrets.io/v1:SecretStore": d(0.05, 0.02, API),
     "kubernetes:external-secrets.io/v1:ExternalSecret": d(0.2, 0.02, "estimate: waits for condition Ready (first sync from Secrets Manager)"),
-    "job:migration": d(1, 0.1, "estimate: the app's migrations on an empty database, after the image pull"),
+    // The migration Job and the Deployment start together (components/delivery/workload.ts): the
+    // pods' readiness waits for the schema, so the Deployment's minute must cover the Job's
+    // (test/plan/durations.test.ts checks it).
+    "job:migration": d(0.5, 0.1, "measured 2026-12-01: node dist/migrate.js on an empty PostgreSQL database 0.4-0.7 s (3 runs); plus the pod's start, at most 5 s at the 99th percentile excluding image pulls (Kubernetes SLO, kubernetes/community sig-scalability/slos/slos.md), and the image pull the Deployment's pods make at the same time (estimate 10-20 s from ECR in region); rounded up to half a minute"),
     "job:logs-ilm": d(4, 0.1, "estimate: waits until Elasticsearch is yellow: ECK operator + ES nodes start (facts: 3-6 min for ECK + 1 ES node + Kibana, uncertain)"),
     // Helm charts
     "helm:aws-load-balancer-controller": d(1, 0.5, "estimate: two controller pods and the webhook"),
@@ -121,6 +135,7 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
 /** The table key of a resource: its type, refined where one type has very different timings. */
 export function durationKey(r: PlanResource): string {
     if (r.type === "kubernetes:helm.sh/v3:Release") return `helm:${r.inputs.chart}`;
+    if (r.type === "docker:index/image:Image" && (r.inputs.build?.cacheFrom?.images?.length ?? 0) > 0) return `${r.type} cached`;
     if (r.type === "aws:rds/instance:Instance") return `${r.type} ${r.inputs.multiAz ? "multi-az" : "single-az"}`;
     if (r.type === "kubernetes:batch/v1:Job") {
         const labels = r.inputs.metadata?.labels ?? {};

@@ -310,6 +310,8 @@ describe("data tier: dev and prod differ exactly where the stack files say", () 
             "platform-STACK-database-key.protect",
             "platform-STACK-database-log-postgresql.retentionInDays",
             "platform-STACK-database-log-upgrade.retentionInDays",
+            // The operator's webhook is called from the VPC: each stack's own CIDR (Pulumi.<stack>.yaml network.cidrBlock).
+            "platform-STACK-external-secrets-netpol-allow-operator.spec",
             "platform-STACK-secrets-cache.recoveryWindowInDays",
             "platform-STACK-secrets-database.recoveryWindowInDays",
             "platform-STACK-secrets-key.deletionWindowInDays",

@@ -202,7 +202,7 @@ describe("the app's workload", function () {
                 assert.deepEqual(JSON.parse(cm.data["flags.json"]), source);
             });
 
-            it("deploys the pushed image by digest, built for the nodes' platform; the migration Job runs the same image first", async () => {
+            it("deploys the pushed image by digest, built for the nodes' platform; the migration Job runs the same image beside it", async () => {
                 const digest = await valueOf(b().platform.appImage.repoDigest);
                 const image = b().capture.one(IMAGE);
                 const deployment = oneInWorkload(b(), DEPLOYMENT);
@@ -228,7 +228,10 @@ describe("the app's workload", function () {
                 const jobName = reveal(job.inputs).metadata.name;
                 assert.equal(jobName, `orders-migrate-${b().platform.appImage.tag}`);
                 assert.ok(jobName.length <= 63, jobName);
-                assert.ok(b().capture.dependsOn(deployment, job), "the Deployment waits for the migration");
+                // Side by side: readiness (not the graph) keeps new code from serving before its schema
+                // (app/test/migrations.test.ts "keeps readiness at 503 until the schema has this build's version").
+                assert.ok(!b().capture.dependsOn(deployment, job), "the Deployment does not wait for the Job");
+                assert.equal(podSpec(deployment).containers[0].readinessProbe.httpGet.path, "/health/readiness");
                 assert.equal(envOf(podSpec(deployment).containers[0]).MIGRATE_ON_START.value, "false");
             });
 

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
-import { observabilityNetworkPolicies } from "../../components/observability/network-policies";
+import { eckOperatorNetworkPolicies, nodeAgentsNetworkPolicies, observabilityNetworkPolicies } from "../../components/observability/network-policies";
+import type { NetworkPolicySpec } from "../../components/shared/network-policy";
 import { buildStack, reveal, type Built } from "../harness";
 import { OBS_KEY, observabilitySection } from "./support";
 
@@ -8,8 +9,8 @@ const VPC = { ipBlock: { cidr: "10.20.0.0/16" } };
 const KUBE_SYSTEM = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } };
 
 describe("observability network policies (issue 12 item 13)", () => {
-    it("denies everything, then allows DNS, the namespace itself, the API server, ECK, OTLP from the app, scrapes and the webhook", () => {
-        const p = observabilityNetworkPolicies({ vpcCidr: "10.20.0.0/16", appNamespace: "orders", alertReceiver: false, internalIngress: false });
+    it("denies everything, then allows DNS, the namespace itself, the API server, ECK, OTLP from the app, Filebeat from node-agents to Logstash, scrapes and the webhook", () => {
+        const p = observabilityNetworkPolicies({ vpcCidr: "10.20.0.0/16", appNamespace: "orders", nodeAgentsNamespace: "node-agents", alertReceiver: false, internalIngress: false });
         assert.deepEqual(p, [
             { name: "default-deny", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
             { name: "allow-dns", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{
@@ -23,6 +24,10 @@ describe("observability network policies (issue 12 item 13)", () => {
                 podSelector: { matchLabels: { "app.kubernetes.io/instance": "jaeger" } }, policyTypes: ["Ingress"],
                 ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "orders" } } }, { namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "review-environment" } } }], ports: [{ protocol: "TCP", port: 4317 }, { protocol: "TCP", port: 4318 }] }],
             } },
+            { name: "allow-logs-from-node-agents", spec: {
+                podSelector: { matchLabels: { "logstash.k8s.elastic.co/name": "logstash" } }, policyTypes: ["Ingress"],
+                ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "node-agents" } } }], ports: [{ protocol: "TCP", port: 5044 }] }],
+            } },
             { name: "allow-prometheus-scrapes", spec: {
                 podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } }, policyTypes: ["Egress"],
                 egress: [{ to: [{ namespaceSelector: {} }] }, { to: [VPC], ports: [{ protocol: "TCP", port: 9100 }, { protocol: "TCP", port: 10250 }] }],
@@ -35,8 +40,8 @@ describe("observability network policies (issue 12 item 13)", () => {
     });
 
     it("lets Alertmanager reach its receiver over HTTPS outside the VPC, and the internal ALB reach Grafana and Kibana, only when configured", () => {
-        const p = observabilityNetworkPolicies({ vpcCidr: "10.20.0.0/16", appNamespace: "orders", alertReceiver: true, internalIngress: true });
-        assert.deepEqual(p.slice(8), [
+        const p = observabilityNetworkPolicies({ vpcCidr: "10.20.0.0/16", appNamespace: "orders", nodeAgentsNamespace: "node-agents", alertReceiver: true, internalIngress: true });
+        assert.deepEqual(p.slice(9), [
             { name: "allow-alertmanager-receiver", spec: {
                 podSelector: { matchLabels: { "app.kubernetes.io/name": "alertmanager" } }, policyTypes: ["Egress"],
                 egress: [{ to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.20.0.0/16"] } }], ports: [{ protocol: "TCP", port: 443 }] }],
@@ -46,20 +51,58 @@ describe("observability network policies (issue 12 item 13)", () => {
         ]);
     });
 
+    it("node-agents: deny, DNS, then Filebeat to the API server and to Logstash's beats port only (the node exporter is on the host network: no policy applies to it)", () => {
+        const FILEBEAT = { matchLabels: { "beat.k8s.elastic.co/name": "filebeat" } };
+        assert.deepEqual(nodeAgentsNetworkPolicies({ vpcCidr: "10.20.0.0/16", observabilityNamespace: "observability" }).slice(2), [
+            { name: "allow-api-server", spec: { podSelector: FILEBEAT, policyTypes: ["Egress"], egress: [{ to: [VPC], ports: [{ protocol: "TCP", port: 443 }] }] } },
+            { name: "allow-filebeat-to-logstash", spec: {
+                podSelector: FILEBEAT, policyTypes: ["Egress"],
+                egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } }, podSelector: { matchLabels: { "logstash.k8s.elastic.co/name": "logstash" } } }], ports: [{ protocol: "TCP", port: 5044 }] }],
+            } },
+        ]);
+    });
+
+    it("elastic-system: deny, DNS, then the webhook from the VPC, the API server, and Elasticsearch, Kibana and Logstash's APIs in observability", () => {
+        assert.deepEqual(eckOperatorNetworkPolicies({ vpcCidr: "10.20.0.0/16", observabilityNamespace: "observability" }).slice(2), [
+            { name: "allow-operator", spec: {
+                podSelector: {}, policyTypes: ["Ingress", "Egress"],
+                ingress: [{ from: [VPC], ports: [{ protocol: "TCP", port: 9443 }] }],
+                egress: [
+                    { to: [VPC], ports: [{ protocol: "TCP", port: 443 }] },
+                    { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }], ports: [{ protocol: "TCP", port: 9200 }, { protocol: "TCP", port: 5601 }, { protocol: "TCP", port: 9600 }] },
+                ],
+            } },
+        ]);
+    });
+
     describe("in the stacks", () => {
         let dev: Built;
         before(async () => { dev = await buildStack("dev", { [OBS_KEY]: { ...observabilitySection("dev"), internalIngress: true } }); });
 
-        it("creates each policy in the observability namespace with the stack's VPC CIDR", async () => {
-            const pols = dev.capture.ofType(NETPOL).sort((a, b) => a.inputs.metadata.name.localeCompare(b.inputs.metadata.name));
+        const inNamespace = (ns: string) => dev.capture.ofType(NETPOL).filter((p) => reveal(p.inputs.metadata.namespace) === ns)
+            .sort((a, b) => a.inputs.metadata.name.localeCompare(b.inputs.metadata.name));
+        const sameAs = (ns: string, expected: NetworkPolicySpec[]) => {
+            const pols = inNamespace(ns);
+            const sorted = [...expected].sort((a, b) => a.name.localeCompare(b.name));
+            assert.deepEqual(pols.map((p) => [p.inputs.metadata.name, reveal(p.inputs.spec)]), sorted.map((p) => [p.name, p.spec]));
+        };
+
+        it("creates each namespace's policies there, with the stack's VPC CIDR: observability 11, node-agents 4, elastic-system 3", () => {
             const cidr = dev.config.network.cidrBlock;
-            const expected = observabilityNetworkPolicies({ vpcCidr: cidr, appNamespace: "orders", alertReceiver: dev.config.observability.alertReceiver !== "none", internalIngress: true });
-            expected.sort((a, b) => a.name.localeCompare(b.name));
-            assert.deepEqual(pols.map((p) => p.inputs.metadata.name), expected.map((p) => p.name));
-            assert.equal(pols.length, 10);
-            for (const [i, p] of pols.entries()) {
-                assert.equal(reveal(p.inputs.metadata.namespace), "observability");
-                assert.deepEqual(reveal(p.inputs.spec), expected[i].spec);
+            sameAs("observability", observabilityNetworkPolicies({ vpcCidr: cidr, appNamespace: "orders", nodeAgentsNamespace: "node-agents", alertReceiver: dev.config.observability.alertReceiver !== "none", internalIngress: true }));
+            sameAs("node-agents", nodeAgentsNetworkPolicies({ vpcCidr: cidr, observabilityNamespace: "observability" }));
+            sameAs("elastic-system", eckOperatorNetworkPolicies({ vpcCidr: cidr, observabilityNamespace: "observability" }));
+            assert.deepEqual(["observability", "node-agents", "elastic-system"].map((ns) => inNamespace(ns).length), [11, 4, 3]);
+        });
+
+        it("every one is a valid NetworkPolicy (kubernetes-models) with a default deny of both directions first", async () => {
+            // ESM module: its types are not the point here, its schema validation is.
+            const { NetworkPolicy }: any = await import("kubernetes-models/networking.k8s.io/v1/NetworkPolicy");
+            assert.throws(() => new NetworkPolicy({ metadata: { name: "bad" }, spec: { podSelector: {}, policyTypes: ["Sideways"] } }).validate(), /policyTypes\/0 must be equal to one of the allowed values/);
+            for (const ns of ["observability", "node-agents", "elastic-system"]) {
+                const pols = inNamespace(ns);
+                for (const p of pols) new NetworkPolicy({ metadata: reveal(p.inputs.metadata), spec: reveal(p.inputs.spec) }).validate();
+                assert.deepEqual(reveal(pols.find((p) => p.inputs.metadata.name === "default-deny")!.inputs.spec), { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
             }
         });
     });

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { CHARTS } from "../../components/shared/charts";
 import { parse as parseYaml } from "yaml";
 import { ECK_OPERATOR_NAMESPACE, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS } from "../../components/observability/observability";
+import { NODE_AGENTS_NAMESPACE } from "../../components/observability/node-agents";
 import { ECK_CA_VALIDITY, ilmJobScript } from "../../components/observability/logging";
 import { ALERT_RULES_FILE, DASHBOARD_FILE } from "../../components/observability/metrics";
 import {
@@ -258,12 +259,19 @@ describe("observability", function () {
                     assert.ok(pipeline.includes(line), `pipeline has ${line}`);
                 }
                 assert.deepEqual(ls.services[0].service.spec.ports, [{ name: "beats", port: 5044, targetPort: 5044, protocol: "TCP" }]);
-                const fb = v["eck-beats"];
+                // Filebeat is not the chart's (its subchart cannot leave the release's namespace): a Beat of its own in node-agents.
+                assert.deepEqual(v["eck-beats"], { enabled: false });
+                const beat = filebeatOf(b());
+                assert.equal(reveal(beat.inputs.metadata.namespace), "node-agents");
+                const fb = reveal(beat.inputs.spec);
                 assert.equal(fb.type, "filebeat");
+                assert.equal(fb.version, "9.5.0");
                 assert.ok("daemonSet" in fb && !("deployment" in fb), "Filebeat runs on every node");
                 assert.deepEqual(fb.daemonSet.podTemplate.spec.tolerations, [{ operator: "Exists", effect: "NoSchedule" }], "tainted system nodes included");
-                // <logstash fullname>-ls-<service name>
-                assert.deepEqual(fb.config["output.logstash"], { hosts: ["logstash-ls-beats:5044"] });
+                // <logstash fullname>-ls-<service name>, in the observability namespace.
+                assert.deepEqual(fb.config["output.logstash"], { hosts: ["logstash-ls-beats.observability.svc:5044"] });
+                // No elasticsearchRef: no cross-namespace association for ECK to make.
+                assert.equal(fb.elasticsearchRef, undefined);
                 // No add_cloud_metadata: IMDS is out of a pod's reach on AL2023 (hop limit 1, no host network).
                 assert.deepEqual(fb.config.processors, [{ add_host_metadata: {} }]);
                 assert.equal(fb.daemonSet.podTemplate.spec.hostNetwork, undefined);
@@ -349,20 +357,32 @@ describe("observability", function () {
                 const component = b().capture.resources.find((r) => r.type === "platform:observability:Observability")!;
                 const providerUrn = await valueOf(b().platform.cluster.provider.urn);
                 const objects = b().capture.descendantsOf(component).filter((r) => r.type.startsWith("kubernetes:"));
-                assert.equal(objects.length, 20);
+                // Issue 12 item 12: + the node-agents Namespace, Filebeat's ServiceAccount, ClusterRole,
+                // ClusterRoleBinding and Beat; item 13: + Logstash's ingress from node-agents, the four
+                // policies of node-agents and the three of elastic-system.
+                const policies = b().config.observability.alertReceiver === "none" ? 16 : 17;
+                assert.equal(objects.length, 17 + policies);
                 assert.deepEqual(objects.map((o) => o.type.replace(/^kubernetes:/, "")).sort(), [
-                    "batch/v1:Job", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Secret",
+                    "batch/v1:Job", "beat.k8s.elastic.co/v1beta1:Beat", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Secret", "core/v1:ServiceAccount",
                     "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release",
                     "monitoring.coreos.com/v1:PrometheusRule", "monitoring.coreos.com/v1:ServiceMonitor",
-                    ...Array(8).fill("networking.k8s.io/v1:NetworkPolicy"),
+                    ...Array(policies).fill("networking.k8s.io/v1:NetworkPolicy"),
+                    "rbac.authorization.k8s.io/v1:ClusterRole", "rbac.authorization.k8s.io/v1:ClusterRoleBinding",
                     "scheduling.k8s.io/v1:PriorityClass",
                 ]);
                 for (const o of objects) assert.equal(o.provider.split("::").slice(0, -1).join("::"), providerUrn, o.name);
             });
 
-            it("runs host agents in a privileged namespace and the ECK operator in a restricted one", () => {
+            it("runs the host agents in a privileged namespace of their own, everything else of the stack restricted (issue 12 item 12)", () => {
                 const labels = (n: string) => b().capture.ofType(NAMESPACE).find((r) => r.inputs.metadata.name === n)!.inputs.metadata.labels["pod-security.kubernetes.io/enforce"];
-                assert.equal(labels(OBSERVABILITY_NAMESPACE), "privileged");
+                assert.equal(labels(OBSERVABILITY_NAMESPACE), "restricted");
+                assert.equal(labels(NODE_AGENTS_NAMESPACE), "privileged");
+                assert.equal(valuesOf(b(), "kube-prometheus-stack")["prometheus-node-exporter"].namespaceOverride, NODE_AGENTS_NAMESPACE);
+                // Helm does not create the override's namespace: the release waits for it.
+                const agentsNs = b().capture.ofType(NAMESPACE).find((r) => r.inputs.metadata.name === NODE_AGENTS_NAMESPACE)!;
+                assert.ok(b().capture.dependsOn(release(b(), "kube-prometheus-stack"), agentsNs), "kube-prometheus-stack after the node-agents namespace");
+                assert.ok(b().capture.dependsOn(filebeatOf(b()), agentsNs), "the Beat after the node-agents namespace");
+                assert.ok(b().capture.dependsOn(filebeatOf(b()), release(b(), "eck-operator")), "the Beat after the operator (its CRD and webhook)");
                 assert.equal(labels(ECK_OPERATOR_NAMESPACE), "restricted");
                 assert.deepEqual(valuesOf(b(), "eck-operator").podSecurityContext, { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
             });
@@ -383,11 +403,12 @@ describe("observability", function () {
                     metadata: { name: "platform-node-agent" }, value: 1_000_000, globalDefault: false, preemptionPolicy: "PreemptLowerPriority",
                     description: "Per-node log shipper and node-exporter: preempt workloads rather than stay Pending.",
                 });
-                const fb = valuesOf(b(), "eck-stack")["eck-beats"].daemonSet.podTemplate.spec;
+                const fb = reveal(filebeatOf(b()).inputs.spec).daemonSet.podTemplate.spec;
                 assert.equal(fb.priorityClassName, "platform-node-agent");
                 assert.deepEqual(fb.containers[0].resources, { requests: { cpu: "50m", memory: "300Mi" }, limits: { memory: "300Mi" } });
                 assert.equal(valuesOf(b(), "kube-prometheus-stack")["prometheus-node-exporter"].priorityClassName, "platform-node-agent");
-                for (const r of ["eck-stack", "kube-prometheus-stack"]) assert.ok(b().capture.dependsOn(release(b(), r), pcs[0]), `${r} after the PriorityClass`);
+                assert.ok(b().capture.dependsOn(release(b(), "kube-prometheus-stack"), pcs[0]), "kube-prometheus-stack after the PriorityClass");
+                assert.ok(b().capture.dependsOn(filebeatOf(b()), pcs[0]), "the Beat after the PriorityClass");
             });
 
             it("creates no Ingress unless asked (port-forward by default)", () => {
@@ -538,7 +559,7 @@ function observabilityMemoryMiB(b: Built): number {
     const logging = mem(valuesOf(b, "eck-operator").resources) + es
         + mem(stack["eck-kibana"].podTemplate.spec.containers[0].resources)
         + mem(stack["eck-logstash"].podTemplate.spec.containers[0].resources)
-        + nodes * mem(stack["eck-beats"].daemonSet.podTemplate.spec.containers[0].resources);
+        + nodes * mem(reveal(filebeatOf(b).inputs.spec).daemonSet.podTemplate.spec.containers[0].resources);
     const job = b.capture.ofType(JOB).find((x) => x.name.endsWith("-logs-ilm"))!;
     return metrics + tracing + logging + mem(job.inputs.spec.template.spec.containers[0].resources);
 }
@@ -571,7 +592,14 @@ function podMemoryMiB(b: Built): Record<string, number> {
 function daemonSetMemoryPerNodeMiB(b: Built): number {
     const mem = (r: any) => mebibytes(r.requests.memory);
     return mem(valuesOf(b, "kube-prometheus-stack")["prometheus-node-exporter"].resources)
-        + mem(valuesOf(b, "eck-stack")["eck-beats"].daemonSet.podTemplate.spec.containers[0].resources);
+        + mem(reveal(filebeatOf(b).inputs.spec).daemonSet.podTemplate.spec.containers[0].resources);
+}
+
+/** The Filebeat Beat the stack declares (node-agents.ts). */
+function filebeatOf(b: Built) {
+    const beats = b.capture.ofType("kubernetes:beat.k8s.elastic.co/v1beta1:Beat");
+    assert.equal(beats.length, 1, "one Beat");
+    return beats[0];
 }
 
 const BIGGEST_POD: Record<Stack, [string, number]> = { dev: ["elasticsearch", 2048], prod: ["elasticsearch", 3072], "pr-1": ["elasticsearch", 2048] };

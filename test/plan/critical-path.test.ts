@@ -5,7 +5,8 @@ import { criticalPath, edgeSavings } from "../../scripts/plan/critical-path";
 import { DURATIONS, durationKey } from "../../scripts/plan/durations";
 import type { PlanDocument } from "../../scripts/plan/model";
 import { PROJECT } from "../../components/config";
-import { plan, res, stackPlan, urn } from "./helpers";
+import { plan, planOf, res, stackPlan, urn } from "./helpers";
+import { buildReviewUnderMocks, stackConfig } from "../harness";
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
@@ -182,4 +183,38 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
             assert.ok(!up.chain.some((s) => s.type === "aws:rds/instance:Instance"));
         });
     });
+    // Issue 10: a shared-mode review stack within 3 minutes (4.0 before: image 2.0, then the
+    // migration Job 1.0, then the Deployment 1.0).
+    describe("a shared-mode review stack (pr-7)", () => {
+        let review: PlanDocument;
+        before(async () => {
+            const built = await buildReviewUnderMocks(stackConfig("pr-7", { "platform:review": { platformStack: "organization/platform/dev" } }));
+            review = planOf({ ...built, platform: undefined as never });
+        });
+        const named = (suffix: string) => review.resources.find((r) => r.name.endsWith(suffix))!;
+
+        it("times the review image as a cached rebuild (cacheFrom dev's image) and dev's own as a full build", async () => {
+            assert.equal(durationKey(named("-app-image-image")), "docker:index/image:Image cached");
+            assert.equal(DURATIONS["docker:index/image:Image cached"].createMin, 1);
+            assert.match(DURATIONS["docker:index/image:Image cached"].source, /^measured 2026-12-01 .*npm ci 24\.0-26\.7 s \+ tsc 11\.9-17\.6 s, at most 41\.6 s/);
+            const dev = (await stackPlan("dev")).resources.find((r) => r.type === "docker:index/image:Image")!;
+            assert.equal(durationKey(dev), "docker:index/image:Image");
+        });
+
+        it("starts the migration Job and the Deployment together, the Deployment's minute covering the Job's", () => {
+            const up = criticalPath(review, "up");
+            assert.equal(round(up.totalMin), 2.61);
+            assert.deepEqual(up.chain.map((s) => s.key), [
+                "kubernetes:core/v1:Namespace", "kubernetes:core/v1:LimitRange", "kubernetes:postgresql.cnpg.io/v1:Cluster",
+                "kubernetes:core/v1:ConfigMap", "kubernetes:apps/v1:Deployment", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+            ]);
+            const job = named("-app-migrate");
+            assert.ok(!named("-app-deployment").dependencies.includes(job.urn), "the Deployment does not wait for the Job");
+            // Readiness waits for the schema (app/test/migrations.test.ts), so the Deployment is done only
+            // after the Job: its duration must not be shorter than the Job's.
+            assert.ok(DURATIONS["kubernetes:apps/v1:Deployment"].createMin >= DURATIONS["job:migration"].createMin);
+            assert.equal(round(criticalPath(review, "destroy").totalMin), 1.36);
+        });
+    });
+
 });

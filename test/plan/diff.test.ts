@@ -30,8 +30,9 @@ describe("plan diff (scripts/plan/diff.ts)", function () {
         const d = diffPlans(base, head, (s) => loadUsage(s));
         assert.deepEqual(d.added.map((r) => r.type), ["kubernetes:networking.k8s.io/v1:Ingress"]);
         assert.deepEqual(d.removed, []);
-        assert.deepEqual(d.changed.map((c) => [c.name, c.keys]), [["platform-pr-1-cache-valkey", ["nodeType"]]]);
-        assert.deepEqual(d.changed[0].details, [{ key: "nodeType", before: '"cache.t4g.micro"', after: '"cache.m7g.large"' }]);
+        // The app's ingress policy admits the ALB's subnets once there is an ALB (issue 12 item 13).
+        assert.deepEqual(d.changed.map((c) => [c.name, c.keys]), [["platform-pr-1-app-netpol-allow-app-ingress", ["spec.ingress"]], ["platform-pr-1-cache-valkey", ["nodeType"]]]);
+        assert.deepEqual(d.changed[1].details, [{ key: "nodeType", before: '"cache.t4g.micro"', after: '"cache.m7g.large"' }]);
         const costDelta = d.cost.after.totalUsd - d.cost.before.totalUsd;
         assert.ok(Math.abs(costDelta - ((0.1264 - 0.0128) * H + 0.0225 * H + 0.008 * H)) < 1e-9, String(costDelta));
         assert.equal(d.time.upBefore, criticalPath(base, "up").totalMin);
@@ -39,7 +40,7 @@ describe("plan diff (scripts/plan/diff.ts)", function () {
 
         const md = formatDiff(d, "`main.json` (pr-1)");
         assert.match(md, /^### Offline plan diff: `pr-1` against `main\.json` \(pr-1\)\n/);
-        assert.match(md, /\*\*1 to add, 1 to change, 0 to delete\.\*\* Monthly cost \$270\.24 → \$375\.43 \(\+\$105\.19\)\./);
+        assert.match(md, /\*\*1 to add, 2 to change, 0 to delete\.\*\* Monthly cost \$270\.24 → \$375\.43 \(\+\$105\.19\)\./);
         assert.match(md, /\| `kubernetes:networking\.k8s\.io\/v1:Ingress` \| `platform-pr-1-app-ingress` \|/);
         assert.match(md, /\| `aws:elasticache\/replicationGroup:ReplicationGroup` \| `platform-pr-1-cache-valkey` \| `nodeType` \|/);
         assert.match(md, /\| Cache \(platform-<stack>-cache\) \| \$10\.34 \| \$93\.27 \| \+\$82\.93 \|/);
@@ -70,7 +71,7 @@ describe("plan diff (scripts/plan/diff.ts)", function () {
     it("says so when nothing changed", async () => {
         const p = await stackPlan("pr-1");
         const md = formatDiff(diffPlans(p, p, (s) => loadUsage(s)), "itself");
-        assert.match(md, /\*\*0 to add, 0 to change, 0 to delete\.\*\* Monthly cost \$270\.24 → \$270\.24 \(±0\)\. Critical path: up 19\.5 min → 19\.5 min \(±0\)/);
+        assert.match(md, /\*\*0 to add, 0 to change, 0 to delete\.\*\* Monthly cost \$270\.24 → \$270\.24 \(±0\)\. Critical path: up 18\.8 min → 18\.8 min \(±0\)/);
         assert.doesNotMatch(md, /#### (Added|Removed|Changed)/);
     });
 });

@@ -36,6 +36,10 @@ function modelModule(apiVersion: string, kind: string): string {
  * at commit a95a534db (2026-12-01).
  */
 const ENCODED_CRDS: Record<string, (o: Record<string, any>) => string[]> = {
+    // beat.k8s.elastic.co/v1beta1 Beat: elastic/cloud-on-k8s config/crds/v1/resources/beat.k8s.elastic.co_beats.yaml
+    // at tag v3.5.0 (spec.type and spec.version required; type at most 20 of [a-zA-Z0-9-]); ECK's
+    // webhook refuses both or neither of daemonSet and deployment, and config with configRef.
+    "beat.k8s.elastic.co/v1beta1 Beat": (o) => beatSpecProblems(o.spec, "spec"),
     // Not an object of its own but a server-side-apply patch of the named Deployment (workload.ts):
     // only the fields it sets must be valid.
     "apps/v1 DeploymentPatch": (o) => {
@@ -121,11 +125,18 @@ export function eckValuesProblems(values: Record<string, any>): string[] {
         if (typeof r.clusterName !== "string") out.push(`eck-logstash.elasticsearchRefs[${i}].clusterName: required`);
     });
     const beat = values["eck-beats"];
-    if (beat && beat.enabled !== false) {
-        if (typeof beat.type !== "string" || beat.type.length > 20 || !ECK_NAME.test(beat.type)) out.push(`eck-beats.type: required, at most 20 of [a-zA-Z0-9-] (got ${JSON.stringify(beat.type)})`);
-        if (typeof beat.version !== "string") out.push("eck-beats.version: required string");
-        if ((beat.daemonSet === undefined) === (beat.deployment === undefined)) out.push("eck-beats: exactly one of daemonSet and deployment");
-    }
+    if (beat && beat.enabled !== false) out.push(...beatSpecProblems(beat, "eck-beats"));
+    return out;
+}
+
+/** A Beat's spec (or the eck-beats values that become it) against the CRD's constraints. */
+function beatSpecProblems(beat: any, at: string): string[] {
+    if (!beat || typeof beat !== "object") return [`${at}: required`];
+    const out: string[] = [];
+    if (typeof beat.type !== "string" || beat.type.length > 20 || !ECK_NAME.test(beat.type)) out.push(`${at}.type: required, at most 20 of [a-zA-Z0-9-] (got ${JSON.stringify(beat.type)})`);
+    if (typeof beat.version !== "string") out.push(`${at}.version: required string`);
+    if ((beat.daemonSet === undefined) === (beat.deployment === undefined)) out.push(`${at}: exactly one of daemonSet and deployment`);
+    if (beat.config !== undefined && beat.configRef !== undefined) out.push(`${at}: config and configRef are exclusive`);
     return out;
 }
 
@@ -150,8 +161,9 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         const k8sResources = plans.get("prod")!.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release");
         assert.equal(objects.length, k8sResources.length);
         assert.deepEqual([...new Set(objects.map((o) => `${o.apiVersion} ${o.kind}`))].sort(), [
-            "apps/v1 Deployment", "argoproj.io/v1alpha1 AnalysisTemplate", "argoproj.io/v1alpha1 Rollout", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job", "external-secrets.io/v1 ExternalSecret", "external-secrets.io/v1 SecretStore",
+            "apps/v1 Deployment", "argoproj.io/v1alpha1 AnalysisTemplate", "argoproj.io/v1alpha1 Rollout", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job", "beat.k8s.elastic.co/v1beta1 Beat", "external-secrets.io/v1 ExternalSecret", "external-secrets.io/v1 SecretStore",
             "monitoring.coreos.com/v1 PrometheusRule", "monitoring.coreos.com/v1 ServiceMonitor", "networking.k8s.io/v1 Ingress", "networking.k8s.io/v1 NetworkPolicy", "policy/v1 PodDisruptionBudget",
+            "rbac.authorization.k8s.io/v1 ClusterRole", "rbac.authorization.k8s.io/v1 ClusterRoleBinding",
             "scheduling.k8s.io/v1 PriorityClass", "storage.k8s.io/v1 StorageClass",
             "v1 ConfigMap", "v1 Namespace", "v1 Secret", "v1 Service", "v1 ServiceAccount",
         ]);
@@ -225,6 +237,17 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         assert.equal(await schemaProblem(rollout), undefined);
     });
 
+    it("checks the Filebeat Beat against the constraints encoded from ECK's CRD (issue 12 item 12: declared in node-agents)", async () => {
+        const beat = renderObjects(plans.get("prod")!).find((o) => o.kind === "Beat")!;
+        assert.equal(beat.file, path.join("node-agents", "Beat-filebeat.yaml"));
+        assert.equal(await schemaProblem(beat), undefined);
+        const bad = structuredClone(beat);
+        bad.object.spec.type = "filebeat-with-a-very-long-name";
+        bad.object.spec.deployment = {};
+        delete bad.object.spec.version;
+        assert.equal(await schemaProblem(bad), 'spec.type: required, at most 20 of [a-zA-Z0-9-] (got "filebeat-with-a-very-long-name"); spec.version: required string; spec: exactly one of daemonSet and deployment');
+    });
+
     it("checks a CloudNativePG Cluster against the constraints encoded from its CRD", async () => {
         const cluster = (spec: Record<string, unknown>) => ({ apiVersion: "postgresql.cnpg.io/v1", kind: "Cluster", object: { metadata: { name: "orders-db" }, spec } });
         assert.equal(await schemaProblem(cluster({ instances: 1, storage: { size: "5Gi" }, bootstrap: { initdb: { database: "orders", owner: "orders", secret: { name: "orders-db-app" } } } })), undefined);
@@ -249,8 +272,7 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
             v["eck-elasticsearch"].volumeClaimDeletePolicy = "Never";
             delete v["eck-kibana"].version;
             v["eck-logstash"].elasticsearchRefs[0] = { name: "elasticsearch" };
-            v["eck-beats"].type = "filebeat with spaces";
-            v["eck-beats"].deployment = {};
+            v["eck-beats"] = { enabled: true, type: "filebeat with spaces", version: "9.5.0", daemonSet: {}, deployment: {} };
             assert.deepEqual(eckValuesProblems(v), [
                 'eck-elasticsearch.nodeSets[0].name: required, at most 23 of [a-zA-Z0-9-] (got "a-node-set-name-too-long-for-eck")',
                 "eck-elasticsearch.nodeSets[0].count: an int32 (got 1.5)",

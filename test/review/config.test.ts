@@ -1,6 +1,7 @@
 import * as assert from "node:assert/strict";
 import { parseConfig, PROJECT } from "../../components/config";
-import { MAX_REVIEW_STACK_LENGTH, platformStackProblem } from "../../components/review/config";
+import * as pulumi from "@pulumi/pulumi";
+import { MAX_REVIEW_STACK_LENGTH, PlatformStackError, platformStackProblems } from "../../components/review/config";
 import { configProblems, encode, readStackValues, refusesEach, stackConfig } from "../harness";
 
 describe("review config", () => {
@@ -99,13 +100,39 @@ describe("review config", () => {
         }]);
     });
 
-    it("refuses, when the reference resolves, a platform stack whose environment is prod", () => {
-        assert.equal(platformStackProblem("acme/platform/prod", "prod"), [
-            'platform:review.platformStack = "acme/platform/prod"',
-            '  rule: the referenced stack\'s environment output must be "dev" (it is "prod"): pull-request code never runs on a production cluster',
-            "  fix:  pulumi config set --path 'platform:review.platformStack' <organization>/platform/dev",
-        ].join("\n"));
-        assert.match(platformStackProblem("acme/platform/x", undefined)!, /it is undefined/);
-        assert.equal(platformStackProblem("acme/platform/dev", "dev"), undefined);
+    // The checks themselves; test/review/review-environment.test.ts drives them through the
+    // StackReference under mocks ("refuses a platform stack ... creating nothing").
+    it("accepts a dev (or review) platform stack with this stack's domain, and refuses prod, a missing or another environment, and another domain", () => {
+        const ok = { environment: "dev", reviewDomain: undefined };
+        assert.deepEqual(platformStackProblems("acme/platform/dev", ok, ""), []);
+        assert.deepEqual(platformStackProblems("acme/platform/pr-1", { environment: "review", reviewDomain: "r.example.com" }, "r.example.com"), []);
+        const environment = (value: string, found: string) => ({
+            key: "platform:review.platformStack", value,
+            rule: `a stack whose environment output is "dev" (${found}): pull-request code never runs on a production cluster, nor on one that does not say what it is`,
+            fix: "pulumi config set --path 'platform:review.platformStack' <organization>/platform/dev",
+        });
+        assert.deepEqual(platformStackProblems("acme/platform/prod", { ...ok, environment: "prod" }, ""), [environment("acme/platform/prod", 'its environment output is "prod"')]);
+        assert.deepEqual(platformStackProblems("acme/platform/x", { ...ok, environment: undefined }, ""), [environment("acme/platform/x", "the stack has no environment output")]);
+        assert.deepEqual(platformStackProblems("acme/platform/x", { ...ok, environment: "staging" }, ""), [environment("acme/platform/x", 'its environment output is "staging"')]);
+        assert.deepEqual(platformStackProblems("acme/platform/dev", ok, "review.example.com"), [{
+            key: "platform:reviewEnvironments.domain", value: "review.example.com",
+            rule: 'must equal the platform stack\'s reviewDomain output (""): the Ingress joins that stack\'s review ALB',
+            fix: "pulumi config set --path 'platform:reviewEnvironments.domain' ''",
+        }]);
+    });
+
+    it("raises the refusal as one RunError whose message the SDK cannot rewrite", () => {
+        const error = new PlatformStackError("pr-7", platformStackProblems("acme/platform/prod", { environment: "prod", reviewDomain: undefined }, ""));
+        const expected = [
+            'Stack "pr-7" has 1 problem with its platform stack; nothing was created.',
+            '  1. platform:review.platformStack = "acme/platform/prod"',
+            '     rule: a stack whose environment output is "dev" (its environment output is "prod"): pull-request code never runs on a production cluster, nor on one that does not say what it is',
+            "     fix:  pulumi config set --path 'platform:review.platformStack' <organization>/platform/dev",
+        ].join("\n");
+        assert.equal(error.message, expected);
+        assert.ok(pulumi.RunError.isInstance(error), "Pulumi prints a RunError's message alone");
+        // What @pulumi/pulumi runtime/rpc.js does to a rejection each time it serializes an input carrying it.
+        error.message = `error serializing property "metadata": ${error.message}`;
+        assert.equal(error.message, expected);
     });
 });

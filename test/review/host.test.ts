@@ -1,7 +1,7 @@
 import * as assert from "node:assert/strict";
 import { CHARTS } from "../../components/shared/charts";
-import { reviewIngressGroupName } from "../../components/review/host";
-import { buildStack, valueOf } from "../harness";
+import { CNPG_NAMESPACE, cnpgOperatorNetworkPolicies, reviewIngressGroupName } from "../../components/review/host";
+import { buildStack, reveal, valueOf } from "../harness";
 
 describe("review host (the dev stack's side)", () => {
     it("installs the pinned CloudNativePG operator on dev, cluster-wide, after the cluster is ready", async () => {
@@ -53,5 +53,22 @@ describe("review host (the dev stack's side)", () => {
     it("refuses an IngressGroup name over the controller's 63 characters", () => {
         assert.equal(reviewIngressGroupName("platform-dev"), "platform-dev-review");
         assert.throws(() => reviewIngressGroupName("p".repeat(57)), /review host: the IngressGroup name "p{57}-review" has 64 characters, more than the load balancer controller's 63/);
+    });
+
+    it("fences the operator's namespace: deny, DNS, the webhook from the VPC, the API server, and the review namespaces' instances (issue 12 item 13)", async () => {
+        const dev = await buildStack("dev");
+        const pols = dev.capture.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((r) => reveal(r.inputs.metadata.namespace) === CNPG_NAMESPACE)
+            .sort((a, b) => a.inputs.metadata.name.localeCompare(b.inputs.metadata.name));
+        const vpc = { ipBlock: { cidr: dev.config.network.cidrBlock } };
+        assert.deepEqual(pols.map((r) => r.inputs.metadata.name), ["allow-dns", "allow-operator", "default-deny"]);
+        assert.deepEqual(reveal(pols[1].inputs.spec), {
+            podSelector: {}, policyTypes: ["Ingress", "Egress"],
+            ingress: [{ from: [vpc], ports: [{ protocol: "TCP", port: 9443 }] }],
+            egress: [
+                { to: [vpc], ports: [{ protocol: "TCP", port: 443 }] },
+                { to: [{ namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "review-environment" } } }], ports: [{ protocol: "TCP", port: 8000 }, { protocol: "TCP", port: 5432 }] },
+            ],
+        });
+        assert.deepEqual(reveal(pols[0].inputs.spec), cnpgOperatorNetworkPolicies({ vpcCidr: dev.config.network.cidrBlock })[1].spec);
     });
 });

@@ -1,8 +1,12 @@
 import * as assert from "node:assert/strict";
-import { isSharedReview } from "../../components/review/config";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { buildReviewEnvironment } from "../../components/platform";
+import { isSharedReview, PlatformStackError } from "../../components/review/config";
 import { PLATFORM_OUTPUTS } from "../../components/review";
 import {
-    buildReviewUnderMocks, buildStack, DEV_STACK_OUTPUTS, isSecret, reveal, stackConfig, STACK_REFERENCE_OUTPUTS, valueOf,
+    buildReviewUnderMocks, buildStack, DEV_STACK_OUTPUTS, isSecret, reveal, ROOT, settle, stackConfig, startCapture, STACK_REFERENCE_OUTPUTS, valueOf,
     type Capture,
 } from "../harness";
 
@@ -97,8 +101,16 @@ describe("review environment (shared mode)", () => {
 
     it("runs Valkey without persistence behind a generated token, from a non-bitnami pinned image", async () => {
         const { capture } = await review("pr-7");
-        const valkey = capture.one("kubernetes:apps/v1:Deployment", "-valkey").inputs.spec.template.spec.containers[0];
-        assert.equal(valkey.image, "docker.io/valkey/valkey:8.0.1-alpine");
+        const pod = capture.one("kubernetes:apps/v1:Deployment", "-valkey").inputs.spec.template.spec;
+        const valkey = pod.containers[0];
+        assert.equal(valkey.image, "docker.io/valkey/valkey:8.0.2-alpine3.21");
+        // Pod Security restricted, as the image's own user (test/review/services.test.ts has the source).
+        assert.deepEqual(pod.securityContext, { runAsNonRoot: true, runAsUser: 999, runAsGroup: 1000, seccompProfile: { type: "RuntimeDefault" } });
+        assert.deepEqual(valkey.securityContext, {
+            allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ["ALL"] },
+            seccompProfile: { type: "RuntimeDefault" }, runAsUser: 999, runAsGroup: 1000,
+        });
+        // command replaces the image's ENTRYPOINT (docker-entrypoint.sh); nothing is written to /data.
         assert.deepEqual(valkey.command, ["valkey-server", "--save", "", "--appendonly", "no", "--requirepass", "$(VALKEY_PASSWORD)"]);
         assert.deepEqual(valkey.env, [{ name: "VALKEY_PASSWORD", valueFrom: { secretKeyRef: { name: "orders-review", key: "REDIS_AUTH_TOKEN" } } }]);
         assert.equal(capture.one("random:index/randomPassword:RandomPassword").inputs.length, 32);
@@ -124,6 +136,23 @@ describe("review environment (shared mode)", () => {
         assert.match(image.inputs.imageName, /^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/platform-dev\/orders:pr-7-[0-9a-f]{16}$/);
         assert.equal(image.inputs.build.platform, "linux/amd64");
         assert.equal(capture.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor").inputs.metadata.namespace, "pr-7");
+    });
+
+    it("builds the pull request's image from dev's deployed image's layers (cacheFrom), and every image carries its inline cache", async () => {
+        const { capture } = await review("pr-7");
+        const build = capture.one("docker:index/image:Image").inputs.build;
+        assert.deepEqual(build.cacheFrom, { images: [DEV_STACK_OUTPUTS.appImage] });
+        assert.deepEqual(build.args, { BUILDKIT_INLINE_CACHE: "1" });
+        // dev's own image: no cache to start from, but it writes one for the pull requests.
+        const dev = (await buildStack("dev")).capture.one("docker:index/image:Image").inputs.build;
+        assert.equal(dev.cacheFrom, undefined);
+        assert.deepEqual(dev.args, { BUILDKIT_INLINE_CACHE: "1" });
+        // What the cache can reuse: the final stage's instructions up to the first one whose input
+        // changed. Its production npm ci sees only the package files, so a pull request that keeps
+        // app/package-lock.json reuses it and adds just the dist/ layer.
+        const runtime = fs.readFileSync(path.join(ROOT, "app", "Dockerfile"), "utf8").split(/^FROM /m).at(-1)!;
+        const steps = runtime.split("\n").filter((l) => /^(COPY|RUN) /.test(l)).map((l) => l.split(" ").slice(0, 3).join(" "));
+        assert.deepEqual(steps, ["COPY package.json package-lock.json", "RUN npm ci", "COPY --from=build /app/dist"]);
     });
 
     it("protects and retains nothing", async () => {
@@ -174,6 +203,73 @@ describe("review environment (shared mode)", () => {
             assert.equal(await valueOf(outputs[key] as any), value, `dev's ${key}`);
         }
         assert.equal(await valueOf(outputs.reviewDomain as any), undefined, "dev sets no review domain");
+    });
+});
+
+/**
+ * Builds a shared-mode review stack whose StackReference reads `outputs`, the way `pulumi up` runs
+ * it: the refusal reaches the runtime as an unhandled rejection, which Pulumi's handler reports
+ * once per error object (cmd/run/run.js). Returns what was registered and the distinct errors.
+ */
+async function refusedBuild(platformStack: string, outputs: Record<string, unknown>, overrides: Record<string, unknown> = {}) {
+    STACK_REFERENCE_OUTPUTS[platformStack] = outputs;
+    const config = stackConfig("pr-7", { "platform:review": { platformStack }, ...overrides });
+    const errors = new Set<unknown>();
+    const others = process.listeners("unhandledRejection");
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", (e) => errors.add(e));
+    try {
+        const capture = await startCapture(config.stack);
+        buildReviewEnvironment(config);
+        await settle();
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return { capture, errors: [...errors] };
+    } finally {
+        process.removeAllListeners("unhandledRejection");
+        for (const l of others) process.on("unhandledRejection", l);
+    }
+}
+
+describe("review environment on a platform stack that cannot host it (StackReference under mocks)", () => {
+    const refusal = (value: string, found: string) => [
+        'Stack "pr-7" has 1 problem with its platform stack; nothing was created.',
+        `  1. platform:review.platformStack = "${value}"`,
+        `     rule: a stack whose environment output is "dev" (${found}): pull-request code never runs on a production cluster, nor on one that does not say what it is`,
+        "     fix:  pulumi config set --path 'platform:review.platformStack' <organization>/platform/dev",
+    ].join("\n");
+    const { environment: _omitted, ...withoutEnvironment } = DEV_STACK_OUTPUTS;
+    const cases: Array<[string, string, Record<string, unknown>, string]> = [
+        ["a prod platform stack", "organization/platform/prod", { ...DEV_STACK_OUTPUTS, environment: "prod" }, 'its environment output is "prod"'],
+        ["a platform stack without an environment output", "organization/platform/old", withoutEnvironment, "the stack has no environment output"],
+        ["a platform stack with an unknown environment", "organization/platform/staging", { ...DEV_STACK_OUTPUTS, environment: "staging" }, 'its environment output is "staging"'],
+    ];
+    for (const [title, stack, outputs, found] of cases) {
+        it(`refuses ${title} with one error naming key, value, rule and fix, creating nothing`, async () => {
+            const { capture, errors } = await refusedBuild(stack, outputs);
+            assert.equal(errors.length, 1, `one error for Pulumi to report: ${errors.map(String).join(" | ")}`);
+            const error = errors[0] as PlatformStackError;
+            assert.ok(error instanceof PlatformStackError);
+            assert.ok(pulumi.RunError.isInstance(error), "printed as its message alone");
+            assert.equal(error.message, refusal(stack, found));
+            // Only the stack's AWS provider (configuration, no API call) and components: no provider for
+            // the cluster, no namespaced object, no image, no generated token.
+            assert.deepEqual(capture.resources.filter((r) => r.custom).map((r) => r.type), ["pulumi:providers:aws"]);
+            assert.deepEqual(capture.resources.filter((r) => r.inputs.metadata?.namespace !== undefined || r.type.startsWith("kubernetes:")), []);
+        });
+    }
+
+    it("refuses a prod platform stack and a domain it does not serve in the same error", async () => {
+        const { capture, errors } = await refusedBuild("organization/platform/prod", { ...DEV_STACK_OUTPUTS, environment: "prod" }, { "platform:reviewEnvironments": { domain: "review.example.com" } });
+        assert.equal(errors.length, 1);
+        assert.deepEqual((errors[0] as PlatformStackError).problems.map((p) => p.key), ["platform:review.platformStack", "platform:reviewEnvironments.domain"]);
+        assert.match((errors[0] as PlatformStackError).message, /^Stack "pr-7" has 2 problems with its platform stack; nothing was created\.\n/);
+        assert.deepEqual(capture.resources.filter((r) => r.custom).map((r) => r.type), ["pulumi:providers:aws"]);
+    });
+
+    it("builds everything when the same program reads dev's outputs (the refusal is the check, not the harness)", async () => {
+        const { capture, errors } = await refusedBuild("organization/platform/dev-again", DEV_STACK_OUTPUTS);
+        assert.deepEqual(errors, []);
+        assert.equal(capture.resources.filter((r) => r.custom).length, 23);
     });
 });
 

@@ -1,0 +1,38 @@
+/**
+ * Building blocks of the platform's NetworkPolicies (every namespace it creates has a default
+ * deny and its allow rules: observability/, data/, delivery/ and review/ network policies).
+ * Enforced by the VPC CNI's network policy agent (components/cluster/addons.ts turns it on).
+ */
+import type * as k8s from "@pulumi/kubernetes";
+
+/** A NetworkPolicy's name and spec; its namespace is where the caller creates it. */
+export interface NetworkPolicySpec {
+    readonly name: string;
+    readonly spec: k8s.types.input.networking.v1.NetworkPolicySpec;
+}
+
+/** A peer: every pod of the namespace with this name (the label Kubernetes sets on every namespace). */
+export function namespaceByName(name: string) {
+    return { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } };
+}
+
+/** TCP ports of a rule. */
+export function tcpPorts(...ports: number[]) {
+    return ports.map((port) => ({ protocol: "TCP", port }));
+}
+
+/** The egress rule to CoreDNS in kube-system, UDP and TCP 53. */
+export function dnsEgressRule() {
+    return {
+        to: [{ ...namespaceByName("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
+        ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
+    };
+}
+
+/** The first two policies of a namespace: deny everything in both directions, then DNS for every pod. */
+export function denyAllButDns(): NetworkPolicySpec[] {
+    return [
+        { name: "default-deny", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+        { name: "allow-dns", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [dnsEgressRule()] } },
+    ];
+}
