@@ -45,6 +45,7 @@ export function buildPlatform(config: PlatformConfig) {
         ingressDependsOn: cluster.servicesReady,
         protect: config.protect,
         vpcCidr: config.network.cidrBlock,
+        alertReceiverDelivery: { clusterName: cluster.clusterName, region: config.region, externalSecretsReady: [externalSecrets.release] },
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 
     // The sample app: its image built for the nodes' architecture and pushed to ECR, then migrated,

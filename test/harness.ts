@@ -203,6 +203,9 @@ export const DEV_STACK_OUTPUTS: Outputs = {
     reviewAlbSourceCidr: "10.20.0.0/16",
 };
 
+/** Secrets Manager names the getSecret mock answers "not found" for (tests add and remove them). */
+export const MISSING_SECRETS_MANAGER_NAMES = new Set<string>();
+
 /** Results of data-source calls (invokes), by token. */
 export const MOCK_CALLS: Record<string, (args: Outputs) => Outputs> = {
     // Honours excludeZoneIds like EC2 does: in this account us-east-1b is use1-az3, where EKS
@@ -220,6 +223,13 @@ export const MOCK_CALLS: Record<string, (args: Outputs) => Outputs> = {
         userId: "AROAEXAMPLE:session",
     }),
     "aws:index/getPartition:getPartition": () => ({ partition: "aws", dnsSuffix: "amazonaws.com" }),
+    // Secrets Manager's DescribeSecret by name: the secret exists unless a test lists it in
+    // MISSING_SECRETS_MANAGER_NAMES (then the read fails, as the provider's does for an absent secret).
+    "aws:secretsmanager/getSecret:getSecret": (args) => {
+        const name = String(args.name);
+        if (MISSING_SECRETS_MANAGER_NAMES.has(name)) throw new Error(`reading Secrets Manager Secret (${name}): couldn't find resource`);
+        return { name, arn: `arn:aws:secretsmanager:us-east-1:${ACCOUNT_ID}:secret:${name}-AbC123`, kmsKeyId: "", id: name };
+    },
     "aws:index/getRegion:getRegion": (args) => ({ region: args.region ?? "us-east-1", name: args.region ?? "us-east-1" }),
     // A new repository: no tag pushed yet (tests put images here to see a re-run).
     "aws:ecr/getImages:getImages": (args) => ({ repositoryName: args.repositoryName, imageIds: [] }),

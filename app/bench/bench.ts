@@ -3,7 +3,11 @@
 // a stand-in OTLP collector) against an uninstrumented baseline (bench/baseline.ts: same routes,
 // pool, cache and SQL), both against the same real PostgreSQL and Redis on loopback, in the same
 // run, alternating, measured with autocannon. Latency is taken from every response (sub-millisecond
-// resolution). Bounded: ROUNDS × 4 scenarios × 2 variants × BENCH_SECONDS (default 2 × 4 × 2 × 4 s).
+// resolution). Bounded: ROUNDS × 4 scenarios × 2 variants × BENCH_SECONDS (default 5 × 4 × 2 × 2 s).
+//
+// The ratio is the median of the rounds' ratios: each round measures both variants back to back
+// (in alternating order), so a burst of other work on a shared machine lands on one round's pair
+// instead of on whichever variant it happened to hit; the range of the rounds' ratios is printed.
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -13,9 +17,9 @@ import autocannon from "autocannon";
 import { destroySharedPostgres, freePort, missingServices, RedisServer, sharedPostgres, type DatabaseLogin } from "../test/support/services.js";
 import { sampleOrder, testEnv, waitFor } from "../test/support/app.js";
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? "4");
+const SECONDS = Number(process.env.BENCH_SECONDS ?? "2");
 const ONLY = process.env.BENCH_ONLY; // a scenario name prefix, to measure one
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "2");
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "5");
 const CONNECTIONS = 16;
 const APP_ROOT = join(__dirname, "..");
 const TRACE_RATIO = "0.1";
@@ -24,6 +28,8 @@ const TRACE_RATIO = "0.1";
 function extraEnv(): Record<string, string> {
   return JSON.parse(process.env.BENCH_INSTRUMENTED_ENV ?? "{}") as Record<string, string>;
 }
+/** BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles both variants' services (the profile is written at their exit). */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
 
 type Variant = "baseline" | "instrumented";
 interface Scenario {
@@ -74,7 +80,7 @@ async function measure(options: autocannon.Options, seconds: number, pid?: numbe
 
 async function startChild(entry: string, env: NodeJS.ProcessEnv, port: number, logFile: string): Promise<ChildProcess> {
   const out = openSync(logFile, "a");
-  const child = spawn(process.execPath, ["--import", "tsx", entry], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", out, "inherit"] });
+  const child = spawn(process.execPath, [...NODE_ARGS, "--import", "tsx", entry], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", out, "inherit"] });
   closeSync(out);
   await waitFor(`${entry} ready on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health/readiness`)).status === 200, 20000);
   return child;
@@ -146,15 +152,16 @@ async function main(): Promise<void> {
       { name: "list (GET /v1/customers/:id/orders?limit=20)", target: 0.8, cached: true, options: (base) => ({ url: `${base}/v1/customers/bench-list/orders?limit=20` }) },
     ];
 
+    const loadAtStart = loadavg();
     const samples = new Map<string, Sample[]>();
     for (const scenario of scenarios.filter((s) => ONLY === undefined || s.name.startsWith(ONLY))) {
       for (const variant of ["baseline", "instrumented"] as const) {
         const port = scenario.cached ? ports[variant].cached : ports[variant].uncached;
         await measure(scenario.options(`http://127.0.0.1:${port}`), 1); // warm-up: JIT, connections, cache
       }
-      // Alternating, so drift (table growth, the machine's other load) falls on both variants alike.
+      // Alternating (ABBA), so drift (table growth, the machine's other load) falls on both variants alike.
       for (let round = 0; round < ROUNDS; round += 1) {
-        for (const variant of ["baseline", "instrumented"] as const) {
+        for (const variant of round % 2 === 0 ? (["baseline", "instrumented"] as const) : (["instrumented", "baseline"] as const)) {
           const port = scenario.cached ? ports[variant].cached : ports[variant].uncached;
           const sample = await measure(scenario.options(`http://127.0.0.1:${port}`), SECONDS, pids[port]);
           samples.set(`${scenario.name}|${variant}`, [...(samples.get(`${scenario.name}|${variant}`) ?? []), sample]);
@@ -173,14 +180,19 @@ async function main(): Promise<void> {
       };
     };
     const rows = scenarios.filter((s) => samples.has(`${s.name}|baseline`)).map((scenario) => {
-      const base = summary(samples.get(`${scenario.name}|baseline`) ?? []);
-      const inst = summary(samples.get(`${scenario.name}|instrumented`) ?? []);
-      const ratio = inst.rps / base.rps;
+      const baseSamples = samples.get(`${scenario.name}|baseline`) ?? [];
+      const instSamples = samples.get(`${scenario.name}|instrumented`) ?? [];
+      const base = summary(baseSamples);
+      const inst = summary(instSamples);
+      const rate = (sample: Sample) => sample.requests / sample.seconds;
+      const ratios = baseSamples.map((sample, round) => rate(instSamples[round] as Sample) / rate(sample)).sort((a, b) => a - b);
+      const ratio = ratios[Math.floor(ratios.length / 2)] ?? Number.NaN;
       return {
         scenario: scenario.name,
         "baseline req/s": Math.round(base.rps),
         "instrumented req/s": Math.round(inst.rps),
         ratio: Number(ratio.toFixed(2)),
+        "rounds' range": `${ratios[0]?.toFixed(2)}–${ratios.at(-1)?.toFixed(2)}`,
         target: `≥ ${scenario.target}`,
         meets: ratio >= scenario.target ? "yes" : "NO",
         "p50 ms (base/inst)": `${base.p50.toFixed(3)} / ${inst.p50.toFixed(3)}`,
@@ -193,11 +205,12 @@ async function main(): Promise<void> {
     });
     const accessLines = readFileSync(accessLog, "utf8").split("\n").filter((line) => line.includes('"msg":"request"')).length;
     console.log(
-      `\n${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS} s per scenario and variant (alternating), loopback, ${cpus().length} cores (${cpus()[0]?.model.trim()}) shared by the load generator, the services, PostgreSQL and Redis`,
+      `\n${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS} s per scenario and variant (alternating; ratio = median of the rounds' ratios), loopback, ${cpus().length} cores (${cpus()[0]?.model.trim()}) shared by the load generator, the services, PostgreSQL and Redis`,
     );
     console.log(`instrumented: LOG_LEVEL=info (access log to a file: ${accessLines} lines), metrics, flags, OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=${TRACE_RATIO} (${exportedBatches} OTLP exports received)`);
     console.table(rows.map(({ _ratio, _target, ...row }) => row));
-    console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(" ")} (other work on the machine lowers both variants, not evenly)`);
+    const load = (values: number[]) => values.map((l) => l.toFixed(1)).join(" ");
+    console.log(`load average at the start ${load(loadAtStart)}, at the end ${load(loadavg())} (other work on the machine lowers both variants, not evenly)`);
     const below = rows.filter((row) => row._ratio < row._target);
     if (below.length > 0) {
       console.error(`below target: ${below.map((row) => `${row.scenario} ${row.ratio} < ${row._target}`).join("; ")}`);

@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import type { FastifyBaseLogger } from "fastify";
 import type { RedisConfig } from "./config.js";
 import type { CacheOperation, CacheResult, Instruments } from "./metrics.js";
-import { inClientSpan, REDIS_TRACER_NAME } from "./spans.js";
+import { inClientSpan, REDIS_TRACER_NAME, type ClientSpan } from "./spans.js";
 
 /**
  * A read-through cache that is never required for correctness: every failure (Redis down, slow,
@@ -54,11 +54,15 @@ export function createCache(config: RedisConfig | undefined, logger: FastifyBase
   });
   redis.connect().catch((error: Error) => logger.warn({ err: { message: error.message } }, "cache not reachable at startup; will keep retrying"));
 
-  const COMMANDS: Record<CacheOperation, string> = { get: "GET", fill: "SET", replace: "SET" };
+  const span = (command: string): (() => ClientSpan) => {
+    const described: ClientSpan = { name: command, attributes: { "db.system.name": "redis", "db.operation.name": command } };
+    return () => described;
+  };
+  const SPANS: Record<CacheOperation, () => ClientSpan> = { get: span("GET"), fill: span("SET"), replace: span("SET") };
   async function timed<T>(operation: CacheOperation, command: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
-      const result = await inClientSpan(REDIS_TRACER_NAME, COMMANDS[operation], { "db.system.name": "redis", "db.operation.name": COMMANDS[operation] }, command);
+      const result = await inClientSpan(REDIS_TRACER_NAME, SPANS[operation], command);
       instruments.cache(operation, (performance.now() - started) / 1000, false);
       return result;
     } catch (error) {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import pg from "pg";
+import type { Attributes } from "@opentelemetry/api";
 import type { FastifyBaseLogger } from "fastify";
 import type { DatabaseConfig } from "./config.js";
 import { classifyDatabaseError, DependencyUnavailableError } from "./dependency.js";
@@ -108,14 +109,22 @@ export type Query = <R extends pg.QueryResultRow>(name: QueryName, sql: string, 
  */
 export function createQuery(pool: pg.Pool, instruments: Instruments, database?: Pick<DatabaseConfig, "host" | "port" | "name">): Query {
   const connection = database === undefined ? {} : { "db.namespace": database.name, "server.address": database.host, "server.port": database.port };
+  // Span name and attributes per query text, built once (the service has a handful of fixed statements).
+  const spans = new Map<string, { name: string; attributes: Attributes }>();
+  const spanFor = (name: QueryName, sql: string) => {
+    let span = spans.get(sql);
+    if (span === undefined) {
+      // Span name per the database semantic conventions: "<operation> <table>"; the text has placeholders, never values.
+      const operation = sql.trimStart().split(/\s/, 1)[0] ?? "QUERY";
+      span = { name: `${operation} orders`, attributes: { "db.system.name": "postgresql", "db.operation.name": operation, "db.collection.name": "orders", "db.query.summary": name, "db.query.text": sql, ...connection } };
+      if (spans.size < 100) spans.set(sql, span);
+    }
+    return span;
+  };
   return async <R extends pg.QueryResultRow>(name: QueryName, sql: string, params: readonly unknown[]) => {
     const started = performance.now();
     try {
-      // Span name per the database semantic conventions: "<operation> <table>"; the text has placeholders, never values.
-      const operation = sql.trimStart().split(/\s/, 1)[0] ?? "QUERY";
-      const result = await inClientSpan(POSTGRES_TRACER_NAME, `${operation} orders`, { "db.system.name": "postgresql", "db.operation.name": operation, "db.collection.name": "orders", "db.query.summary": name, "db.query.text": sql, ...connection }, () =>
-        pool.query<R>(sql, params as unknown[]),
-      );
+      const result = await inClientSpan(POSTGRES_TRACER_NAME, () => spanFor(name, sql), () => pool.query<R>(sql, params as unknown[]));
       instruments.query(name, (performance.now() - started) / 1000, "ok");
       return result;
     } catch (error) {

@@ -5,9 +5,9 @@
 // binds every request and response emitter to a context and computes every semantic-convention
 // attribute before the sampler decides), which alone put cached reads under 0.85x the baseline.
 // Here the sampler decides first: an unsampled request costs one context extraction and a
-// non-recording span. A sampled one gets the span the
+// non-recording span (no attributes, no context). A sampled one gets the span the
 // conventions describe: named "<method> <route template>", with http.route and the response status.
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from "@opentelemetry/api";
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanContext } from "@opentelemetry/api";
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
 
 export const HTTP_TRACER_NAME = "orders-service/http";
@@ -32,12 +32,15 @@ export function traceLogFields(request: FastifyRequest): { trace_id?: string; sp
  */
 export class HttpTracing {
   private readonly tracer = trace.getTracer(HTTP_TRACER_NAME);
+  /** Route templates traced, and each one's span name per method ("GET /v1/orders/:id"), decided once per route. */
+  private readonly spanNames = new Map<string, Map<string, string>>();
 
   constructor(private readonly untracedPrefixes: readonly string[]) {}
 
   wrapHandlers(app: FastifyInstance): void {
     app.addHook("onRoute", (route: RouteOptions) => {
       if (this.untracedPrefixes.some((prefix) => route.url.startsWith(prefix))) return;
+      if (!this.spanNames.has(route.url)) this.spanNames.set(route.url, new Map());
       const handler = route.handler;
       // The handler runs inside the server span's context, so pg and ioredis spans become its children.
       route.handler = function tracedHandler(this: FastifyInstance, request, reply) {
@@ -47,32 +50,39 @@ export class HttpTracing {
     });
   }
 
-  start(request: FastifyRequest): void {
-    const route = request.routeOptions.url;
-    if (route === undefined || this.untracedPrefixes.some((prefix) => route.startsWith(prefix))) return;
+  /** Starts the request's server span; `route` is its template (undefined for an unmatched request, which is not traced). */
+  start(request: FastifyRequest, route: string | undefined): void {
+    const names = route === undefined ? undefined : this.spanNames.get(route);
+    if (names === undefined) return;
+    let name = names.get(request.method);
+    if (name === undefined) {
+      name = `${request.method} ${route}`;
+      names.set(request.method, name);
+    }
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
-    const span = this.tracer.startSpan(
-      `${request.method} ${route}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: { "http.request.method": request.method, "http.route": route, "url.path": request.url.split("?")[0], "url.scheme": request.protocol },
-      },
-      parent,
-    );
+    // The sampler decides first; attributes are added to a span that records. (None of the
+    // OTEL_TRACES_SAMPLER samplers reads them, and an unsampled request then builds none.)
+    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
     const traced = request as FastifyRequest & Traced;
     traced.otelSpan = span;
     // Only a sampled request runs its handler in the span's context: nothing below an unsampled one
     // is traced, and the service calls no other service to propagate the decision to.
-    if (span.isRecording()) traced.otelContext = trace.setSpan(parent, span);
+    if (span.isRecording()) {
+      const url = request.url;
+      const query = url.indexOf("?");
+      span.setAttributes({ "http.request.method": request.method, "http.route": route as string, "url.path": query === -1 ? url : url.slice(0, query), "url.scheme": request.protocol });
+      traced.otelContext = trace.setSpan(parent, span);
+    }
   }
 
-  end(request: FastifyRequest, statusCode: number): void {
+  /** Ends the request's span; returns its ids when it was sampled (for the access log). */
+  end(request: FastifyRequest, statusCode: number): SpanContext | undefined {
     const span = (request as FastifyRequest & Traced).otelSpan;
-    if (span === undefined) return;
-    if (span.isRecording()) {
-      span.setAttribute("http.response.status_code", statusCode);
-      if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-    }
+    if (span === undefined) return undefined;
+    if (!span.isRecording()) return undefined; // a non-recording span's end does nothing
+    span.setAttribute("http.response.status_code", statusCode);
+    if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();
+    return span.spanContext();
   }
 }

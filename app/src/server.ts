@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { STATUS_CODES, type Server } from "node:http";
 import { Server as NetServer, type Socket } from "node:net";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
 import type { DestinationStream, Logger } from "pino";
 import type pg from "pg";
 import { describeConfig, type Config } from "./config.js";
@@ -42,6 +42,11 @@ export interface ServiceOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** The route template, read once per request by the onRequest hook. */
+const ROUTE = Symbol("route");
+interface Routed {
+  [ROUTE]?: string;
+}
 /** Of SHUTDOWN_TIMEOUT_MS, what is kept for closing pools and flushing spans after connections drain. */
 const SHUTDOWN_RESERVE_MS = 1000;
 
@@ -115,7 +120,7 @@ function uniqueByField<T extends { field: string }>(details: T[]): T[] {
 }
 
 export async function startService(config: Config, options: ServiceOptions = {}): Promise<Service> {
-  const { logger, flushSync } = createLogger({ level: config.logLevel, serviceName: config.serviceName, environment: config.environment, stream: options.logStream });
+  const { logger, accessLog, flushSync } = createLogger({ level: config.logLevel, serviceName: config.serviceName, environment: config.environment, stream: options.logStream });
   logger.info({ config: describeConfig(config) }, "starting");
 
   const pool = createPool(config.database, logger, config.serviceName);
@@ -164,20 +169,21 @@ export async function startService(config: Config, options: ServiceOptions = {})
     // From SIGTERM on, tell keep-alive clients to reconnect (to another pod) after this response,
     // so no idle connection is left for the listener's closing to cut.
     if (shuttingDown) reply.header("connection", "close");
-    tracing.start(request);
+    // Read once per request: Fastify builds a new routeOptions object on every access.
+    const route = request.routeOptions.url;
+    (request as FastifyRequest & Routed)[ROUTE] = route;
+    tracing.start(request, route);
     done();
   });
   // Counted after the response is sent, under the route template (bounded cardinality); one access-log
   // line per request, without headers.
   app.addHook("onResponse", (request, reply, done) => {
-    const route = request.routeOptions.url;
+    const route = (request as FastifyRequest & Routed)[ROUTE];
     const status = reply.statusCode;
-    tracing.end(request, status);
-    metrics.response(request.method, route, status, reply.elapsedTime / 1000);
-    logger.info(
-      { reqId: request.id, method: request.method, url: request.url, route, statusCode: status, durationMs: Math.round(reply.elapsedTime * 1000) / 1000, ...traceLogFields(request) },
-      "request",
-    );
+    const elapsedMs = reply.elapsedTime;
+    const span = tracing.end(request, status);
+    metrics.response(request.method, route, status, elapsedMs / 1000);
+    accessLog({ reqId: request.id, method: request.method, url: request.url, route, statusCode: status, durationMs: Math.round(elapsedMs * 1000) / 1000, traceId: span?.traceId, spanId: span?.spanId });
     done();
   });
 

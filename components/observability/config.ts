@@ -1,9 +1,11 @@
 /** The observability layer's config section: `platform:observability`. */
 import { z } from "zod";
-import { field, KUBERNETES_NAME, problem, type ConfigProblem, type Rule } from "../config/engine";
+import { field, problem, type ConfigProblem, type Rule } from "../config/engine";
 
 export const ALERT_RECEIVERS = ["none", "slack", "webhook"] as const;
 export const JAEGER_STORAGE = ["memory", "elasticsearch"] as const;
+/** Secrets Manager names: 1-512 of letters, digits and /_+=.@- (CreateSecret's Name). */
+export const SECRETS_MANAGER_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
 
 export const observabilitySchema = z.strictObject({
     prometheusRetentionDays: field(z.int().min(1).max(365), {
@@ -26,10 +28,10 @@ export const observabilitySchema = z.strictObject({
         doc: 'Where Alertmanager sends alerts: "none" (the null receiver: alerts are visible in the Alertmanager and Grafana UIs only), a Slack incoming webhook, or a generic webhook.',
         rule: 'one of "none", "slack", "webhook"',
     }).default("none"),
-    alertReceiverSecretName: field(z.string().refine((v) => v === "" || KUBERNETES_NAME.test(v)), {
-        doc: "Kubernetes Secret in the observability namespace whose key `url` holds the Slack or webhook URL (created outside Pulumi, e.g. by external-secrets, so the URL never enters the state). Required unless alertReceiver is none.",
-        rule: 'a Kubernetes object name such as "alertmanager-slack", or "" with alertReceiver "none"',
-        example: "alertmanager-receiver",
+    alertReceiverSecretsManagerName: field(z.string().refine((v) => v === "" || SECRETS_MANAGER_NAME.test(v)), {
+        doc: "Secrets Manager secret (in the stack's region) whose SecretString is the Slack or webhook URL. External Secrets syncs it into the Secret Alertmanager mounts, so the URL never enters the state; `pulumi preview` and `up` fail naming it when it does not exist. Required unless alertReceiver is none.",
+        rule: 'a Secrets Manager secret name such as "platform/alertmanager-receiver" (1-512 of letters, digits and /_+=.@-), or "" with alertReceiver "none"',
+        example: "platform/alertmanager-receiver",
     }).default(""),
     alertSlackChannel: field(z.string().refine((v) => v === "" || /^#[a-z0-9][a-z0-9_-]{0,79}$/.test(v)), {
         doc: "Slack channel for alertReceiver slack.",
@@ -78,10 +80,10 @@ export const observabilityRules: Rule<{ readonly observability: ObservabilityCon
     (c, p) => {
         const o = c.observability;
         const out: ConfigProblem[] = [];
-        if (o.alertReceiver !== "none" && o.alertReceiverSecretName === "") {
-            out.push(problem(p, ["observability", "alertReceiverSecretName"], o.alertReceiverSecretName,
-                `the name of a Secret (key \`url\`) in the observability namespace while alertReceiver is "${o.alertReceiver}"`,
-                "alertmanager-receiver"));
+        if (o.alertReceiver !== "none" && o.alertReceiverSecretsManagerName === "") {
+            out.push(problem(p, ["observability", "alertReceiverSecretsManagerName"], o.alertReceiverSecretsManagerName,
+                `the name of a Secrets Manager secret whose SecretString is the receiver URL while alertReceiver is "${o.alertReceiver}"`,
+                "platform/alertmanager-receiver"));
         }
         if (o.alertReceiver === "slack" && o.alertSlackChannel === "") {
             out.push(problem(p, ["observability", "alertSlackChannel"], o.alertSlackChannel,

@@ -5,21 +5,27 @@
  * long logs are kept.
  *
  * Log path: Filebeat (DaemonSet, every node, in the node-agents namespace: node-agents.ts) reads
- * /var/log/containers → Logstash (beats input on 5044; parses the orders service's JSON lines into `app.*`) → Elasticsearch data stream
- * `logs-kubernetes-default` over HTTPS, as the user ECK creates for the Logstash association
- * (role `eck_logstash_user_role`: write and manage on `logs-*`, `metrics-*`, `traces-*`, ...; not
- * `elastic`). Grafana, Jaeger and the ILM Job use `elastic`.
+ * /var/log/containers → Logstash (beats input on
+ * 5044; parses the orders service's JSON lines into `app.*`) → Elasticsearch data stream
+ * `logs-kubernetes-default` over HTTPS, as its own user `logstash-writer` (create_doc and
+ * auto_configure on that data stream only). Every client has its own least-privilege user
+ * (elasticsearch-users.ts, ECK's file realm and roles in `spec.auth`); none uses `elastic`.
  *
  * Chart facts (elastic/cloud-on-k8s tag v3.5.0, deploy/eck-stack):
  * - eck-stack renders `eck-elasticsearch.nodeSets` verbatim into the Elasticsearch resource; the data
  *   volume claim must be called `elasticsearch-data` or ECK adds its own 1 GiB default claim.
  * - a Logstash service `<name>` is exposed as `<logstash fullname>-ls-<name>`.
- * - Logstash `elasticsearchRefs[].clusterName` X gives the pod X_ES_HOSTS, X_ES_USER, X_ES_PASSWORD,
- *   X_ES_SSL_CERTIFICATE_AUTHORITY (deploy/eck-stack/examples/logstash/basic-eck.yaml).
+ * - Logstash has no `elasticsearchRefs`: an association would make ECK create its own user with
+ *   the broad `eck_logstash_user_role` (manage/write/read on logs-*, metrics-*, traces-*, ...;
+ *   pkg/controller/elasticsearch/user/roles.go). The pipeline reads ES_URL, ES_USER, ES_PASSWORD and
+ *   the CA file from its pod template instead.
+ * - `eck-elasticsearch.auth` is rendered verbatim as the Elasticsearch `spec.auth`
+ *   (charts/eck-elasticsearch/templates/elasticsearch.yaml).
  * - Beats: exactly one of daemonSet/deployment; ECK names the DaemonSet `<name>-beat-filebeat`.
  */
 import type { ObservabilityConfig } from "./config";
 import { sized } from "../shared/kubernetes";
+import { ES_CLIENT_USERS, ES_INDICES, ES_PASSWORD_VAR, elasticsearchAuth, esPasswordEnv } from "./elasticsearch-users";
 
 /**
  * The Elastic Stack version of every ECK resource (eck-stack 0.20.0's default). Upgrades are one-way.
@@ -34,7 +40,7 @@ export const ELASTICSEARCH = {
     name: "elasticsearch",
     /** ECK's HTTPS service: `<name>-es-http`. */
     httpService: "elasticsearch-es-http",
-    /** ECK's generated superuser password: Secret `<name>-es-elastic-user`, key `elastic`. */
+    /** ECK's generated superuser password: Secret `<name>-es-elastic-user`, key `elastic` (operators only; no client uses it). */
     userSecret: "elasticsearch-es-elastic-user",
     user: "elastic",
     /** ECK's self-signed HTTP CA (public part only): Secret `<name>-es-http-certs-public`, key `ca.crt`. */
@@ -45,20 +51,10 @@ export const ELASTICSEARCH = {
 } as const;
 
 /**
- * How every client of the stack's own pods (the ILM Job, Jaeger and its index cleaner) reaches
- * Elasticsearch: the `elastic` password in the ES_PASSWORD environment variable (Grafana gets the
- * same Secret key through its chart's `envValueFrom`), and ECK's CA mounted at ES_CA_DIR.
- */
-export const ES_PASSWORD_VAR = "ES_PASSWORD";
-/** The Secret key of the `elastic` password (for `valueFrom`). */
-export function esPasswordSecretKeyRef() {
-    return { name: ELASTICSEARCH.userSecret, key: ELASTICSEARCH.user };
-}
-/** The environment variable ES_PASSWORD_VAR from ECK's generated `elastic` password. */
-export function esPasswordEnv() {
-    return { name: ES_PASSWORD_VAR, valueFrom: { secretKeyRef: esPasswordSecretKeyRef() } };
-}
-/** Where ECK's HTTP CA (ELASTICSEARCH.caSecret) is mounted; the certificate is ES_CA_FILE. */
+ * How every client pod of the stack (the ILM Job, Logstash, Jaeger and its index cleaner) reaches
+ * Elasticsearch: its own user's password in ES_PASSWORD_VAR (esPasswordEnv(client); Grafana gets
+ * its Secret key through its chart's `envValueFrom`), and ECK's CA mounted at ES_CA_DIR.
+ * Where ECK's HTTP CA (ELASTICSEARCH.caSecret) is mounted; the certificate is ES_CA_FILE. */
 export const ES_CA_DIR = "/es-ca";
 export const ES_CA_FILE = `${ES_CA_DIR}/${ELASTICSEARCH.caKey}`;
 /** The pod volume of that CA. */
@@ -75,8 +71,8 @@ export const KIBANA = { name: "kibana", httpService: "kibana-kb-http", port: 560
 export const LOGSTASH = { name: "logstash", beatsService: "logstash-ls-beats", beatsPort: 5044 } as const;
 export const FILEBEAT = { name: "filebeat" } as const;
 
-/** The data stream the logs land in (Logstash's data_stream_* settings). */
-export const LOGS_DATA_STREAM = { type: "logs", dataset: "kubernetes", namespace: "default" } as const;
+/** The data stream the logs land in (Logstash's data_stream_* settings; the writer role names it). */
+export const LOGS_DATA_STREAM = ES_INDICES.logs;
 /** The ILM policy that deletes old logs, attached to every `logs-*-*` data stream through `logs@custom`. */
 export const LOGS_ILM_POLICY = "platform-logs";
 
@@ -152,11 +148,15 @@ export function logstashPipeline(appNamespace: string): string {
         "}",
         "output {",
         "  elasticsearch {",
-        '    hosts => [ "${ECK_ES_HOSTS}" ]',
-        '    user => "${ECK_ES_USER}"',
-        '    password => "${ECK_ES_PASSWORD}"',
-        '    ssl_certificate_authorities => "${ECK_ES_SSL_CERTIFICATE_AUTHORITY}"',
+        // Logstash expands ${VAR} from the pod's environment (logstashValues' podTemplate).
+        '    hosts => [ "${ES_URL}" ]',
+        '    user => "${ES_USER}"',
+        `    password => "\${${ES_PASSWORD_VAR}}"`,
+        `    ssl_certificate_authorities => "${ES_CA_FILE}"`,
         '    data_stream => "true"',
+        // Only the one data stream its role may write: an event's own data_stream.* fields must
+        // not route it elsewhere (the writer role would refuse it).
+        '    data_stream_auto_routing => false',
         `    data_stream_type => "${LOGS_DATA_STREAM.type}"`,
         `    data_stream_dataset => "${LOGS_DATA_STREAM.dataset}"`,
         `    data_stream_namespace => "${LOGS_DATA_STREAM.namespace}"`,
@@ -174,6 +174,8 @@ export interface EckStackValuesArgs {
     readonly protect: boolean;
     /** Namespace of the app whose JSON logs are parsed into fields. */
     readonly appNamespace: string;
+    /** The stack's namespace (Logstash's Elasticsearch URL). */
+    readonly namespace: string;
 }
 
 /** Values of the eck-stack chart (deploy/eck-stack at v3.5.0): one sub-chart per part of the ELK stack. */
@@ -198,6 +200,8 @@ function elasticsearchValues(args: EckStackValuesArgs): Record<string, unknown> 
         version: ELASTIC_STACK_VERSION,
         // Review stacks drop their volumes with the cluster; protected stacks keep them.
         volumeClaimDeletePolicy: args.protect ? "DeleteOnScaledownOnly" : "DeleteOnScaledownAndClusterDeletion",
+        // The clients' own users and roles (elasticsearch-users.ts).
+        auth: elasticsearchAuth(),
         nodeSets: [{
             name: "default",
             count: c.elasticsearchNodeCount,
@@ -262,8 +266,7 @@ function logstashValues(args: EckStackValuesArgs): Record<string, unknown> {
         fullnameOverride: LOGSTASH.name,
         version: ELASTIC_STACK_VERSION,
         count: 1,
-        // clusterName "eck" → the ECK_ES_* variables the pipeline reads.
-        elasticsearchRefs: [{ clusterName: "eck", name: ELASTICSEARCH.name }],
+        // No elasticsearchRefs: its own user instead of ECK's association user (see the header).
         pipelines: [{ "pipeline.id": "main", "config.string": logstashPipeline(args.appNamespace) }],
         services: [{
             name: "beats",
@@ -286,9 +289,16 @@ function logstashValues(args: EckStackValuesArgs): Record<string, unknown> {
                     name: "logstash",
                     securityContext: ECK_RESTRICTED_CONTAINER_SECURITY,
                     // Heap half the container (ECK's default heap is 1 GiB, too big for 1 GiB).
-                    env: [{ name: "LS_JAVA_OPTS", value: `-Xms${r.logstash.memoryMiB / 2}m -Xmx${r.logstash.memoryMiB / 2}m` }],
+                    env: [
+                        { name: "LS_JAVA_OPTS", value: `-Xms${r.logstash.memoryMiB / 2}m -Xmx${r.logstash.memoryMiB / 2}m` },
+                        { name: "ES_URL", value: elasticsearchUrl(args.namespace) },
+                        { name: "ES_USER", value: ES_CLIENT_USERS.logstash.user },
+                        esPasswordEnv("logstash"),
+                    ],
                     resources: sized(r.logstash),
+                    volumeMounts: [esCaMount()],
                 }],
+                volumes: [esCaVolume()],
             },
         },
     };
@@ -343,7 +353,7 @@ export function logsIndexSettings(nodeCount: number): Record<string, unknown> {
 export function ilmJobScript(): string {
     return [
         "set -eu",
-        `auth="${ELASTICSEARCH.user}:\${${ES_PASSWORD_VAR}}"`,
+        `auth="${ES_CLIENT_USERS.logsLifecycle.user}:\${${ES_PASSWORD_VAR}}"`,
         `until curl -sS --fail --cacert ${ES_CA_FILE} -u "$auth" "\${ES_URL}/_cluster/health?wait_for_status=yellow&timeout=30s" >/dev/null; do`,
         '  echo "waiting for Elasticsearch at ${ES_URL}"; sleep 10',
         "done",
@@ -352,7 +362,7 @@ export function ilmJobScript(): string {
         `curl -sS --fail --cacert ${ES_CA_FILE} -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/_component_template/logs@custom" -d "\${COMPONENT_TEMPLATE}"`,
         "echo",
         'body=$(mktemp)',
-        `code=$(curl -sS -o "$body" -w '%{http_code}' --cacert ${ES_CA_FILE} -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/${LOGS_DATA_STREAM.type}-*-*/_settings" -d "\${INDEX_SETTINGS}")`,
+        `code=$(curl -sS -o "$body" -w '%{http_code}' --cacert ${ES_CA_FILE} -u "$auth" -X PUT -H 'Content-Type: application/json' "\${ES_URL}/${ES_INDICES.logsManagedPattern}/_settings" -d "\${INDEX_SETTINGS}")`,
         'cat "$body"; echo',
         'case "$code" in 200|404) ;; *) echo "applying the settings to existing logs-*-* indices failed: HTTP $code"; exit 1 ;; esac',
         "",

@@ -29,8 +29,10 @@ import { parse as parseYaml } from "yaml";
 import type { ObservabilityConfig } from "./config";
 import { sized } from "../shared/kubernetes";
 import { InputError } from "../config/engine";
-import { ELASTICSEARCH, ES_PASSWORD_VAR, elasticsearchUrl, esPasswordSecretKeyRef, LOGS_DATA_STREAM, NODE_AGENT_PRIORITY_CLASS } from "./logging";
+import { ELASTICSEARCH, elasticsearchUrl, NODE_AGENT_PRIORITY_CLASS } from "./logging";
+import { ES_CLIENT_USERS, ES_INDICES, ES_PASSWORD_VAR, esPasswordSecretKeyRef } from "./elasticsearch-users";
 import { JAEGER } from "./tracing";
+import { ALERT_RECEIVER_SECRET, ALERT_RECEIVER_URL_KEY } from "./alert-receiver";
 
 export const KUBE_PROMETHEUS_STACK = {
     release: "kube-prometheus-stack",
@@ -74,15 +76,15 @@ const pvc = (storageClassName: string, sizeGiB: number) => ({
 
 /** Alertmanager's routing: everything to the configured receiver, Watchdog/InfoInhibitor to nowhere. */
 export function alertmanagerConfig(config: ObservabilityConfig): Record<string, unknown> {
-    const secretDir = `/etc/alertmanager/secrets/${config.alertReceiverSecretName}`;
+    const secretDir = `/etc/alertmanager/secrets/${ALERT_RECEIVER_SECRET}`;
     const receivers: Record<string, unknown>[] = [{ name: "null" }];
     if (config.alertReceiver === "slack") {
         receivers.push({
             name: "slack",
-            slack_configs: [{ api_url_file: `${secretDir}/url`, channel: config.alertSlackChannel, send_resolved: true }],
+            slack_configs: [{ api_url_file: `${secretDir}/${ALERT_RECEIVER_URL_KEY}`, channel: config.alertSlackChannel, send_resolved: true }],
         });
     } else if (config.alertReceiver === "webhook") {
-        receivers.push({ name: "webhook", webhook_configs: [{ url_file: `${secretDir}/url`, send_resolved: true }] });
+        receivers.push({ name: "webhook", webhook_configs: [{ url_file: `${secretDir}/${ALERT_RECEIVER_URL_KEY}`, send_resolved: true }] });
     }
     return {
         route: {
@@ -119,10 +121,11 @@ export function grafanaDataSources(namespace: string): Record<string, unknown>[]
             access: "proxy",
             url: elasticsearchUrl(namespace),
             basicAuth: true,
-            basicAuthUser: ELASTICSEARCH.user,
+            // Its own reader user (elasticsearch-users.ts), not `elastic`.
+            basicAuthUser: ES_CLIENT_USERS.grafana.user,
             editable: false,
             jsonData: {
-                index: `${LOGS_DATA_STREAM.type}-*`,
+                index: ES_INDICES.logsReadPattern,
                 timeField: "@timestamp",
                 logMessageField: "message",
                 logLevelField: "app.level",
@@ -152,7 +155,8 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
     const c = args.config;
     const r = METRICS_RESOURCES;
     const grafanaPersistence = c.grafanaStorageGiB > 0;
-    const alertReceiverSecrets = c.alertReceiver === "none" ? [] : [c.alertReceiverSecretName];
+    // Synced from Secrets Manager by alert-receiver.ts; the release waits for it.
+    const alertReceiverSecrets = c.alertReceiver === "none" ? [] : [ALERT_RECEIVER_SECRET];
     // Review stacks delete the volume with the StatefulSet, so a destroyed stack leaves no EBS volume.
     const pvcRetention = args.protect
         ? { whenDeleted: "Retain", whenScaled: "Retain" }
@@ -224,7 +228,7 @@ export function kubePrometheusStackValues(args: KubePrometheusStackValuesArgs): 
                 datasources: { enabled: true, defaultDatasourceEnabled: true, uid: "prometheus" },
             },
             envValueFrom: {
-                [ES_PASSWORD_VAR]: { secretKeyRef: esPasswordSecretKeyRef() },
+                [ES_PASSWORD_VAR]: { secretKeyRef: esPasswordSecretKeyRef("grafana") },
                 ES_CA_CERT: { secretKeyRef: { name: ELASTICSEARCH.caSecret, key: ELASTICSEARCH.caKey } },
             },
             additionalDataSources: grafanaDataSources(args.namespace),

@@ -7,7 +7,7 @@ import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
 import { namespace, POD_READINESS_GATE_LABEL } from "../shared/namespace";
 import {
-    eckOperatorValues, eckStackValues, NODE_AGENT_PRIORITY_CLASS, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, esPasswordEnv, ilmJobScript, KIBANA,
+    eckOperatorValues, eckStackValues, NODE_AGENT_PRIORITY_CLASS, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, ilmJobScript, KIBANA,
     logsCustomComponentTemplate, logsIlmPolicy, logsIndexSettings,
 } from "./logging";
 import {
@@ -17,6 +17,9 @@ import { JAEGER, jaegerValues, otlpEndpoints } from "./tracing";
 import { eckOperatorNetworkPolicies, nodeAgentsNetworkPolicies, observabilityNetworkPolicies } from "./network-policies";
 import type { NetworkPolicySpec } from "../shared/network-policy";
 import { filebeat, NODE_AGENTS_NAMESPACE } from "./node-agents";
+import { elasticsearchUserSecrets, esPasswordEnv, type EsClient } from "./elasticsearch-users";
+import { alertReceiverDelivery, type AlertReceiverDeliveryArgs } from "./alert-receiver";
+import { InputError } from "../config/engine";
 
 /**
  * Namespaces of the stack: everything in `observability` (restricted), the ECK operator apart
@@ -63,6 +66,11 @@ export interface ObservabilityArgs {
     readonly protect: boolean;
     /** The VPC's CIDR, for the NetworkPolicies' rules to the API server, nodes and the internal ALB. */
     readonly vpcCidr: string;
+    /**
+     * What delivering the alert receiver's URL from Secrets Manager needs (alert-receiver.ts):
+     * required unless config.alertReceiver is "none".
+     */
+    readonly alertReceiverDelivery?: AlertReceiverDeliveryArgs;
 }
 
 /**
@@ -93,6 +101,10 @@ export class Observability extends pulumi.ComponentResource {
     private nodeAgentPriority!: pulumi.Resource;
     /** The host agents' namespace; what puts objects there (kube-prometheus-stack, the Beat) depends on it. */
     private nodeAgentsNamespace!: pulumi.Resource;
+    /** Each Elasticsearch client's user Secret and the roles Secret (elasticsearch-users.ts): eck-stack and each client wait for theirs. */
+    private esUsers!: Record<EsClient | "roles", pulumi.Resource>;
+    /** The awaited ExternalSecret of the alert receiver's URL (alert-receiver.ts); Alertmanager's release waits for it. */
+    private alertReceiverSecret?: pulumi.Resource;
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:observability:Observability", name, {}, opts);
@@ -135,6 +147,8 @@ export class Observability extends pulumi.ComponentResource {
         policies(`${name}-eck-netpol`, operatorNs.metadata.name, eckOperatorNetworkPolicies({ vpcCidr: args.vpcCidr, observabilityNamespace: ns }));
 
         this.grafanaAdminSecretName = "grafana-admin";
+        this.esUsers = elasticsearchUserSecrets(name, nsName, afterCluster);
+        this.alertReceiverSecret = this.alertReceiver(name, args, nsName, observabilityNs);
         const logs = this.logs(name, args, nsName, operatorNs.metadata.name);
         const kubePrometheusStack = this.metrics(name, args, nsName, logs.eckStack);
         this.traces(name, args, nsName, logs, kubePrometheusStack);
@@ -159,6 +173,22 @@ export class Observability extends pulumi.ComponentResource {
         });
     }
 
+    /** The alert receiver's URL from Secrets Manager (issue 12 item 10), unless alertReceiver is "none". */
+    private alertReceiver(name: string, args: ObservabilityArgs, nsName: pulumi.Output<string>, ns: pulumi.Resource): pulumi.Resource | undefined {
+        const c = args.config;
+        if (c.alertReceiver === "none") return undefined;
+        if (!args.alertReceiverDelivery) {
+            throw new InputError("observability", [{ key: "alertReceiverDelivery argument", value: undefined, rule: `required while alertReceiver is "${c.alertReceiver}" (the cluster, region and External Secrets release the URL's delivery needs)`, fix: "pass alertReceiverDelivery from the composition (components/platform.ts)" }]);
+        }
+        return alertReceiverDelivery(name, {
+            ...args.alertReceiverDelivery,
+            secretsManagerName: c.alertReceiverSecretsManagerName,
+            namespace: nsName,
+            namespaceName: OBSERVABILITY_NAMESPACE,
+            dependsOn: [ns, ...args.dependsOn],
+        }, this);
+    }
+
     /** Logs: the ECK operator, then Elasticsearch, Kibana, Logstash and Filebeat, then the ILM Job. */
     private logs(name: string, args: ObservabilityArgs, nsName: pulumi.Output<string>, operatorNsName: pulumi.Output<string>) {
         const c = args.config;
@@ -179,9 +209,9 @@ export class Observability extends pulumi.ComponentResource {
             chart: CHARTS.eckStack,
             releaseName: "eck-stack",
             namespace: nsName,
-            values: eckStackValues({ config: c, storageClassName: args.storageClassName, protect: args.protect, appNamespace }),
+            values: eckStackValues({ config: c, storageClassName: args.storageClassName, protect: args.protect, appNamespace, namespace: ns }),
             timeoutSeconds: RELEASE_TIMEOUT_SECONDS.eckStack,
-        }, { parent: this, dependsOn: [eckOperator, ...args.dependsOn], protect: args.protect });
+        }, { parent: this, dependsOn: [eckOperator, ...Object.values(this.esUsers), ...args.dependsOn], protect: args.protect });
         // Filebeat in the agents' namespace (the chart's eck-beats is off): needs the operator's Beat CRD.
         filebeat(name, {
             namespace: NODE_AGENTS_NAMESPACE,
@@ -209,7 +239,7 @@ export class Observability extends pulumi.ComponentResource {
                             command: ["/bin/bash", "-c", ilmJobScript()],
                             env: [
                                 { name: "ES_URL", value: esUrl },
-                                esPasswordEnv(),
+                                esPasswordEnv("logsLifecycle"),
                                 { name: "ILM_POLICY", value: JSON.stringify(logsIlmPolicy(c.logRetentionDays)) },
                                 { name: "COMPONENT_TEMPLATE", value: JSON.stringify(logsCustomComponentTemplate(c.elasticsearchNodeCount)) },
                                 { name: "INDEX_SETTINGS", value: JSON.stringify(logsIndexSettings(c.elasticsearchNodeCount)) },
@@ -228,7 +258,7 @@ export class Observability extends pulumi.ComponentResource {
             // for ECK's password and CA Secrets), so it starts with the operator, on the nodes, and
             // its wait overlaps the operator's and the chart's. Jaeger waits for both. Holds
             // nothing: on destroy it may go in any order before the namespace.
-            dependsOn: args.dependsOn,
+            dependsOn: [this.esUsers.logsLifecycle, ...args.dependsOn],
             // Waits for Elasticsearch to come up (minutes after the chart) before it completes.
             customTimeouts: { create: "30m", update: "30m" },
         });
@@ -267,7 +297,7 @@ export class Observability extends pulumi.ComponentResource {
             // Grafana's pod reads the Elasticsearch Secrets (data source credentials and CA) that
             // ECK generates once the Elasticsearch resource exists.
             // The node exporter goes to the agents' namespace, at its PriorityClass.
-            dependsOn: [grafanaAdmin, eckStack, this.nodeAgentPriority, this.nodeAgentsNamespace, ...args.dependsOn],
+            dependsOn: [grafanaAdmin, eckStack, this.esUsers.grafana, this.nodeAgentPriority, this.nodeAgentsNamespace, ...(this.alertReceiverSecret ? [this.alertReceiverSecret] : []), ...args.dependsOn],
             // Holds the metrics history (Prometheus' volume) on protected stacks.
             protect: args.protect,
         });
@@ -303,7 +333,7 @@ export class Observability extends pulumi.ComponentResource {
             // on eck-stack ends as soon as the Elasticsearch resource exists, and Jaeger v2 exits
             // (CrashLoopBackOff, then an atomic rollback) if its one ping at start fails. The ILM
             // Job completes only once the cluster health is yellow. In memory it needs nothing of ELK.
-            dependsOn: c.jaegerStorage === "elasticsearch" ? [eckStack, logsIlm, ...args.dependsOn] : args.dependsOn,
+            dependsOn: c.jaegerStorage === "elasticsearch" ? [eckStack, logsIlm, this.esUsers.jaeger, this.esUsers.jaegerCleaner, ...args.dependsOn] : args.dependsOn,
         });
         // The chart has no ServiceMonitor of its own.
         new k8s.apiextensions.CustomResource(`${name}-jaeger-monitor`, {

@@ -22,9 +22,8 @@
  */
 import type { ObservabilityConfig } from "./config";
 import { sized } from "../shared/kubernetes";
-import {
-    ELASTICSEARCH, ES_CA_FILE, ES_CA_VOLUME, ES_PASSWORD_VAR, esCaMount, esCaVolume, elasticsearchUrl, esPasswordEnv,
-} from "./logging";
+import { ELASTICSEARCH, ES_CA_FILE, ES_CA_VOLUME, esCaMount, esCaVolume, elasticsearchUrl } from "./logging";
+import { ES_CLIENT_USERS, ES_PASSWORD_VAR, esPasswordEnv } from "./elasticsearch-users";
 
 export const JAEGER = {
     release: "jaeger",
@@ -51,7 +50,8 @@ export function jaegerUserConfig(config: ObservabilityConfig, namespace: string)
         ? {
             elasticsearch: {
                 server_urls: [elasticsearchUrl(namespace)],
-                auth: { basic: { username: ELASTICSEARCH.user, password: `\${env:${ES_PASSWORD_VAR}}` } },
+                // Its own writer user (elasticsearch-users.ts), not `elastic`.
+                auth: { basic: { username: ES_CLIENT_USERS.jaeger.user, password: `\${env:${ES_PASSWORD_VAR}}` } },
                 tls: { insecure: false, ca_file: ES_CA_FILE },
                 indices: { spans: index, services: index, dependencies: index, sampling: index },
             },
@@ -98,7 +98,7 @@ export function jaegerValues(config: ObservabilityConfig, namespace: string): Re
         jaeger: {
             replicas: 1,
             resources: sized({ cpu: TRACING_RESOURCES.jaeger.cpu, memoryMiB: TRACING_RESOURCES.jaeger.memory[config.jaegerStorage] }),
-            extraEnv: es ? [esPasswordEnv()] : [],
+            extraEnv: es ? [esPasswordEnv("jaeger")] : [],
             extraVolumes: es ? [esCaVolume()] : [],
             extraVolumeMounts: es ? [esCaMount()] : [],
             // Pod Security "restricted": the chart (4.11.1 values.yaml) sets only the user and groups
@@ -108,7 +108,8 @@ export function jaegerValues(config: ObservabilityConfig, namespace: string): Re
         },
         storage: {
             type: "elasticsearch",
-            elasticsearch: { url: elasticsearchUrl(namespace), user: ELASTICSEARCH.user },
+            // Only the maintenance CronJob reads these (ES_USERNAME): the cleaner's own user.
+            elasticsearch: { url: elasticsearchUrl(namespace), user: ES_CLIENT_USERS.jaegerCleaner.user },
         },
         // Trace retention: the chart's CronJob deletes daily indices older than the retention.
         esIndexCleaner: es
@@ -122,7 +123,7 @@ export function jaegerValues(config: ObservabilityConfig, namespace: string): Re
                 securityContext: RESTRICTED_CONTAINER,
                 // es-index-cleaner reads ES_* variables for its --es.* flags (viper, "." → "_").
                 extraEnv: [
-                    esPasswordEnv(),
+                    esPasswordEnv("jaegerCleaner"),
                     { name: "ES_TLS_ENABLED", value: "true" },
                     { name: "ES_TLS_CA", value: ES_CA_FILE },
                 ],

@@ -6,7 +6,10 @@ import {
 
 import { NODE_GROUP, ADDON, CLUSTER_KEY, POD_IDENTITY_TRUST, Options, buildWithOptions, clusterNameOf, nodeGroupsOf, addon, roleOf, attachmentsOf, VARIANT, tagsOf } from "./support";
 
-describe("cluster add-ons", () => {
+describe("cluster add-ons", function () {
+    // Four uncached platform builds in one hook: 19 s on a loaded 2-core machine, past mocha's 20 s
+    // default (the other suites that build stacks set 60 s too).
+    this.timeout(60000);
     let dev: Built & { options: Map<string, Options> };
     let prod: Built & { options: Map<string, Options> };
     let review: Built & { options: Map<string, Options> };

@@ -31,7 +31,7 @@ describe("observability config", () => {
             prometheusMemoryMiB: 1024,
             alertmanagerStorageGiB: 0,
             alertReceiver: "none",
-            alertReceiverSecretName: "",
+            alertReceiverSecretsManagerName: "",
             alertSlackChannel: "",
             grafanaStorageGiB: 0,
             elasticsearchNodeCount: 1,
@@ -50,9 +50,9 @@ describe("observability config", () => {
             section: { alertReceiver: "slack" },
             expected: [
                 {
-                    key: "platform:observability.alertReceiverSecretName",
-                    rule: 'the name of a Secret (key `url`) in the observability namespace while alertReceiver is "slack"',
-                    fix: "pulumi config set --path 'platform:observability.alertReceiverSecretName' alertmanager-receiver",
+                    key: "platform:observability.alertReceiverSecretsManagerName",
+                    rule: 'the name of a Secrets Manager secret whose SecretString is the receiver URL while alertReceiver is "slack"',
+                    fix: "pulumi config set --path 'platform:observability.alertReceiverSecretsManagerName' platform/alertmanager-receiver",
                 },
                 {
                     key: "platform:observability.alertSlackChannel",
@@ -65,9 +65,9 @@ describe("observability config", () => {
             name: "a webhook receiver without its secret",
             section: { alertReceiver: "webhook" },
             expected: [{
-                key: "platform:observability.alertReceiverSecretName",
-                rule: 'the name of a Secret (key `url`) in the observability namespace while alertReceiver is "webhook"',
-                fix: "pulumi config set --path 'platform:observability.alertReceiverSecretName' alertmanager-receiver",
+                key: "platform:observability.alertReceiverSecretsManagerName",
+                rule: 'the name of a Secrets Manager secret whose SecretString is the receiver URL while alertReceiver is "webhook"',
+                fix: "pulumi config set --path 'platform:observability.alertReceiverSecretsManagerName' platform/alertmanager-receiver",
             }],
         },
         {
@@ -80,12 +80,12 @@ describe("observability config", () => {
             }],
         },
         {
-            name: "a secret name Kubernetes refuses",
-            section: { alertReceiver: "webhook", alertReceiverSecretName: "Alert_URL" },
+            name: "a secret name Secrets Manager refuses",
+            section: { alertReceiver: "webhook", alertReceiverSecretsManagerName: "alert url" },
             expected: [{
-                key: "platform:observability.alertReceiverSecretName",
-                rule: 'a Kubernetes object name such as "alertmanager-slack", or "" with alertReceiver "none"',
-                fix: "pulumi config set --path 'platform:observability.alertReceiverSecretName' alertmanager-receiver",
+                key: "platform:observability.alertReceiverSecretsManagerName",
+                rule: 'a Secrets Manager secret name such as "platform/alertmanager-receiver" (1-512 of letters, digits and /_+=.@-), or "" with alertReceiver "none"',
+                fix: "pulumi config set --path 'platform:observability.alertReceiverSecretsManagerName' platform/alertmanager-receiver",
             }],
         },
         {
@@ -148,7 +148,7 @@ describe("observability config", () => {
     }
 
     it("accepts a complete Slack receiver", () => {
-        assert.deepEqual(problems({ alertReceiver: "slack", alertReceiverSecretName: "alertmanager-slack", alertSlackChannel: "#alerts" }), []);
+        assert.deepEqual(problems({ alertReceiver: "slack", alertReceiverSecretsManagerName: "platform/alertmanager-slack", alertSlackChannel: "#alerts" }), []);
     });
 
     it("accepts the largest pods that fit: 6 GiB Elasticsearch and 6144 MiB Prometheus on t3.large", () => {
@@ -184,5 +184,5 @@ describe("observability config", () => {
 });
 
 function problemsRuleUnknown(): string {
-    return "unknown setting; known settings here: prometheusRetentionDays, prometheusStorageGiB, prometheusMemoryMiB, alertmanagerStorageGiB, alertReceiver, alertReceiverSecretName, alertSlackChannel, grafanaStorageGiB, elasticsearchNodeCount, elasticsearchMemoryGiB, elasticsearchStorageGiB, logRetentionDays, jaegerStorage, traceRetentionDays, internalIngress";
+    return "unknown setting; known settings here: prometheusRetentionDays, prometheusStorageGiB, prometheusMemoryMiB, alertmanagerStorageGiB, alertReceiver, alertReceiverSecretsManagerName, alertSlackChannel, grafanaStorageGiB, elasticsearchNodeCount, elasticsearchMemoryGiB, elasticsearchStorageGiB, logRetentionDays, jaegerStorage, traceRetentionDays, internalIngress";
 }

@@ -134,9 +134,9 @@ describe("observability", function () {
                 ]);
                 const es = grafana.additionalDataSources[1];
                 assert.deepEqual({ basicAuth: es.basicAuth, user: es.basicAuthUser, secure: es.secureJsonData, tls: es.jsonData.tlsAuthWithCACert, index: es.jsonData.index },
-                    { basicAuth: true, user: "elastic", secure: { basicAuthPassword: "$ES_PASSWORD", tlsCACert: "$ES_CA_CERT" }, tls: true, index: "logs-*" });
+                    { basicAuth: true, user: "grafana-reader", secure: { basicAuthPassword: "$ES_PASSWORD", tlsCACert: "$ES_CA_CERT" }, tls: true, index: "logs-*" });
                 assert.deepEqual(grafana.envValueFrom, {
-                    ES_PASSWORD: { secretKeyRef: { name: "elasticsearch-es-elastic-user", key: "elastic" } },
+                    ES_PASSWORD: { secretKeyRef: { name: "es-user-grafana", key: "password" } },
                     ES_CA_CERT: { secretKeyRef: { name: "elasticsearch-es-http-certs-public", key: "ca.crt" } },
                 });
             });
@@ -195,16 +195,16 @@ describe("observability", function () {
                     assert.deepEqual(backend, {
                         elasticsearch: {
                             server_urls: ["https://elasticsearch-es-http.observability.svc:9200"],
-                            auth: { basic: { username: "elastic", password: "${env:ES_PASSWORD}" } },
+                            auth: { basic: { username: "jaeger-writer", password: "${env:ES_PASSWORD}" } },
                             tls: { insecure: false, ca_file: "/es-ca/ca.crt" },
                             indices: Object.fromEntries(["spans", "services", "dependencies", "sampling"].map((k) => [k, { shards: 1, replicas }])),
                         },
                     });
-                    assert.deepEqual(v.jaeger.extraEnv, [{ name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: "elasticsearch-es-elastic-user", key: "elastic" } } }]);
+                    assert.deepEqual(v.jaeger.extraEnv, [{ name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: "es-user-jaeger", key: "password" } } }]);
                     assert.deepEqual(v.jaeger.extraVolumes, [{ name: "es-ca", secret: { secretName: "elasticsearch-es-http-certs-public" } }]);
                     assert.deepEqual(v.jaeger.extraVolumeMounts, [{ name: "es-ca", mountPath: "/es-ca", readOnly: true }]);
                     assert.deepEqual(v.esIndexCleaner.extraEnv, [
-                        { name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: "elasticsearch-es-elastic-user", key: "elastic" } } },
+                        { name: "ES_PASSWORD", valueFrom: { secretKeyRef: { name: "es-user-jaeger-cleaner", key: "password" } } },
                         { name: "ES_TLS_ENABLED", value: "true" },
                         { name: "ES_TLS_CA", value: "/es-ca/ca.crt" },
                     ]);
@@ -216,7 +216,7 @@ describe("observability", function () {
                     // Only what the chart's elasticsearch.env helper reads for the cleaner (no inert tls.enabled).
                     assert.deepEqual(v.storage, {
                         type: "elasticsearch",
-                        elasticsearch: { url: "https://elasticsearch-es-http.observability.svc:9200", user: "elastic" },
+                        elasticsearch: { url: "https://elasticsearch-es-http.observability.svc:9200", user: "jaeger-cleaner" },
                     });
                 }
             });
@@ -245,16 +245,25 @@ describe("observability", function () {
                 }]);
             });
 
-            it("ships container logs Filebeat → Logstash → Elasticsearch over TLS as ECK's Logstash association user", () => {
+            it("ships container logs Filebeat → Logstash → Elasticsearch over TLS as Logstash's own writer user", () => {
                 const v = valuesOf(b(), "eck-stack");
                 assert.deepEqual(v["eck-kibana"].elasticsearchRef, { name: "elasticsearch" });
                 const ls = v["eck-logstash"];
-                assert.deepEqual(ls.elasticsearchRefs, [{ clusterName: "eck", name: "elasticsearch" }]);
+                // No association: ECK's association user has the broad eck_logstash_user_role.
+                assert.equal(ls.elasticsearchRefs, undefined);
                 const pipeline: string = ls.pipelines[0]["config.string"];
-                // ECK_ES_USER is the user ECK creates for the association (role eck_logstash_user_role), not elastic.
                 assert.ok(!pipeline.includes('user => "elastic"'));
-                for (const line of ['hosts => [ "${ECK_ES_HOSTS}" ]', 'user => "${ECK_ES_USER}"', 'password => "${ECK_ES_PASSWORD}"',
-                    'ssl_certificate_authorities => "${ECK_ES_SSL_CERTIFICATE_AUTHORITY}"', "beats { port => 5044 }",
+                const container = ls.podTemplate.spec.containers[0];
+                const env = Object.fromEntries(container.env.map((x: any) => [x.name, x.value ?? x.valueFrom]));
+                assert.deepEqual({ url: env.ES_URL, user: env.ES_USER, password: env.ES_PASSWORD }, {
+                    url: "https://elasticsearch-es-http.observability.svc:9200", user: "logstash-writer",
+                    password: { secretKeyRef: { name: "es-user-logstash", key: "password" } },
+                });
+                assert.deepEqual(ls.podTemplate.spec.volumes, [{ name: "es-ca", secret: { secretName: "elasticsearch-es-http-certs-public" } }]);
+                assert.deepEqual(container.volumeMounts, [{ name: "es-ca", mountPath: "/es-ca", readOnly: true }]);
+                for (const line of ['hosts => [ "${ES_URL}" ]', 'user => "${ES_USER}"', 'password => "${ES_PASSWORD}"',
+                    'ssl_certificate_authorities => "/es-ca/ca.crt"', "data_stream_auto_routing => false",
+                    'data_stream_type => "logs"', 'data_stream_dataset => "kubernetes"', 'data_stream_namespace => "default"', "beats { port => 5044 }",
                     'json { source => "message" target => "app" skip_on_invalid_json => true }', 'if [kubernetes][namespace] == "orders" {']) {
                     assert.ok(pipeline.includes(line), `pipeline has ${line}`);
                 }
@@ -289,12 +298,12 @@ describe("observability", function () {
                     { "index.lifecycle.name": "platform-logs", "index.number_of_replicas": e.esCount > 1 ? 1 : 0 });
                 assert.equal(env.ES_URL, "https://elasticsearch-es-http.observability.svc:9200");
                 assert.equal(job.inputs.spec.template.spec.containers[0].command[2], ilmJobScript());
-                // The elastic password, and ECK's CA mounted where every curl of the script reads it.
-                assert.deepEqual(env.ES_PASSWORD, { secretKeyRef: { name: "elasticsearch-es-elastic-user", key: "elastic" } });
+                // Its own user's password (not elastic's), and ECK's CA mounted where every curl of the script reads it.
+                assert.deepEqual(env.ES_PASSWORD, { secretKeyRef: { name: "es-user-logs-lifecycle", key: "password" } });
                 assert.deepEqual(job.inputs.spec.template.spec.volumes, [{ name: "es-ca", secret: { secretName: "elasticsearch-es-http-certs-public" } }]);
                 assert.deepEqual(job.inputs.spec.template.spec.containers[0].volumeMounts, [{ name: "es-ca", mountPath: "/es-ca", readOnly: true }]);
                 assert.equal(ilmJobScript().match(/ --cacert \/es-ca\/ca\.crt -u "\$auth" /g)?.length, 4);
-                assert.ok(ilmJobScript().includes('auth="elastic:${ES_PASSWORD}"'));
+                assert.ok(ilmJobScript().includes('auth="logs-lifecycle:${ES_PASSWORD}"'));
                 assert.deepEqual(job.inputs.spec.template.spec.containers[0].resources, { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } });
                 // The Job only retries until Elasticsearch answers: it waits for the nodes (and storage),
                 // not for the ECK charts, so its wait overlaps theirs (the up critical path).
@@ -359,11 +368,12 @@ describe("observability", function () {
                 const objects = b().capture.descendantsOf(component).filter((r) => r.type.startsWith("kubernetes:"));
                 // Issue 12 item 12: + the node-agents Namespace, Filebeat's ServiceAccount, ClusterRole,
                 // ClusterRoleBinding and Beat; item 13: + Logstash's ingress from node-agents, the four
-                // policies of node-agents and the three of elastic-system.
+                // policies of node-agents and the three of elastic-system; item 14: 8 Secrets (Grafana's
+                // admin, the Elasticsearch roles and 6 client users).
                 const policies = b().config.observability.alertReceiver === "none" ? 16 : 17;
-                assert.equal(objects.length, 17 + policies);
+                assert.equal(objects.length, 24 + policies);
                 assert.deepEqual(objects.map((o) => o.type.replace(/^kubernetes:/, "")).sort(), [
-                    "batch/v1:Job", "beat.k8s.elastic.co/v1beta1:Beat", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Secret", "core/v1:ServiceAccount",
+                    "batch/v1:Job", "beat.k8s.elastic.co/v1beta1:Beat", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Namespace", ...Array(8).fill("core/v1:Secret"), "core/v1:ServiceAccount",
                     "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release",
                     "monitoring.coreos.com/v1:PrometheusRule", "monitoring.coreos.com/v1:ServiceMonitor",
                     ...Array(policies).fill("networking.k8s.io/v1:NetworkPolicy"),
@@ -480,14 +490,15 @@ describe("observability", function () {
     });
 
     it("routes alerts to Slack through a mounted Secret when configured", async () => {
-        const b = await buildStack("pr-1", { [OBS_KEY]: { alertReceiver: "slack", alertReceiverSecretName: "alertmanager-slack", alertSlackChannel: "#orders-alerts" } });
+        const b = await buildStack("pr-1", { [OBS_KEY]: { alertReceiver: "slack", alertReceiverSecretsManagerName: "platform/alertmanager-receiver", alertSlackChannel: "#orders-alerts" } });
         const am = valuesOf(b, "kube-prometheus-stack").alertmanager;
         assert.equal(am.config.route.receiver, "slack");
         assert.deepEqual(am.config.receivers, [
             { name: "null" },
-            { name: "slack", slack_configs: [{ api_url_file: "/etc/alertmanager/secrets/alertmanager-slack/url", channel: "#orders-alerts", send_resolved: true }] },
+            { name: "slack", slack_configs: [{ api_url_file: "/etc/alertmanager/secrets/alertmanager-receiver/url", channel: "#orders-alerts", send_resolved: true }] },
         ]);
-        assert.deepEqual(am.alertmanagerSpec.secrets, ["alertmanager-slack"]);
+        // The Secret External Secrets syncs from Secrets Manager (alert-receiver.test.ts).
+        assert.deepEqual(am.alertmanagerSpec.secrets, ["alertmanager-receiver"]);
     });
 
     it("adds internal ALB Ingresses for Grafana and Kibana on request, after the load balancer controller", async () => {
@@ -623,8 +634,9 @@ describe("docs/observability.md", () => {
     it("gives the CRD procedure for kube-prometheus-stack bumps (Helm never upgrades crds/)", () => {
         assert.ok(doc.includes(`helm show crds prometheus-community/${CHARTS.kubePrometheusStack.chart} --version <new version> | kubectl apply --server-side --force-conflicts -f -`));
     });
-    it("names the user Logstash writes as (ECK's association user, not elastic)", () => {
-        assert.ok(doc.includes("as the user ECK creates for\n  the Logstash association (not `elastic`): its role `eck_logstash_user_role`"));
+    it("names the user Logstash writes as (its own writer user, not elastic) and the readers' logins", () => {
+        assert.ok(doc.includes("as its own user\n  `logstash-writer`, which may create documents in that one data stream only"));
+        assert.ok(doc.includes("kubectl -n observability get secret es-user-kibana-reader -o jsonpath='{.data.password}'"));
         assert.ok(!/Logstash[^.]*with the `elastic` user/.test(doc), "no sentence says Logstash uses elastic");
     });
     it("states the memory each environment's observability stack requests", () => {

@@ -111,6 +111,16 @@ export function eckValuesProblems(values: Record<string, any>): string[] {
                 if (t.metadata?.name !== "elasticsearch-data") out.push(`${at}.volumeClaimTemplates[${j}].metadata.name: must be elasticsearch-data (got ${JSON.stringify(t.metadata?.name)})`);
             });
         });
+        // spec.auth (v3.5.0 elasticsearch.k8s.elastic.co_elasticsearches.yaml): only disableElasticUser
+        // (boolean), fileRealm[] and roles[] of { secretName: string }; anything else is pruned silently.
+        if (es.auth !== undefined) {
+            for (const k of Object.keys(es.auth)) if (!["disableElasticUser", "fileRealm", "roles"].includes(k)) out.push(`eck-elasticsearch.auth.${k}: unknown field (pruned by the CRD)`);
+            for (const k of ["fileRealm", "roles"]) {
+                (es.auth[k] ?? []).forEach((ref: any, i: number) => {
+                    if (typeof ref?.secretName !== "string" || Object.keys(ref).some((x) => x !== "secretName")) out.push(`eck-elasticsearch.auth.${k}[${i}]: exactly { secretName: string } (got ${JSON.stringify(ref)})`);
+                });
+            }
+        }
         const policy = es.volumeClaimDeletePolicy;
         if (policy !== undefined && !["DeleteOnScaledownOnly", "DeleteOnScaledownAndClusterDeletion"].includes(policy)) out.push(`eck-elasticsearch.volumeClaimDeletePolicy: DeleteOnScaledownOnly or DeleteOnScaledownAndClusterDeletion (got ${JSON.stringify(policy)})`);
     }
@@ -146,6 +156,8 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
     before(async () => {
         for (const stack of ["dev", "prod", "pr-1"]) plans.set(stack, await stackPlan(stack));
         plans.set("pr-1+ingress", await stackPlan("pr-1", { "platform:app": { internalIngress: true }, "platform:observability": { internalIngress: true } }));
+        // The alert receiver's SecretStore and ExternalSecret in the observability namespace (issue 12 item 10).
+        plans.set("pr-1+alerts", await stackPlan("pr-1", { "platform:observability": { alertReceiver: "webhook", alertReceiverSecretsManagerName: "platform/alertmanager-receiver" } }));
     });
 
     it("maps Pulumi types to apiVersion and kind (core has no group) and skips Helm releases", () => {
@@ -172,7 +184,7 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         assert.ok(objects.filter((o) => o.kind === "Namespace").every((o) => o.file.startsWith("_cluster")));
     });
 
-    for (const stack of ["dev", "prod", "pr-1", "pr-1+ingress"]) {
+    for (const stack of ["dev", "prod", "pr-1", "pr-1+ingress", "pr-1+alerts"]) {
         it(`validates every object of ${stack} against the Kubernetes and CRD schemas`, async () => {
             const problems: string[] = [];
             for (const o of renderObjects(plans.get(stack)!)) {
@@ -195,6 +207,8 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         const external = pick("ExternalSecret");
         delete external.object.spec.data[0].remoteRef.key;
         assert.match((await schemaProblem(external))!, /data\/spec\/data\/0\/remoteRef must have required property key/);
+        const alertSecret = renderObjects(plans.get("pr-1+alerts")!).find((o) => o.kind === "ExternalSecret" && o.name === "alertmanager-receiver");
+        assert.ok(alertSecret && alertSecret.file.startsWith("observability"), "the alert receiver's ExternalSecret is rendered and validated");
     });
 
     it("writes the files (YAML that reads back to the object), the Helm values beside them, and no secret in clear", () => {
@@ -271,12 +285,16 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
             v["eck-elasticsearch"].nodeSets[0].volumeClaimTemplates[0].metadata.name = "data";
             v["eck-elasticsearch"].volumeClaimDeletePolicy = "Never";
             delete v["eck-kibana"].version;
-            v["eck-logstash"].elasticsearchRefs[0] = { name: "elasticsearch" };
+            v["eck-elasticsearch"].auth.fileRealm[0] = { name: "es-user-logstash" };
+            v["eck-elasticsearch"].auth.users = [];
+            v["eck-logstash"].elasticsearchRefs = [{ name: "elasticsearch" }];
             v["eck-beats"] = { enabled: true, type: "filebeat with spaces", version: "9.5.0", daemonSet: {}, deployment: {} };
             assert.deepEqual(eckValuesProblems(v), [
                 'eck-elasticsearch.nodeSets[0].name: required, at most 23 of [a-zA-Z0-9-] (got "a-node-set-name-too-long-for-eck")',
                 "eck-elasticsearch.nodeSets[0].count: an int32 (got 1.5)",
                 'eck-elasticsearch.nodeSets[0].volumeClaimTemplates[0].metadata.name: must be elasticsearch-data (got "data")',
+                "eck-elasticsearch.auth.users: unknown field (pruned by the CRD)",
+                'eck-elasticsearch.auth.fileRealm[0]: exactly { secretName: string } (got {"name":"es-user-logstash"})',
                 'eck-elasticsearch.volumeClaimDeletePolicy: DeleteOnScaledownOnly or DeleteOnScaledownAndClusterDeletion (got "Never")',
                 "eck-kibana.version: required string",
                 "eck-logstash.elasticsearchRefs[0].clusterName: required",

@@ -1,0 +1,145 @@
+// `npm run bench:profile -- <scenario> [seconds]`: where a variant's CPU goes. Runs the bench's
+// services one at a time under `node --cpu-prof` (same env as bench.ts), loads one scenario
+// (cached, uncached, create, list) with autocannon, and prints, for the measured window only,
+// the service's CPU µs per request (from /proc, like bench.ts) split over its top self-time frames
+// in proportion to V8's sample counts. On a loaded machine the samples over-weigh frames that make
+// a system call (a socket write wakes another process, which may preempt this one): read the
+// JavaScript frames, and compare variants, rather than trusting writeUtf8String's share.
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import autocannon from "autocannon";
+import { destroySharedPostgres, freePort, missingServices, RedisServer, sharedPostgres } from "../test/support/services.js";
+import { sampleOrder, testEnv, waitFor } from "../test/support/app.js";
+
+const SCENARIO = process.argv[2] ?? "cached";
+const SECONDS = Number(process.argv[3] ?? "8");
+const TOP = Number(process.env.PROFILE_TOP ?? "30");
+const APP_ROOT = join(__dirname, "..");
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
+
+function cpuSecondsOf(pid: number | undefined): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const short = (url: string) => url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/app\//, "");
+
+/** Non-idle samples between fromUs and toUs (the profile's clock is CLOCK_MONOTONIC, like process.hrtime). */
+function selfFrames(profile: CpuProfile, fromUs: number, toUs: number): { counts: Map<string, number>; total: number } {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const counts = new Map<string, number>();
+  let total = 0;
+  let time = profile.startTime;
+  profile.samples.forEach((id, index) => {
+    time += profile.timeDeltas[index] ?? 0;
+    if (time < fromUs || time > toUs) return;
+    const frame = byId.get(id)?.callFrame;
+    if (frame === undefined || frame.functionName === "(idle)") return;
+    total += 1;
+    const key = `${frame.functionName || "(anonymous)"} ${short(frame.url)}:${frame.lineNumber + 1}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  });
+  return { counts, total };
+}
+
+async function main(): Promise<void> {
+  const missing = missingServices();
+  if (missing !== undefined) throw new Error(`cannot profile: ${missing}`);
+  const cached = SCENARIO !== "uncached";
+  const pg = await sharedPostgres();
+  const redis = await RedisServer.start();
+  const dir = mkdtempSync(join(tmpdir(), "orders-profile-"));
+  const collector = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => response.writeHead(200, { "content-type": "application/json" }).end("{}"));
+  });
+  try {
+    const collectorPort = await freePort();
+    await new Promise<void>((resolve) => collector.listen(collectorPort, "127.0.0.1", resolve));
+    const db = await pg.createDatabase("orders_profile");
+    const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000" };
+    const variants = [
+      { name: "baseline", entry: "bench/baseline.ts", env: common },
+      { name: "instrumented", entry: "src/main.ts", env: { ...common, LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" } },
+    ];
+    const migrateEnv = testEnv(db, undefined, dir, 8080, common);
+    await new Promise((resolve, reject) => spawn(process.execPath, ["--import", "tsx", "src/migrate.ts"], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...migrateEnv }, stdio: ["ignore", "ignore", "inherit"] }).once("exit", (code) => (code === 0 ? resolve(code) : reject(new Error(`migrate exited ${code}`)))));
+    let migrated = false;
+    let id = "";
+    let keys = 0;
+    for (const variant of variants.filter((v) => (process.env.PROFILE_VARIANTS ?? "baseline,instrumented").split(",").includes(v.name))) {
+      const port = await freePort();
+      const profileDir = join(dir, variant.name);
+      const out = openSync(join(dir, `${variant.name}.log`), "a");
+      const env = testEnv(db, cached ? redis : undefined, dir, port, { ...variant.env, MIGRATE_ON_START: "false" });
+      const child: ChildProcess = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--import", "tsx", variant.entry], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", out, "inherit"] });
+      closeSync(out);
+      const base = `http://127.0.0.1:${port}`;
+      await waitFor(`${variant.entry} ready`, async () => (await fetch(`${base}/health/readiness`)).status === 200, 20000);
+      if (!migrated) {
+        const post = (body: unknown) => fetch(`${base}/v1/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+        id = ((await (await post(sampleOrder("bench-read"))).json()) as { id: string }).id;
+        for (let i = 0; i < 50; i += 1) await post(sampleOrder("bench-list"));
+        migrated = true;
+      }
+      const options: autocannon.Options =
+        SCENARIO === "create"
+          ? {
+              url: `${base}/v1/orders`,
+              requests: [
+                {
+                  method: "POST",
+                  headers: { "content-type": "application/json" },
+                  body: JSON.stringify(sampleOrder("bench-write")),
+                  setupRequest: (request) => ({ ...request, headers: { ...request.headers, "idempotency-key": `profile-${process.pid}-${(keys += 1)}` } }),
+                },
+              ],
+            }
+          : SCENARIO === "list"
+            ? { url: `${base}/v1/customers/bench-list/orders?limit=20` }
+            : { url: `${base}/v1/orders/${id}` };
+      const run = (seconds: number) => new Promise<autocannon.Result>((resolve, reject) => autocannon({ connections: 16, duration: seconds, ...options }, (error, result) => (error ? reject(error) : resolve(result))));
+      await run(2);
+      const fromUs = Number(process.hrtime.bigint() / 1000n);
+      const cpuBefore = cpuSecondsOf(child.pid);
+      const result = await run(SECONDS);
+      const cpu = cpuSecondsOf(child.pid) - cpuBefore;
+      const toUs = Number(process.hrtime.bigint() / 1000n);
+      child.kill("SIGTERM");
+      await new Promise((resolve) => child.once("exit", resolve));
+      const file = readdirSync(profileDir).find((name) => name.endsWith(".cpuprofile"));
+      if (file === undefined) throw new Error(`no profile in ${profileDir}`);
+      const { counts, total } = selfFrames(JSON.parse(readFileSync(join(profileDir, file), "utf8")) as CpuProfile, fromUs, toUs);
+      const requests = result.requests.total;
+      const micros = (1e6 * cpu) / requests;
+      console.log(`\n== ${variant.name}, ${SCENARIO}: ${requests} requests in ${SECONDS} s (${Math.round(requests / SECONDS)} req/s, ${result.non2xx + result.errors} failed), service CPU ${micros.toFixed(1)} µs/req; ${total} samples`);
+      // µs per request of each frame: its share of the samples times the measured CPU per request.
+      for (const [frame, count] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${((micros * count) / total).toFixed(1).padStart(7)}  ${frame}`);
+    }
+  } finally {
+    collector.close();
+    await redis.stopServer();
+    await destroySharedPostgres();
+    if (process.env.PROFILE_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
+    else console.log(`profiles kept in ${dir}`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
