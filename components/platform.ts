@@ -1,7 +1,7 @@
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
-import { Cluster } from "./cluster";
+import { ARGO_ROLLOUTS_NAMESPACE, Cluster } from "./cluster";
 import { Cache, Database, DatabaseBackup, ExternalSecrets, Secrets } from "./data";
 import { AppImage, Workload } from "./delivery";
 import { AppNetworkPolicies } from "./delivery/network-policies";
@@ -45,6 +45,7 @@ export function buildPlatform(config: PlatformConfig) {
         ingressDependsOn: cluster.servicesReady,
         protect: config.protect,
         vpcCidr: config.network.cidrBlock,
+        rolloutsNamespace: cluster.rolloutsReady.length > 0 ? ARGO_ROLLOUTS_NAMESPACE : undefined,
         alertReceiverDelivery: { clusterName: cluster.clusterName, region: config.region, externalSecretsReady: [externalSecrets.release] },
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 

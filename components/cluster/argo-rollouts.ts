@@ -10,6 +10,44 @@ import { CHARTS } from "../shared/charts";
 import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
 import { PodIdentityRole } from "./pod-identity";
+import { denyAllButDns, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
+
+/** The controller's metrics port (values.yaml `controller.containerPorts.metrics`, argo-helm argo-rollouts-2.41.0). */
+export const ARGO_ROLLOUTS_METRICS_PORT = 8090;
+/** Prometheus' web port (prometheus-operator: container and Service port 9090), which the AnalysisRuns query. */
+export const PROMETHEUS_PORT = 9090;
+/** Where EKS Pod Identity's agent serves credentials on every node (docs: pod-id-how-it-works). */
+const POD_IDENTITY_AGENT = { cidr: "169.254.170.23/32", port: 80 } as const;
+/** Prometheus' pods, in whichever namespace the observability layer runs them (prometheus-operator's label). */
+const PROMETHEUS_PODS = { namespaceSelector: {}, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } };
+
+/**
+ * The controller's namespace NetworkPolicies: deny everything, then
+ * - egress TCP 443 to any address: the API server (its private endpoint ENIs in the VPC) and the
+ *   Elastic Load Balancing API for target-group verification (public, through NAT; AWS publishes no
+ *   range a policy could name), and the Pod Identity agent for its credentials;
+ * - egress to Prometheus on 9090: the controller itself runs the AnalysisRuns' queries
+ *   (no pod of the app's namespace does);
+ * - ingress from Prometheus on the metrics port (rollout_info, analysis_run_*).
+ */
+export function argoRolloutsNetworkPolicies(): NetworkPolicySpec[] {
+    return [
+        ...denyAllButDns(),
+        {
+            name: "allow-controller",
+            spec: {
+                podSelector: {},
+                policyTypes: ["Ingress", "Egress"],
+                ingress: [{ from: [PROMETHEUS_PODS], ports: tcpPorts(ARGO_ROLLOUTS_METRICS_PORT) }],
+                egress: [
+                    { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: tcpPorts(443) },
+                    { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: tcpPorts(POD_IDENTITY_AGENT.port) },
+                    { to: [PROMETHEUS_PODS], ports: tcpPorts(PROMETHEUS_PORT) },
+                ],
+            },
+        },
+    ];
+}
 
 /** Its own namespace (Pod Security "restricted": the chart's default security contexts meet it). */
 export const ARGO_ROLLOUTS_NAMESPACE = "argo-rollouts";
@@ -93,11 +131,15 @@ export function argoRollouts(parent: pulumi.Resource, name: string, args: ArgoRo
         serviceAccount: ARGO_ROLLOUTS_SERVICE_ACCOUNT,
         policy: JSON.stringify(ARGO_ROLLOUTS_POLICY),
     }, { parent });
+    const policies = argoRolloutsNetworkPolicies().map((p) => new k8s.networking.v1.NetworkPolicy(`${name}-argo-rollouts-${p.name}`, {
+        metadata: { name: p.name, namespace: namespace.metadata.name },
+        spec: p.spec,
+    }, { parent, dependsOn: args.dependsOn }));
     return helmRelease(`${name}-argo-rollouts`, {
         chart: CHARTS.argoRollouts,
         releaseName: "argo-rollouts",
         namespace: namespace.metadata.name,
         timeoutSeconds: 300,
         values: argoRolloutsValues(args.region, args.placement),
-    }, { parent, dependsOn: [namespace, role, ...args.dependsOn] });
+    }, { parent, dependsOn: [namespace, role, ...policies, ...args.dependsOn] });
 }

@@ -175,7 +175,9 @@ export class Workload extends pulumi.ComponentResource {
             apiVersion: "monitoring.coreos.com/v1",
             kind: "ServiceMonitor",
             metadata: { name: "argo-rollouts", namespace: ARGO_ROLLOUTS_NAMESPACE, labels: ARGO_ROLLOUTS_METRICS_LABELS },
-            spec: { selector: { matchLabels: ARGO_ROLLOUTS_METRICS_LABELS }, endpoints: [{ port: "metrics", interval: "30s" }] },
+            // honorLabels: rollout_info's own `namespace` is the Rollout's (orders), which the alert
+            // rules select on; without it Prometheus renames it exported_namespace.
+            spec: { selector: { matchLabels: ARGO_ROLLOUTS_METRICS_LABELS }, endpoints: [{ port: "metrics", interval: "30s", honorLabels: true }] },
         }, { parent: this, dependsOn: [...args.monitoringReady, ...args.dependsOn] });
         return parts;
     }

@@ -42,6 +42,8 @@ describe("Argo Rollouts controller (components/cluster/argo-rollouts.ts)", funct
         });
         const kps = canary.capture.ofType(RELEASE).find((r) => r.inputs.name === "kube-prometheus-stack")!;
         assert.ok(canary.capture.dependsOn(monitor, kps));
+        // The Rollout's namespace label survives the scrape (the alert rules select namespace="orders").
+        assert.deepEqual(reveal(monitor.inputs).spec.endpoints, [{ port: "metrics", interval: "30s", honorLabels: true }]);
         const forced = await buildStack("pr-1", { "platform:cluster": { publicAccessCidrs: ["0.0.0.0/0"], deployerPrincipalArn: DEPLOYER_ARN, argoRollouts: true } });
         assert.equal(releases(forced).length, 1, "forced on a rolling stack");
     });
