@@ -82,6 +82,8 @@ export interface ArgoRolloutsArgs {
     /** Nodes and the cluster services (the load balancer controller the ALB canary drives). */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
     readonly placement?: { readonly nodeSelector: Record<string, string>; readonly tolerations: unknown[] };
+    /** The cluster's Kubernetes provider (the Cluster component is not one of its providers' parents). */
+    readonly provider: k8s.Provider;
 }
 
 /** The chart's values (values.yaml at argo-helm argo-rollouts-2.41.0). */
@@ -124,7 +126,7 @@ export function argoRollouts(parent: pulumi.Resource, name: string, args: ArgoRo
             name: ARGO_ROLLOUTS_NAMESPACE,
             labels: { "pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "restricted" },
         },
-    }, { parent, dependsOn: args.dependsOn });
+    }, { parent, provider: args.provider, dependsOn: args.dependsOn });
     const role = new PodIdentityRole(`${name}-argo-rollouts`, {
         clusterName: args.clusterName,
         namespace: ARGO_ROLLOUTS_NAMESPACE,
@@ -134,12 +136,12 @@ export function argoRollouts(parent: pulumi.Resource, name: string, args: ArgoRo
     const policies = argoRolloutsNetworkPolicies().map((p) => new k8s.networking.v1.NetworkPolicy(`${name}-argo-rollouts-${p.name}`, {
         metadata: { name: p.name, namespace: namespace.metadata.name },
         spec: p.spec,
-    }, { parent, dependsOn: args.dependsOn }));
+    }, { parent, provider: args.provider, dependsOn: args.dependsOn }));
     return helmRelease(`${name}-argo-rollouts`, {
         chart: CHARTS.argoRollouts,
         releaseName: "argo-rollouts",
         namespace: namespace.metadata.name,
         timeoutSeconds: 300,
         values: argoRolloutsValues(args.region, args.placement),
-    }, { parent, dependsOn: [namespace, role, ...policies, ...args.dependsOn] });
+    }, { parent, provider: args.provider, dependsOn: [namespace, role, ...policies, ...args.dependsOn] });
 }

@@ -182,7 +182,7 @@ export class Cluster extends pulumi.ComponentResource {
         this.rolloutsReady = [];
         if (args.argoRollouts) {
             this.rolloutsReady = [argoRollouts(this, name, {
-                clusterName: cluster.name, region: args.region, dependsOn: [...this.nodesReady, ...services.ready], placement: c.systemNodes.enabled
+                clusterName: cluster.name, region: args.region, provider: this.provider, dependsOn: [...this.nodesReady, ...services.ready], placement: c.systemNodes.enabled
                     ? { nodeSelector: { [NODE_GROUP_LABEL]: "system" }, tolerations: [{ key: CRITICAL_ADDONS_TAINT.key, operator: "Equal", value: CRITICAL_ADDONS_TAINT.value, effect: "NoSchedule" }] }
                     : undefined,
             })];
