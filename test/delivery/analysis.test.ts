@@ -74,6 +74,30 @@ describe("canary analysis queries (promtool)", function () {
         assert.notEqual(r.status, 0, r.output);
     });
 
+    it("shows the same verdicts on the dashboard's canary-vs-stable panels, one line per pod-template hash", () => {
+        const dashboard = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "observability", "dashboards", "app.json"), "utf8"));
+        const expr = (title: string) => {
+            const panel = dashboard.panels.find((p: any) => p.title === title);
+            assert.ok(panel, title);
+            assert.equal(panel.targets[0].legendFormat, "{{rollouts_pod_template_hash}}");
+            // Grafana's $__rate_interval, as the analysis' window.
+            return panel.targets[0].expr.replaceAll("$__rate_interval", "2m");
+        };
+        const errors = expr("Canary vs stable: error ratio (5xx)");
+        const p99 = expr("Canary vs stable: p99 latency");
+        const r = run([{
+            interval: "1m",
+            input_series: [...series("stable1", 600, 0, "0.1"), ...series("bad", 480, 120, "1")],
+            promql_expr_test: [
+                { expr: `${errors} > bool ${MAX_ERROR_RATE}`, eval_time: "10m", exp_samples: [
+                    { labels: '{rollouts_pod_template_hash="bad"}', value: 1 }, { labels: '{rollouts_pod_template_hash="stable1"}', value: 0 }] },
+                { expr: `${p99} > bool ${MAX_P99_SECONDS}`, eval_time: "10m", exp_samples: [
+                    { labels: '{rollouts_pod_template_hash="bad"}', value: 1 }, { labels: '{rollouts_pod_template_hash="stable1"}', value: 0 }] },
+            ],
+        }]);
+        assert.equal(r.status, 0, r.output);
+    });
+
     it("is the query the AnalysisTemplate sends, with the hash as the template's argument", () => {
         const spec = analysisTemplateSpec({ enabled: true, maxErrorRate: MAX_ERROR_RATE, maxP99Ms: 500, interval: "1m", failureLimit: 1 }) as any;
         assert.deepEqual(spec.metrics.map((m: any) => [m.provider.prometheus.query, m.successCondition]), [
