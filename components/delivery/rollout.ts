@@ -102,8 +102,9 @@ export function rolloutObject(c: AppConfig, namespace: pulumi.Input<string>, ana
             namespace,
             labels: APP_LABELS,
             annotations: {
-                // pulumi-kubernetes ≥ 4.18: wait for the controller's verdict; an aborted rollout
-                // (Degraded) never reaches it, so `pulumi up` fails with its message.
+                // pulumi-kubernetes ≥ 4.18: wait for the controller's verdict. An aborted rollout
+                // (Degraded) never reaches it, so `pulumi up` fails when the timeout passes (the
+                // annotation has no failure condition; `kubectl argo rollouts get` says why).
                 "pulumi.com/waitFor": "jsonpath={.status.phase}=Healthy",
                 "pulumi.com/timeoutSeconds": String(rolloutTimeoutSeconds(c)),
             },
