@@ -243,6 +243,9 @@ function platformOutputs(config: PlatformConfig, p: Parts) {
     appImage: appImage.repoDigest,
     appServiceUrl: workload.serviceUrl,
     appIngressHostname: workload.ingressHostname,
+    // Blue-green: how to reach the preview colour before promotion.
+    appPreviewPortForward: workload.previewPortForward,
+    appPreviewUrl: workload.previewUrl,
 };
 }
 

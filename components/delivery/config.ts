@@ -76,6 +76,10 @@ export const appSchema = z.strictObject({
     blueGreen: field(z.strictObject({
         autoPromotionSeconds: field(z.int().min(0).max(86_400).optional(), { doc: "Promote automatically this long after the preview colour is ready (and its analysis passed); absent = promote by hand.", rule: "an integer from 0 to 86400" }),
         scaleDownDelaySeconds: field(z.int().min(0).max(86_400), { doc: "How long the previous colour keeps running after the switch (instant rollback within it).", rule: "an integer from 0 to 86400" }).default(30),
+        previewHost: field(z.string().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/).optional(), {
+            doc: "A DNS name (in your internal zone, pointed at the app's internal ALB) that reaches the preview colour: the Ingress gets a host rule to the preview Service. Absent: the preview is reached with the previewPortForward output.",
+            rule: 'a lowercase DNS name such as "orders-preview.internal.example.com" (needs internalIngress true)',
+        }),
     }).optional(), {
         doc: "Blue-green settings (deliveryStrategy blueGreen only).",
         rule: "only with deliveryStrategy blueGreen",
@@ -131,6 +135,9 @@ export const appRules: Rule<{ readonly app: AppConfig }>[] = [
         misplaced("canary", ["canary"]);
         misplaced("blueGreen", ["blueGreen"]);
         misplaced("analysis", ["canary", "blueGreen"]);
+        if (a.blueGreen?.previewHost !== undefined && !a.internalIngress) {
+            out.push(problem(p, ["app", "internalIngress"], false, `true while blueGreen.previewHost is set ("${a.blueGreen.previewHost}"): the host is a rule of the app's internal ALB Ingress`, true));
+        }
         return out;
     },
     // Flags and variants exist in app/flags/flags.json.

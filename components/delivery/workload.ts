@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import type { AppConfig } from "./config";
 import { analysisSettings, analysisTemplate, ROLLOUT_HASH_LABEL } from "./analysis";
-import { canaryTraffic, rollout, type RolloutParts, type Traffic } from "./rollout";
+import { canaryTraffic, rollout, SERVICES, type RolloutParts, type Traffic } from "./rollout";
 import { ARGO_ROLLOUTS_METRICS_LABELS, ARGO_ROLLOUTS_NAMESPACE } from "../cluster/argo-rollouts";
 import { InputError } from "../config/engine";
 import {
@@ -109,6 +109,8 @@ export class Workload extends pulumi.ComponentResource {
     public readonly traffic?: Traffic;
     /** Blue-green: the command that reaches the preview colour. */
     public readonly previewPortForward?: pulumi.Output<string>;
+    /** Blue-green with `blueGreen.previewHost`: the URL of the preview colour on the internal ALB. */
+    public readonly previewUrl?: string;
     /** The internal ALB's DNS name, when `internalIngress` is on. */
     public readonly ingressHostname?: pulumi.Output<string | undefined>;
 
@@ -137,6 +139,8 @@ export class Workload extends pulumi.ComponentResource {
         this.traffic = c.deliveryStrategy === "canary" ? canaryTraffic(c) : undefined;
         if (progressive?.previewService) {
             this.previewPortForward = pulumi.interpolate`kubectl -n ${args.namespace} port-forward svc/${progressive.previewService.metadata.name} 8080:${SERVICE_PORT}`;
+            const host = c.blueGreen?.previewHost;
+            if (host !== undefined && c.internalIngress) this.previewUrl = `http://${host}`;
         }
 
         this.serviceUrl = pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc:${SERVICE_PORT}`;
@@ -327,6 +331,7 @@ export class Workload extends pulumi.ComponentResource {
     private ingress(name: string, args: WorkloadArgs, service: k8s.core.v1.Service): k8s.networking.v1.Ingress {
         const ns = args.namespace;
         const albCanary = args.config.deliveryStrategy === "canary" && canaryTraffic(args.config) === "alb";
+        const previewHost = args.config.deliveryStrategy === "blueGreen" ? args.config.blueGreen?.previewHost : undefined;
         const ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, {
             metadata: {
                 name: APP_NAME,
@@ -343,7 +348,12 @@ export class Workload extends pulumi.ComponentResource {
                 ingressClassName: "alb",
                 // ALB canary: the controller writes the `actions.orders` annotation (weights across
                 // the stable and canary target groups) that `use-annotation` points at.
-                rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service.metadata.name, port: { name: albCanary ? "use-annotation" : PORT_NAME } } } }] } }],
+                rules: [
+                    // Blue-green with a preview host: that host reaches the preview colour (the
+                    // controller points orders-preview at the new pods); the catch-all rule after it serves the active one.
+                    ...(previewHost ? [{ host: previewHost, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: SERVICES.preview, port: { name: PORT_NAME } } } }] } }] : []),
+                    { http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service.metadata.name, port: { name: albCanary ? "use-annotation" : PORT_NAME } } } }] } },
+                ],
             },
         // dependsOn holds the load balancer controller: the Ingress is deleted before it, so the
         // controller removes the ALB it made before the subnets go.

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { ARGO_ROLLOUTS_POLICY, argoRolloutsValues } from "../../components/cluster/argo-rollouts";
+import { ARGO_ROLLOUTS_POLICY, argoRolloutsNetworkPolicies, argoRolloutsValues } from "../../components/cluster/argo-rollouts";
 import { PROJECT } from "../../components/config";
 import { buildStack, DEPLOYER_ARN, reveal, type Built } from "../harness";
 
@@ -46,5 +46,31 @@ describe("Argo Rollouts controller (components/cluster/argo-rollouts.ts)", funct
         assert.deepEqual(reveal(monitor.inputs).spec.endpoints, [{ port: "metrics", interval: "30s", honorLabels: true }]);
         const forced = await buildStack("pr-1", { "platform:cluster": { publicAccessCidrs: ["0.0.0.0/0"], deployerPrincipalArn: DEPLOYER_ARN, argoRollouts: true } });
         assert.equal(releases(forced).length, 1, "forced on a rolling stack");
+    });
+
+    it("denies its namespace everything but DNS, the API server and AWS (443), the Pod Identity agent, Prometheus' queries and its scrape", async () => {
+        const policies = argoRolloutsNetworkPolicies();
+        assert.deepEqual(policies.map((p) => p.name), ["default-deny", "allow-dns", "allow-controller"]);
+        const prometheus = { namespaceSelector: {}, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } };
+        assert.deepEqual(policies[2].spec, {
+            podSelector: {},
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [{ from: [prometheus], ports: [{ protocol: "TCP", port: 8090 }] }],
+            egress: [
+                { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: [{ protocol: "TCP", port: 443 }] },
+                { to: [{ ipBlock: { cidr: "169.254.170.23/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+                { to: [prometheus], ports: [{ protocol: "TCP", port: 9090 }] },
+            ],
+        });
+        const { NetworkPolicy }: any = await import("kubernetes-models/networking.k8s.io/v1/NetworkPolicy");
+        for (const p of policies) new NetworkPolicy({ metadata: { name: p.name, namespace: "argo-rollouts" }, spec: p.spec }).validate();
+        // And the other side: Prometheus admits the controller's analysis queries (observability layer).
+        const dev = await buildStack("dev");
+        const admit = dev.capture.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy").find((n) => reveal(n.inputs).metadata.name === "allow-rollouts-analysis")!;
+        assert.deepEqual(reveal(admit.inputs).spec, {
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+            policyTypes: ["Ingress"],
+            ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "argo-rollouts" } } }], ports: [{ protocol: "TCP", port: 9090 }] }],
+        });
     });
 });

@@ -37,11 +37,11 @@ describe("app config", () => {
         ["canary weights not increasing", { deliveryStrategy: "canary", canary: { steps: [{ weight: 20, pause: "5m" }, { weight: 10, pause: "5m" }] } },
             { key: "platform:app.canary.steps[1].weight", value: 10, rule: "greater than the previous step's weight (20): weights strictly increase", fix: "pulumi config set --path 'platform:app.canary.steps[1].weight' 21" }],
         ["a canary weight of 100", { deliveryStrategy: "canary", canary: { steps: [{ weight: 100, pause: "5m" }] } },
-            { key: "platform:app.canary.steps[0].weight", value: 100, rule: "Too big: expected number to be <=99", fix: "pulumi config set --path 'platform:app.canary.steps[0].weight' '<value>'" }],
+            { key: "platform:app.canary.steps[0].weight", value: 100, rule: "an integer from 1 to 99", fix: "pulumi config set --path 'platform:app.canary.steps[0].weight' '<value>'" }],
         ["a bad pause", { deliveryStrategy: "canary", canary: { steps: [{ weight: 10, pause: "5 minutes" }] } },
-            { key: "platform:app.canary.steps[0].pause", value: "5 minutes", rule: "Invalid string: must match pattern /^[1-9]\\d*(s|m|h)$/", fix: "pulumi config set --path 'platform:app.canary.steps[0].pause' '<value>'" }],
+            { key: "platform:app.canary.steps[0].pause", value: "5 minutes", rule: 'a duration such as "30s", "5m" or "1h"', fix: "pulumi config set --path 'platform:app.canary.steps[0].pause' '<value>'" }],
         ["maxErrorRate above 1", { deliveryStrategy: "canary", analysis: { maxErrorRate: 5 } },
-            { key: "platform:app.analysis.maxErrorRate", value: 5, rule: "Too big: expected number to be <=1", fix: "pulumi config set --path 'platform:app.analysis.maxErrorRate' '<value>'" }],
+            { key: "platform:app.analysis.maxErrorRate", value: 5, rule: "a number from 0 to 1", fix: "pulumi config set --path 'platform:app.analysis.maxErrorRate' 0.01" }],
         ["blue-green keys with canary", { deliveryStrategy: "canary", blueGreen: { scaleDownDelaySeconds: 30 } },
             { key: "platform:app.blueGreen", value: { scaleDownDelaySeconds: 30 }, rule: 'set only with deliveryStrategy "blueGreen" (it is "canary")', fix: "pulumi config rm --path 'platform:app.blueGreen' (or pulumi config set --path 'platform:app.deliveryStrategy' blueGreen)" }],
         ["an unknown flag", { flags: { "old-checkout": { defaultVariant: "on" } } },
@@ -62,6 +62,17 @@ describe("app config", () => {
             rule: 'true (or absent) while platform:app.deliveryStrategy is "canary": its Rollout needs the Argo Rollouts controller; or set the strategy to rolling',
             fix: "pulumi config set --path 'platform:cluster.argoRollouts' true",
         }]);
+    });
+
+    it("refuses a blue-green preview host without the internal ALB Ingress it is a rule of", () => {
+        const found = configProblems("pr-7", { ...base, ...encode({ [APP_KEY]: { deliveryStrategy: "blueGreen", blueGreen: { previewHost: "orders-preview.internal.example.com" } } }) });
+        assert.deepEqual(found, [{
+            key: "platform:app.internalIngress", value: false,
+            rule: 'true while blueGreen.previewHost is set ("orders-preview.internal.example.com"): the host is a rule of the app\'s internal ALB Ingress',
+            fix: "pulumi config set --path 'platform:app.internalIngress' true",
+        }]);
+        assert.deepEqual(problems("pr-7", { ...base, ...encode({ [APP_KEY]: { deliveryStrategy: "blueGreen", blueGreen: { previewHost: "Not A Host" } } }) }).map((p) => [p.key, p.value]),
+            [["platform:app.blueGreen.previewHost", "Not A Host"]]);
     });
 
     it("keeps a shared-mode review stack rolling (a full copy may run canary)", () => {

@@ -2,7 +2,7 @@ import * as assert from "node:assert/strict";
 import { PROJECT } from "../../components/config";
 import { canaryTraffic, rolloutTimeoutSeconds } from "../../components/delivery/rollout";
 import { errorRatioQuery, HASH_PLACEHOLDER, p99SecondsQuery, prometheusAddress } from "../../components/delivery/analysis";
-import { buildStack, readStackValues, reveal, stackConfig, type Built, type CapturedResource } from "../harness";
+import { buildStack, readStackValues, reveal, stackConfig, valueOf, type Built, type CapturedResource } from "../harness";
 
 const APP_KEY = `${PROJECT}:app`;
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
@@ -167,6 +167,18 @@ describe("progressive delivery (components/delivery/rollout.ts)", function () {
             assert.equal(r.spec.strategy.blueGreen.autoPromotionEnabled, false);
             assert.equal(r.spec.strategy.blueGreen.autoPromotionSeconds, undefined);
             assert.equal(rolloutTimeoutSeconds({ ...stackConfig("pr-1").app, deliveryStrategy: "blueGreen" }), 3600 + 30 + 600);
+        });
+        it("reaches the preview colour by port-forward, and by its own host on the internal ALB when one is set", async () => {
+            assert.equal(await valueOf(b.platform.outputs.appPreviewPortForward), "kubectl -n orders port-forward svc/orders-preview 8080:80");
+            assert.equal(b.platform.outputs.appPreviewUrl, undefined, "no host without blueGreen.previewHost");
+            const withHost = await buildStack("pr-1", { [APP_KEY]: { deliveryStrategy: "blueGreen", internalIngress: true, blueGreen: { previewHost: "orders-preview.internal.example.com" } } });
+            const ingress = reveal(one(withHost, INGRESS).inputs);
+            // The host rule first (the ALB controller keeps the Ingress' order): the catch-all serves the active colour.
+            assert.deepEqual(ingress.spec.rules, [
+                { host: "orders-preview.internal.example.com", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "orders-preview", port: { name: "http" } } } }] } },
+                { http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "orders", port: { name: "http" } } } }] } },
+            ]);
+            assert.equal(withHost.platform.outputs.appPreviewUrl, "http://orders-preview.internal.example.com");
         });
     });
 
