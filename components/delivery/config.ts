@@ -40,6 +40,10 @@ export const appSchema = z.strictObject({
         doc: "Memory request and limit per pod (equal: a pod is never killed for memory it was promised).",
         rule: "an integer from 128 to 8192 (MiB)",
     }).default(256),
+    traceSampleRatio: field(z.number().min(0).max(1), {
+        doc: "Share of root traces the app keeps and sends to Jaeger (OTEL_TRACES_SAMPLER parentbased_traceidratio; a request whose caller sampled it is always kept). 1 on dev and review stacks, lower under production traffic (the app's bench measures 10%).",
+        rule: "a number from 0 to 1",
+    }).default(1),
     logLevel: field(z.enum(APP_LOG_LEVELS), {
         doc: "The app's LOG_LEVEL.",
         rule: `one of ${APP_LOG_LEVELS.map((l) => `"${l}"`).join(", ")}`,

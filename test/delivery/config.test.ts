@@ -12,7 +12,7 @@ describe("app config", () => {
     it("defaults to the cheapest review values", () => {
         const c = parseConfig({ project: PROJECT, stack: "pr-7", values: base });
         assert.deepEqual(c.app, {
-            minReplicas: 1, maxReplicas: 2, targetCpuUtilizationPercent: 70, cpuRequestMillicores: 100, memoryMiB: 256,
+            minReplicas: 1, maxReplicas: 2, targetCpuUtilizationPercent: 70, cpuRequestMillicores: 100, memoryMiB: 256, traceSampleRatio: 1,
             logLevel: "info", flags: {}, deliveryStrategy: "rolling", internalIngress: false, untaggedImageExpiryDays: 1, taggedImagesKept: 5,
         });
     });

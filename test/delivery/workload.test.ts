@@ -180,6 +180,8 @@ describe("the app's workload", function () {
                 assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT.value, "http://jaeger.observability.svc:4318");
                 assert.equal(env.DEPLOYMENT_ENVIRONMENT.value, expected.environment);
                 assert.equal(env.OTEL_SERVICE_NAME.value, "orders-service");
+                // Prod keeps 10% of root traces (Pulumi.prod.yaml), dev and review every one.
+                assert.deepEqual([env.OTEL_TRACES_SAMPLER.value, env.OTEL_TRACES_SAMPLER_ARG.value], ["parentbased_traceidratio", stack === "prod" ? "0.1" : "1"]);
                 assert.equal(env.MIGRATE_ON_START.value, "false");
                 assert.equal(env.LOG_LEVEL.value, "info");
                 const appSecretName = await valueOf(b().platform.externalSecrets.appSecretName);
