@@ -14,7 +14,7 @@ export const {
     cacheAddress, cacheSecretArn, backupVaultName, backupRoleArn, backupRestoreRoleArn,
     appNamespace, appSecretName,
     observabilityNamespace, otlpHttpEndpoint, grafanaAdminSecretName, observabilityPortForward,
-    appImageRepositoryUrl, appImage, appServiceUrl, appIngressHostname,
+    appImageRepositoryUrl, appImage, appServiceUrl, appIngressHostname, appPreviewPortForward, appPreviewUrl,
     imagePlatform, storageClassName, reviewOperatorNamespace, reviewIngressGroup, reviewDomain, reviewAlbSourceCidr,
     reviewUrl, reviewPortForward,
 } = platform.outputs;

@@ -1,7 +1,7 @@
 import type * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
-import { Cluster } from "./cluster";
+import { ARGO_ROLLOUTS_NAMESPACE, Cluster } from "./cluster";
 import { Cache, Database, DatabaseBackup, ExternalSecrets, Secrets } from "./data";
 import { AppImage, Workload } from "./delivery";
 import { AppNetworkPolicies } from "./delivery/network-policies";
@@ -31,6 +31,7 @@ export function buildPlatform(config: PlatformConfig) {
         protect: config.protect,
         egress: network.egress,
         tags: platformTags(config),
+        argoRollouts: config.cluster.argoRollouts ?? config.app.deliveryStrategy !== "rolling",
     }, { providers });
 
     const { database, cache, databaseBackup, secrets, externalSecrets } = dataTier(name, config, network, cluster, providers);
@@ -44,6 +45,7 @@ export function buildPlatform(config: PlatformConfig) {
         ingressDependsOn: cluster.servicesReady,
         protect: config.protect,
         vpcCidr: config.network.cidrBlock,
+        rolloutsNamespace: cluster.rolloutsReady.length > 0 ? ARGO_ROLLOUTS_NAMESPACE : undefined,
         alertReceiverDelivery: { clusterName: cluster.clusterName, region: config.region, externalSecretsReady: [externalSecrets.release] },
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 
@@ -75,6 +77,8 @@ export function buildPlatform(config: PlatformConfig) {
         user: appImage.user,
         otlpEndpoint: observability.otlpHttpEndpoint,
         dependsOn: [...cluster.ready, externalSecrets.externalSecret, ...appNetwork.policies],
+        ingressDependsOn: cluster.ready,
+        rolloutsReady: cluster.rolloutsReady,
         monitoringReady: observability.crdsReady,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 
@@ -239,6 +243,9 @@ function platformOutputs(config: PlatformConfig, p: Parts) {
     appImage: appImage.repoDigest,
     appServiceUrl: workload.serviceUrl,
     appIngressHostname: workload.ingressHostname,
+    // Blue-green: how to reach the preview colour before promotion.
+    appPreviewPortForward: workload.previewPortForward,
+    appPreviewUrl: workload.previewUrl,
 };
 }
 

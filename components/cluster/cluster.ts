@@ -8,6 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { earlyAddons, lateAddons, type LateAddons } from "./addons";
+import { argoRollouts } from "./argo-rollouts";
 import { ClusterServices } from "./cluster-services";
 import { architectureOf, type ClusterConfig } from "./config";
 import { adminAccess, CLUSTER_NAME_SUFFIX_BYTES, controlPlane } from "./control-plane";
@@ -54,6 +55,8 @@ export interface ClusterArgs {
      * of PersistentVolumeClaims (EBS CSI driver) and load balancers (load balancer controller).
      */
     readonly tags: Readonly<Record<string, string>>;
+    /** Install the Argo Rollouts controller (a canary or blue-green app strategy needs it). */
+    readonly argoRollouts?: boolean;
 }
 
 /** Problems with args a caller passed without parseConfig (parseConfig reports the same rules). */
@@ -129,6 +132,12 @@ export class Cluster extends pulumi.ComponentResource {
      * children, because a component resource's own dependsOn does not reach its children.
      */
     public readonly ready: pulumi.Resource[];
+    /**
+     * The Argo Rollouts controller's release (empty when no strategy needs it): only Rollouts and
+     * AnalysisTemplates wait for it (its CRDs), so the rest of the app does not; they are deleted
+     * before it, while it still runs.
+     */
+    public readonly rolloutsReady: pulumi.Resource[];
     public readonly storageClassName: string;
     /** CPU architecture of the general (application) nodes and the image platform that runs on it. */
     public readonly architecture: "arm64" | "x86_64";
@@ -169,6 +178,15 @@ export class Cluster extends pulumi.ComponentResource {
 
         const services = this.clusterServices(name, args, c, cluster, groups, late);
         this.servicesReady = services.ready;
+        // Argo Rollouts, for the app's canary and blue-green strategies (after the cluster services).
+        this.rolloutsReady = [];
+        if (args.argoRollouts) {
+            this.rolloutsReady = [argoRollouts(this, name, {
+                clusterName: cluster.name, region: args.region, provider: this.provider, dependsOn: [...this.nodesReady, ...services.ready], placement: c.systemNodes.enabled
+                    ? { nodeSelector: { [NODE_GROUP_LABEL]: "system" }, tolerations: [{ key: CRITICAL_ADDONS_TAINT.key, operator: "Equal", value: CRITICAL_ADDONS_TAINT.value, effect: "NoSchedule" }] }
+                    : undefined,
+            })];
+        }
         this.ready = [...this.nodesReady, ...this.servicesReady];
 
         this.registerOutputs({

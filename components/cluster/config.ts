@@ -158,6 +158,10 @@ export const clusterSchema = z.strictObject({
     nodes: generalNodeGroupSchema.prefault({}),
     systemNodes: systemNodeGroupSchema.prefault({}),
     addonVersions: addonVersionsSchema.prefault({}),
+    argoRollouts: field(z.boolean().optional(), {
+        doc: "Install the Argo Rollouts controller (components/cluster/argo-rollouts.ts), which runs the app's canary and blue-green strategies. Absent: installed when `platform:app.deliveryStrategy` needs it. false on a stack whose strategy needs it is refused.",
+        rule: "true or false",
+    }),
 });
 
 export type ClusterConfig = z.output<typeof clusterSchema>;

@@ -8,3 +8,4 @@ export { Cluster, type ClusterArgs } from "./cluster";
 export { ClusterServices } from "./cluster-services";
 export { PodIdentityRole } from "./pod-identity";
 export { clusterSchema, type ClusterConfig } from "./config";
+export { ARGO_ROLLOUTS_NAMESPACE } from "./argo-rollouts";

@@ -175,7 +175,17 @@ function metaOf(schema: z.ZodType): FieldMeta | undefined {
 
 export function shapeOf(schema: z.ZodType): Record<string, z.ZodType> | undefined {
     const def = (schema as any)._zod.def;
+    if (def.type === "optional") return shapeOf(def.innerType);
     return def.type === "object" ? def.shape : undefined;
+}
+
+/** The object schema an optional setting, or a list of objects, holds (its fields are documented too). */
+function nestedObject(schema: z.ZodType): { shape: z.ZodType; suffix: string } | undefined {
+    let def = (schema as any)._zod.def;
+    if (def.type === "optional") def = def.innerType._zod.def;
+    if (def.type === "object") return { shape: schema, suffix: "" };
+    if (def.type === "array" && def.element._zod.def.type === "object") return { shape: def.element, suffix: "[]" };
+    return undefined;
 }
 
 function leafAt(root: z.ZodType, path: readonly PropertyKey[]): Leaf | undefined {
@@ -212,11 +222,16 @@ export function describeSchema(root: z.ZodType, project: string): Array<{ key: s
         const shape = shapeOf(schema)!;
         for (const [name, child] of Object.entries(shape)) {
             const { inner, defaultValue } = unwrap(child);
-            if (shapeOf(inner)) walk(inner, [...path, name]);
-            else {
-                const meta = metaOf(inner);
-                out.push({ key: configKey(project, [...path, name]), default: defaultValue, doc: meta?.doc ?? "", rule: meta?.rule ?? "" });
+            const meta = metaOf(inner);
+            // A section (no metadata of its own): its fields only.
+            if (!meta && shapeOf(inner)) {
+                walk(inner, [...path, name]);
+                continue;
             }
+            out.push({ key: configKey(project, [...path, name]), default: defaultValue, doc: meta?.doc ?? "", rule: meta?.rule ?? "" });
+            // A setting that is an object, or a list of objects: then each of its fields.
+            const nested = nestedObject(inner);
+            if (nested) walk(nested.shape, [...path, `${name}${nested.suffix}`]);
         }
     };
     walk(root, []);

@@ -3,6 +3,7 @@ import { problem, type ConfigProblem, type Rule } from "./engine";
 import { instanceMemoryMiB } from "../cluster/config";
 import type { PlatformConfig } from "./index";
 import { ENVIRONMENTS } from "./stack";
+import { isSharedReview } from "../review/config";
 
 /** The share of a node's memory one observability pod may request (Elasticsearch, Prometheus). */
 export const MAX_POD_SHARE_OF_NODE_MEMORY = 0.75;
@@ -41,6 +42,17 @@ export const crossSectionRules: Rule<PlatformConfig>[] = [
                 `a region other than aws:region (${c.region}): a copy in the same region does not survive a regional outage`, c.region === "us-west-2" ? "us-east-2" : "us-west-2")]
             : [];
     },
+    // A canary or blue-green app needs the Argo Rollouts controller the cluster layer installs.
+    (c, p) => c.cluster.argoRollouts === false && c.app.deliveryStrategy !== "rolling"
+        ? [problem(p, ["cluster", "argoRollouts"], false,
+            `true (or absent) while platform:app.deliveryStrategy is "${c.app.deliveryStrategy}": its Rollout needs the Argo Rollouts controller; or set the strategy to rolling`, true)]
+        : [],
+    // A shared-mode review environment is rolling: the Rollout's controller would be the host's,
+    // and a review namespace never switches strategy (review-environment.ts: alwaysRolling).
+    (c, p) => isSharedReview(c) && c.app.deliveryStrategy !== "rolling"
+        ? [problem(p, ["app", "deliveryStrategy"], c.app.deliveryStrategy,
+            '"rolling" on a shared-mode review stack (canary and blue-green run on dev and prod; a full-mode review stack may use them)', "rolling")]
+        : [],
     // The stack name and the environment agree: a stack called prod is the prod environment.
     (c, p) => {
         const named = (ENVIRONMENTS as readonly string[]).includes(c.stack) ? c.stack : /^pr-\d+$/.test(c.stack) ? "review" : undefined;

@@ -122,6 +122,9 @@ export function appPod(args: AppPodArgs): AppPod {
         { name: "REDIS_AUTH_TOKEN_FILE", value: `${SECRETS_DIR}/${SECRET_FILES.REDIS_AUTH_TOKEN}` },
         { name: "OTEL_EXPORTER_OTLP_ENDPOINT", value: args.otlpEndpoint },
         { name: "OTEL_SERVICE_NAME", value: `${APP_NAME}-service` },
+        // Root traces kept per stack (platform:app.traceSampleRatio); a sampled caller's are kept.
+        { name: "OTEL_TRACES_SAMPLER", value: "parentbased_traceidratio" },
+        { name: "OTEL_TRACES_SAMPLER_ARG", value: String(c.traceSampleRatio) },
         // Traces and logs report the deployed image, not package.json's version.
         { name: "SERVICE_VERSION", value: args.imageTag },
         { name: "DEPLOYMENT_ENVIRONMENT", value: args.environment },

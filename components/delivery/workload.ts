@@ -7,6 +7,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import type { AppConfig } from "./config";
+import { analysisSettings, analysisTemplate, ROLLOUT_HASH_LABEL } from "./analysis";
+import { canaryTraffic, rollout, SERVICES, type RolloutParts, type Traffic } from "./rollout";
+import { ARGO_ROLLOUTS_METRICS_LABELS, ARGO_ROLLOUTS_NAMESPACE } from "../cluster/argo-rollouts";
 import { InputError } from "../config/engine";
 import {
     APP_LABELS, APP_NAME, appPod, FLAGS_SOURCE, PATHS, PORT_NAME, SERVICE_PORT, servingPodTemplate, type AppPod,
@@ -15,14 +18,19 @@ import {
 /** How long a migration may run before the Job (and so `pulumi up`) fails. */
 export const MIGRATION_DEADLINE_SECONDS = 600;
 
-/** app/flags/flags.json with the `new-checkout` default variant from config. */
-export function flagDefinitions(flagsJson: string, newCheckoutDefaultVariant: "on" | "off"): string {
+/**
+ * app/flags/flags.json with each configured flag's default variant (platform:app.flags; the
+ * config rules already refused unknown flags and variants, this re-checks the file it renders).
+ */
+export function flagDefinitions(flagsJson: string, flags: AppConfig["flags"]): string {
     const doc = JSON.parse(flagsJson);
-    const flag = doc.flags?.["new-checkout"];
-    if (!flag?.variants || !(newCheckoutDefaultVariant in flag.variants)) {
-        throw new InputError("workload", [{ key: `${FLAGS_SOURCE} flags.new-checkout.variants`, value: flag?.variants === undefined ? undefined : Object.keys(flag.variants), rule: `a new-checkout flag with a "${newCheckoutDefaultVariant}" variant (platform:app.newCheckoutDefaultVariant picks it)`, fix: `add the "${newCheckoutDefaultVariant}" variant to the new-checkout flag in ${FLAGS_SOURCE}` }]);
+    for (const [key, { defaultVariant }] of Object.entries(flags)) {
+        const flag = doc.flags?.[key];
+        if (!flag?.variants || !(defaultVariant in flag.variants)) {
+            throw new InputError("workload", [{ key: `${FLAGS_SOURCE} flags.${key}.variants`, value: flag?.variants === undefined ? undefined : Object.keys(flag.variants), rule: `a ${key} flag with a "${defaultVariant}" variant (platform:app.flags.${key}.defaultVariant picks it)`, fix: `add the "${defaultVariant}" variant to the ${key} flag in ${FLAGS_SOURCE}, or pick one of its variants` }]);
+        }
+        flag.defaultVariant = defaultVariant;
     }
-    flag.defaultVariant = newCheckoutDefaultVariant;
     return `${JSON.stringify(doc, null, 2)}\n`;
 }
 
@@ -64,6 +72,20 @@ export interface WorkloadArgs {
      * @default - DATABASE_PASSWORD of `secretName`
      */
     readonly databasePasswordSecret?: { readonly name: pulumi.Input<string>; readonly key: string };
+    /**
+     * The stack has never run a Rollout and never will (review environments: rolling only, their
+     * config rules say so), so a rolling Workload needs no DeploymentPatch to restore its size.
+     * @default false
+     */
+    readonly alwaysRolling?: boolean;
+    /**
+     * What the Services and the Ingress wait for and are deleted before, when less than
+     * `dependsOn` (they need the load balancer controller's webhooks, not the app's secret).
+     * @default - dependsOn
+     */
+    readonly ingressDependsOn?: pulumi.Input<pulumi.Resource>[];
+    /** The Argo Rollouts controller (Cluster.rolloutsReady): the Rollout and AnalysisTemplate need its CRDs. */
+    readonly rolloutsReady?: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -83,15 +105,18 @@ export class Workload extends pulumi.ComponentResource {
     public readonly serviceUrl: pulumi.Output<string>;
     /** The migration Job's name (`orders-migrate-<tag hash>`). */
     public readonly migrationJobName: string;
+    /** Canary traffic split: "alb" (weighted target groups) or "replicas" (pod ratio); undefined otherwise. */
+    public readonly traffic?: Traffic;
+    /** Blue-green: the command that reaches the preview colour. */
+    public readonly previewPortForward?: pulumi.Output<string>;
+    /** Blue-green with `blueGreen.previewHost`: the URL of the preview colour on the internal ALB. */
+    public readonly previewUrl?: string;
     /** The internal ALB's DNS name, when `internalIngress` is on. */
     public readonly ingressHostname?: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:app:Workload", name, {}, opts);
         const c = args.config;
-        if (c.deliveryStrategy !== "rolling") {
-            throw new InputError("workload", [{ key: "platform:app.deliveryStrategy", value: c.deliveryStrategy, rule: '"rolling" (the only strategy implemented)', fix: "pulumi config set --path 'platform:app.deliveryStrategy' rolling" }]);
-        }
         const after = { parent: this, dependsOn: args.dependsOn };
 
         const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
@@ -102,16 +127,63 @@ export class Workload extends pulumi.ComponentResource {
         const pod = appPod({ ...args, flagsConfigMapName: flags.metadata.name });
 
         this.migrationJobName = `${APP_NAME}-migrate-${args.imageTag}`;
-        this.migration(name, args, pod, serviceAccount.metadata.name, this.migrationJobName);
+        const migration = this.migration(name, args, pod, serviceAccount.metadata.name, this.migrationJobName);
         const deployment = this.deployment(name, args, pod, serviceAccount.metadata.name);
         const service = this.service(name, args);
-        this.autoscaler(name, args, deployment);
+        const ingress = c.internalIngress ? this.ingress(name, args, service) : undefined;
+        const progressive = this.progressive(name, args, deployment, migration, ingress);
+        this.autoscaler(name, args, progressive?.rollout ?? deployment);
         this.disruptionBudget(name, args);
-        this.serviceMonitor(name, args, service);
-        if (c.internalIngress) this.ingressHostname = this.ingress(name, args, service);
+        this.serviceMonitor(name, args, progressive?.metricsService ?? service);
+        if (ingress) this.ingressHostname = ingress.status.apply((s) => s?.loadBalancer?.ingress?.[0]?.hostname);
+        this.traffic = c.deliveryStrategy === "canary" ? canaryTraffic(c) : undefined;
+        if (progressive?.previewService) {
+            this.previewPortForward = pulumi.interpolate`kubectl -n ${args.namespace} port-forward svc/${progressive.previewService.metadata.name} 8080:${SERVICE_PORT}`;
+            const host = c.blueGreen?.previewHost;
+            if (host !== undefined && c.internalIngress) this.previewUrl = `http://${host}`;
+        }
 
         this.serviceUrl = pulumi.interpolate`http://${service.metadata.name}.${args.namespace}.svc:${SERVICE_PORT}`;
-        this.registerOutputs({ serviceUrl: this.serviceUrl, migrationJobName: this.migrationJobName });
+        this.registerOutputs({ serviceUrl: this.serviceUrl, migrationJobName: this.migrationJobName, previewPortForward: this.previewPortForward });
+    }
+
+    /**
+     * Canary and blue-green: the AnalysisTemplate, the Rollout adopting the Deployment (after it
+     * and the migration) and its Services, and the controller's ServiceMonitor. Rolling: the
+     * DeploymentPatch that brings the Deployment back to full size before a removed Rollout (and
+     * its pods) is deleted (rollout.ts explains the switch).
+     */
+    private progressive(name: string, args: WorkloadArgs, deployment: k8s.apps.v1.Deployment, migration: k8s.batch.v1.Job, ingress?: k8s.networking.v1.Ingress): RolloutParts | undefined {
+        const c = args.config;
+        // The Rollout still follows the migration: a canary step may send weight to its pods at the
+        // ALB before they are ready, so the new template reaches the controller only after the Job.
+        const dependsOn = [deployment, migration, ...args.dependsOn];
+        if (c.deliveryStrategy === "rolling") {
+            if (args.alwaysRolling) return undefined;
+            new k8s.apps.v1.DeploymentPatch(`${name}-deployment-scale`, {
+                metadata: {
+                    name: deployment.metadata.name,
+                    namespace: args.namespace,
+                    // The controller's field manager owns spec.replicas after a Rollout scaled it to 0.
+                    annotations: { "pulumi.com/patchForce": "true" },
+                },
+                spec: { replicas: c.maxReplicas },
+            }, { parent: this, dependsOn });
+            return undefined;
+        }
+        const controller = args.rolloutsReady ?? [];
+        const template = analysisTemplate(this, name, args.namespace, analysisSettings(c), [...controller, ...args.dependsOn]);
+        // ALB canary: the controller reads the Ingress it writes weights on, so it exists first.
+        const parts = rollout(this, name, c, args.namespace, `${APP_NAME}-canary`, [template, ...controller, ...(ingress ? [ingress] : []), ...dependsOn]);
+        new k8s.apiextensions.CustomResource(`${name}-rollouts-monitor`, {
+            apiVersion: "monitoring.coreos.com/v1",
+            kind: "ServiceMonitor",
+            metadata: { name: "argo-rollouts", namespace: ARGO_ROLLOUTS_NAMESPACE, labels: ARGO_ROLLOUTS_METRICS_LABELS },
+            // honorLabels: rollout_info's own `namespace` is the Rollout's (orders), which the alert
+            // rules select on; without it Prometheus renames it exported_namespace.
+            spec: { selector: { matchLabels: ARGO_ROLLOUTS_METRICS_LABELS }, endpoints: [{ port: "metrics", interval: "30s", honorLabels: true }] },
+        }, { parent: this, dependsOn: [...args.monitoringReady, ...args.dependsOn] });
+        return parts;
     }
 
     /**
@@ -121,7 +193,7 @@ export class Workload extends pulumi.ComponentResource {
     private flags(name: string, args: WorkloadArgs): k8s.core.v1.ConfigMap {
         return new k8s.core.v1.ConfigMap(`${name}-flags`, {
             metadata: { name: `${APP_NAME}-flags`, namespace: args.namespace, labels: APP_LABELS },
-            data: { "flags.json": flagDefinitions(fs.readFileSync(FLAGS_SOURCE, "utf8"), args.config.newCheckoutDefaultVariant) },
+            data: { "flags.json": flagDefinitions(fs.readFileSync(FLAGS_SOURCE, "utf8"), args.config.flags) },
         }, { parent: this, dependsOn: args.dependsOn });
     }
 
@@ -167,7 +239,13 @@ export class Workload extends pulumi.ComponentResource {
 
     private deployment(name: string, args: WorkloadArgs, pod: AppPod, serviceAccountName: pulumi.Input<string>): k8s.apps.v1.Deployment {
         return new k8s.apps.v1.Deployment(`${name}-deployment`, {
-            metadata: { name: APP_NAME, namespace: args.namespace, labels: APP_LABELS },
+            metadata: {
+                name: APP_NAME, namespace: args.namespace, labels: APP_LABELS,
+                // Canary/blue-green: the Rollout is awaited instead (Healthy: its own pods ready);
+                // the Deployment is its template, scaled down by the controller as they become
+                // available, so waiting for the Deployment's pods first would only add a rollout.
+                ...(args.config.deliveryStrategy === "rolling" ? {} : { annotations: { "pulumi.com/skipAwait": "true" } }),
+            },
             spec: {
                 // No replicas: the HorizontalPodAutoscaler owns the count (server-side apply leaves a
                 // field Pulumi does not set to its owner).
@@ -193,16 +271,17 @@ export class Workload extends pulumi.ComponentResource {
             selector: APP_LABELS,
             ports: [{ name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: "TCP" }],
         },
-    }, { parent: this, dependsOn: args.dependsOn });
+    }, { parent: this, dependsOn: args.ingressDependsOn ?? args.dependsOn });
     }
 
-    private autoscaler(name: string, args: WorkloadArgs, deployment: k8s.apps.v1.Deployment): void {
+    private autoscaler(name: string, args: WorkloadArgs, target: k8s.apps.v1.Deployment | k8s.apiextensions.CustomResource): void {
         const c = args.config;
         const ns = args.namespace;
         new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, {
         metadata: { name: APP_NAME, namespace: ns, labels: APP_LABELS },
         spec: {
-            scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deployment.metadata.name },
+            // The Rollout when there is one (it has the scale subresource; docs/features/hpa-support.md).
+            scaleTargetRef: { apiVersion: target.apiVersion, kind: target.kind, name: target.metadata.name },
             minReplicas: c.minReplicas,
             maxReplicas: c.maxReplicas,
             metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: c.targetCpuUtilizationPercent } } }],
@@ -212,7 +291,7 @@ export class Workload extends pulumi.ComponentResource {
                 scaleUp: { stabilizationWindowSeconds: 0 },
             },
         },
-    }, { parent: this, dependsOn: args.dependsOn });
+    }, { parent: this, dependsOn: [target, ...args.dependsOn] });
     }
 
     private disruptionBudget(name: string, args: WorkloadArgs): void {
@@ -228,22 +307,31 @@ export class Workload extends pulumi.ComponentResource {
     }, { parent: this, dependsOn: args.dependsOn });
     }
 
+    /**
+     * Scrapes the app's Service (rolling) or the headless metrics Service (canary, blue-green: the
+     * controller narrows the others to one hash), copying the Rollout's hash label onto every
+     * sample so the analysis and the dashboard tell canary from stable.
+     */
     private serviceMonitor(name: string, args: WorkloadArgs, service: k8s.core.v1.Service): void {
         const ns = args.namespace;
+        const progressive = args.config.deliveryStrategy !== "rolling";
         new k8s.apiextensions.CustomResource(`${name}-monitor`, {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "ServiceMonitor",
         metadata: { name: APP_NAME, namespace: ns, labels: APP_LABELS },
         spec: {
-            selector: { matchLabels: APP_LABELS },
+            selector: { matchLabels: progressive ? { ...APP_LABELS, "app.kubernetes.io/component": "metrics" } : APP_LABELS },
+            ...(progressive ? { podTargetLabels: [ROLLOUT_HASH_LABEL] } : {}),
             endpoints: [{ port: PORT_NAME, path: PATHS.metrics, interval: "30s" }],
         },
     }, { parent: this, dependsOn: [service, ...args.monitoringReady, ...args.dependsOn] });
     }
 
-    /** The optional internal ALB Ingress; returns its load balancer's DNS name. */
-    private ingress(name: string, args: WorkloadArgs, service: k8s.core.v1.Service): pulumi.Output<string | undefined> {
+    /** The optional internal ALB Ingress. */
+    private ingress(name: string, args: WorkloadArgs, service: k8s.core.v1.Service): k8s.networking.v1.Ingress {
         const ns = args.namespace;
+        const albCanary = args.config.deliveryStrategy === "canary" && canaryTraffic(args.config) === "alb";
+        const previewHost = args.config.deliveryStrategy === "blueGreen" ? args.config.blueGreen?.previewHost : undefined;
         const ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, {
             metadata: {
                 name: APP_NAME,
@@ -258,11 +346,18 @@ export class Workload extends pulumi.ComponentResource {
             },
             spec: {
                 ingressClassName: "alb",
-                rules: [{ http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service.metadata.name, port: { name: PORT_NAME } } } }] } }],
+                // ALB canary: the controller writes the `actions.orders` annotation (weights across
+                // the stable and canary target groups) that `use-annotation` points at.
+                rules: [
+                    // Blue-green with a preview host: that host reaches the preview colour (the
+                    // controller points orders-preview at the new pods); the catch-all rule after it serves the active one.
+                    ...(previewHost ? [{ host: previewHost, http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: SERVICES.preview, port: { name: PORT_NAME } } } }] } }] : []),
+                    { http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: service.metadata.name, port: { name: albCanary ? "use-annotation" : PORT_NAME } } } }] } },
+                ],
             },
         // dependsOn holds the load balancer controller: the Ingress is deleted before it, so the
         // controller removes the ALB it made before the subnets go.
-        }, { parent: this, dependsOn: [service, ...args.dependsOn] });
-        return ingress.status.apply((s) => s?.loadBalancer?.ingress?.[0]?.hostname);
+        }, { parent: this, dependsOn: [service, ...(args.ingressDependsOn ?? args.dependsOn)] });
+        return ingress;
     }
 }

@@ -48,6 +48,8 @@ export interface ObservabilityNetworkArgs {
     readonly internalIngress: boolean;
     /** The host agents' namespace: Filebeat ships to Logstash from it. */
     readonly nodeAgentsNamespace: string;
+    /** The Argo Rollouts controller's namespace, when installed: its AnalysisRuns query Prometheus. */
+    readonly rolloutsNamespace?: string;
 }
 
 /** The policies, in creation order (the default deny first). */
@@ -106,6 +108,16 @@ export function observabilityNetworkPolicies(a: ObservabilityNetworkArgs): Netwo
             },
         },
     ];
+    if (a.rolloutsNamespace) {
+        policies.push({
+            name: "allow-rollouts-analysis",
+            spec: {
+                podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
+                policyTypes: ["Ingress"],
+                ingress: [{ from: [nsSelector(a.rolloutsNamespace)], ports: tcp(9090) }],
+            },
+        });
+    }
     if (a.alertReceiver) {
         policies.push({
             name: "allow-alertmanager-receiver",

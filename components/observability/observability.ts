@@ -71,6 +71,8 @@ export interface ObservabilityArgs {
      * required unless config.alertReceiver is "none".
      */
     readonly alertReceiverDelivery?: AlertReceiverDeliveryArgs;
+    /** The Argo Rollouts controller's namespace when the cluster runs it: Prometheus admits its analysis queries. */
+    readonly rolloutsNamespace?: string;
 }
 
 /**
@@ -140,7 +142,7 @@ export class Observability extends pulumi.ComponentResource {
             for (const p of specs) new k8s.networking.v1.NetworkPolicy(`${prefix}-${p.name}`, { metadata: { name: p.name, namespace: namespaceName }, spec: p.spec }, afterCluster);
         };
         policies(`${name}-netpol`, nsName, observabilityNetworkPolicies({
-            vpcCidr: args.vpcCidr, appNamespace: APP_RULES_NAMESPACE, nodeAgentsNamespace: NODE_AGENTS_NAMESPACE,
+            vpcCidr: args.vpcCidr, appNamespace: APP_RULES_NAMESPACE, nodeAgentsNamespace: NODE_AGENTS_NAMESPACE, rolloutsNamespace: args.rolloutsNamespace,
             alertReceiver: args.config.alertReceiver !== "none", internalIngress: args.config.internalIngress,
         }));
         policies(`${name}-node-agents-netpol`, agentsNs.metadata.name, nodeAgentsNetworkPolicies({ vpcCidr: args.vpcCidr, observabilityNamespace: ns }));

@@ -116,6 +116,7 @@ export class ReviewEnvironment extends pulumi.ComponentResource {
             dependsOn: [fence.namespace, ...fence.policies, services.database, services.appSecret, services.valkeyService],
             // The Prometheus Operator's CRDs are the shared cluster's.
             monitoringReady: [],
+            alwaysRolling: true,
         }, { parent: this, providers: { kubernetes: this.provider } });
 
         if (args.domain !== "") {

@@ -39,6 +39,13 @@ export const CHARTS = {
         version: "9.59.0",
     },
 
+    // Progressive delivery (components/cluster/argo-rollouts.ts). App v1.9.0. Values checked in
+    // argoproj/argo-helm charts/argo-rollouts (Chart.yaml 2.41.0) values.yaml and templates/controller/
+    // (installCRDs, keepCRDs, podSecurityContext, containerSecurityContext, serviceAccount, controller.replicas,
+    // controller.resources, controller.metrics.{enabled,serviceMonitor.enabled}, controller.awsVerifyTargetGroup,
+    // controller.extraArgs, controller.nodeSelector/tolerations, dashboard.enabled; metrics Service labels).
+    argoRollouts: { repo: "https://argoproj.github.io/argo-helm", chart: "argo-rollouts", version: "2.41.0" },
+
     // Data tier (components/data/external-secrets.ts).
     // App v2.9.0; only external-secrets.io/v1 is served. Values checked in
     // external-secrets/external-secrets tag helm-chart-2.9.0, deploy/charts/external-secrets/values.yaml

@@ -44,15 +44,32 @@ function key(plan: PlanDocument, urn: string): string {
     return withoutStack(plan.stack, urn);
 }
 
-/** Paths where two values differ (objects by key, arrays by index when the lengths match). */
+/** A path step: `.key` when the key is a plain name, `["key"]` otherwise (a ConfigMap's `flags.json`). */
+function step(prefix: string, k: string): string {
+    if (/^[A-Za-z_$][\w$-]*$/.test(k)) return prefix ? `${prefix}.${k}` : k;
+    return `${prefix}[${JSON.stringify(k)}]`;
+}
+
+/** A string holding a JSON object or array (a ConfigMap's document): its parsed value, else undefined. */
+function jsonDocument(v: unknown): unknown {
+    if (typeof v !== "string" || !/^\s*[[{]/.test(v)) return undefined;
+    try { return JSON.parse(v); } catch { return undefined; }
+}
+
+/**
+ * Paths where two values differ (objects by key, arrays by index when the lengths match, and
+ * strings that are JSON documents by their content, so a flag change shows as the flag's key).
+ */
 export function changedPaths(before: unknown, after: unknown, prefix = "", depth = 0): string[] {
     if (JSON.stringify(before) === JSON.stringify(after)) return [];
     const isObj = (v: unknown) => v !== null && typeof v === "object" && !Array.isArray(v);
-    if (depth < 6 && isObj(before) && isObj(after)) {
+    const docs = [jsonDocument(before), jsonDocument(after)];
+    if (depth < 8 && docs[0] !== undefined && docs[1] !== undefined) return changedPaths(docs[0], docs[1], prefix, depth + 1);
+    if (depth < 8 && isObj(before) && isObj(after)) {
         const keys = [...new Set([...Object.keys(before as object), ...Object.keys(after as object)])].sort();
-        return keys.flatMap((k) => changedPaths((before as any)[k], (after as any)[k], prefix ? `${prefix}.${k}` : k, depth + 1));
+        return keys.flatMap((k) => changedPaths((before as any)[k], (after as any)[k], step(prefix, k), depth + 1));
     }
-    if (depth < 6 && Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
+    if (depth < 8 && Array.isArray(before) && Array.isArray(after) && before.length === after.length) {
         return before.flatMap((v, i) => changedPaths(v, after[i], `${prefix}[${i}]`, depth + 1));
     }
     return [prefix || "(inputs)"];
@@ -60,7 +77,12 @@ export function changedPaths(before: unknown, after: unknown, prefix = "", depth
 
 function at(value: unknown, p: string): unknown {
     if (p === "(inputs)") return value;
-    return p.split(/\.|\[(\d+)\]/).filter((s) => s !== undefined && s !== "").reduce<unknown>((v, k) => (v as any)?.[k], value);
+    const parts = [...p.matchAll(/(?:^|\.)([A-Za-z_$][\w$-]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]/g)]
+        .map((m) => m[1] ?? m[2] ?? JSON.parse(m[3]));
+    return parts.reduce<unknown>((v, k) => {
+        const doc = jsonDocument(v);
+        return ((doc ?? v) as any)?.[k];
+    }, value);
 }
 
 function show(v: unknown): string {

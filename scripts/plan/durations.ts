@@ -93,6 +93,9 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "kubernetes:core/v1:ServiceAccount": d(0.02, 0.02, API),
     "kubernetes:core/v1:Service": d(0.05, 0.1, "estimate: ClusterIP; a LoadBalancer Service would wait for its NLB (~3 min)"),
     "kubernetes:apps/v1:Deployment": d(1, 0.5, "estimate: Pulumi waits for the rollout (image pull, startup and readiness probes)"),
+    "kubernetes:apps/v1:DeploymentPatch": d(0.5, 0.02, "estimate: a scale patch; the Deployment's new pods start (components/delivery/rollout.ts)"),
+    "kubernetes:argoproj.io/v1alpha1:Rollout": d(1, 0.5, "estimate: a first create skips the steps and goes straight to Healthy (Argo Rollouts docs, features/canary.md: \"the initial deploy ... will not go through the steps\"), so like a Deployment's rollout; an update waits for its steps (pulumi.com/timeoutSeconds, see the plan's traffic line)"),
+    "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate": d(0.02, 0.02, API),
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": d(0.02, 0.02, API),
     "kubernetes:policy/v1:PodDisruptionBudget": d(0.02, 0.02, API),
     "kubernetes:scheduling.k8s.io/v1:PriorityClass": d(0.02, 0.02, API),
@@ -120,6 +123,7 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     // Helm charts
     "helm:aws-load-balancer-controller": d(1, 0.5, "estimate: two controller pods and the webhook"),
     "helm:cluster-autoscaler": d(0.75, 0.3, "estimate: one Deployment"),
+    "helm:argo-rollouts": d(1, 0.5, "estimate: CRDs and two controller pods"),
     "helm:external-secrets": d(1, 0.5, "estimate: CRDs, controller, webhook, cert-controller"),
     "helm:eck-operator": d(1, 0.5, "estimate: CRDs and the operator StatefulSet (facts: part of 3-6 min for the ECK stack)"),
     "helm:eck-stack": d(0.5, 2, "estimate: custom resources only (Helm does not wait for Elasticsearch, see components/observability/observability.ts); delete waits for the operator to remove the pods (facts: 1-3 min)"),
@@ -143,5 +147,9 @@ export function durationKey(r: PlanResource): string {
 /** A resource's durations; components take no time of their own. Undefined when the table lacks it. */
 export function durationOf(r: PlanResource): Duration | undefined {
     if (!r.custom) return d(0, 0, "component: no operation of its own");
+    // Pulumi returns as soon as the API server accepts an object it is told not to await.
+    if (r.type.startsWith("kubernetes:") && r.inputs.metadata?.annotations?.["pulumi.com/skipAwait"] === "true") {
+        return d(0.02, 0.02, `${API} (pulumi.com/skipAwait)`);
+    }
     return DURATIONS[durationKey(r)];
 }

@@ -3,6 +3,7 @@
  * rendered Kubernetes objects, the monthly cost, the critical paths, the policy pack's verdict, and
  * the diff against another plan when asked. Kept out of scripts/plan.ts so the capture and the estimates change apart.
  */
+import { formatDelivery } from "./delivery";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { estimateCost, formatCost } from "./cost";
@@ -43,6 +44,10 @@ export function report(plan: PlanDocument, options: ReportOptions, print: (s: st
     if (protectedCount > 0) {
         print(`  ${protectedCount} resources are protected: pulumi destroy refuses until they are unprotected (README "Destroy"); the figure is for after that.`);
     }
+
+    // Issue 11: how a new image reaches the pods (canary traffic by ALB weights or by pod count).
+    const delivery = formatDelivery(plan);
+    if (delivery !== undefined) print(`\n${delivery}`);
 
     // Issue 12, item 18: the Kubernetes version's standard support against the next upgrade.
     const version = (plan.config as { cluster?: { version?: (typeof EKS_VERSIONS)[number] } } | undefined)?.cluster?.version;

@@ -67,11 +67,17 @@ describe("cluster", () => {
                 const provider = b.capture.one(K8S_PROVIDER);
                 // The cluster's own objects, exactly.
                 const own = clusterResources(b).filter((r) => r.type.startsWith("kubernetes:"));
+                // Dev and prod run canary: the Argo Rollouts controller, its namespace and policies.
+                const rollouts = b.config.app.deliveryStrategy === "rolling" ? [] : [
+                    "kubernetes:core/v1:Namespace argo-rollouts", "kubernetes:helm.sh/v3:Release argo-rollouts",
+                    "kubernetes:networking.k8s.io/v1:NetworkPolicy allow-controller", "kubernetes:networking.k8s.io/v1:NetworkPolicy allow-dns", "kubernetes:networking.k8s.io/v1:NetworkPolicy default-deny",
+                ];
                 assert.deepEqual(own.map((o) => `${o.type} ${o.inputs.metadata?.name ?? o.inputs.name}`).sort(), [
+                    ...rollouts,
                     "kubernetes:helm.sh/v3:Release aws-load-balancer-controller",
                     "kubernetes:helm.sh/v3:Release cluster-autoscaler",
                     "kubernetes:storage.k8s.io/v1:StorageClass gp3-encrypted",
-                ], b.config.stack);
+                ].sort(), b.config.stack);
                 // And every other component's.
                 const objects = b.capture.resources.filter((r) => r.type.startsWith("kubernetes:"));
                 for (const o of objects) assert.equal(o.provider.split("::").slice(0, -1).join("::"), provider.urn, `${o.type} ${o.name}`);
@@ -83,14 +89,15 @@ describe("cluster", () => {
         it("registers only valid trust policies, Pod Identity ones exactly as EKS requires", () => {
             for (const b of [dev, prod]) {
                 const roles = clusterResources(b).filter((r) => r.type === ROLE);
-                assert.equal(roles.length, 6);
+                // Six of the cluster, and the Argo Rollouts controller's (target-group verification) on these canary stacks.
+                assert.equal(roles.length, 7);
                 for (const role of roles) {
                     const doc = JSON.parse(reveal(role.inputs.assumeRolePolicy));
                     assert.deepEqual(validateTrustPolicy(doc), [], role.name);
                 }
                 const podIdentity = roles.filter((r) => JSON.parse(r.inputs.assumeRolePolicy).Statement[0].Principal.Service === "pods.eks.amazonaws.com");
                 assert.deepEqual(podIdentity.map((r) => r.name.replace(`platform-${b.config.stack}-cluster-`, "")).sort(), [
-                    "aws-ebs-csi-driver-role", "services-cluster-autoscaler-role", "services-lbc-role", "vpc-cni-role",
+                    "argo-rollouts-role", "aws-ebs-csi-driver-role", "services-cluster-autoscaler-role", "services-lbc-role", "vpc-cni-role",
                 ]);
                 for (const r of podIdentity) assert.deepEqual(JSON.parse(r.inputs.assumeRolePolicy), POD_IDENTITY_TRUST);
             }
@@ -99,7 +106,8 @@ describe("cluster", () => {
         it("registers only valid identity policies", () => {
             for (const b of [dev, prod]) {
                 const policies = clusterResources(b).filter((r) => r.type === ROLE_POLICY);
-                assert.equal(policies.length, 3);
+                // + the Argo Rollouts controller's (ARGO_ROLLOUTS_POLICY) on these canary stacks.
+                assert.equal(policies.length, 4);
                 for (const p of policies) assert.deepEqual(validateIdentityPolicy(JSON.parse(reveal(p.inputs.policy))), [], p.name);
             }
         });
@@ -152,6 +160,7 @@ describe("cluster", () => {
                     "services-lbc-role": "platform-dev-cluster-services-lbc-",
                     // `platform-dev-cluster-services-cluster-autoscaler-` would be 49: words before the last go first.
                     "services-cluster-autoscaler-role": "platform-dev-cluster-autoscaler-",
+                    "argo-rollouts-role": "platform-dev-cluster-argo-rollouts-",
                 }],
                 [review, {
                     "cluster-role": "platform-pr-1-cluster-eks-",

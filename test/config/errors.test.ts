@@ -164,7 +164,7 @@ describe("errors the program raises on purpose", () => {
 
     it("the repository files the program reads are checked the same way (Dockerfile, flags, alert rules)", () => {
         assertPrintsItsMessage(thrown(() => dockerfileUser("USER 0\n")), /^image: 1 problem in its inputs\.\n {2}1\. the Dockerfile's last USER = "0"\n {5}rule: a numeric non-root uid\[:gid\]/);
-        assertPrintsItsMessage(thrown(() => flagDefinitions(JSON.stringify({ flags: { "new-checkout": { variants: { off: false } } } }), "on")),
+        assertPrintsItsMessage(thrown(() => flagDefinitions(JSON.stringify({ flags: { "new-checkout": { variants: { off: false } } } }), { "new-checkout": { defaultVariant: "on" } })),
             /^workload: 1 problem in its inputs\.\n {2}1\. .*flags\.json flags\.new-checkout\.variants = \["off"\]\n {5}rule: a new-checkout flag with a "on" variant/);
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rules-"));
         try {

@@ -21,6 +21,16 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 const REPOSITORY = "aws:ecr/repository:Repository";
 const IMAGE = "docker:index/image:Image";
 const APP_KEY = `${PROJECT}:app`;
+const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
+const ANALYSIS_TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
+const PATCH = "kubernetes:apps/v1:DeploymentPatch";
+/** What the strategy adds to the eight objects every stack has (rolling: the scale patch; test/delivery/rollout.test.ts covers the others). */
+const ROLLING: string[] = [PATCH];
+/** Canary by pod ratio (dev): the Rollout, its AnalysisTemplate, the headless metrics Service, the controller's ServiceMonitor. */
+const CANARY_REPLICAS: string[] = [ROLLOUT, ANALYSIS_TEMPLATE, SERVICE, SERVICE_MONITOR];
+/** Canary at the ALB (prod): also the canary Service and the Ingress the controller sets weights on. */
+const CANARY_ALB: string[] = [...CANARY_REPLICAS, SERVICE, INGRESS];
+void ROLLOUT; void ANALYSIS_TEMPLATE;
 
 /**
  * Every environment variable the app reads, parsed from its source: `p.<kind>("NAME"` calls in
@@ -71,9 +81,9 @@ const RESTRICTED = {
 };
 
 const EXPECTED = {
-    dev: { environment: "dev", minReplicas: 2, maxReplicas: 4, budget: { minAvailable: 1 }, untagged: 3, kept: 10, protect: false, cpu: "100m", memory: "256Mi" },
-    prod: { environment: "prod", minReplicas: 3, maxReplicas: 10, budget: { minAvailable: 2 }, untagged: 7, kept: 30, protect: true, cpu: "250m", memory: "512Mi" },
-    "pr-1": { environment: "review", minReplicas: 1, maxReplicas: 2, budget: { maxUnavailable: 1 }, untagged: 1, kept: 5, protect: false, cpu: "100m", memory: "256Mi" },
+    dev: { environment: "dev", minReplicas: 2, maxReplicas: 4, budget: { minAvailable: 1 }, untagged: 3, kept: 10, protect: false, cpu: "100m", memory: "256Mi", extra: CANARY_REPLICAS, scaleTarget: "Rollout" as "Deployment" | "Rollout", flags: { "new-checkout": "on" } },
+    prod: { environment: "prod", minReplicas: 3, maxReplicas: 10, budget: { minAvailable: 2 }, untagged: 7, kept: 30, protect: true, cpu: "250m", memory: "512Mi", extra: CANARY_ALB, scaleTarget: "Rollout" as "Deployment" | "Rollout", flags: { "new-checkout": "off" } },
+    "pr-1": { environment: "review", minReplicas: 1, maxReplicas: 2, budget: { maxUnavailable: 1 }, untagged: 1, kept: 5, protect: false, cpu: "100m", memory: "256Mi", extra: ROLLING, scaleTarget: "Deployment" as "Deployment" | "Rollout", flags: {} },
 } as const;
 
 describe("the app's workload", function () {
@@ -170,6 +180,8 @@ describe("the app's workload", function () {
                 assert.equal(env.OTEL_EXPORTER_OTLP_ENDPOINT.value, "http://jaeger.observability.svc:4318");
                 assert.equal(env.DEPLOYMENT_ENVIRONMENT.value, expected.environment);
                 assert.equal(env.OTEL_SERVICE_NAME.value, "orders-service");
+                // Prod keeps 10% of root traces (Pulumi.prod.yaml), dev and review every one.
+                assert.deepEqual([env.OTEL_TRACES_SAMPLER.value, env.OTEL_TRACES_SAMPLER_ARG.value], ["parentbased_traceidratio", stack === "prod" ? "0.1" : "1"]);
                 assert.equal(env.MIGRATE_ON_START.value, "false");
                 assert.equal(env.LOG_LEVEL.value, "info");
                 const appSecretName = await valueOf(b().platform.externalSecrets.appSecretName);
@@ -186,7 +198,9 @@ describe("the app's workload", function () {
                 const mount = c.volumeMounts.find((m: any) => m.name === volume.name);
                 assert.equal(mount.subPath, undefined, "a subPath mount never sees an edited flag");
                 assert.equal(envOf(c).FLAGS_FILE.value, `${mount.mountPath}/flags.json`);
+                // The file, with the stack's default variants (platform:app.flags) and nothing else changed.
                 const source = JSON.parse(fs.readFileSync(path.join(ROOT, "app", "flags", "flags.json"), "utf8"));
+                for (const [key, variant] of Object.entries(expected.flags)) source.flags[key].defaultVariant = variant;
                 assert.deepEqual(JSON.parse(cm.data["flags.json"]), source);
             });
 
@@ -235,25 +249,30 @@ describe("the app's workload", function () {
                 assert.deepEqual(deployment.spec.template.spec.topologySpreadConstraints.map((t: any) => [t.topologyKey, t.maxSkew]),
                     [["topology.kubernetes.io/zone", 1], ["kubernetes.io/hostname", 1]]);
                 const hpa = reveal(oneInWorkload(b(), HPA).inputs);
-                assert.deepEqual(hpa.spec.scaleTargetRef, { apiVersion: "apps/v1", kind: "Deployment", name: "orders" });
+                assert.deepEqual(hpa.spec.scaleTargetRef, expected.scaleTarget === "Rollout"
+                    ? { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", name: "orders" }
+                    : { apiVersion: "apps/v1", kind: "Deployment", name: "orders" });
                 assert.equal(hpa.spec.minReplicas, expected.minReplicas);
                 assert.equal(hpa.spec.maxReplicas, expected.maxReplicas);
                 assert.deepEqual(hpa.spec.metrics, [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } }]);
                 assert.equal(hpa.spec.behavior.scaleDown.stabilizationWindowSeconds, 300);
             });
 
-            it("creates every object after the nodes, metrics-server and the ExternalSecret", () => {
+            it("creates every object after the nodes and metrics-server, and all but the Service and Ingress after the ExternalSecret", () => {
                 const metricsServer = b().capture.ofType("aws:eks/addon:Addon").find((r) => r.inputs.addonName === "metrics-server")!;
                 const externalSecret = b().capture.ofType("kubernetes:external-secrets.io/v1:ExternalSecret")[0];
                 const objects = workloadObjects(b()).filter((x) => x.custom);
                 // An empty list would pass the loop below.
                 assert.deepEqual(objects.map((r) => r.type).sort(), [
-                    "kubernetes:core/v1:ServiceAccount", CONFIG_MAP, JOB, DEPLOYMENT, SERVICE, HPA, PDB, SERVICE_MONITOR,
+                    "kubernetes:core/v1:ServiceAccount", CONFIG_MAP, JOB, DEPLOYMENT, SERVICE, HPA, PDB, SERVICE_MONITOR, ...expected.extra,
                 ].sort());
-                assert.equal(objects.length, 8);
+                assert.equal(objects.length, 8 + expected.extra.length);
+                const serving = new Set([`platform-${stack}-app-service`, `platform-${stack}-app-ingress`]);
                 for (const r of objects) {
                     assert.ok(b().capture.dependsOn(r, metricsServer), `${r.name} after metrics-server`);
-                    assert.ok(b().capture.dependsOn(r, externalSecret), `${r.name} after the ExternalSecret`);
+                    // The Service and the Ingress (its ALB takes minutes) need the load balancer
+                    // controller's webhooks, not the app's secret: they start as soon as the cluster is ready.
+                    assert.equal(b().capture.dependsOn(r, externalSecret), !serving.has(r.name), `${r.name} after the ExternalSecret?`);
                 }
             });
 
@@ -263,20 +282,26 @@ describe("the app's workload", function () {
             });
 
             it("serves port 80 to 8080 on a ClusterIP Service and is scraped by Prometheus after its CRDs exist", () => {
-                const service = reveal(oneInWorkload(b(), SERVICE).inputs);
+                const service = reveal(inWorkload(b(), SERVICE).find((r) => reveal(r.inputs).metadata.name === "orders")!.inputs);
                 assert.deepEqual(service.spec, {
                     type: "ClusterIP",
                     selector: { "app.kubernetes.io/name": "orders" },
                     ports: [{ name: "http", port: 80, targetPort: "http", protocol: "TCP" }],
                 });
-                const monitor = oneInWorkload(b(), SERVICE_MONITOR);
-                assert.deepEqual(reveal(monitor.inputs).spec, {
+                const monitor = inWorkload(b(), SERVICE_MONITOR).find((r) => reveal(r.inputs).metadata.name === "orders")!;
+                // A Rollout's stable/canary Services are narrowed to one hash by its controller:
+                // its ServiceMonitor scrapes the headless orders-metrics Service (every pod) instead.
+                assert.deepEqual(reveal(monitor.inputs).spec, expected.scaleTarget === "Rollout" ? {
+                    selector: { matchLabels: { "app.kubernetes.io/name": "orders", "app.kubernetes.io/component": "metrics" } },
+                    podTargetLabels: ["rollouts-pod-template-hash"],
+                    endpoints: [{ port: "http", path: "/metrics", interval: "30s" }],
+                } : {
                     selector: { matchLabels: { "app.kubernetes.io/name": "orders" } },
                     endpoints: [{ port: "http", path: "/metrics", interval: "30s" }],
                 });
                 const kps = b().capture.ofType(RELEASE).find((r) => r.inputs.name === "kube-prometheus-stack")!;
                 assert.ok(b().capture.dependsOn(monitor, kps));
-                assert.equal(inWorkload(b(), INGRESS).length, 0, "no Ingress unless asked");
+                assert.equal(inWorkload(b(), INGRESS).length, (expected.extra as readonly string[]).includes(INGRESS) ? 1 : 0, "an Ingress only where asked (prod)");
             });
 
             it("keeps images in an immutable, scanned, encrypted repository that destroy can delete unless protected", () => {
@@ -304,7 +329,7 @@ describe("the app's workload", function () {
                     ...b().capture.descendantsOf(component(b(), "platform:app:AppImage")),
                     ...workloadObjects(b()),
                 ];
-                assert.equal(resources.length, 3 + 8, "repository, lifecycle policy, image; the eight Kubernetes objects");
+                assert.equal(resources.length, 3 + 8 + expected.extra.length, "repository, lifecycle policy, image; the Kubernetes objects");
                 for (const r of resources) {
                     for (const s of plainStrings(r.inputs)) {
                         assert.ok(!s.includes("mock-ecr-token") && !/^MockSecret/.test(s), `${r.name} carries a plaintext secret`);
@@ -315,7 +340,7 @@ describe("the app's workload", function () {
             it("puts every Kubernetes object on the cluster's provider", async () => {
                 const providerUrn = await valueOf(b().platform.cluster.provider.urn);
                 const objects = workloadObjects(b()).filter((r) => r.type.startsWith("kubernetes:"));
-                assert.equal(objects.length, 8);
+                assert.equal(objects.length, 8 + expected.extra.length);
                 for (const o of objects) assert.equal(o.provider.split("::").slice(0, -1).join("::"), providerUrn, o.name);
             });
         });
@@ -348,7 +373,7 @@ describe("the app's workload", function () {
         });
 
         it("sets the new-checkout default variant from config, keeping the targeting", async () => {
-            const b = await buildStack("pr-1", { [APP_KEY]: { newCheckoutDefaultVariant: "on", logLevel: "debug" } });
+            const b = await buildStack("pr-1", { [APP_KEY]: { flags: { "new-checkout": { defaultVariant: "on" } }, logLevel: "debug" } });
             const flags = JSON.parse(reveal(oneInWorkload(b, CONFIG_MAP).inputs).data["flags.json"]);
             assert.equal(flags.flags["new-checkout"].defaultVariant, "on");
             assert.deepEqual(flags.flags["new-checkout"].targeting, { if: [{ starts_with: [{ var: "targetingKey" }, "beta-"] }, "on", null] });
@@ -376,7 +401,7 @@ describe("the app's workload", function () {
         });
 
         it("refuses a flag file without the new-checkout variant", () => {
-            assert.throws(() => flagDefinitions(JSON.stringify({ flags: {} }), "on"), /flags\.new-checkout\.variants = \(not set\)\n {5}rule: a new-checkout flag with a "on" variant/);
+            assert.throws(() => flagDefinitions(JSON.stringify({ flags: {} }), { "new-checkout": { defaultVariant: "on" } }), /flags\.new-checkout\.variants = \(not set\)\n {5}rule: a new-checkout flag with a "on" variant/);
         });
 
         it("sizes the grace period and the disruption budget", () => {

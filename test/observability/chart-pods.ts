@@ -282,6 +282,21 @@ function cloudnativePg(r: ReleaseInput): ModelledPod[] {
     return [{ source: `${r.name}/operator`, namespace: r.namespace, pod: pod({ securityContext: v.podSecurityContext, containers: [container("manager", v.containerSecurityContext)], volumes: [{ name: "scratch-data", emptyDir: {} }, { name: "webhook-certificates", secret: {} }] }) }];
 }
 
+// argo-rollouts 2.41.0 (argoproj/argo-helm tag argo-rollouts-2.41.0, charts/argo-rollouts/values.yaml):
+// top-level podSecurityContext and containerSecurityContext apply to the controller
+// (templates/controller/deployment.yaml); the dashboard (its own contexts) is off by default.
+const ARGO_ROLLOUTS_DEFAULTS = {
+    podSecurityContext: { runAsNonRoot: true },
+    containerSecurityContext: { allowPrivilegeEscalation: false, capabilities: DROP_ALL, readOnlyRootFilesystem: true, seccompProfile: RUNTIME_DEFAULT },
+    dashboard: { enabled: false, podSecurityContext: { runAsNonRoot: true }, containerSecurityContext: {} },
+};
+
+function argoRollouts(r: ReleaseInput): ModelledPod[] {
+    const v = helmMerge(ARGO_ROLLOUTS_DEFAULTS, r.values);
+    const controller: ModelledPod = { source: `${r.name}/controller`, namespace: r.namespace, pod: pod({ securityContext: v.podSecurityContext, containers: [container("argo-rollouts", v.containerSecurityContext)] }) };
+    return [controller, ...(v.dashboard.enabled ? [{ source: `${r.name}/dashboard`, namespace: r.namespace, pod: pod({ securityContext: v.dashboard.podSecurityContext, containers: [container("argo-rollouts-dashboard", v.dashboard.containerSecurityContext)] }) }] : [])];
+}
+
 /**
  * Charts whose pods run in kube-system, which the program does not declare (EKS leaves it at
  * Pod Security privileged): nothing to evaluate against a level the program sets.
@@ -295,6 +310,7 @@ const MODELS: Record<string, (r: ReleaseInput) => ModelledPod[]> = {
     "eck-stack": eckStack,
     "external-secrets": externalSecrets,
     "cloudnative-pg": cloudnativePg,
+    "argo-rollouts": argoRollouts,
 };
 
 /** The pods of one release; throws for a chart with no model (add one above). */

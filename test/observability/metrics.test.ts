@@ -81,7 +81,7 @@ describe("alert rules (promtool)", function () {
     it("passes promtool check rules", () => {
         const r = promtool("check", "rules", rulesFile);
         assert.equal(r.status, 0, r.output);
-        assert.match(r.output, /SUCCESS: 7 rules found/);
+        assert.match(r.output, /SUCCESS: 9 rules found/);
     });
 
     it("passes the promtool unit tests: each alert fires on a bad series and stays quiet on a good one", () => {
@@ -103,10 +103,10 @@ describe("alert rules (structure)", () => {
     const rules = groups.flatMap((g) => g.rules);
     const tests = parseYaml(fs.readFileSync(RULE_TESTS_FILE, "utf8")).tests as Array<{ alert_rule_test: Array<{ alertname: string; exp_alerts: unknown[] }> }>;
 
-    it("covers the five failure modes the issue names, total outage, and the app not being scraped", () => {
+    it("covers the five failure modes the issue names, total outage, a stuck Rollout, and the app not being scraped", () => {
         assert.deepEqual(rules.map((r) => r.alert), [
             "OrdersHighErrorRatio", "OrdersHighLatencyP99", "OrdersPodRestarting", "OrdersHpaAtMaxReplicas", "OrdersPodNotReady", "OrdersNoReplicasAvailable",
-            "OrdersNotScraped",
+            "OrdersRolloutDegraded", "OrdersRolloutPausedTooLong", "OrdersNotScraped",
         ]);
     });
 
@@ -157,7 +157,12 @@ const KUBE_STATE_METRICS = [
     "kube_pod_status_ready",
     "kube_pod_status_phase",
     "kube_deployment_status_replicas_available",
+    // docs/metrics/workload/pod-metrics.md: owner_kind, owner_name, owner_is_controller.
+    "kube_pod_owner",
 ];
+
+/** The Argo Rollouts controller's series (controller/metrics/prommetrics.go at the pinned release). */
+const ARGO_ROLLOUTS_SERIES = ["rollout_info"];
 
 /** Series Prometheus writes itself for every scrape target. */
 const PROMETHEUS_SERIES = ["up"];
@@ -225,7 +230,7 @@ describe("metric names in rules and dashboard", () => {
     });
 
     const check = (where: string, expr: string) => {
-        const known = new Set([...(app ?? []), ...KUBE_STATE_METRICS, ...PROMETHEUS_SERIES]);
+        const known = new Set([...(app ?? []), ...KUBE_STATE_METRICS, ...PROMETHEUS_SERIES, ...ARGO_ROLLOUTS_SERIES]);
         const names = metricNames(expr);
         assert.ok(names.length > 0, `${where}: no metric in ${expr}`);
         for (const name of names) assert.ok(known.has(name), `${where}: ${name} is neither exposed by the app (app/src) nor by kube-state-metrics`);

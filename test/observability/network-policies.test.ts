@@ -87,12 +87,12 @@ describe("observability network policies (issue 12 item 13)", () => {
             assert.deepEqual(pols.map((p) => [p.inputs.metadata.name, reveal(p.inputs.spec)]), sorted.map((p) => [p.name, p.spec]));
         };
 
-        it("creates each namespace's policies there, with the stack's VPC CIDR: observability 11, node-agents 4, elastic-system 3", () => {
+        it("creates each namespace's policies there, with the stack's VPC CIDR: observability 12 (dev's canary: Prometheus admits the Argo Rollouts analysis), node-agents 4, elastic-system 3", () => {
             const cidr = dev.config.network.cidrBlock;
-            sameAs("observability", observabilityNetworkPolicies({ vpcCidr: cidr, appNamespace: "orders", nodeAgentsNamespace: "node-agents", alertReceiver: dev.config.observability.alertReceiver !== "none", internalIngress: true }));
+            sameAs("observability", observabilityNetworkPolicies({ vpcCidr: cidr, appNamespace: "orders", nodeAgentsNamespace: "node-agents", alertReceiver: dev.config.observability.alertReceiver !== "none", internalIngress: true, rolloutsNamespace: "argo-rollouts" }));
             sameAs("node-agents", nodeAgentsNetworkPolicies({ vpcCidr: cidr, observabilityNamespace: "observability" }));
             sameAs("elastic-system", eckOperatorNetworkPolicies({ vpcCidr: cidr, observabilityNamespace: "observability" }));
-            assert.deepEqual(["observability", "node-agents", "elastic-system"].map((ns) => inNamespace(ns).length), [11, 4, 3]);
+            assert.deepEqual(["observability", "node-agents", "elastic-system"].map((ns) => inNamespace(ns).length), [12, 4, 3]);
         });
 
         it("every one is a valid NetworkPolicy (kubernetes-models) with a default deny of both directions first", async () => {

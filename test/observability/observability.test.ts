@@ -370,7 +370,8 @@ describe("observability", function () {
                 // ClusterRoleBinding and Beat; item 13: + Logstash's ingress from node-agents, the four
                 // policies of node-agents and the three of elastic-system; item 14: 8 Secrets (Grafana's
                 // admin, the Elasticsearch roles and 6 client users).
-                const policies = b().config.observability.alertReceiver === "none" ? 16 : 17;
+                // + Prometheus' ingress from the Argo Rollouts controller's analysis on canary stacks.
+                const policies = (b().config.observability.alertReceiver === "none" ? 16 : 17) + (b().config.app.deliveryStrategy === "rolling" ? 0 : 1);
                 assert.equal(objects.length, 24 + policies);
                 assert.deepEqual(objects.map((o) => o.type.replace(/^kubernetes:/, "")).sort(), [
                     "batch/v1:Job", "beat.k8s.elastic.co/v1beta1:Beat", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Namespace", ...Array(8).fill("core/v1:Secret"), "core/v1:ServiceAccount",
@@ -422,7 +423,8 @@ describe("observability", function () {
             });
 
             it("creates no Ingress unless asked (port-forward by default)", () => {
-                assert.equal(b().capture.ofType(INGRESS).length, 0);
+                // The app's own (prod's canary at the ALB) is the delivery layer's.
+                assert.equal(b().capture.ofType(INGRESS).filter((i) => !i.name.endsWith("-app-ingress")).length, 0);
             });
 
             it("fits on the node group's minimum nodes with a quarter of their memory left for the app and cluster services", () => {
@@ -465,6 +467,8 @@ describe("observability", function () {
             assert.deepEqual(
                 releases.map((r) => [r.inputs.name, r.inputs.repositoryOpts?.repo, r.inputs.chart, r.inputs.version]).sort((x, y) => x[0].localeCompare(y[0])),
                 [
+                    // dev and prod deliver by canary (components/cluster/argo-rollouts.ts).
+                    ...(stack === "pr-1" ? [] : [["argo-rollouts", "https://argoproj.github.io/argo-helm", "argo-rollouts", "2.41.0"]]),
                     ["aws-load-balancer-controller", "https://aws.github.io/eks-charts", "aws-load-balancer-controller", "3.5.0"],
                     ["cluster-autoscaler", "https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.59.0"],
                     // dev hosts the review namespaces (components/review/host.ts).

@@ -143,7 +143,7 @@ describe("cost estimate (scripts/plan/cost.ts)", function () {
         it("adds up to its subtotals, largest first", () => {
             const e = cost("prod");
             assert.equal(cents(e.subtotals.reduce((s, x) => s + x.monthlyUsd, 0)), cents(e.totalUsd));
-            assert.deepEqual(e.subtotals.map((s) => s.component.split(" ")[0]), ["Cluster", "Database", "Network", "Cache", "Observability", "DatabaseBackup", "Secrets", "AppImage", "ExternalSecrets"]);
+            assert.deepEqual(e.subtotals.map((s) => s.component.split(" ")[0]), ["Cluster", "Database", "Network", "Cache", "Observability", "DatabaseBackup", "Workload", "Secrets", "AppImage", "ExternalSecrets"]);
         });
     });
 

@@ -136,15 +136,17 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
         // Today's figures, after the shortening of issue 14 (24.87 min before): the control plane no
         // longer waits for the NAT gateways and routes (the node groups do), vpc-cni not for the
         // Pod Identity agent, the observability releases not for the cluster services (only the
-        // Ingresses do), and the ILM Job not for eck-stack. Issue 12 item 14 adds 0.02 min: the ILM
-        // Job waits for its own Elasticsearch user's Secret (19.80 before).
-        it("puts prod's pulumi up at 19.82 min: VPC, subnets, the control plane, add-ons, a node group, storage, then the ILM Job's user, its wait for Elasticsearch and Jaeger", () => {
+        // Ingresses do), and the ILM Job not for eck-stack.
+        // Canary at the ALB (issue 11) moved it from 19.8 min ending with the ILM Job and Jaeger: the
+        // internal ALB Ingress (3 min) starts after the load balancer controller, and the Rollout
+        // (its first create goes straight to Healthy) after it.
+        it("puts prod's pulumi up at 19.87 min: VPC, subnets, the control plane, add-ons, a node group, the load balancer controller, then the app's ALB Ingress and Rollout", () => {
             const up = criticalPath(plans.get("prod")!, "up");
-            assert.equal(round(up.totalMin), 19.82);
-            assert.deepEqual(up.chain.map((s) => s.key), [
+            assert.equal(round(up.totalMin), 19.87);
+            assert.deepEqual(up.chain.filter((s) => s.minutes > 0).map((s) => s.key), [
                 "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:eks/cluster:Cluster", "aws:eks/addon:Addon", "aws:eks/nodeGroup:NodeGroup",
-                "aws:eks/addon:Addon", "kubernetes:storage.k8s.io/v1:StorageClass", "command:local:Command", "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret", "job:logs-ilm", "helm:jaeger",
-                "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+                "aws:eks/addon:Addon", "helm:aws-load-balancer-controller", "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Service",
+                "kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:core/v1:Service", "kubernetes:argoproj.io/v1alpha1:Rollout", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
             ]);
             assert.ok(!up.chain.some((s) => s.type === "aws:ec2/natGateway:NatGateway"), "the NAT gateway is off the path");
         });
@@ -172,9 +174,8 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
             const kinds = Object.fromEntries(criticalPath(plans.get("prod")!, "up").chain.map((st) => [st.name.replace("platform-prod-", ""), st.via]));
             assert.equal(kinds["cluster-eks"], "input");
             assert.equal(kinds["cluster-general-0"], "dependsOn");
-            assert.equal(kinds["observability-es-user-logsLifecycle"], "input");
-            assert.equal(kinds["observability-logs-ilm"], "dependsOn");
-            assert.equal(kinds["observability-jaeger"], "dependsOn");
+            assert.equal(kinds["app-ingress"], "input");
+            assert.equal(kinds["app-rollout"], "dependsOn");
         });
 
         it("puts the Multi-AZ database (15 min) off prod's critical path: it starts with the network, not after the cluster", () => {

@@ -17,6 +17,10 @@ describe("plan diff (scripts/plan/diff.ts)", function () {
         assert.deepEqual(changedPaths({ a: 1, b: { c: [1, 2], d: "x" } }, { a: 1, b: { c: [1, 3], d: "y" }, e: true }), ["b.c[1]", "b.d", "e"]);
         assert.deepEqual(changedPaths({ list: [1] }, { list: [1, 2] }), ["list"]);
         assert.deepEqual(changedPaths({ a: 1 }, { a: 1 }), []);
+        // A ConfigMap's JSON document is compared by content, under a key with a dot in it.
+        const flags = (v: string) => ({ data: { "flags.json": JSON.stringify({ flags: { "new-checkout": { defaultVariant: v, variants: { on: true, off: false } } } }, null, 2) } });
+        assert.deepEqual(changedPaths(flags("off"), flags("on")), ['data["flags.json"].flags.new-checkout.defaultVariant']);
+        assert.deepEqual(changedPaths({ data: { "a.b": "x" } }, { data: { "a.b": "y" } }), ['data["a.b"]']);
     });
 
     it("matches resources across the stack name only where it is a whole word", () => {

@@ -40,6 +40,14 @@ const ENCODED_CRDS: Record<string, (o: Record<string, any>) => string[]> = {
     // at tag v3.5.0 (spec.type and spec.version required; type at most 20 of [a-zA-Z0-9-]); ECK's
     // webhook refuses both or neither of daemonSet and deployment, and config with configRef.
     "beat.k8s.elastic.co/v1beta1 Beat": (o) => beatSpecProblems(o.spec, "spec"),
+    // Not an object of its own but a server-side-apply patch of the named Deployment (workload.ts):
+    // only the fields it sets must be valid.
+    "apps/v1 DeploymentPatch": (o) => {
+        const out: string[] = [];
+        if (typeof o.metadata?.name !== "string") out.push("metadata.name: required");
+        if (!Number.isInteger(o.spec?.replicas) || o.spec.replicas < 0) out.push("spec.replicas: a non-negative integer");
+        return out;
+    },
     "postgresql.cnpg.io/v1 Cluster": (o) => {
         const out: string[] = [];
         const spec = o.spec;
@@ -165,8 +173,8 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         const k8sResources = plans.get("prod")!.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && r.type !== "kubernetes:helm.sh/v3:Release");
         assert.equal(objects.length, k8sResources.length);
         assert.deepEqual([...new Set(objects.map((o) => `${o.apiVersion} ${o.kind}`))].sort(), [
-            "apps/v1 Deployment", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job", "beat.k8s.elastic.co/v1beta1 Beat", "external-secrets.io/v1 ExternalSecret", "external-secrets.io/v1 SecretStore",
-            "monitoring.coreos.com/v1 PrometheusRule", "monitoring.coreos.com/v1 ServiceMonitor", "networking.k8s.io/v1 NetworkPolicy", "policy/v1 PodDisruptionBudget",
+            "apps/v1 Deployment", "argoproj.io/v1alpha1 AnalysisTemplate", "argoproj.io/v1alpha1 Rollout", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job", "beat.k8s.elastic.co/v1beta1 Beat", "external-secrets.io/v1 ExternalSecret", "external-secrets.io/v1 SecretStore",
+            "monitoring.coreos.com/v1 PrometheusRule", "monitoring.coreos.com/v1 ServiceMonitor", "networking.k8s.io/v1 Ingress", "networking.k8s.io/v1 NetworkPolicy", "policy/v1 PodDisruptionBudget",
             "rbac.authorization.k8s.io/v1 ClusterRole", "rbac.authorization.k8s.io/v1 ClusterRoleBinding",
             "scheduling.k8s.io/v1 PriorityClass", "storage.k8s.io/v1 StorageClass",
             "v1 ConfigMap", "v1 Namespace", "v1 Secret", "v1 Service", "v1 ServiceAccount",
@@ -210,7 +218,7 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
             const counts = writeRendered(plans.get("prod")!, dir);
             assert.equal(fs.existsSync(path.join(dir, "stale")), false, "the folder is emptied first");
             const objects = renderObjects(plans.get("prod")!);
-            assert.deepEqual(counts, { objects: objects.length, releases: 7 });
+            assert.deepEqual(counts, { objects: objects.length, releases: 8 });
             for (const o of objects) assert.deepEqual(parseYaml(fs.readFileSync(path.join(dir, o.file), "utf8")), o.object);
             const kps = parseYaml(fs.readFileSync(path.join(dir, "_helm", "kube-prometheus-stack.yaml"), "utf8"));
             assert.equal(kps.chart, "kube-prometheus-stack");
