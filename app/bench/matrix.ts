@@ -1,8 +1,9 @@
-// `npm run bench:matrix`: service CPU per request (µs, from /proc utime+stime over the requests
-// served) of the baseline, the baseline plus one piece of the instrumented service at a time
+// `npx tsx bench/matrix.ts` (not an npm script: package.json is hashed into the image tag):
+// service CPU per request (µs, from /proc utime+stime over the requests served) of the baseline, the baseline plus one piece of the instrumented service at a time
 // (bench/probe.ts), and the instrumented service (src/main.ts) with and without its logs and
 // sampling, on one scenario (cached read by default), against real PostgreSQL and Redis. CPU per
 // request is far less sensitive to the shared machine's other load than throughput is.
+// MATRIX_KEEP=1 keeps each variant's stdout (e.g. with BENCH_NODE_ARGS=--trace-gc, to count GCs per request).
 // MATRIX_ROUNDS (default 3) × MATRIX_SECONDS (default 2) per variant, round-robin; the median is printed.
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -87,7 +88,7 @@ async function main(): Promise<void> {
     let migrated = false;
     for (const variant of variants) {
       const port = await freePort();
-      const out = openSync(join(dir, "out.log"), "a");
+      const out = openSync(join(dir, `${ports.length}.log`), "a");
       const env = testEnv(db, SCENARIO === "uncached" ? undefined : redis, dir, port, { ...common, ...(migrated ? {} : { MIGRATE_ON_START: "true" }), ...variant.env });
       migrated = true;
       const child = spawn(process.execPath, [...NODE_ARGS, "--import", "tsx", variant.entry], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", out, "inherit"] });
@@ -149,7 +150,8 @@ async function main(): Promise<void> {
     collector.close();
     await redis.stopServer();
     await destroySharedPostgres();
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.MATRIX_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
+    else console.log(`each variant's stdout (in table order): ${dir}/<index>.log`);
   }
 }
 

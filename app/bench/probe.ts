@@ -1,4 +1,4 @@
-// `npm run bench:matrix`'s service: the baseline (bench/baseline.ts) plus the pieces of the
+// bench/matrix.ts's service: the baseline (bench/baseline.ts) plus the pieces of the
 // instrumented service PROBE_WITH names (comma-separated), to find which one costs CPU per request.
 //   telemetry   the tracer provider, context manager, propagator and batch processor (startTelemetry)
 //   defaults    prom-client's collectDefaultMetrics on a registry
