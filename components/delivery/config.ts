@@ -60,8 +60,8 @@ export const appSchema = z.strictObject({
     }).default("rolling"),
     canary: field(z.strictObject({
         steps: field(z.array(z.strictObject({
-            weight: field(z.int().min(1).max(99), { doc: "Percent of traffic (or of pods, without an ALB) on the new version.", rule: "an integer from 1 to 99" }),
-            pause: field(z.string().regex(DURATION), { doc: "How long to hold the weight before the next step.", rule: 'a duration such as "30s", "5m" or "1h"' }),
+            weight: field(z.int().min(1).max(99), { doc: "Percent of traffic (or of pods, without an ALB) on the new version.", rule: "an integer from 1 to 99", example: 25 }),
+            pause: field(z.string().regex(DURATION), { doc: "How long to hold the weight before the next step.", rule: 'a duration such as "30s", "5m" or "1h"', example: "5m" }),
         })).min(1).max(10), { doc: "The canary's steps; after the last, full promotion.", rule: "1 to 10 steps, weights strictly increasing" }),
     }).optional(), {
         doc: "Canary steps (deliveryStrategy canary only): a list of `{weight, pause}`, weights strictly increasing from 1 to 99; after the last step the new version takes all traffic. Default 5% → 25% → 50%, 5 minutes each.",
