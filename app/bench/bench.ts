@@ -10,12 +10,12 @@
 // instead of on whichever variant it happened to hit; the range of the rounds' ratios is printed.
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { destroySharedPostgres, freePort, missingServices, RedisServer, sharedPostgres, type DatabaseLogin } from "../test/support/services.js";
 import { sampleOrder, testEnv, waitFor } from "../test/support/app.js";
+import { discardingCollector } from "./collector.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "2");
 const ONLY = process.env.BENCH_ONLY; // a scenario name prefix, to measure one
@@ -93,21 +93,12 @@ async function main(): Promise<void> {
   const redis = await RedisServer.start();
   const children: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), "orders-bench-"));
-  // A stand-in for the OTLP collector: accepts and discards.
-  let exportedBatches = 0;
-  const collector = createServer((request, response) => {
-    request.resume();
-    request.on("end", () => {
-      exportedBatches += 1;
-      response.writeHead(200, { "content-type": "application/json" }).end("{}");
-    });
-  });
+  const collector = discardingCollector();
   try {
-    const collectorPort = await freePort();
-    await new Promise<void>((resolve) => collector.listen(collectorPort, "127.0.0.1", resolve));
+    const collectorUrl = await collector.listen();
     const db: DatabaseLogin = await pg.createDatabase("orders_bench");
     const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000" };
-    const instrumentedEnv = { ...common, LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: TRACE_RATIO, ...extraEnv() };
+    const instrumentedEnv = { ...common, LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: TRACE_RATIO, ...extraEnv() };
     const pids: Record<string, number | undefined> = {};
     const ports: Record<Variant, { cached: number; uncached: number }> = {
       baseline: { cached: await freePort(), uncached: await freePort() },
@@ -207,7 +198,7 @@ async function main(): Promise<void> {
     console.log(
       `\n${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS} s per scenario and variant (alternating; ratio = median of the rounds' ratios), loopback, ${cpus().length} cores (${cpus()[0]?.model.trim()}) shared by the load generator, the services, PostgreSQL and Redis`,
     );
-    console.log(`instrumented: LOG_LEVEL=info (access log to a file: ${accessLines} lines), metrics, flags, OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=${TRACE_RATIO} (${exportedBatches} OTLP exports received)`);
+    console.log(`instrumented: LOG_LEVEL=info (access log to a file: ${accessLines} lines), metrics, flags, OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=${TRACE_RATIO} (${collector.batches()} OTLP exports received)`);
     console.table(rows.map(({ _ratio, _target, ...row }) => row));
     const load = (values: number[]) => values.map((l) => l.toFixed(1)).join(" ");
     console.log(`load average at the start ${load(loadAtStart)}, at the end ${load(loadavg())} (other work on the machine lowers both variants, not evenly)`);

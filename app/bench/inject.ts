@@ -5,7 +5,6 @@
 // the rounds. What this leaves out (the socket, HTTP parsing, the event loop's batching) is the
 // difference between its figures and bench:matrix's. Results go to stderr; the service's log
 // lines (LOG_LEVEL=info) go to stdout, which should be sent to a file or /dev/null.
-import { createServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +21,7 @@ import { AJV_OPTIONS, startService } from "../src/server.js";
 import { startTelemetry } from "../src/telemetry.js";
 import { destroySharedPostgres, freePort, missingServices, RedisServer, sharedPostgres } from "../test/support/services.js";
 import { sampleOrder, testEnv } from "../test/support/app.js";
+import { discardingCollector } from "./collector.js";
 
 const LEVEL = process.argv[2] ?? "info";
 const RATIO = process.argv[3] ?? "0.1";
@@ -36,18 +36,14 @@ async function main(): Promise<void> {
   const pg = await sharedPostgres();
   const redis = await RedisServer.start();
   const dir = mkdtempSync(join(tmpdir(), "orders-inject-"));
-  const collector = createServer((request, response) => {
-    request.resume();
-    request.on("end", () => response.writeHead(200, { "content-type": "application/json" }).end("{}"));
-  });
+  const collector = discardingCollector();
   try {
-    const collectorPort = await freePort();
-    await new Promise<void>((resolve) => collector.listen(collectorPort, "127.0.0.1", resolve));
+    const collectorUrl = await collector.listen();
     const db = await pg.createDatabase("orders_inject");
     const env = testEnv(db, redis, dir, await freePort(), {
       LOG_LEVEL: LEVEL,
       DATABASE_POOL_MAX: "10",
-      ...(RATIO === "none" ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: RATIO }),
+      ...(RATIO === "none" ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: RATIO }),
     });
     const config = loadConfig(env);
     const telemetry = startTelemetry({ serviceName: config.serviceName, serviceVersion: "0", environment: config.environment, otlpEndpoint: config.otlpEndpoint, sampling: config.traceSampling });

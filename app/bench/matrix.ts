@@ -7,12 +7,12 @@
 // MATRIX_ROUNDS (default 3) × MATRIX_SECONDS (default 2) per variant, round-robin; the median is printed.
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { destroySharedPostgres, freePort, missingServices, RedisServer, sharedPostgres } from "../test/support/services.js";
 import { sampleOrder, testEnv, waitFor } from "../test/support/app.js";
+import { discardingCollector } from "./collector.js";
 
 const ROUNDS = Number(process.env.MATRIX_ROUNDS ?? "3");
 const SECONDS = Number(process.env.MATRIX_SECONDS ?? "2");
@@ -57,16 +57,12 @@ async function main(): Promise<void> {
   const pg = await sharedPostgres();
   const redis = await RedisServer.start();
   const dir = mkdtempSync(join(tmpdir(), "orders-matrix-"));
-  const collector = createServer((request, response) => {
-    request.resume();
-    request.on("end", () => response.writeHead(200, { "content-type": "application/json" }).end("{}"));
-  });
+  const collector = discardingCollector();
   const children: ChildProcess[] = [];
   try {
-    const collectorPort = await freePort();
-    await new Promise<void>((resolve) => collector.listen(collectorPort, "127.0.0.1", resolve));
+    const collectorUrl = await collector.listen();
     const db = await pg.createDatabase("orders_matrix");
-    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`, OTEL_TRACES_SAMPLER: "parentbased_traceidratio" };
+    const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl, OTEL_TRACES_SAMPLER: "parentbased_traceidratio" };
     const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000", MIGRATE_ON_START: "false" };
     const probe = (pieces: string, extra: Record<string, string> = {}): Variant => ({ name: pieces === "" ? "baseline" : `baseline + ${pieces}`, entry: "bench/probe.ts", env: { PROBE_WITH: pieces, ...extra } });
     const all: Variant[] = [

@@ -7,12 +7,12 @@
 // JavaScript frames, and compare variants, rather than trusting writeUtf8String's share.
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
 import { destroySharedPostgres, freePort, missingServices, RedisServer, sharedPostgres } from "../test/support/services.js";
 import { sampleOrder, testEnv, waitFor } from "../test/support/app.js";
+import { discardingCollector } from "./collector.js";
 
 const SCENARIO = process.argv[2] ?? "cached";
 const SECONDS = Number(process.argv[3] ?? "8");
@@ -63,18 +63,14 @@ async function main(): Promise<void> {
   const pg = await sharedPostgres();
   const redis = await RedisServer.start();
   const dir = mkdtempSync(join(tmpdir(), "orders-profile-"));
-  const collector = createServer((request, response) => {
-    request.resume();
-    request.on("end", () => response.writeHead(200, { "content-type": "application/json" }).end("{}"));
-  });
+  const collector = discardingCollector();
   try {
-    const collectorPort = await freePort();
-    await new Promise<void>((resolve) => collector.listen(collectorPort, "127.0.0.1", resolve));
+    const collectorUrl = await collector.listen();
     const db = await pg.createDatabase("orders_profile");
     const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000" };
     const variants = [
       { name: "baseline", entry: "bench/baseline.ts", env: common },
-      { name: "instrumented", entry: "src/main.ts", env: { ...common, LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collectorPort}`, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" } },
+      { name: "instrumented", entry: "src/main.ts", env: { ...common, LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" } },
     ];
     const migrateEnv = testEnv(db, undefined, dir, 8080, common);
     await new Promise((resolve, reject) => spawn(process.execPath, ["--import", "tsx", "src/migrate.ts"], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...migrateEnv }, stdio: ["ignore", "ignore", "inherit"] }).once("exit", (code) => (code === 0 ? resolve(code) : reject(new Error(`migrate exited ${code}`)))));
