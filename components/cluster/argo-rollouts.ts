@@ -10,16 +10,10 @@ import { CHARTS } from "../shared/charts";
 import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
 import { PodIdentityRole } from "./pod-identity";
-import { denyAllButDns, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
+import { awsApiEgressRules, denyAllButDns, PROMETHEUS_PODS, PROMETHEUS_PORT, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
 
 /** The controller's metrics port (values.yaml `controller.containerPorts.metrics`, argo-helm argo-rollouts-2.41.0). */
 export const ARGO_ROLLOUTS_METRICS_PORT = 8090;
-/** Prometheus' web port (prometheus-operator: container and Service port 9090), which the AnalysisRuns query. */
-export const PROMETHEUS_PORT = 9090;
-/** Where EKS Pod Identity's agent serves credentials on every node (docs: pod-id-how-it-works). */
-const POD_IDENTITY_AGENT = { cidr: "169.254.170.23/32", port: 80 } as const;
-/** Prometheus' pods, in whichever namespace the observability layer runs them (prometheus-operator's label). */
-const PROMETHEUS_PODS = { namespaceSelector: {}, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } };
 
 /**
  * The controller's namespace NetworkPolicies: deny everything, then
@@ -39,11 +33,7 @@ export function argoRolloutsNetworkPolicies(): NetworkPolicySpec[] {
                 podSelector: {},
                 policyTypes: ["Ingress", "Egress"],
                 ingress: [{ from: [PROMETHEUS_PODS], ports: tcpPorts(ARGO_ROLLOUTS_METRICS_PORT) }],
-                egress: [
-                    { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: tcpPorts(443) },
-                    { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: tcpPorts(POD_IDENTITY_AGENT.port) },
-                    { to: [PROMETHEUS_PODS], ports: tcpPorts(PROMETHEUS_PORT) },
-                ],
+                egress: [...awsApiEgressRules(), { to: [PROMETHEUS_PODS], ports: tcpPorts(PROMETHEUS_PORT) }],
             },
         },
     ];

@@ -11,12 +11,10 @@
  * No pod of the app's namespace talks to the operator: it writes the synced Secret through the
  * API server. Written here, not in delivery/, because the data layer owns the operator.
  */
-import { denyAllButDns, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
+import { awsApiEgressRules, denyAllButDns, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
 
 /** The chart's webhook port (values.yaml `webhook.port`, helm-chart-2.9.0). */
 export const ESO_WEBHOOK_PORT = 10250;
-/** Where EKS Pod Identity's agent serves credentials on every node. */
-export const POD_IDENTITY_AGENT = { cidr: "169.254.170.23/32", port: 80 } as const;
 
 /** The policies, in creation order (the default deny first). */
 export function externalSecretsNetworkPolicies(a: { vpcCidr: string }): NetworkPolicySpec[] {
@@ -28,10 +26,7 @@ export function externalSecretsNetworkPolicies(a: { vpcCidr: string }): NetworkP
                 podSelector: {},
                 policyTypes: ["Ingress", "Egress"],
                 ingress: [{ from: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcpPorts(ESO_WEBHOOK_PORT) }],
-                egress: [
-                    { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: tcpPorts(443) },
-                    { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: tcpPorts(POD_IDENTITY_AGENT.port) },
-                ],
+                egress: awsApiEgressRules(),
             },
         },
     ];

@@ -18,7 +18,7 @@
  * and none could restrict it. Prometheus reaches it at the node's address (`<node IP>:9100`, in
  * the VPC CIDR), which allow-prometheus-scrapes admits, whichever namespace the DaemonSet is in.
  */
-import { denyAllButDns, namespaceByName, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
+import { denyAllButDns, namespaceByName, PROMETHEUS_PORT, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
 import { FILEBEAT, KIBANA, LOGSTASH } from "./logging";
 import { JAEGER } from "./tracing";
 
@@ -114,7 +114,7 @@ export function observabilityNetworkPolicies(a: ObservabilityNetworkArgs): Netwo
             spec: {
                 podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } },
                 policyTypes: ["Ingress"],
-                ingress: [{ from: [nsSelector(a.rolloutsNamespace)], ports: tcp(9090) }],
+                ingress: [{ from: [nsSelector(a.rolloutsNamespace)], ports: tcp(PROMETHEUS_PORT) }],
             },
         });
     }

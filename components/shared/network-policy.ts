@@ -29,6 +29,26 @@ export function dnsEgressRule() {
     };
 }
 
+/** Where EKS Pod Identity's agent serves credentials on every node (docs: pod-id-how-it-works). */
+export const POD_IDENTITY_AGENT = { cidr: "169.254.170.23/32", port: 80 } as const;
+
+/**
+ * The egress of a controller that calls AWS APIs with Pod Identity credentials: TCP 443 to any
+ * address (the API server's private ENIs, and AWS endpoints through NAT, for which AWS publishes
+ * no range a policy could name) and the node's Pod Identity agent.
+ */
+export function awsApiEgressRules() {
+    return [
+        { to: [{ ipBlock: { cidr: "0.0.0.0/0" } }], ports: tcpPorts(443) },
+        { to: [{ ipBlock: { cidr: POD_IDENTITY_AGENT.cidr } }], ports: tcpPorts(POD_IDENTITY_AGENT.port) },
+    ];
+}
+
+/** Prometheus' web port (prometheus-operator: container and Service port 9090). */
+export const PROMETHEUS_PORT = 9090;
+/** Prometheus' pods in any namespace (prometheus-operator's label). */
+export const PROMETHEUS_PODS = { namespaceSelector: {}, podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } } };
+
 /** The first two policies of a namespace: deny everything in both directions, then DNS for every pod. */
 export function denyAllButDns(): NetworkPolicySpec[] {
     return [
