@@ -317,6 +317,10 @@ export interface CapturedResource {
     readonly protect: boolean;
     /** The Pulumi `retainOnDelete` resource option. */
     readonly retainOnDelete: boolean;
+    /** The Pulumi `deletedWith` resource option: the URN whose delete deletes this one too, or "". */
+    readonly deletedWith: string;
+    /** The URNs of the Pulumi `aliases` resource option (resolved by the SDK). */
+    readonly aliases: readonly string[];
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -436,6 +440,8 @@ function wrapMonitor(): void {
             propertyDependencies,
             protect: req.getProtect(),
             retainOnDelete: req.getRetainondelete() ?? false,
+            deletedWith: req.getDeletedwith() ?? "",
+            aliases: [...req.getAliasurnsList(), ...req.getAliasesList().map((a: any) => a.getUrn()).filter((u: string) => u)],
         };
         const sink = active;
         return original(req, (err: any, resp: any) => {

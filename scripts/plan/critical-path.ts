@@ -14,7 +14,9 @@
  *   its create duration; unlimited parallelism (Pulumi's default is unbounded).
  * - `pulumi destroy` runs the same edges reversed (the engine deletes a resource after everything
  *   that depends on it, its children and the resources using it as provider); retainOnDelete
- *   resources are only dropped from the state (no time).
+ *   resources are only dropped from the state (no time), and so are `deletedWith` ones whose
+ *   resource is in the stack (a destroy deletes it, and the engine skips their delete: e.g. the
+ *   EKS add-ons DeleteCluster removes).
  */
 import { durationKey, durationOf } from "./durations";
 import { PlanIndex, providerUrn, type PlanDocument, type PlanResource } from "./model";
@@ -74,7 +76,7 @@ export function criticalPath(plan: PlanDocument, operation: "up" | "destroy", op
             unknown.add(durationKey(r));
             return 0;
         }
-        if (operation === "destroy") return r.retainOnDelete ? 0 : dur.deleteMin;
+        if (operation === "destroy") return r.retainOnDelete || (r.deletedWith && index.byUrn(r.deletedWith)) ? 0 : dur.deleteMin;
         return dur.createMin;
     };
     // predecessors(r): what must finish before r starts, for this operation.

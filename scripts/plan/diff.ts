@@ -93,19 +93,25 @@ function show(v: unknown): string {
 
 export function diffPlans(base: PlanDocument, head: PlanDocument, usageOf: (stack: string) => Usage): PlanDiff {
     const baseBy = new Map(base.resources.map((r) => [key(base, r.urn), r]));
-    const headBy = new Map(head.resources.map((r) => [key(head, r.urn), r]));
-    const added = head.resources.filter((r) => r.custom && !baseBy.has(key(head, r.urn)));
-    const removed = base.resources.filter((r) => r.custom && !headBy.has(key(base, r.urn)));
+    // A head resource is its base resource under its URN, or under an alias (moved or renamed:
+    // Pulumi updates it in place rather than replacing it).
+    const aliased = (h: PlanResource) => (h.aliases ?? []).map((a) => baseBy.get(key(head, a))).find((b) => b !== undefined);
+    const baseOf = (h: PlanResource) => baseBy.get(key(head, h.urn)) ?? aliased(h);
+    const matched = new Set(head.resources.map((h) => baseOf(h)).filter((b) => b !== undefined));
+    const added = head.resources.filter((r) => r.custom && baseOf(r) === undefined);
+    const removed = base.resources.filter((r) => r.custom && !matched.has(r));
     const changed: ResourceChange[] = [];
     for (const h of head.resources) {
-        const b = baseBy.get(key(head, h.urn));
+        const b = baseOf(h);
         if (!b || !h.custom) continue;
         const keys = changedPaths(b.inputs, h.inputs);
+        if (key(base, b.urn) !== key(head, h.urn)) keys.push(`(moved from ${b.name})`);
         const norm = (plan: PlanDocument, urns: readonly string[]) => urns.map((u) => key(plan, u)).sort().join(",");
         if (norm(base, b.dependencies) !== norm(head, h.dependencies)) keys.push("(dependencies)");
         if (key(base, b.parent ?? "") !== key(head, h.parent ?? "")) keys.push("(parent)");
         if (key(base, b.provider ?? "") !== key(head, h.provider ?? "")) keys.push("(provider)");
         if ((b.protect ?? false) !== (h.protect ?? false)) keys.push("(protect)");
+        if (key(base, b.deletedWith ?? "") !== key(head, h.deletedWith ?? "")) keys.push("(deletedWith)");
         if (keys.length === 0) continue;
         const details = keys.filter((k) => !k.startsWith("(") || k === "(inputs)").map((k) => ({ key: k, before: show(at(b.inputs, k)), after: show(at(h.inputs, k)) }));
         changed.push({ urn: h.urn, type: h.type, name: h.name, keys, details });

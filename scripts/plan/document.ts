@@ -34,6 +34,8 @@ export function planResources(resources: readonly CapturedResource[]) {
         dependsOn: explicitDependencies(r),
         protect: r.protect || undefined,
         retainOnDelete: r.retainOnDelete || undefined,
+        deletedWith: r.deletedWith || undefined,
+        aliases: r.aliases.length > 0 ? [...r.aliases] : undefined,
         inputs: maskSecrets(r.inputs),
     })).sort((a, b) => a.urn.localeCompare(b.urn));
 }

@@ -23,6 +23,10 @@ export interface PlanResource {
     readonly inputs: Record<string, any>;
     readonly protect?: boolean;
     readonly retainOnDelete?: boolean;
+    /** The `deletedWith` option: the URN whose delete deletes this resource too. */
+    readonly deletedWith?: string;
+    /** The `aliases` option's URNs: where this resource was declared before (absent when none). */
+    readonly aliases?: readonly string[];
 }
 
 export interface PlanDocument {
