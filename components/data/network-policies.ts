@@ -11,23 +11,12 @@
  * No pod of the app's namespace talks to the operator: it writes the synced Secret through the
  * API server. Written here, not in delivery/, because the data layer owns the operator.
  */
-import { awsApiEgressRules, denyAllButDns, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
+import { awsApiEgressRules, operatorNetworkPolicies, type NetworkPolicySpec } from "../shared/network-policy";
 
 /** The chart's webhook port (values.yaml `webhook.port`, helm-chart-2.9.0). */
 export const ESO_WEBHOOK_PORT = 10250;
 
 /** The policies, in creation order (the default deny first). */
 export function externalSecretsNetworkPolicies(a: { vpcCidr: string }): NetworkPolicySpec[] {
-    return [
-        ...denyAllButDns(),
-        {
-            name: "allow-operator",
-            spec: {
-                podSelector: {},
-                policyTypes: ["Ingress", "Egress"],
-                ingress: [{ from: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcpPorts(ESO_WEBHOOK_PORT) }],
-                egress: awsApiEgressRules(),
-            },
-        },
-    ];
+    return operatorNetworkPolicies({ vpcCidr: a.vpcCidr, webhookPort: ESO_WEBHOOK_PORT, egress: awsApiEgressRules() });
 }

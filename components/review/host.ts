@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../shared/charts";
-import { denyAllButDns, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
+import { operatorNetworkPolicies, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
 import { helmRelease } from "../shared/helm";
 import { namespace } from "../shared/namespace";
 import { sized } from "../shared/kubernetes";
@@ -25,21 +25,14 @@ export const CNPG_WEBHOOK_PORT = 9443;
  * allow-database-operator policy admits (isolation.ts).
  */
 export function cnpgOperatorNetworkPolicies(a: { vpcCidr: string }): NetworkPolicySpec[] {
-    return [
-        ...denyAllButDns(),
-        {
-            name: "allow-operator",
-            spec: {
-                podSelector: {},
-                policyTypes: ["Ingress", "Egress"],
-                ingress: [{ from: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcpPorts(CNPG_WEBHOOK_PORT) }],
-                egress: [
-                    { to: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcpPorts(443) },
-                    { to: [{ namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "review-environment" } } }], ports: tcpPorts(8000, 5432) },
-                ],
-            },
-        },
-    ];
+    return operatorNetworkPolicies({
+        vpcCidr: a.vpcCidr,
+        webhookPort: CNPG_WEBHOOK_PORT,
+        egress: [
+            { to: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcpPorts(443) },
+            { to: [{ namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "review-environment" } } }], ports: tcpPorts(8000, 5432) },
+        ],
+    });
 }
 
 /** The review ALB's IngressGroup: every review namespace's Ingress joins it (one ALB for all). */

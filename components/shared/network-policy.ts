@@ -56,3 +56,27 @@ export function denyAllButDns(): NetworkPolicySpec[] {
         { name: "allow-dns", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [dnsEgressRule()] } },
     ];
 }
+
+/**
+ * The policies of an operator's namespace: deny everything, DNS, then `allow-operator`: the API
+ * server's calls to its admission webhook (from the endpoint's ENIs in the VPC) and the operator's
+ * own `egress` (the API server, AWS, what it manages).
+ */
+export function operatorNetworkPolicies(a: {
+    vpcCidr: string;
+    webhookPort: number;
+    egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[];
+}): NetworkPolicySpec[] {
+    return [
+        ...denyAllButDns(),
+        {
+            name: "allow-operator",
+            spec: {
+                podSelector: {},
+                policyTypes: ["Ingress", "Egress"],
+                ingress: [{ from: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcpPorts(a.webhookPort) }],
+                egress: a.egress,
+            },
+        },
+    ];
+}
