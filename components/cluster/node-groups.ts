@@ -102,7 +102,8 @@ export function nodeGroups(
         parent: scope,
         // The egress (NAT, routes): nodes pull images and join through it; on destroy, the nodes
         // and everything on them (controllers cleaning up load balancers, volumes) go before it.
-        dependsOn: [...nodePolicies, early.vpcCni, early.kubeProxy, early.podIdentityAgent, ...(args.egress ?? [])],
+        // aws-node's association, not the early add-ons (addons.ts says why).
+        dependsOn: [...nodePolicies, early.cniAssociation, ...(args.egress ?? [])],
         // The cluster autoscaler owns the desired size after creation.
         ignoreChanges: ["scalingConfig.desiredSize"],
     });

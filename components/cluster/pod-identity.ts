@@ -51,11 +51,18 @@ export function roleNamePrefix(name: string): string {
  */
 export class PodIdentityRole extends pulumi.ComponentResource {
     public readonly roleArn: pulumi.Output<string>;
+    /**
+     * The role and its association: what a pod needs to exist when it is created (the webhook
+     * injects credentials only then). Depending on the component waits for the policies too.
+     */
+    public readonly identity: pulumi.Resource[];
+    /** The role's policies (inline and attached): what the pod's first AWS call needs. */
+    public readonly permissions: pulumi.Resource[];
 
     constructor(name: string, args: PodIdentityRoleArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:iam:PodIdentityRole", name, {}, opts);
         const parent = { parent: this };
-        const { role } = roleWithPolicies(`${name}-role`, {
+        const { role, policies, attachments } = roleWithPolicies(`${name}-role`, {
             namePrefix: roleNamePrefix(name),
             assumeRolePolicy: POD_IDENTITY_TRUST_POLICY,
             inlinePolicies: args.policy !== undefined ? { [`${name}-policy`]: args.policy } : {},
@@ -63,13 +70,15 @@ export class PodIdentityRole extends pulumi.ComponentResource {
         }, parent);
         // Pods started before the association exists get no credentials: callers depend on this
         // component, which is a dependency on each of its children.
-        new aws.eks.PodIdentityAssociation(`${name}-association`, {
+        const association = new aws.eks.PodIdentityAssociation(`${name}-association`, {
             clusterName: args.clusterName,
             namespace: args.namespace,
             serviceAccount: args.serviceAccount,
             roleArn: role.arn,
         }, parent);
         this.roleArn = role.arn;
+        this.identity = [role, association];
+        this.permissions = [...policies, ...attachments];
         this.registerOutputs({ roleArn: this.roleArn });
     }
 }

@@ -172,10 +172,11 @@ export class ExternalSecrets extends pulumi.ComponentResource {
             timeoutSeconds: 600,
         }, {
             parent: this,
-            // The whole role: pods started before the association get no AWS credentials, and the
-            // first sync before the RolePolicy exists fails with AccessDenied (a dependency on a
-            // component is one on each of its children: role, RolePolicy, association).
-            dependsOn: [role, appNamespace],
+            // The role and its association: pods started before the association get no AWS
+            // credentials. Not the RolePolicy: it names the database's RDS-managed secret, known
+            // only once the database exists (prod, Multi-AZ: 15 min), and the operator calls AWS
+            // only to sync, so the ExternalSecret waits for it instead (issue 14: -1.0 min on prod).
+            dependsOn: [...role.identity, appNamespace],
         });
 
         // No auth block: the store uses the operator's own Pod Identity credentials. Only this
@@ -217,7 +218,9 @@ export class ExternalSecrets extends pulumi.ComponentResource {
                     fromSecret("REDIS_AUTH_TOKEN", args.cacheSecretArn, "authToken"),
                 ],
             },
-        }, { parent: this, dependsOn: [this.release, store] });
+            // The first sync before the RolePolicy exists fails with AccessDenied (and is retried
+            // only after ESO's back-off): the policy first.
+        }, { parent: this, dependsOn: [this.release, store, ...role.permissions] });
 
         this.appNamespace = appNamespace.metadata.name;
         this.appSecretName = pulumi.output(targetName);

@@ -71,36 +71,59 @@ describe("cluster add-ons", function () {
             }
         });
 
-        it("creates coredns, the EBS CSI driver and metrics-server after every node group, the others before", () => {
+        it("creates coredns, the EBS CSI driver and metrics-server after every node group, the others beside them", () => {
             for (const [b, count] of [[dev, 3], [prod, 4], [review, 2]] as const) {
+                const association = b.capture.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "-cluster-vpc-cni-association");
                 for (const ng of nodeGroupsOf(b, count)) {
                     for (const name of AFTER_NODES) assert.ok(b.capture.dependsOn(addon(b, name), ng), `${name} waits for ${ng.name}`);
                     for (const name of EARLY) {
                         assert.ok(!b.capture.dependsOn(addon(b, name), ng), `${name} must not wait for the nodes`);
-                        assert.ok(b.capture.dependsOn(ng, addon(b, name)), `${ng.name} starts with ${name} in place`);
+                        // Issue 14: -1.0 min. The cluster's self-managed aws-node and kube-proxy
+                        // network a node that joins first; the add-ons adopt them.
+                        assert.ok(!b.capture.dependsOn(ng, addon(b, name)), `${ng.name} starts beside ${name}, not after it`);
                     }
+                    // What a node's first aws-node pod needs: the webhook injects credentials only
+                    // at pod creation, from an association that exists then.
+                    assert.ok(b.capture.dependsOn(ng, association), `${ng.name} waits for aws-node's Pod Identity association`);
                 }
-                // vpc-cni's pods get their credentials from the Pod Identity agent, which runs on
-                // the nodes: both are in place before any node group (above), and the add-ons
-                // themselves are created side by side.
+                assert.ok(!b.capture.dependsOn(association, addon(b, "vpc-cni")), "the association does not wait for the add-on");
+                // Nor the add-on for it: an older stack updates the add-on alone first, to release
+                // aws-node's association (pulumi up --target, docs/estimates.md "Upgrading").
+                assert.ok(!b.capture.dependsOn(addon(b, "vpc-cni"), association));
                 assert.ok(!b.capture.dependsOn(addon(b, "vpc-cni"), addon(b, "eks-pod-identity-agent")));
             }
         });
 
+        it("leaves the early add-ons to DeleteCluster on destroy (deletedWith), so the CNI outlives every pod on the nodes", () => {
+            for (const b of [dev, prod, review]) {
+                const cluster = b.capture.one("aws:eks/cluster:Cluster");
+                for (const name of EARLY) assert.equal(addon(b, name).deletedWith, cluster.urn, `${name} deletedWith the cluster`);
+                // The late ones are deleted in order (after what uses them, before the nodes).
+                for (const name of AFTER_NODES) assert.equal(addon(b, name).deletedWith, "", name);
+            }
+        });
+
         it("gives vpc-cni and the EBS CSI driver their own Pod Identity roles with the least managed policy", () => {
-            for (const [name, serviceAccount, policy] of [
-                ["vpc-cni", "aws-node", "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"],
-                ["aws-ebs-csi-driver", "ebs-csi-controller-sa", "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"],
-            ]) {
-                const a = addon(dev, name);
-                assert.equal(a.inputs.podIdentityAssociations.length, 1);
-                assert.equal(a.inputs.podIdentityAssociations[0].serviceAccount, serviceAccount);
-                const role = roleOf(dev, a, "podIdentityAssociations");
-                assert.equal(a.inputs.podIdentityAssociations[0].roleArn, `arn:aws:iam:us-east-1:${ACCOUNT_ID}:${role.name}`);
+            const ebs = addon(dev, "aws-ebs-csi-driver");
+            assert.equal(ebs.inputs.podIdentityAssociations.length, 1);
+            assert.equal(ebs.inputs.podIdentityAssociations[0].serviceAccount, "ebs-csi-controller-sa");
+            const ebsRole = roleOf(dev, ebs, "podIdentityAssociations");
+            assert.equal(ebs.inputs.podIdentityAssociations[0].roleArn, `arn:aws:iam:us-east-1:${ACCOUNT_ID}:${ebsRole.name}`);
+            // vpc-cni's is a PodIdentityAssociation of its own, which the node groups wait for.
+            const cni = dev.capture.one("aws:eks/podIdentityAssociation:PodIdentityAssociation", "-cluster-vpc-cni-association");
+            assert.deepEqual([cni.inputs.namespace, cni.inputs.serviceAccount], ["kube-system", "aws-node"]);
+            assert.equal(cni.inputs.clusterName, clusterNameOf(dev.config.stack));
+            const cniRole = roleOf(dev, cni, "roleArn");
+            assert.equal(cni.inputs.roleArn, `arn:aws:iam:us-east-1:${ACCOUNT_ID}:${cniRole.name}`);
+            for (const [role, policy] of [[ebsRole, "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"], [cniRole, "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy"]] as const) {
                 assert.deepEqual(JSON.parse(role.inputs.assumeRolePolicy), POD_IDENTITY_TRUST);
                 assert.deepEqual(attachmentsOf(dev, role), [policy]);
             }
-            for (const name of ["kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server"]) {
+            // The policy is attached before a node's aws-node can ask for it.
+            for (const attachment of dev.capture.ofType("aws:iam/rolePolicyAttachment:RolePolicyAttachment").filter((a) => a.inputs.role === cniRole.inputs.name || a.name.includes("vpc-cni"))) {
+                assert.ok(dev.capture.dependsOn(cni, attachment), attachment.name);
+            }
+            for (const name of ["vpc-cni", "kube-proxy", "eks-pod-identity-agent", "coredns", "metrics-server"]) {
                 assert.equal(addon(dev, name).inputs.podIdentityAssociations, undefined, `${name} calls no AWS API`);
             }
         });
@@ -122,17 +145,18 @@ describe("cluster add-ons", function () {
             }
         });
 
-        it("lists every node group, coredns, the EBS CSI driver, the StorageClass and the volume wait as nodesReady", async () => {
+        it("lists every node group, the early add-ons, coredns, the EBS CSI driver, the StorageClass and the volume wait as nodesReady", async () => {
             for (const b of [dev, prod]) {
                 const urns = await Promise.all(b.platform.cluster.nodesReady.map((r) => valueOf(r.urn)));
                 assert.deepEqual(urns, [
-                    ...b.capture.ofType(NODE_GROUP).map((g) => g.urn), addon(b, "coredns").urn, addon(b, "aws-ebs-csi-driver").urn,
+                    ...b.capture.ofType(NODE_GROUP).map((g) => g.urn), ...EARLY.map((name) => addon(b, name).urn),
+                    addon(b, "coredns").urn, addon(b, "aws-ebs-csi-driver").urn,
                     b.capture.one("kubernetes:storage.k8s.io/v1:StorageClass").urn,
                     // Issue 12, item 1: the destroy-time wait for the EBS volumes.
                     b.capture.one("command:local:Command", "-cluster-volume-wait").urn,
                 ]);
             }
-            assert.equal(prod.platform.cluster.nodesReady.length, 4 + 4, "3 general groups and the system group, coredns, EBS CSI, StorageClass, volume wait");
+            assert.equal(prod.platform.cluster.nodesReady.length, 4 + 3 + 4, "3 general groups and the system group, the 3 early add-ons, coredns, EBS CSI, StorageClass, volume wait");
         });
     });
 
