@@ -6,7 +6,7 @@ import { Cache, Database, DatabaseBackup, ExternalSecrets, Secrets } from "./dat
 import { AppImage, Workload } from "./delivery";
 import { AppNetworkPolicies } from "./delivery/network-policies";
 import { Network } from "./network";
-import { APP_RULES_NAMESPACE, Observability } from "./observability";
+import { APP_RULES_NAMESPACE, OBSERVABILITY_NAMESPACE, Observability } from "./observability";
 import { isSharedReview, ReviewEnvironment, ReviewHost } from "./review";
 import { REVIEW_IMAGE_EXPIRY_DAYS } from "./delivery/image";
 import { awsProvider, platformTags } from "./shared";
@@ -32,6 +32,12 @@ export function buildPlatform(config: PlatformConfig) {
         egress: network.egress,
         tags: platformTags(config),
         argoRollouts: config.cluster.argoRollouts ?? config.app.deliveryStrategy !== "rolling",
+        eckOperator: {
+            managedNamespace: OBSERVABILITY_NAMESPACE,
+            vpcCidr: config.network.cidrBlock,
+            // Declared by the observability component until issue 14: aliased, not replaced.
+            previousParent: { name: `${name}-observability`, type: "platform:observability:Observability" },
+        },
     }, { providers });
 
     const { database, cache, databaseBackup, secrets, externalSecrets } = dataTier(name, config, network, cluster, providers);
@@ -46,6 +52,7 @@ export function buildPlatform(config: PlatformConfig) {
         protect: config.protect,
         vpcCidr: config.network.cidrBlock,
         rolloutsNamespace: cluster.rolloutsReady.length > 0 ? ARGO_ROLLOUTS_NAMESPACE : undefined,
+        eckOperatorReady: cluster.eckOperatorReady,
         alertReceiverDelivery: { clusterName: cluster.clusterName, region: config.region, externalSecretsReady: [externalSecrets.release] },
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 

@@ -9,6 +9,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { earlyAddons, lateAddons, type LateAddons } from "./addons";
 import { argoRollouts } from "./argo-rollouts";
+import { eckOperator } from "./eck-operator";
 import { ClusterServices } from "./cluster-services";
 import { architectureOf, type ClusterConfig } from "./config";
 import { adminAccess, CLUSTER_NAME_SUFFIX_BYTES, controlPlane } from "./control-plane";
@@ -57,6 +58,11 @@ export interface ClusterArgs {
     readonly tags: Readonly<Record<string, string>>;
     /** Install the Argo Rollouts controller (a canary or blue-green app strategy needs it). */
     readonly argoRollouts?: boolean;
+    /**
+     * Install the ECK operator (eck-operator.ts) for the Elastic resources of `managedNamespace`
+     * (the observability stack's logs); `vpcCidr` for its NetworkPolicies.
+     */
+    readonly eckOperator?: { readonly managedNamespace: string; readonly vpcCidr: string; readonly previousParent?: { readonly name: string; readonly type: string } };
 }
 
 /** Problems with args a caller passed without parseConfig (parseConfig reports the same rules). */
@@ -108,12 +114,13 @@ export function validateClusterArgs(name: string, args: ClusterArgs): ConfigProb
  *   1, encrypted gp3 root volumes, the platform's tags on instances, volumes and network
  *   interfaces) whose desired sizes the cluster autoscaler owns, plus an optional tainted system
  *   group over all AZs for the controllers;
- * - EKS add-ons (vpc-cni, kube-proxy, Pod Identity agent before the nodes; coredns, EBS CSI driver,
+ * - EKS add-ons (vpc-cni, kube-proxy, Pod Identity agent beside the nodes; coredns, EBS CSI driver,
  *   metrics-server after them) at EKS's default version for the Kubernetes version unless pinned,
  *   each AWS-calling one with its own Pod Identity role;
  * - a default encrypted gp3 StorageClass;
  * - the Kubernetes provider every Kubernetes object of the program uses;
- * - cluster services (AWS Load Balancer Controller, cluster autoscaler), see ClusterServices.
+ * - cluster services (AWS Load Balancer Controller, cluster autoscaler), see ClusterServices;
+ * - the operators higher layers ask for: Argo Rollouts (argo-rollouts.ts), ECK (eck-operator.ts).
  */
 export class Cluster extends pulumi.ComponentResource {
     public readonly clusterName: pulumi.Output<string>;
@@ -138,6 +145,11 @@ export class Cluster extends pulumi.ComponentResource {
      * before it, while it still runs.
      */
     public readonly rolloutsReady: pulumi.Resource[];
+    /**
+     * The ECK operator's release (empty when not installed): the Elastic custom resources wait for
+     * it (its CRDs and webhook) and are deleted before it.
+     */
+    public readonly eckOperatorReady: pulumi.Resource[];
     public readonly storageClassName: string;
     /** CPU architecture of the general (application) nodes and the image platform that runs on it. */
     public readonly architecture: "arm64" | "x86_64";
@@ -174,7 +186,9 @@ export class Cluster extends pulumi.ComponentResource {
         // it waits for the access entries too.
         const volumes = volumeWait(`${name}-volume-wait`, { kubeconfig: this.kubeconfig, storageClassName: DEFAULT_STORAGE_CLASS },
             { parent: this, dependsOn: [late.ebsCsi, storageClass, ...access] });
-        this.nodesReady = [...groups, late.coredns, late.ebsCsi, storageClass, volumes];
+        // The early add-ons too: a workload's NetworkPolicies are enforced from its first pod
+        // (the managed vpc-cni's network policy agent). They end long before the nodes do.
+        this.nodesReady = [...groups, early.vpcCni, early.kubeProxy, early.podIdentityAgent, late.coredns, late.ebsCsi, storageClass, volumes];
 
         const services = this.clusterServices(name, args, c, cluster, groups, late);
         this.servicesReady = services.ready;
@@ -187,6 +201,12 @@ export class Cluster extends pulumi.ComponentResource {
                     : undefined,
             })];
         }
+        // The ECK operator after the nodes only (not coredns, the EBS CSI driver, the volume
+        // wait): it owns no volume and needs no name resolution to start, and on destroy it goes
+        // after the Elastic resources (which depend on it) and before the nodes.
+        this.eckOperatorReady = args.eckOperator
+            ? [eckOperator(this, name, { ...args.eckOperator, provider: this.provider, dependsOn: [...groups, early.vpcCni, early.kubeProxy, early.podIdentityAgent] })]
+            : [];
         this.ready = [...this.nodesReady, ...this.servicesReady];
 
         this.registerOutputs({

@@ -6,6 +6,6 @@
  * (network-policies.ts), their composition and namespaces (observability.ts), and the
  * `platform:observability` config section (config.ts).
  */
-export { Observability } from "./observability";
+export { Observability, OBSERVABILITY_NAMESPACE } from "./observability";
 export { APP_RULES_NAMESPACE } from "./metrics";
 export { observabilitySchema, type ObservabilityConfig } from "./config";

@@ -25,6 +25,7 @@
  */
 import type { ObservabilityConfig } from "./config";
 import { sized } from "../shared/kubernetes";
+import { ECK_MANAGED_PORTS } from "../cluster/eck-operator";
 import { ES_CLIENT_USERS, ES_INDICES, ES_PASSWORD_VAR, elasticsearchAuth, esPasswordEnv } from "./elasticsearch-users";
 
 /**
@@ -67,7 +68,7 @@ export function esCaMount() {
     return { name: ES_CA_VOLUME, mountPath: ES_CA_DIR, readOnly: true };
 }
 
-export const KIBANA = { name: "kibana", httpService: "kibana-kb-http", port: 5601 } as const;
+export const KIBANA = { name: "kibana", httpService: "kibana-kb-http", port: ECK_MANAGED_PORTS.kibana } as const;
 export const LOGSTASH = { name: "logstash", beatsService: "logstash-ls-beats", beatsPort: 5044 } as const;
 export const FILEBEAT = { name: "filebeat" } as const;
 
@@ -90,9 +91,6 @@ export const NODE_AGENT_PRIORITY_CLASS = { name: "platform-node-agent", value: 1
 
 /** Memory and CPU requests of the logging pods (limits equal the memory requests: no overcommit). */
 export const LOGGING_RESOURCES = {
-    // The chart's default limit is 1 GiB; the operator caches every watched object (Secrets,
-    // Pods, ...) cluster-wide, so below 512 MiB it is OOM-killed as the cluster grows.
-    eckOperator: { cpu: "100m", memoryMiB: 512 },
     kibana: { cpu: "200m", memoryMiB: 1024 },
     logstash: { cpu: "250m", memoryMiB: 1024 },
     /** Per node (DaemonSet); ECK's own default for a Beat is 300Mi, below it Filebeat is OOM-killed under load. */
@@ -101,37 +99,11 @@ export const LOGGING_RESOURCES = {
 } as const;
 
 /**
- * Lifetime of the CAs ECK generates (the self-signed HTTP CA of Elasticsearch among them). The
- * chart's default is one year (`caValidity: 8760h`, re-issued 24 h before expiry), and a new CA
- * breaks the clients that read the CA once at start: Grafana (the CA is an environment variable
- * provisioned into its data source) and Jaeger (`tls.ca_file` is read when its Elasticsearch
- * client is made; OpenTelemetry's configtls `reload_interval` reloads client certificates, not
- * the CA). Ten years instead, with the planned rotation in docs/observability.md ("Elasticsearch
- * CA"). Leaf certificates keep the one-year default: they are re-issued under the same CA, which
- * clients do not notice. Applies to CAs created after the operator has it (a fresh install).
- */
-export const ECK_CA_VALIDITY = { caValidity: "87600h", caRotateBefore: "24h" } as const;
-
-/**
  * Pod Security "restricted" for the ECK pods whose defaults fall short (Kibana, Logstash): the
  * Elastic images run as uid 1000 (ECK's defaultFsGroup/defaultFSUser 1000 at v3.5.0).
  */
 export const ECK_RESTRICTED_POD_SECURITY = { fsGroup: 1000, runAsUser: 1000, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } } as const;
 export const ECK_RESTRICTED_CONTAINER_SECURITY = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } as const;
-
-/** Values of the eck-operator chart (deploy/eck-operator/values.yaml at v3.5.0). */
-export function eckOperatorValues(): Record<string, unknown> {
-    const r = LOGGING_RESOURCES.eckOperator;
-    return {
-        installCRDs: true,
-        // Merged over the chart's `config` map (its other keys keep their defaults).
-        config: { ...ECK_CA_VALIDITY },
-        resources: sized({ ...r, cpuLimit: 1 }),
-        // The chart's default lacks a seccomp profile, which the `restricted` Pod Security level of
-        // the operator's namespace requires.
-        podSecurityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-    };
-}
 
 /** The Logstash pipeline: beats in, the app's JSON lines parsed, a data stream out over TLS. */
 export function logstashPipeline(appNamespace: string): string {

@@ -18,7 +18,7 @@
  *   `searchNamespace` (ALL). Data sources: `additionalDataSources` (passed through `tpl`).
  * - `grafana.envValueFrom` injects Secret keys as environment variables, which Grafana expands in
  *   provisioned data sources (`$VAR`). Read once at start: a new Elasticsearch CA needs a restart
- *   (ECK_CA_VALIDITY in observability-logging.ts makes that a planned, once-a-decade event).
+ *   (ECK_CA_VALIDITY in components/cluster/eck-operator.ts makes that a planned, once-a-decade event).
  * - Alertmanager `config` is merged over the chart's (its inhibit rules stay); `route` and
  *   `receivers` are replaced here. `alertmanagerSpec.secrets` mounts Secrets at
  *   /etc/alertmanager/secrets/<name>/.

@@ -19,15 +19,10 @@
  * the VPC CIDR), which allow-prometheus-scrapes admits, whichever namespace the DaemonSet is in.
  */
 import { denyAllButDns, namespaceByName, PROMETHEUS_PORT, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
+import { ECK_OPERATOR_NAMESPACE } from "../cluster/eck-operator";
 import { FILEBEAT, KIBANA, LOGSTASH } from "./logging";
 import { JAEGER } from "./tracing";
 
-/** Where ECK's operator runs (it calls the Elasticsearch, Kibana and Logstash APIs). */
-const ECK_OPERATOR_NAMESPACE = "elastic-system";
-/** The ECK operator's validating webhook port (eck-operator 3.5.0 values.yaml webhook.port). */
-export const ECK_WEBHOOK_PORT = 9443;
-/** The APIs the ECK operator calls: Elasticsearch, Kibana, Logstash (pkg/controller/logstash/network HTTPPort). */
-export const ECK_MANAGED_PORTS = { elasticsearch: 9200, kibana: KIBANA.port, logstash: 9600 } as const;
 const LOGSTASH_PODS = { matchLabels: { "logstash.k8s.elastic.co/name": LOGSTASH.name } };
 const FILEBEAT_PODS = { matchLabels: { "beat.k8s.elastic.co/name": FILEBEAT.name } };
 /** The prometheus-operator's admission webhook port (kube-prometheus-stack 88.5.3: prometheusOperator.tls.internalPort). */
@@ -150,31 +145,6 @@ export function nodeAgentsNetworkPolicies(a: { vpcCidr: string; observabilityNam
                 podSelector: FILEBEAT_PODS,
                 policyTypes: ["Egress"],
                 egress: [{ to: [{ ...nsSelector(a.observabilityNamespace), podSelector: LOGSTASH_PODS }], ports: tcp(LOGSTASH.beatsPort) }],
-            },
-        },
-    ];
-}
-
-/**
- * The ECK operator's namespace: it calls the API server and the APIs of what it manages in the
- * observability namespace (observability's allow-eck-operator admits it there), and the API server
- * calls its validating webhook.
- */
-export function eckOperatorNetworkPolicies(a: { vpcCidr: string; observabilityNamespace: string }): NetworkPolicySpec[] {
-    const vpc = { ipBlock: { cidr: a.vpcCidr } };
-    const p = ECK_MANAGED_PORTS;
-    return [
-        ...denyAllButDns(),
-        {
-            name: "allow-operator",
-            spec: {
-                podSelector: {},
-                policyTypes: ["Ingress", "Egress"],
-                ingress: [{ from: [vpc], ports: tcp(ECK_WEBHOOK_PORT) }],
-                egress: [
-                    { to: [vpc], ports: tcp(443) },
-                    { to: [nsSelector(a.observabilityNamespace)], ports: tcp(p.elasticsearch, p.kibana, p.logstash) },
-                ],
             },
         },
     ];

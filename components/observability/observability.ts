@@ -7,14 +7,14 @@ import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
 import { namespace, POD_READINESS_GATE_LABEL } from "../shared/namespace";
 import {
-    eckOperatorValues, eckStackValues, NODE_AGENT_PRIORITY_CLASS, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, ilmJobScript, KIBANA,
+    eckStackValues, NODE_AGENT_PRIORITY_CLASS, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, ilmJobScript, KIBANA,
     logsCustomComponentTemplate, logsIlmPolicy, logsIndexSettings,
 } from "./logging";
 import {
     APP_RULES_NAMESPACE, GRAFANA_ADMIN_KEYS, KUBE_PROMETHEUS_STACK, kubePrometheusStackValues, loadAlertRuleGroups, loadDashboard,
 } from "./metrics";
 import { JAEGER, jaegerValues, otlpEndpoints } from "./tracing";
-import { eckOperatorNetworkPolicies, nodeAgentsNetworkPolicies, observabilityNetworkPolicies } from "./network-policies";
+import { nodeAgentsNetworkPolicies, observabilityNetworkPolicies } from "./network-policies";
 import type { NetworkPolicySpec } from "../shared/network-policy";
 import { filebeat, NODE_AGENTS_NAMESPACE } from "./node-agents";
 import { elasticsearchUserSecrets, esPasswordEnv, type EsClient } from "./elasticsearch-users";
@@ -22,11 +22,11 @@ import { alertReceiverDelivery, type AlertReceiverDeliveryArgs } from "./alert-r
 import { InputError } from "../config/engine";
 
 /**
- * Namespaces of the stack: everything in `observability` (restricted), the ECK operator apart
- * (restricted), the host agents in NODE_AGENTS_NAMESPACE (privileged: node-agents.ts).
+ * Namespaces of the stack: everything in `observability` (restricted), the host agents in
+ * NODE_AGENTS_NAMESPACE (privileged: node-agents.ts). The ECK operator the logs need is the
+ * cluster layer's (components/cluster/eck-operator.ts, in ECK_OPERATOR_NAMESPACE).
  */
 export const OBSERVABILITY_NAMESPACE = "observability";
-export const ECK_OPERATOR_NAMESPACE = "elastic-system";
 
 /** How long Helm waits for each release (it rolls back past that: `atomic`). */
 export const RELEASE_TIMEOUT_SECONDS = {
@@ -37,7 +37,6 @@ export const RELEASE_TIMEOUT_SECONDS = {
     // installs after the ILM Job (which waits for the cluster's health), but the first pull of
     // the image and the index templates it creates still take time on a fresh cluster.
     jaeger: 900,
-    eckOperator: 600,
     // Only custom resources and RBAC: Helm does not wait for Elasticsearch itself.
     eckStack: 600,
 } as const;
@@ -73,6 +72,12 @@ export interface ObservabilityArgs {
     readonly alertReceiverDelivery?: AlertReceiverDeliveryArgs;
     /** The Argo Rollouts controller's namespace when the cluster runs it: Prometheus admits its analysis queries. */
     readonly rolloutsNamespace?: string;
+    /**
+     * The ECK operator's release (Cluster.eckOperatorReady; the cluster layer installs it in
+     * ECK_OPERATOR_NAMESPACE): eck-stack and the Beat need its CRDs and webhook, and are deleted
+     * before it.
+     */
+    readonly eckOperatorReady: pulumi.Input<pulumi.Resource>[];
 }
 
 /**
@@ -124,7 +129,6 @@ export class Observability extends pulumi.ComponentResource {
         const observabilityNs = namespace(`${name}-ns`, {
             name: ns, podSecurity: "restricted", labels: args.config.internalIngress ? POD_READINESS_GATE_LABEL : undefined,
         }, args.config.internalIngress ? { parent: this, dependsOn: [...args.dependsOn, ...(args.ingressDependsOn ?? [])] } : afterCluster);
-        const operatorNs = namespace(`${name}-eck-ns`, { name: ECK_OPERATOR_NAMESPACE, podSecurity: "restricted" }, afterCluster);
         const agentsNs = namespace(`${name}-node-agents-ns`, { name: NODE_AGENTS_NAMESPACE, podSecurity: "privileged" }, afterCluster);
         this.nodeAgentsNamespace = agentsNs;
         const nsName = observabilityNs.metadata.name;
@@ -146,12 +150,11 @@ export class Observability extends pulumi.ComponentResource {
             alertReceiver: args.config.alertReceiver !== "none", internalIngress: args.config.internalIngress,
         }));
         policies(`${name}-node-agents-netpol`, agentsNs.metadata.name, nodeAgentsNetworkPolicies({ vpcCidr: args.vpcCidr, observabilityNamespace: ns }));
-        policies(`${name}-eck-netpol`, operatorNs.metadata.name, eckOperatorNetworkPolicies({ vpcCidr: args.vpcCidr, observabilityNamespace: ns }));
 
         this.grafanaAdminSecretName = "grafana-admin";
         this.esUsers = elasticsearchUserSecrets(name, nsName, afterCluster);
         this.alertReceiverSecret = this.alertReceiver(name, args, nsName, observabilityNs);
-        const logs = this.logs(name, args, nsName, operatorNs.metadata.name);
+        const logs = this.logs(name, args, nsName);
         const kubePrometheusStack = this.metrics(name, args, nsName, logs.eckStack);
         this.traces(name, args, nsName, logs, kubePrometheusStack);
         if (args.config.internalIngress) this.internalIngresses(name, args, nsName, kubePrometheusStack, logs.eckStack);
@@ -191,20 +194,13 @@ export class Observability extends pulumi.ComponentResource {
         }, this);
     }
 
-    /** Logs: the ECK operator, then Elasticsearch, Kibana, Logstash and Filebeat, then the ILM Job. */
-    private logs(name: string, args: ObservabilityArgs, nsName: pulumi.Output<string>, operatorNsName: pulumi.Output<string>) {
+    /** Logs: after the cluster's ECK operator, Elasticsearch, Kibana, Logstash and Filebeat, then the ILM Job. */
+    private logs(name: string, args: ObservabilityArgs, nsName: pulumi.Output<string>) {
         const c = args.config;
         const ns = OBSERVABILITY_NAMESPACE;
-        const afterCluster = { parent: this, dependsOn: args.dependsOn };
         const appNamespace = APP_RULES_NAMESPACE;
         const esUrl = elasticsearchUrl(ns);
-        const eckOperator = helmRelease(`${name}-eck-operator`, {
-            chart: CHARTS.eckOperator,
-            releaseName: "eck-operator",
-            namespace: operatorNsName,
-            values: eckOperatorValues(),
-            timeoutSeconds: RELEASE_TIMEOUT_SECONDS.eckOperator,
-        }, afterCluster);
+        const eckOperator = args.eckOperatorReady;
         // The custom resources need the operator's CRDs and webhook; on destroy they go first, so
         // the operator is still there to finish deleting them. Holds the logs: protected with the stack.
         const eckStack = helmRelease(`${name}-eck-stack`, {
@@ -213,12 +209,12 @@ export class Observability extends pulumi.ComponentResource {
             namespace: nsName,
             values: eckStackValues({ config: c, storageClassName: args.storageClassName, protect: args.protect, appNamespace, namespace: ns }),
             timeoutSeconds: RELEASE_TIMEOUT_SECONDS.eckStack,
-        }, { parent: this, dependsOn: [eckOperator, ...Object.values(this.esUsers), ...args.dependsOn], protect: args.protect });
+        }, { parent: this, dependsOn: [...eckOperator, ...Object.values(this.esUsers), ...args.dependsOn], protect: args.protect });
         // Filebeat in the agents' namespace (the chart's eck-beats is off): needs the operator's Beat CRD.
         filebeat(name, {
             namespace: NODE_AGENTS_NAMESPACE,
             observabilityNamespace: ns,
-            dependsOn: [eckOperator, this.nodeAgentPriority, this.nodeAgentsNamespace, ...args.dependsOn],
+            dependsOn: [...eckOperator, this.nodeAgentPriority, this.nodeAgentsNamespace, ...args.dependsOn],
         }, { parent: this });
 
         // Log retention: Elasticsearch's API is the only way to define an ILM policy (ECK's
@@ -256,11 +252,11 @@ export class Observability extends pulumi.ComponentResource {
             },
         }, {
             parent: this,
-            // Not after eck-stack: the Job only retries until Elasticsearch answers (its pod waits
-            // for ECK's password and CA Secrets), so it starts with the operator, on the nodes, and
-            // its wait overlaps the operator's and the chart's. Jaeger waits for both. Holds
-            // nothing: on destroy it may go in any order before the namespace.
-            dependsOn: [this.esUsers.logsLifecycle, ...args.dependsOn],
+            // After eck-stack: the Job only retries until Elasticsearch answers (its pod waits for
+            // ECK's password and CA Secrets), so starting it earlier gains nothing, and its
+            // duration is then Elasticsearch's own start. Jaeger waits for it. Holds nothing: on
+            // destroy it goes before eck-stack.
+            dependsOn: [eckStack, this.esUsers.logsLifecycle, ...args.dependsOn],
             // Waits for Elasticsearch to come up (minutes after the chart) before it completes.
             customTimeouts: { create: "30m", update: "30m" },
         });

@@ -106,7 +106,14 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     // Filebeat DaemonSet out on its own, after `up` has moved on.
     "kubernetes:beat.k8s.elastic.co/v1beta1:Beat": d(0.02, 0.02, "estimate: API call only; ECK reconciles the DaemonSet asynchronously"),
     "kubernetes:storage.k8s.io/v1:StorageClass": d(0.02, 0.02, API),
-    "kubernetes:networking.k8s.io/v1:Ingress": d(3, 1, "estimate: Pulumi waits for the ALB's hostname in status; the controller deletes the ALB on delete"),
+    // The ALB itself takes 2-3 min to become active, but nothing here waits for that: the
+    // controller writes the hostname CreateLoadBalancer returns right after creating the ALB, its
+    // listeners, rules and TargetGroupBindings (kubernetes-sigs/aws-load-balancer-controller
+    // controllers/ingress/group_controller.go reconcile: buildAndDeployModel, then
+    // updateIngressGroupStatus; WaitUntilLoadBalancerAvailable is used only by its e2e tests), and
+    // Pulumi waits for that status and an Endpoints object per backend Service, plus 10 s of
+    // settling (pulumi-kubernetes provider/pkg/await/ingress.go).
+    "kubernetes:networking.k8s.io/v1:Ingress": d(1, 1, "estimate: one controller reconcile (security groups, ALB, listeners, rules, target group bindings) before the hostname is in status (aws-load-balancer-controller group_controller.go; pulumi-kubernetes await/ingress.go waits for that and the backends' Endpoints); the ALB turns active 2-3 min later; delete: the controller deletes the ALB"),
     "kubernetes:monitoring.coreos.com/v1:ServiceMonitor": d(0.02, 0.02, API),
     "kubernetes:core/v1:ResourceQuota": d(0.02, 0.02, API),
     "kubernetes:core/v1:LimitRange": d(0.02, 0.02, API),
@@ -119,7 +126,7 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     // pods' readiness waits for the schema, so the Deployment's minute must cover the Job's
     // (test/plan/durations.test.ts checks it).
     "job:migration": d(0.5, 0.1, "measured 2026-12-01: node dist/migrate.js on an empty PostgreSQL database 0.4-0.7 s (3 runs); plus the pod's start, at most 5 s at the 99th percentile excluding image pulls (Kubernetes SLO, kubernetes/community sig-scalability/slos/slos.md), and the image pull the Deployment's pods make at the same time (estimate 10-20 s from ECR in region); rounded up to half a minute"),
-    "job:logs-ilm": d(4, 0.1, "estimate: waits until Elasticsearch is yellow: ECK operator + ES nodes start (facts: 3-6 min for ECK + 1 ES node + Kibana, uncertain)"),
+    "job:logs-ilm": d(2.5, 0.1, "estimate: starts after eck-stack and waits until Elasticsearch is yellow: the claim's EBS volume, the Elasticsearch image pull and the JVM's start; with the operator's 1.0 and eck-stack's 0.5 the 4.0 min of ECK (facts: 3-6 min for ECK + 1 ES node + Kibana, uncertain)"),
     // Helm charts
     "helm:aws-load-balancer-controller": d(1, 0.5, "estimate: two controller pods and the webhook"),
     "helm:cluster-autoscaler": d(0.75, 0.3, "estimate: one Deployment"),

@@ -72,8 +72,14 @@ describe("cluster", () => {
                     "kubernetes:core/v1:Namespace argo-rollouts", "kubernetes:helm.sh/v3:Release argo-rollouts",
                     "kubernetes:networking.k8s.io/v1:NetworkPolicy allow-controller", "kubernetes:networking.k8s.io/v1:NetworkPolicy allow-dns", "kubernetes:networking.k8s.io/v1:NetworkPolicy default-deny",
                 ];
+                // The ECK operator the observability stack's logs need: its namespace, policies and release.
+                const eck = [
+                    "kubernetes:core/v1:Namespace elastic-system", "kubernetes:helm.sh/v3:Release eck-operator",
+                    "kubernetes:networking.k8s.io/v1:NetworkPolicy allow-dns", "kubernetes:networking.k8s.io/v1:NetworkPolicy allow-operator", "kubernetes:networking.k8s.io/v1:NetworkPolicy default-deny",
+                ];
                 assert.deepEqual(own.map((o) => `${o.type} ${o.inputs.metadata?.name ?? o.inputs.name}`).sort(), [
                     ...rollouts,
+                    ...eck,
                     "kubernetes:helm.sh/v3:Release aws-load-balancer-controller",
                     "kubernetes:helm.sh/v3:Release cluster-autoscaler",
                     "kubernetes:storage.k8s.io/v1:StorageClass gp3-encrypted",

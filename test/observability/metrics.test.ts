@@ -38,6 +38,7 @@ async function deployedRuleGroups(): Promise<unknown[]> {
         config: observabilitySchema.parse({}),
         storageClassName: "gp3-encrypted",
         dependsOn: [],
+        eckOperatorReady: [],
         protect: false,
         vpcCidr: "10.0.0.0/16",
     }, { providers: { kubernetes: provider } });

@@ -1,5 +1,6 @@
 import * as assert from "node:assert/strict";
-import { eckOperatorNetworkPolicies, nodeAgentsNetworkPolicies, observabilityNetworkPolicies } from "../../components/observability/network-policies";
+import { eckOperatorNetworkPolicies } from "../../components/cluster/eck-operator";
+import { nodeAgentsNetworkPolicies, observabilityNetworkPolicies } from "../../components/observability/network-policies";
 import type { NetworkPolicySpec } from "../../components/shared/network-policy";
 import { buildStack, reveal, type Built } from "../harness";
 import { OBS_KEY, observabilitySection } from "./support";
@@ -62,19 +63,6 @@ describe("observability network policies (issue 12 item 13)", () => {
         ]);
     });
 
-    it("elastic-system: deny, DNS, then the webhook from the VPC, the API server, and Elasticsearch, Kibana and Logstash's APIs in observability", () => {
-        assert.deepEqual(eckOperatorNetworkPolicies({ vpcCidr: "10.20.0.0/16", observabilityNamespace: "observability" }).slice(2), [
-            { name: "allow-operator", spec: {
-                podSelector: {}, policyTypes: ["Ingress", "Egress"],
-                ingress: [{ from: [VPC], ports: [{ protocol: "TCP", port: 9443 }] }],
-                egress: [
-                    { to: [VPC], ports: [{ protocol: "TCP", port: 443 }] },
-                    { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }], ports: [{ protocol: "TCP", port: 9200 }, { protocol: "TCP", port: 5601 }, { protocol: "TCP", port: 9600 }] },
-                ],
-            } },
-        ]);
-    });
-
     describe("in the stacks", () => {
         let dev: Built;
         before(async () => { dev = await buildStack("dev", { [OBS_KEY]: { ...observabilitySection("dev"), internalIngress: true } }); });
@@ -91,7 +79,7 @@ describe("observability network policies (issue 12 item 13)", () => {
             const cidr = dev.config.network.cidrBlock;
             sameAs("observability", observabilityNetworkPolicies({ vpcCidr: cidr, appNamespace: "orders", nodeAgentsNamespace: "node-agents", alertReceiver: dev.config.observability.alertReceiver !== "none", internalIngress: true, rolloutsNamespace: "argo-rollouts" }));
             sameAs("node-agents", nodeAgentsNetworkPolicies({ vpcCidr: cidr, observabilityNamespace: "observability" }));
-            sameAs("elastic-system", eckOperatorNetworkPolicies({ vpcCidr: cidr, observabilityNamespace: "observability" }));
+            sameAs("elastic-system", eckOperatorNetworkPolicies({ vpcCidr: cidr, managedNamespace: "observability" }));
             assert.deepEqual(["observability", "node-agents", "elastic-system"].map((ns) => inNamespace(ns).length), [12, 4, 3]);
         });
 

@@ -3,9 +3,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CHARTS } from "../../components/shared/charts";
 import { parse as parseYaml } from "yaml";
-import { ECK_OPERATOR_NAMESPACE, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS } from "../../components/observability/observability";
+import { OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS } from "../../components/observability/observability";
+import { ECK_CA_VALIDITY, ECK_OPERATOR_NAMESPACE, ECK_OPERATOR_RELEASE_TIMEOUT_SECONDS } from "../../components/cluster/eck-operator";
 import { NODE_AGENTS_NAMESPACE } from "../../components/observability/node-agents";
-import { ECK_CA_VALIDITY, ilmJobScript } from "../../components/observability/logging";
+import { ilmJobScript } from "../../components/observability/logging";
 import { ALERT_RULES_FILE, DASHBOARD_FILE } from "../../components/observability/metrics";
 import {
     buildStack, isSecret, reveal, ROOT, valueOf, type Built,
@@ -60,13 +61,14 @@ describe("observability", function () {
             const e = EXPECTED[stack];
             const b = () => built[stack];
 
-            it("installs four releases from CHARTS with explicit names, namespaces, timeouts and rollback", () => {
+            it("installs four releases from CHARTS with explicit names, namespaces, timeouts and rollback (eck-operator by the cluster layer)", () => {
                 // Jaeger 900 s: on a fresh cluster it waits for Elasticsearch (see the ordering test).
-                assert.deepEqual(RELEASE_TIMEOUT_SECONDS, { kubePrometheusStack: 900, jaeger: 900, eckOperator: 600, eckStack: 600 });
+                assert.deepEqual(RELEASE_TIMEOUT_SECONDS, { kubePrometheusStack: 900, jaeger: 900, eckStack: 600 });
+                assert.equal(ECK_OPERATOR_RELEASE_TIMEOUT_SECONDS, 600);
                 const expected = [
                     { name: "kube-prometheus-stack", pin: CHARTS.kubePrometheusStack, namespace: OBSERVABILITY_NAMESPACE, timeout: RELEASE_TIMEOUT_SECONDS.kubePrometheusStack },
                     { name: "jaeger", pin: CHARTS.jaeger, namespace: OBSERVABILITY_NAMESPACE, timeout: RELEASE_TIMEOUT_SECONDS.jaeger },
-                    { name: "eck-operator", pin: CHARTS.eckOperator, namespace: ECK_OPERATOR_NAMESPACE, timeout: RELEASE_TIMEOUT_SECONDS.eckOperator },
+                    { name: "eck-operator", pin: CHARTS.eckOperator, namespace: ECK_OPERATOR_NAMESPACE, timeout: ECK_OPERATOR_RELEASE_TIMEOUT_SECONDS },
                     { name: "eck-stack", pin: CHARTS.eckStack, namespace: OBSERVABILITY_NAMESPACE, timeout: RELEASE_TIMEOUT_SECONDS.eckStack },
                 ];
                 for (const x of expected) {
@@ -305,15 +307,15 @@ describe("observability", function () {
                 assert.equal(ilmJobScript().match(/ --cacert \/es-ca\/ca\.crt -u "\$auth" /g)?.length, 4);
                 assert.ok(ilmJobScript().includes('auth="logs-lifecycle:${ES_PASSWORD}"'));
                 assert.deepEqual(job.inputs.spec.template.spec.containers[0].resources, { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "128Mi" } });
-                // The Job only retries until Elasticsearch answers: it waits for the nodes (and storage),
-                // not for the ECK charts, so its wait overlaps theirs (the up critical path).
-                assert.ok(!b().capture.dependsOn(job, release(b(), "eck-stack")) && !b().capture.dependsOn(job, release(b(), "eck-operator")));
+                // The Job only retries until Elasticsearch answers: after eck-stack (and so the
+                // cluster's ECK operator) it loses nothing, and its estimate is Elasticsearch's start.
+                assert.ok(b().capture.dependsOn(job, release(b(), "eck-stack")) && b().capture.dependsOn(job, release(b(), "eck-operator")));
                 for (const ready of b().platform.cluster.nodesReady) assert.ok(b().capture.dependsOn(job, await resourceOf(b(), ready)));
             });
 
-            it("orders releases: after nodes and storage, not the cluster services; ECK stack after its operator", async () => {
+            it("orders releases: after nodes and storage, not the cluster services; ECK stack after the cluster's operator", async () => {
                 const cluster = b().platform.cluster;
-                const all = ["kube-prometheus-stack", "jaeger", "eck-operator", "eck-stack"].map((n) => release(b(), n));
+                const all = ["kube-prometheus-stack", "jaeger", "eck-stack"].map((n) => release(b(), n));
                 for (const ready of cluster.nodesReady) {
                     const target = await resourceOf(b(), ready);
                     for (const r of all) assert.ok(b().capture.dependsOn(r, target), `${r.inputs.name} after ${target.name}`);
@@ -325,10 +327,11 @@ describe("observability", function () {
                     const target = await resourceOf(b(), ready);
                     for (const r of all) assert.ok(!b().capture.dependsOn(r, target), `${r.inputs.name} waits for ${target.name}`);
                 }
-                for (const ns of b().capture.ofType(NAMESPACE).filter((n) => /observability|eck/.test(n.name))) {
+                for (const ns of b().capture.ofType(NAMESPACE).filter((n) => /observability/.test(n.name))) {
                     assert.equal(ns.inputs.metadata.labels?.["elbv2.k8s.aws/pod-readiness-gate-inject"], undefined, `${ns.name} is not selected by the pod webhook`);
                 }
-                const [kps, jaeger, operator, stackRelease] = all;
+                const [kps, jaeger, stackRelease] = all;
+                const operator = release(b(), "eck-operator");
                 assert.ok(b().capture.dependsOn(stackRelease, operator), "eck-stack after eck-operator (and removed before it)");
                 assert.ok(b().capture.dependsOn(kps, stackRelease), "Grafana reads the Elasticsearch Secrets");
                 assert.equal(b().capture.dependsOn(jaeger, stackRelease), e.jaeger === "elasticsearch", "Jaeger waits for ELK only when it stores there");
@@ -367,15 +370,16 @@ describe("observability", function () {
                 const providerUrn = await valueOf(b().platform.cluster.provider.urn);
                 const objects = b().capture.descendantsOf(component).filter((r) => r.type.startsWith("kubernetes:"));
                 // Issue 12 item 12: + the node-agents Namespace, Filebeat's ServiceAccount, ClusterRole,
-                // ClusterRoleBinding and Beat; item 13: + Logstash's ingress from node-agents, the four
-                // policies of node-agents and the three of elastic-system; item 14: 8 Secrets (Grafana's
-                // admin, the Elasticsearch roles and 6 client users).
+                // ClusterRoleBinding and Beat; item 13: + Logstash's ingress from node-agents and the four
+                // policies of node-agents; item 14: 8 Secrets (Grafana's admin, the Elasticsearch roles
+                // and 6 client users). The ECK operator, its namespace and its three policies are the
+                // cluster layer's (issue 14).
                 // + Prometheus' ingress from the Argo Rollouts controller's analysis on canary stacks.
-                const policies = (b().config.observability.alertReceiver === "none" ? 16 : 17) + (b().config.app.deliveryStrategy === "rolling" ? 0 : 1);
-                assert.equal(objects.length, 24 + policies);
+                const policies = (b().config.observability.alertReceiver === "none" ? 13 : 14) + (b().config.app.deliveryStrategy === "rolling" ? 0 : 1);
+                assert.equal(objects.length, 22 + policies);
                 assert.deepEqual(objects.map((o) => o.type.replace(/^kubernetes:/, "")).sort(), [
-                    "batch/v1:Job", "beat.k8s.elastic.co/v1beta1:Beat", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", "core/v1:Namespace", ...Array(8).fill("core/v1:Secret"), "core/v1:ServiceAccount",
-                    "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release",
+                    "batch/v1:Job", "beat.k8s.elastic.co/v1beta1:Beat", "core/v1:ConfigMap", "core/v1:Namespace", "core/v1:Namespace", ...Array(8).fill("core/v1:Secret"), "core/v1:ServiceAccount",
+                    "helm.sh/v3:Release", "helm.sh/v3:Release", "helm.sh/v3:Release",
                     "monitoring.coreos.com/v1:PrometheusRule", "monitoring.coreos.com/v1:ServiceMonitor",
                     ...Array(policies).fill("networking.k8s.io/v1:NetworkPolicy"),
                     "rbac.authorization.k8s.io/v1:ClusterRole", "rbac.authorization.k8s.io/v1:ClusterRoleBinding",
@@ -489,7 +493,7 @@ describe("observability", function () {
             const protect = await protectedNames(stack);
             const name = (suffix: string) => `platform-${stack}-observability-${suffix}`;
             for (const suffix of ["kube-prometheus-stack", "eck-stack"]) assert.equal(protect.get(name(suffix)), stack === "prod", `${stack} ${suffix}`);
-            for (const suffix of ["jaeger", "eck-operator"]) assert.equal(protect.get(name(suffix)), false, `${stack} ${suffix}`);
+            for (const suffix of ["jaeger"]) assert.equal(protect.get(name(suffix)), false, `${stack} ${suffix}`);
         }
     });
 

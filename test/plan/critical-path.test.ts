@@ -1,7 +1,8 @@
 import * as assert from "node:assert/strict";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { criticalPath, edgeSavings } from "../../scripts/plan/critical-path";
+import { criticalPath, edgeSavings, edgesOf } from "../../scripts/plan/critical-path";
+import { PlanIndex } from "../../scripts/plan/model";
 import { DURATIONS, durationKey } from "../../scripts/plan/durations";
 import type { PlanDocument } from "../../scripts/plan/model";
 import { PROJECT } from "../../components/config";
@@ -91,6 +92,14 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
             assert.equal(criticalPath(retained, "destroy").totalMin, 0 + 4 + 5);
         });
 
+        it("takes no time to destroy a deletedWith resource whose resource the destroy deletes (the engine skips its delete)", () => {
+            const withCluster = res("aws:eks/addon:Addon", "cni", {}, { dependencies: [cluster.urn], deletedWith: cluster.urn });
+            const down = criticalPath(plan("t", [cluster, withCluster]), "destroy");
+            assert.equal(down.totalMin, 5, "only the cluster's own delete");
+            const alone = criticalPath(plan("t", [cluster, { ...withCluster, deletedWith: urn("aws:eks/cluster:Cluster", "elsewhere") }]), "destroy");
+            assert.equal(alone.totalMin, 0.5 + 5, "a deletedWith resource outside the stack is deleted as usual");
+        });
+
         it("waits for the provider a resource uses", () => {
             const provider = res("pulumi:providers:kubernetes", "k8s", {}, { dependencies: [cluster.urn] });
             const ns = res("kubernetes:core/v1:Namespace", "ns", {}, { provider: `${provider.urn}::k8s-id` });
@@ -136,29 +145,58 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
         // Today's figures, after the shortening of issue 14 (24.87 min before): the control plane no
         // longer waits for the NAT gateways and routes (the node groups do), vpc-cni not for the
         // Pod Identity agent, the observability releases not for the cluster services (only the
-        // Ingresses do), and the ILM Job not for eck-stack.
-        // Canary at the ALB (issue 11) moved it from 19.8 min ending with the ILM Job and Jaeger: the
-        // internal ALB Ingress (3 min) starts after the load balancer controller, and the Rollout
-        // (its first create goes straight to Healthy) after it.
-        it("puts prod's pulumi up at 19.87 min: VPC, subnets, the control plane, add-ons, a node group, the load balancer controller, then the app's ALB Ingress and Rollout", () => {
+        // Ingresses do). Canary at the ALB (issue 11) had put it at 19.87 min, ending with the ALB
+        // Ingress and the Rollout; then (issue 14, second pass) the node groups wait for aws-node's
+        // Pod Identity association instead of the early add-ons (-1.0), the ECK operator is the
+        // cluster layer's and starts with the nodes, the ILM Job starts after eck-stack (its 2.5 min
+        // are Elasticsearch's own start), the Ingress waits for one controller reconcile (1 min,
+        // not the ALB's 3 to turn active), and the External Secrets chart no longer waits for its
+        // policy (which names the Multi-AZ database's secret). What is left ends with Jaeger.
+        it("puts prod's pulumi up at 17.87 min: VPC, subnets, the control plane, aws-node's association, a node group, EBS CSI, then eck-stack, Elasticsearch's start (the ILM Job) and Jaeger", () => {
             const up = criticalPath(plans.get("prod")!, "up");
-            assert.equal(round(up.totalMin), 19.87);
+            assert.equal(round(up.totalMin), 17.87);
             assert.deepEqual(up.chain.filter((s) => s.minutes > 0).map((s) => s.key), [
-                "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:eks/cluster:Cluster", "aws:eks/addon:Addon", "aws:eks/nodeGroup:NodeGroup",
-                "aws:eks/addon:Addon", "helm:aws-load-balancer-controller", "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Service",
-                "kubernetes:networking.k8s.io/v1:Ingress", "kubernetes:core/v1:Service", "kubernetes:argoproj.io/v1alpha1:Rollout", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+                "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:eks/cluster:Cluster", "aws:eks/podIdentityAssociation:PodIdentityAssociation", "aws:eks/nodeGroup:NodeGroup",
+                "aws:eks/addon:Addon", "kubernetes:storage.k8s.io/v1:StorageClass", "command:local:Command", "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Secret",
+                "helm:eck-stack", "job:logs-ilm", "helm:jaeger", "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
             ]);
             assert.ok(!up.chain.some((s) => s.type === "aws:ec2/natGateway:NatGateway"), "the NAT gateway is off the path");
+            assert.ok(up.totalMin <= 18, "issue 14's target");
+        });
+
+        it("ends prod's app chain (canary at the ALB) under 18 min too: the ALB Ingress, the canary Service and the Rollout", () => {
+            const p = plans.get("prod")!;
+            // The Rollout's finish: the critical path of the graph of what it waits for.
+            const index = new PlanIndex(p);
+            const rollout = p.resources.find((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Rollout")!;
+            const closure = new Set<string>();
+            const walk = (urn: string) => {
+                if (closure.has(urn)) return;
+                closure.add(urn);
+                for (const e of edgesOf(index, index.byUrn(urn)!)) walk(e.to);
+            };
+            walk(rollout.urn);
+            const chain = criticalPath({ ...p, resources: p.resources.filter((r) => closure.has(r.urn)) }, "up");
+            assert.equal(round(chain.totalMin), 17.62);
+            // Bound by the app's secret now: the External Secrets chart, the first sync, the
+            // migration Job, then the Rollout. The ALB Ingress (1 min after the controller) ends first.
+            assert.deepEqual(chain.chain.slice(-7).map((s) => s.key), [
+                "helm:external-secrets", "kubernetes:external-secrets.io/v1:SecretStore", "kubernetes:external-secrets.io/v1:ExternalSecret",
+                "kubernetes:core/v1:ConfigMap", "job:migration", "kubernetes:core/v1:Service", "kubernetes:argoproj.io/v1alpha1:Rollout",
+            ]);
+            assert.ok(!chain.chain.some((s) => s.type === "aws:rds/instance:Instance"), "nor does the Multi-AZ database's 15 min reach it");
         });
 
         // Moved by issue 12 (items 1, 2) from 16.92 min ending with the network: the volume wait
         // sits between the charts and the EBS CSI driver, and the log sweep runs after the cluster.
-        it("puts prod's pulumi destroy at 18.59 min: workloads and charts, the volume wait, storage, node group, control plane, then the log sweep", () => {
+        // 18.59 until the early add-ons were left to DeleteCluster (deletedWith) and the ECK
+        // operator moved to the cluster layer (issue 14).
+        it("puts prod's pulumi destroy at 17.66 min: workloads and charts, the volume wait, storage, node group, control plane, then the log sweep", () => {
             const down = criticalPath(plans.get("prod")!, "destroy");
-            assert.equal(round(down.totalMin), 18.59);
+            assert.equal(round(down.totalMin), 17.66);
             assert.deepEqual(down.chain.filter((s) => s.minutes > 0).map((s) => s.name.replace("platform-prod-", "")), [
-                "app-monitor", "observability-kube-prometheus-stack", "observability-eck-stack", "observability-eck-operator", "observability-eck-ns",
-                "cluster-volume-wait", "cluster-gp3", "cluster-aws-ebs-csi-driver", "cluster-general-0", "cluster-eks-pod-identity-agent",
+                "app-monitor", "observability-kube-prometheus-stack", "observability-eck-stack", "observability-es-roles", "observability-ns",
+                "cluster-volume-wait", "cluster-gp3", "cluster-aws-ebs-csi-driver", "cluster-general-0", "cluster-vpc-cni-association",
                 "cluster-eks", "cluster-control-plane-logs", "cluster-log-sweep",
             ]);
         });
@@ -174,8 +212,8 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
             const kinds = Object.fromEntries(criticalPath(plans.get("prod")!, "up").chain.map((st) => [st.name.replace("platform-prod-", ""), st.via]));
             assert.equal(kinds["cluster-eks"], "input");
             assert.equal(kinds["cluster-general-0"], "dependsOn");
-            assert.equal(kinds["app-ingress"], "input");
-            assert.equal(kinds["app-rollout"], "dependsOn");
+            assert.equal(kinds["cluster-vpc-cni-association"], "input");
+            assert.equal(kinds["observability-logs-ilm"], "dependsOn");
         });
 
         it("puts the Multi-AZ database (15 min) off prod's critical path: it starts with the network, not after the cluster", () => {

@@ -67,7 +67,7 @@ describe("offline plan (scripts/plan.ts)", function () {
         assert.match(run.stdout, /^Monthly cost estimate: \$270\.24 \(us-east-1, on-demand list prices checked \d{4}-\d{2}-\d{2}, 730 h\/month; usage from scripts\/plan\/usage\.yaml\)$/m);
         assert.match(run.stdout, /^ +\$202\.63 {2}Cluster \(platform-pr-1-cluster\)$/m);
         assert.match(run.stdout, /^ {2}Usage assumptions:\n {4}spotPriceFactor=0\.35, natGateway\.dataProcessedGbPerGatewayMonth=10,/m);
-        assert.match(run.stdout, /^Critical path of pulumi up \(empty stack\): 18\.8 min$/m);
+        assert.match(run.stdout, /^Critical path of pulumi up \(empty stack\): 17\.6 min$/m);
         assert.match(run.stdout, /^Critical path of pulumi destroy: \d+\.\d min$/m);
         assert.match(run.stdout, /\(input\) platform-pr-1-cluster-eks \[aws:eks\/cluster:Cluster\] \+9\.5/);
         assert.match(run.stdout, /^Kubernetes objects rendered: \d+ objects and 7 Helm release values under /m);

@@ -71,7 +71,7 @@ describe("policy pack verdict in the offline plan", function () {
     it("dev: 0 mandatory violations, its advisory findings and the checks a first preview skips; exit 0", () => {
         assert.equal(runs.dev.status, 0, runs.dev.stderr);
         assert.deepEqual(verdictBlock(runs.dev.stdout), [
-            "Policy pack platform-guardrails with the pack's default config: 57 policies evaluated on 187 resources; 9 policies disabled by that config (outside prod: the prod-only ones).",
+            "Policy pack platform-guardrails with the pack's default config: 57 policies evaluated on 188 resources; 9 policies disabled by that config (outside prod: the prod-only ones).",
             "  0 mandatory violations",
             "  5 advisory violations:",
             "    eks-endpoint-not-public on platform-dev-cluster-eks",
@@ -87,7 +87,7 @@ describe("policy pack verdict in the offline plan", function () {
         assert.equal(runs.prod.status, 0, runs.prod.stderr);
         const block = verdictBlock(runs.prod.stdout);
         assert.deepEqual(block.slice(0, 3), [
-            "Policy pack platform-guardrails with policy/config/prod.json: 66 policies evaluated on 209 resources.",
+            "Policy pack platform-guardrails with policy/config/prod.json: 66 policies evaluated on 210 resources.",
             "  0 mandatory violations",
             "  8 advisory violations:",
         ]);
@@ -99,7 +99,7 @@ describe("policy pack verdict in the offline plan", function () {
         const run = runs.strict;
         assert.equal(run.status, 3, run.stderr);
         assert.deepEqual(verdictBlock(run.stdout).slice(0, 6), [
-            `Policy pack platform-guardrails with ${strict}: 57 policies evaluated on 187 resources; 9 policies disabled by that config (outside prod: the prod-only ones).`,
+            `Policy pack platform-guardrails with ${strict}: 57 policies evaluated on 188 resources; 9 policies disabled by that config (outside prod: the prod-only ones).`,
             "  1 mandatory violation (pulumi preview --policy-pack policy fails, and so does this plan):",
             "    eks-endpoint-not-public on platform-dev-cluster-eks",
             "      urn:pulumi:dev::platform::platform:cluster:Cluster$aws:eks/cluster:Cluster::platform-dev-cluster-eks",
