@@ -62,7 +62,9 @@ export interface EarlyAddons {
  * - With `bootstrapSelfManagedAddons` the cluster already runs a self-managed aws-node and
  *   kube-proxy, so a node that joins before the managed add-ons are ACTIVE is networked at once;
  *   the add-ons then adopt them (OVERWRITE). The agent's pod starts beside aws-node on every new
- *   node anyway (also every node the autoscaler adds): aws-node retries until it answers.
+ *   node anyway (also every node the autoscaler adds): until it serves, aws-node exits (ipamd
+ *   cannot list the ENIs) and the kubelet restarts it with back-off, with the credentials the
+ *   webhook injected at the pod's creation.
  * - `deletedWith` the cluster: `pulumi destroy` does not delete them, DeleteCluster does, after
  *   the node groups. Without it, with nothing depending on them any more, the destroy would
  *   delete the CNI first, while the pods on the nodes are still being deleted.

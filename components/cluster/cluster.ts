@@ -183,9 +183,10 @@ export class Cluster extends pulumi.ComponentResource {
         // Between the EBS CSI driver (and StorageClass) and every owner of a volume, which waits for
         // `ready`: on destroy the owners go first, this waits until their volumes are deleted, and
         // only then do the driver and the StorageClass go (issue 12, item 1). It calls the API, so
-        // it waits for the access entries too.
+        // it waits for the access entries too; and coredns, which the driver's controller resolves
+        // the EC2 endpoint with while it deletes the volumes (no cost on up: both end with the nodes + 1).
         const volumes = volumeWait(`${name}-volume-wait`, { kubeconfig: this.kubeconfig, storageClassName: DEFAULT_STORAGE_CLASS },
-            { parent: this, dependsOn: [late.ebsCsi, storageClass, ...access] });
+            { parent: this, dependsOn: [late.ebsCsi, late.coredns, storageClass, ...access] });
         // The early add-ons too: a workload's NetworkPolicies are enforced from its first pod
         // (the managed vpc-cni's network policy agent). They end long before the nodes do.
         this.nodesReady = [...groups, early.vpcCni, early.kubeProxy, early.podIdentityAgent, late.coredns, late.ebsCsi, storageClass, volumes];

@@ -115,6 +115,14 @@ export class Observability extends pulumi.ComponentResource {
 
     constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:observability:Observability", name, {}, opts);
+        // Before anything is created.
+        if (args.eckOperatorReady.length === 0) {
+            throw new InputError("observability", [{
+                key: "eckOperatorReady argument", value: [],
+                rule: "the ECK operator's release: eck-stack and the Beat need its CRDs and webhook, and are deleted before it",
+                fix: "build the Cluster with eckOperator set and pass cluster.eckOperatorReady (components/platform.ts)",
+            }]);
+        }
         const ns = OBSERVABILITY_NAMESPACE;
         const afterCluster = { parent: this, dependsOn: args.dependsOn };
 

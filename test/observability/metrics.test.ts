@@ -34,11 +34,13 @@ function promtool(...args: string[]): { status: number | null; output: string; m
 async function deployedRuleGroups(): Promise<unknown[]> {
     const capture = await startCapture("pr-1");
     const provider = new k8s.Provider("test", { kubeconfig: "{}" });
+    // The cluster layer's ECK operator, which this component alone does not build: a stand-in.
+    const eckOperator = new k8s.core.v1.ConfigMap("eck-operator-stand-in", {}, { provider });
     new Observability("obs", {
         config: observabilitySchema.parse({}),
         storageClassName: "gp3-encrypted",
         dependsOn: [],
-        eckOperatorReady: [],
+        eckOperatorReady: [eckOperator],
         protect: false,
         vpcCidr: "10.0.0.0/16",
     }, { providers: { kubernetes: provider } });

@@ -653,3 +653,24 @@ describe("docs/observability.md", () => {
         }
     });
 });
+
+describe("observability without the cluster's ECK operator", () => {
+    it("refuses to build, naming the argument, the rule and the fix, before creating anything", async () => {
+        const { startCapture } = await import("../harness");
+        const { Observability } = await import("../../components/observability/observability");
+        const { observabilitySchema } = await import("../../components/observability/config");
+        const k8s = await import("@pulumi/kubernetes");
+        const capture = await startCapture("pr-1");
+        const provider = new k8s.Provider("test", { kubeconfig: "{}" });
+        assert.throws(() => new Observability("obs", {
+            config: observabilitySchema.parse({}), storageClassName: "gp3-encrypted", dependsOn: [], eckOperatorReady: [], protect: false, vpcCidr: "10.0.0.0/16",
+        }, { providers: { kubernetes: provider } }), (e: Error) => {
+            assert.match(e.message, /eckOperatorReady argument/);
+            assert.match(e.message, /eck-stack and the Beat need its CRDs and webhook/);
+            assert.match(e.message, /pass cluster\.eckOperatorReady \(components\/platform\.ts\)/);
+            return true;
+        });
+        await (await import("../harness")).settle();
+        assert.deepEqual(capture.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:Namespace").map((r) => r.type), [], "no release, Secret or policy was registered");
+    });
+});

@@ -156,6 +156,10 @@ describe("destroy steps", () => {
                 const csi = b.capture.ofType(ADDON).find((a) => a.inputs.addonName === "aws-ebs-csi-driver")!;
                 const storageClass = b.capture.one(STORAGE_CLASS);
                 assert.ok(b.capture.dependsOn(wait, csi) && b.capture.dependsOn(wait, storageClass), b.config.stack);
+                // The driver's controller resolves the EC2 endpoint through coredns while it deletes
+                // the volumes: coredns goes after the wait.
+                const coredns = b.capture.ofType(ADDON).find((a) => a.inputs.addonName === "coredns")!;
+                assert.ok(b.capture.dependsOn(wait, coredns), `${b.config.stack}: the volume wait before coredns goes`);
                 assert.deepEqual(env(wait), {
                     KUBECONFIG_DATA: reveal(b.capture.one("pulumi:providers:kubernetes").inputs.kubeconfig),
                     STORAGE_CLASS: "gp3-encrypted", ATTEMPTS: String(VOLUME_WAIT.attempts), INTERVAL_SECONDS: String(VOLUME_WAIT.intervalSeconds),
