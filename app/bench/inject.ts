@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     });
     const config = loadConfig(env);
     const telemetry = startTelemetry({ serviceName: config.serviceName, serviceVersion: "0", environment: config.environment, otlpEndpoint: config.otlpEndpoint, sampling: config.traceSampling });
-    const service = await startService(config, { droppedSpans: () => telemetry.droppedSpans() });
+    const service = await startService(config, { droppedSpans: () => telemetry.droppedSpans(), rootSampling: telemetry.rootSampling });
 
     const silent = pino({ level: "silent" }) as FastifyBaseLogger;
     const pool = createPool(config.database, silent, "orders-baseline");

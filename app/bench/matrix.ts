@@ -4,6 +4,7 @@
 // sampling, on one scenario (cached read by default), against real PostgreSQL and Redis. CPU per
 // request is far less sensitive to the shared machine's other load than throughput is.
 // MATRIX_KEEP=1 keeps each variant's stdout (e.g. with BENCH_NODE_ARGS=--trace-gc, to count GCs per request).
+// MATRIX_ONLY='a|b' picks variants by name; MATRIX_EXTRA adds variants of the service with other settings (below).
 // MATRIX_ROUNDS (default 3) × MATRIX_SECONDS (default 2) per variant, round-robin; the median is printed.
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -78,6 +79,10 @@ async function main(): Promise<void> {
       probe("flags"),
       probe("telemetry,defaults,logger,reqid,hooks,flags", { ...otel, OTEL_TRACES_SAMPLER_ARG: "0" }),
     ];
+    // MATRIX_EXTRA='{"name":{"LOG_LEVEL":"info",...}}': more variants of src/main.ts (with otel and the given env), to compare settings in one run.
+    for (const [name, env] of Object.entries(JSON.parse(process.env.MATRIX_EXTRA ?? "{}") as Record<string, Record<string, string>>)) {
+      all.push({ name, entry: "src/main.ts", env: { ...otel, OTEL_TRACES_SAMPLER_ARG: "0.1", LOG_LEVEL: "info", ...env } });
+    }
     const only = process.env.MATRIX_ONLY?.split("|");
     const variants = only === undefined ? all : all.filter((v) => only.some((o) => v.name === o));
     const ports: number[] = [];

@@ -4,11 +4,14 @@
 // 100 µs of CPU per request even when the request was not sampled (it patches http.Server's emit,
 // binds every request and response emitter to a context and computes every semantic-convention
 // attribute before the sampler decides), which alone put cached reads under 0.85x the baseline.
-// Here the sampler decides first: an unsampled request costs one context extraction and a
-// non-recording span (no attributes, no context). A sampled one gets the span the
+// Here the sampler decides first: an unsampled request without a caller's trace (no traceparent
+// header) costs a trace id and one sampler call, and gets no span and no context at all
+// (RootSampling, src/telemetry.ts); one with a traceparent goes through the propagator and the
+// SDK, so parent-based sampling follows the caller's decision. A sampled request gets the span the
 // conventions describe: named "<method> <route template>", with http.route and the response status.
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanContext } from "@opentelemetry/api";
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
+import type { RootSampling } from "./telemetry.js";
 
 export const HTTP_TRACER_NAME = "orders-service/http";
 
@@ -35,7 +38,14 @@ export class HttpTracing {
   /** Route templates traced, and each one's span name per method ("GET /v1/orders/:id"), decided once per route. */
   private readonly spanNames = new Map<string, Map<string, string>>();
 
-  constructor(private readonly untracedPrefixes: readonly string[]) {}
+  /**
+   * @param rootSampling decides requests without a traceparent before the SDK does (the service's
+   *   tracer provider, from startTelemetry); without it every request goes through the SDK.
+   */
+  constructor(
+    private readonly untracedPrefixes: readonly string[],
+    private readonly rootSampling?: RootSampling,
+  ) {}
 
   wrapHandlers(app: FastifyInstance): void {
     app.addHook("onRoute", (route: RouteOptions) => {
@@ -59,10 +69,24 @@ export class HttpTracing {
       name = `${request.method} ${route}`;
       names.set(request.method, name);
     }
+    const root = request.headers.traceparent === undefined ? this.rootSampling : undefined;
+    if (root !== undefined) {
+      // No caller's trace: a root span, which the sampler decides from its trace id alone.
+      // Unsampled: nothing to make (nothing logs or propagates the id of a trace that is not kept).
+      const traceId = root.newTraceId();
+      if (!root.records(traceId, name)) return;
+      root.presetTraceId(traceId);
+    }
+    // Baggage is extracted too, for the handler's context.
     const parent = propagation.extract(ROOT_CONTEXT, request.headers);
     // The sampler decides first; attributes are added to a span that records. (None of the
     // OTEL_TRACES_SAMPLER samplers reads them, and an unsampled request then builds none.)
-    const span = this.tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
+    let span: Span;
+    try {
+      span = this.tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
+    } finally {
+      root?.presetTraceId(undefined); // taken by this span's generateTraceId, or (tracing suppressed) not
+    }
     const traced = request as FastifyRequest & Traced;
     traced.otelSpan = span;
     // Only a sampled request runs its handler in the span's context: nothing below an unsampled one

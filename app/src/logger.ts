@@ -132,19 +132,23 @@ export class LineBatcher implements DestinationStream {
   }
 }
 
-/** Lines are handed to the destination in chunks of 8 KiB, or after this long at the latest. */
-export const LOG_BATCH_BYTES = 8192;
+/**
+ * Lines are handed to the destination in chunks of 64 KiB, or after LOG_BATCH_MAX_DELAY_MS at the
+ * latest. Measured writing access lines to a file at the bench's rate: 64 KiB chunks cost about
+ * 1.5 µs of CPU per line less than 8 KiB ones (a write system call per ~220 lines instead of ~28).
+ */
+export const LOG_BATCH_BYTES = 64 * 1024;
 export const LOG_BATCH_MAX_DELAY_MS = 1000;
 
 /**
  * JSON lines on stdout (the cluster's log collector reads them), with the active trace and span ids.
- * stdout is written asynchronously (LineBatcher's 8 KiB chunks through sonic-boom) so a request
+ * stdout is written asynchronously (LineBatcher's 64 KiB chunks through sonic-boom) so a request
  * never waits for the pipe; `flushSync` writes the rest at shutdown, and so does process exit.
  */
 export function createLogger(options: { level: LogLevel; serviceName: string; environment: string; stream?: DestinationStream }): ServiceLogger {
   // Both hold what is below minLength, so flushSync writes it synchronously (an asynchronous write
   // started at exit could be lost). pino flushes its destination at process exit too.
-  const destination = options.stream === undefined ? new LineBatcher(pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES }), LOG_BATCH_BYTES, LOG_BATCH_MAX_DELAY_MS) : undefined;
+  const destination = options.stream === undefined ? new LineBatcher(pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, maxWrite: 2 * LOG_BATCH_BYTES }), LOG_BATCH_BYTES, LOG_BATCH_MAX_DELAY_MS) : undefined;
   if (destination !== undefined) process.once("exit", () => flushQuietly(destination));
   const stream = options.stream ?? (destination as DestinationStream);
   const logger = pino(

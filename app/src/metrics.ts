@@ -96,15 +96,18 @@ export function boundCounter(counter: client.Counter<string>, labels: Labels): (
 export function boundHistogram(histogram: client.Histogram<string>, labels: Labels): (seconds: number) => void {
   const series = histogram as unknown as PromSeries<HistogramEntry>;
   const bounds = series.upperBounds ?? [];
+  // prom-client's bucket keys are the bounds as property names; converted once, not per update.
+  const names = bounds.map(String);
   let key: string | undefined;
   let entry: HistogramEntry | undefined;
   return (seconds) => {
     if (key !== undefined && entry !== undefined && series.hashMap[key] === entry && Number.isFinite(seconds)) {
       entry.sum += seconds;
       entry.count += 1;
-      for (const bound of bounds) {
-        if (seconds <= bound) {
-          entry.bucketValues[bound] = (entry.bucketValues[bound] ?? 0) + 1;
+      for (let i = 0; i < bounds.length; i += 1) {
+        if (seconds <= (bounds[i] as number)) {
+          const name = names[i] as string;
+          entry.bucketValues[name] = (entry.bucketValues[name] ?? 0) + 1;
           break;
         }
       }
@@ -116,17 +119,22 @@ export function boundHistogram(histogram: client.Histogram<string>, labels: Labe
   };
 }
 
-/** Bound series by a key the caller builds from the label values (a small fixed set). */
-function seriesCache<T>(bind: (labels: Labels) => T): (key: string, labels: () => Labels) => T {
+/** Bound series by one label's value (a small fixed set), bound on first use. */
+function seriesBy<T>(bind: (value: string) => T): (value: string) => T {
   const bound = new Map<string, T>();
-  return (key, labels) => {
-    let series = bound.get(key);
+  return (value) => {
+    let series = bound.get(value);
     if (series === undefined) {
-      series = bind(labels());
-      bound.set(key, series);
+      series = bind(value);
+      bound.set(value, series);
     }
     return series;
   };
+}
+
+interface HttpSeries {
+  count(): void;
+  observe(seconds: number): void;
 }
 
 /** One registry per service instance (not prom-client's global one) so tests can run several. */
@@ -240,30 +248,44 @@ export function createMetrics(pool: pg.Pool, poolMax: number, droppedSpans: Drop
 
   // Every label value below comes from a small fixed set (method label, route template, status code,
   // query and operation names), so these caches are bounded like the series themselves.
-  const http = seriesCache((labels) => ({ count: boundCounter(httpRequests, labels), observe: boundHistogram(httpDuration, labels) }));
-  const cacheTimes = seriesCache((labels) => boundHistogram(cacheDuration, labels));
-  const lookups = seriesCache((labels) => boundCounter(cacheRequests, labels));
-  const queryTimes = seriesCache((labels) => boundHistogram(queryDuration, labels));
+  // HTTP series by route, then method, then status code: no key string built per request.
+  const http = new Map<string, Map<string, Map<number, HttpSeries>>>();
+  const httpSeries = (method: string, route: string | undefined, statusCode: number): HttpSeries => {
+    const routeValue = route ?? UNMATCHED_ROUTE;
+    const methodValue = methodLabel(method);
+    let byMethod = http.get(routeValue);
+    if (byMethod === undefined) http.set(routeValue, (byMethod = new Map()));
+    let byStatus = byMethod.get(methodValue);
+    if (byStatus === undefined) byMethod.set(methodValue, (byStatus = new Map()));
+    let series = byStatus.get(statusCode);
+    if (series === undefined) {
+      const labels = { method: methodValue, route: routeValue, status_code: String(statusCode) };
+      series = { count: boundCounter(httpRequests, labels), observe: boundHistogram(httpDuration, labels) };
+      byStatus.set(statusCode, series);
+    }
+    return series;
+  };
+  const cacheTimes = seriesBy((operation) => boundHistogram(cacheDuration, { operation }));
+  const lookups = seriesBy((result) => boundCounter(cacheRequests, { result }));
+  const queryTimes = seriesBy((query) => boundHistogram(queryDuration, { query }));
   return {
     registry,
     httpRequests,
     httpDuration,
     response(method, route, statusCode, seconds) {
-      const methodValue = methodLabel(method);
-      const routeValue = route ?? UNMATCHED_ROUTE;
-      const series = http(`${methodValue} ${statusCode} ${routeValue}`, () => ({ method: methodValue, route: routeValue, status_code: String(statusCode) }));
+      const series = httpSeries(method, route, statusCode);
       series.count();
       if (seconds !== undefined) series.observe(seconds);
     },
     query(name, seconds, outcome) {
-      queryTimes(name, () => ({ query: name }))(seconds);
+      queryTimes(name)(seconds);
       if (outcome !== "ok") queryErrors.inc({ query: name, kind: outcome });
     },
     cache(operation, seconds, failed) {
-      cacheTimes(operation, () => ({ operation }))(seconds);
+      cacheTimes(operation)(seconds);
       if (failed) cacheErrors.inc({ operation });
     },
-    cacheLookup: (result) => lookups(result, () => ({ result }))(),
+    cacheLookup: (result) => lookups(result)(),
     cacheInvalidationFailed: () => cacheInvalidationFailures.inc(),
     orderCreated: (pricing) => ordersCreated.inc({ pricing }),
     idempotentReplay: (outcome) => replays.inc({ outcome }),

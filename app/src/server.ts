@@ -14,6 +14,7 @@ import { createLogger } from "./logger.js";
 import { createMetrics, type DroppedSpans, type Metrics } from "./metrics.js";
 import { migrate, SCHEMA_VERSION } from "./migrations.js";
 import { OrderService } from "./orders.js";
+import type { RootSampling } from "./telemetry.js";
 import { registerOrderRoutes } from "./routes.js";
 
 export interface Service {
@@ -39,6 +40,8 @@ export interface ServiceOptions {
   readonly logStream?: DestinationStream;
   /** Spans the tracing pipeline dropped, for the metrics. @default - none (tracing off) */
   readonly droppedSpans?: DroppedSpans;
+  /** The tracer provider's decision for requests without a traceparent (startTelemetry). @default - every request through the SDK */
+  readonly rootSampling?: RootSampling;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -132,13 +135,17 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const outages = new OutageLog(logger, config.dependencyLogIntervalMs);
   let shuttingDown = false;
 
+  // request.log is the service logger itself, not a child per request (a measurable cost on a
+  // cached read); the few lines written per request name their reqId explicitly. Through Fastify's
+  // default child factory, which calls child() on this view of the logger (it returns the view):
+  // a childLoggerFactory of our own would be validated by Fastify on every request (seven method
+  // lookups and two arrays). Everything else is the service logger's, by prototype.
+  const fastifyLogger: Logger = Object.create(logger) as Logger;
+  fastifyLogger.child = (() => fastifyLogger) as unknown as Logger["child"];
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance: fastifyLogger as FastifyBaseLogger,
     // One access-log line per request is written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    // request.log is the service logger itself, not a child per request (a measurable cost on a
-    // cached read); the few lines written per request name their reqId explicitly.
-    childLoggerFactory: (serviceLogger) => serviceLogger,
     // Honour an upstream request id (ingress, caller) so one id follows a request across services.
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
@@ -161,7 +168,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     },
   });
   // Server spans named by route template ("GET /v1/orders/:id") with http.route; probes and scrapes untraced.
-  const tracing = new HttpTracing(["/health/", "/metrics"]);
+  const tracing = new HttpTracing(["/health/", "/metrics"], options.rootSampling);
   tracing.wrapHandlers(app);
   // One onRequest and one onResponse hook for everything (callback style: cheaper than async hooks).
   app.addHook("onRequest", (request, reply, done) => {

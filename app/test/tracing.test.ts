@@ -1,0 +1,180 @@
+// Server spans and their sampling, in process, through the OpenTelemetry SDK's real tracer provider
+// (startTelemetry, with an exporter that keeps what it is given) and the service's real hooks,
+// against real PostgreSQL and Redis. The fast path for requests without a traceparent
+// (RootSampling) must decide exactly as the SDK's sampler does and must not change what a
+// sampled request records, what a caller's traceparent decides, or what the access log says.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { context, propagation, ROOT_CONTEXT, SamplingDecision, SpanKind, trace } from "@opentelemetry/api";
+import { ExportResultCode } from "@opentelemetry/core";
+import { TraceIdRatioBasedSampler, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace";
+import { loadConfig, type Env } from "../src/config.js";
+import { startService, type Service } from "../src/server.js";
+import { startTelemetry, type RootSampling, type Telemetry } from "../src/telemetry.js";
+import { freePort, missingServices, RedisServer, sharedPostgres, type DatabaseLogin } from "./support/services.js";
+import { LogCapture, postJson, sampleOrder, testEnv } from "./support/app.js";
+
+/** Keeps every exported span (InMemorySpanExporter forgets them at shutdown, which is when the batch processor flushes). */
+class KeepingExporter implements SpanExporter {
+  readonly spans: ReadableSpan[] = [];
+  export(spans: ReadableSpan[], done: (result: { code: ExportResultCode }) => void): void {
+    this.spans.push(...spans);
+    done({ code: ExportResultCode.SUCCESS });
+  }
+  async shutdown(): Promise<void> {}
+}
+
+interface Traced {
+  readonly spans: ReadableSpan[];
+  readonly access: Array<Record<string, unknown>>;
+  /** The trace ids the root decision kept, in order. */
+  readonly keptRoots: string[];
+}
+
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT_SPAN_ID = "00f067aa0ba902b7";
+
+describe("server spans and sampling (PostgreSQL + Redis)", function () {
+  let db: DatabaseLogin;
+  let redis: RedisServer;
+  let orderId: string | undefined;
+
+  before(async function () {
+    const missing = missingServices();
+    if (missing !== undefined) {
+      console.log(`    skipped: ${missing}`);
+      this.skip();
+    }
+    db = await (await sharedPostgres()).createDatabase("orders_tracing");
+    redis = await RedisServer.start();
+  });
+
+  after(async () => {
+    await redis?.stopServer();
+  });
+
+  /** Starts telemetry and the service with this sampling, runs `requests` against it, shuts both down (flushing spans). */
+  async function traced(sampling: Env, requests: (url: string) => Promise<void>): Promise<Traced> {
+    const dir = mkdtempSync(join(tmpdir(), "orders-tracing-"));
+    const exporter = new KeepingExporter();
+    const config = loadConfig(testEnv(db, redis, dir, await freePort(), { OTEL_EXPORTER_OTLP_ENDPOINT: "http://127.0.0.1:9", ...sampling }));
+    let telemetry: Telemetry | undefined;
+    let service: Service | undefined;
+    const logs = new LogCapture();
+    const keptRoots: string[] = [];
+    try {
+      telemetry = startTelemetry({ serviceName: "orders-service", serviceVersion: "0", environment: "test", otlpEndpoint: config.otlpEndpoint, sampling: config.traceSampling, exporter });
+      const root = telemetry.rootSampling;
+      const recording: RootSampling = {
+        newTraceId: () => root.newTraceId(),
+        records(traceId, name) {
+          const records = root.records(traceId, name);
+          if (records) keptRoots.push(traceId);
+          return records;
+        },
+        presetTraceId: (traceId) => root.presetTraceId(traceId),
+      };
+      service = await startService(config, { logStream: logs, rootSampling: recording, droppedSpans: () => telemetry?.droppedSpans() ?? new Map() });
+      await requests(service.url);
+    } finally {
+      await service?.shutdown("test end");
+      await telemetry?.shutdown();
+      trace.disable();
+      context.disable();
+      propagation.disable();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const access = logs.records().filter((record) => record.msg === "request");
+    return { spans: exporter.spans, access, keptRoots };
+  }
+
+  /** The order the reads read (created through the first service started). */
+  const ensureOrder = async (url: string): Promise<string> => {
+    orderId ??= ((await (await fetch(`${url}/v1/orders`, postJson(sampleOrder("tracing")))).json()) as { id: string }).id;
+    return orderId;
+  };
+  const get = async (url: string, path: string, headers: Record<string, string> = {}) => {
+    const response = await fetch(`${url}${path}`, { headers });
+    assert.equal(response.status, 200, await response.text());
+    await response.arrayBuffer().catch(() => undefined);
+  };
+  const serverSpans = (spans: readonly ReadableSpan[]) => spans.filter((span) => span.kind === SpanKind.SERVER);
+
+  it("ratio 0: a request without a traceparent makes no span and logs no trace id", async () => {
+    const { spans, access } = await traced({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" }, async (url) => {
+      const id = await ensureOrder(url);
+      for (let i = 0; i < 20; i += 1) await get(url, `/v1/orders/${id}`);
+    });
+    assert.deepEqual(spans, []);
+    assert.ok(access.length === 20 || access.length === 21, String(access.length)); // 21 with the create
+    assert.deepEqual(access.filter((line) => "trace_id" in line || "span_id" in line), []);
+  });
+
+  it("ratio 0: a caller's sampled traceparent is honoured (parent-based): server span under the caller's span, client spans under it, ids in the access log", async () => {
+    const { spans, access } = await traced({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0" }, async (url) => {
+      const id = await ensureOrder(url);
+      await get(url, `/v1/orders/${id}`, { traceparent: `00-${TRACE_ID}-${PARENT_SPAN_ID}-01` });
+      await get(url, `/v1/orders/${id}`, { traceparent: `00-${"1".repeat(32)}-${PARENT_SPAN_ID}-00` }); // the caller did not sample
+      await get(url, `/v1/orders/${id}`); // no caller: ratio 0
+    });
+    const [server, ...others] = serverSpans(spans);
+    assert.equal(others.length, 0);
+    assert.ok(server !== undefined);
+    assert.equal(server.name, "GET /v1/orders/:id");
+    assert.equal(server.attributes["http.route"], "/v1/orders/:id");
+    assert.equal(server.attributes["http.response.status_code"], 200);
+    assert.equal(server.spanContext().traceId, TRACE_ID);
+    assert.equal(server.parentSpanContext?.spanId, PARENT_SPAN_ID);
+    const clients = spans.filter((span) => span.kind === SpanKind.CLIENT);
+    assert.ok(clients.length >= 1, "no Redis or PostgreSQL span");
+    for (const client of clients) {
+      assert.equal(client.spanContext().traceId, TRACE_ID);
+      assert.equal(client.parentSpanContext?.spanId, server.spanContext().spanId);
+    }
+    assert.deepEqual(
+      access.map((line) => [line.trace_id, line.span_id]),
+      [[TRACE_ID, server.spanContext().spanId], [undefined, undefined], [undefined, undefined]],
+    );
+  });
+
+  it("ratio 1: every request without a traceparent is a root span, logged with its ids", async () => {
+    const { spans, access, keptRoots } = await traced({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "1" }, async (url) => {
+      const id = await ensureOrder(url);
+      for (let i = 0; i < 5; i += 1) await get(url, `/v1/orders/${id}`);
+    });
+    const servers = serverSpans(spans);
+    assert.equal(servers.length, 5);
+    assert.deepEqual(servers.map((span) => span.spanContext().traceId), keptRoots);
+    for (const server of servers) assert.equal(server.parentSpanContext, undefined);
+    assert.deepEqual(
+      access.map((line) => `${line.trace_id} ${line.span_id}`).sort(),
+      servers.map((span) => `${span.spanContext().traceId} ${span.spanContext().spanId}`).sort(),
+    );
+  });
+
+  it("ratio 0.5: the spans kept are exactly the requests the root decision kept, under the ids it decided on, and only they are logged with ids", async () => {
+    const requests = 400;
+    const { spans, access, keptRoots } = await traced({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.5" }, async (url) => {
+      const id = await ensureOrder(url);
+      for (let i = 0; i < requests; i += 1) await get(url, `/v1/orders/${id}`);
+    });
+    const servers = serverSpans(spans);
+    const sampler = new TraceIdRatioBasedSampler(0.5);
+    // The id the fast path decided on is the id the span has: the SDK's own sampler keeps each of them.
+    for (const server of servers) {
+      assert.equal(sampler.shouldSample(ROOT_CONTEXT, server.spanContext().traceId).decision, SamplingDecision.RECORD_AND_SAMPLED, server.spanContext().traceId);
+    }
+    // The SDK recorded exactly the requests the root decision kept, under the ids decided on (a
+    // second, independent decision by the SDK on an id of its own would keep about a quarter).
+    assert.deepEqual(servers.map((span) => span.spanContext().traceId).sort(), [...keptRoots].sort());
+    assert.ok(servers.length > 150 && servers.length < 250, `${servers.length} of ${requests} kept`); // 5 standard deviations
+    for (const server of servers) assert.equal(server.parentSpanContext, undefined);
+    assert.equal(access.length, requests);
+    assert.deepEqual(
+      access.filter((line) => line.trace_id !== undefined).map((line) => line.trace_id).sort(),
+      servers.map((span) => span.spanContext().traceId).sort(),
+    );
+  });
+});
