@@ -28,7 +28,7 @@ export const POD_IDENTITY_TRUST = {
     Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
 };
 
-/** Resource options the shared capture does not record (protect, ignoreChanges, deleteBeforeReplace), by resource name. */
+/** The resource options the cluster tests check (protect, ignoreChanges, deleteBeforeReplace), by resource name. */
 export interface Options { protect?: boolean; ignoreChanges: string[]; deleteBeforeReplace: boolean }
 
 /** buildStack plus the resource options of every registration, by resource name (the shared build's capture records them). */
