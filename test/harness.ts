@@ -10,6 +10,7 @@ import * as assert from "node:assert/strict";
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
+import { getSourceMapsSupport, setSourceMapsSupport, type SourceMapsSupport } from "node:module";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, parseConfig, PROJECT, type ConfigProblem, type PlatformConfig } from "../components/config";
@@ -321,6 +322,10 @@ export interface CapturedResource {
     readonly deletedWith: string;
     /** The URNs of the Pulumi `aliases` resource option (resolved by the SDK). */
     readonly aliases: readonly string[];
+    /** The Pulumi `ignoreChanges` resource option. */
+    readonly ignoreChanges: readonly string[];
+    /** The Pulumi `deleteBeforeReplace` resource option. */
+    readonly deleteBeforeReplace: boolean;
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -442,6 +447,8 @@ function wrapMonitor(): void {
             retainOnDelete: req.getRetainondelete() ?? false,
             deletedWith: req.getDeletedwith() ?? "",
             aliases: [...req.getAliasurnsList(), ...req.getAliasesList().map((a: any) => a.getUrn()).filter((u: string) => u)],
+            ignoreChanges: req.getIgnorechangesList(),
+            deleteBeforeReplace: req.getDeletebeforereplace(),
         };
         const sink = active;
         return original(req, (err: any, resp: any) => {
@@ -475,20 +482,53 @@ export interface Built {
     readonly config: PlatformConfig;
 }
 
+/**
+ * Runs a build (start a capture, construct, settle) with source-mapped stack traces off. The SDK
+ * reads a stack trace for every promise it tracks and every resource it registers
+ * (runtime/debuggable.js debuggablePromise, Resource.callsites for the source position), and with
+ * tsx's source maps on, Node maps the frames of each one: about a third of a build's time even
+ * with node_modules left unmapped (test/setup.ts). Under mocks nothing reads those traces (the
+ * capture records no source positions). Only the build runs in here, no assertion: an error a
+ * component throws has its stack formatted when it is first read, after the build, so it still
+ * shows mapped .ts lines. Builds do not overlap (mocks are process-global); the depth keeps a
+ * nested call from turning maps back on early.
+ */
+export async function withoutSourceMaps<T>(build: () => Promise<T>): Promise<T> {
+    if (unmappedDepth++ === 0) {
+        supportOutside = { ...getSourceMapsSupport() };
+        setSourceMapsSupport(false);
+    }
+    try {
+        return await build();
+    } finally {
+        if (--unmappedDepth === 0 && supportOutside) {
+            const { enabled, ...options } = supportOutside;
+            setSourceMapsSupport(enabled, options);
+        }
+    }
+}
+
+let unmappedDepth = 0;
+let supportOutside: SourceMapsSupport | undefined;
+
 /** Builds a shared-mode review stack under mocks (the StackReference reads STACK_REFERENCE_OUTPUTS). */
-export async function buildReviewUnderMocks(config: PlatformConfig): Promise<{ review: ReturnType<typeof buildReviewEnvironment>; capture: Capture; config: PlatformConfig }> {
-    const capture = await startCapture(config.stack);
-    const review = buildReviewEnvironment(config);
-    await settle();
-    return { review, capture, config };
+export function buildReviewUnderMocks(config: PlatformConfig): Promise<{ review: ReturnType<typeof buildReviewEnvironment>; capture: Capture; config: PlatformConfig }> {
+    return withoutSourceMaps(async () => {
+        const capture = await startCapture(config.stack);
+        const review = buildReviewEnvironment(config);
+        await settle();
+        return { review, capture, config };
+    });
 }
 
 /** Builds the whole platform for a parsed config under mocks and captures every resource. */
-export async function buildUnderMocks(config: PlatformConfig): Promise<Built> {
-    const capture = await startCapture(config.stack);
-    const platform = buildPlatform(config);
-    await settle();
-    return { platform, capture, config };
+export function buildUnderMocks(config: PlatformConfig): Promise<Built> {
+    return withoutSourceMaps(async () => {
+        const capture = await startCapture(config.stack);
+        const platform = buildPlatform(config);
+        await settle();
+        return { platform, capture, config };
+    });
 }
 
 /** Builds the committed stack (`dev`, `prod`) or a review stack (`pr-1`), with config overrides. */

@@ -1,13 +1,11 @@
 import * as assert from "node:assert/strict";
-import * as pulumi from "@pulumi/pulumi";
 import {
     type ClusterArgs,
 } from "../../components/cluster/cluster";
 import { type PlatformConfig } from "../../components/config";
-import { buildPlatform } from "../../components/platform";
 import { platformTags } from "../../components/shared/tags";
 import {
-    DEPLOYER_ARN, settle, startCapture, stackConfig, type Built, type CapturedResource,
+    buildStack, DEPLOYER_ARN, stackConfig, type Built, type CapturedResource,
 } from "../harness";
 
 export const EKS = "aws:eks/cluster:Cluster";
@@ -30,40 +28,16 @@ export const POD_IDENTITY_TRUST = {
     Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }],
 };
 
-/** Resource options the shared capture does not record (protect, ignoreChanges, deleteBeforeReplace), by resource name. */
+/** The resource options the cluster tests check (protect, ignoreChanges, deleteBeforeReplace), by resource name. */
 export interface Options { protect?: boolean; ignoreChanges: string[]; deleteBeforeReplace: boolean }
 
-/** Builds a stack like buildStack, also recording each resource's options through the mock monitor. */
-const builtWithOptions = new Map<string, Promise<Built & { options: Map<string, Options> }>>();
-
-/** buildStack plus the resource options of every registration; memoised like buildStack (the suites share builds). */
-export function buildWithOptions(stack: string, overrides: Record<string, unknown> = {}): Promise<Built & { options: Map<string, Options> }> {
-    const key = JSON.stringify([stack, overrides]);
-    if (!builtWithOptions.has(key)) builtWithOptions.set(key, buildWithOptionsOnce(stack, overrides));
-    return builtWithOptions.get(key)!;
-}
-
-async function buildWithOptionsOnce(stack: string, overrides: Record<string, unknown>): Promise<Built & { options: Map<string, Options> }> {
-    const config = stackConfig(stack, overrides);
-    const capture = await startCapture(config.stack);
-    const options = new Map<string, Options>();
-    const monitor: any = pulumi.runtime.getMonitor();
-    const inner = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, cb: any) => {
-        options.set(req.getName(), {
-            protect: req.getProtect(),
-            ignoreChanges: req.getIgnorechangesList(),
-            deleteBeforeReplace: req.getDeletebeforereplace(),
-        });
-        return inner(req, cb);
-    };
-    try {
-        const platform = buildPlatform(config);
-        await settle();
-        return { platform, capture, config, options };
-    } finally {
-        monitor.registerResource = inner;
-    }
+/** buildStack plus the resource options of every registration, by resource name (the shared build's capture records them). */
+export async function buildWithOptions(stack: string, overrides: Record<string, unknown> = {}): Promise<Built & { options: Map<string, Options> }> {
+    const built = await buildStack(stack, overrides);
+    const options = new Map<string, Options>(built.capture.resources.map((r) => [r.name, {
+        protect: r.protect, ignoreChanges: [...r.ignoreChanges], deleteBeforeReplace: r.deleteBeforeReplace,
+    }]));
+    return { ...built, options };
 }
 
 export const eks = (b: Built) => b.capture.one(EKS);

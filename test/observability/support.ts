@@ -1,9 +1,7 @@
 import * as assert from "node:assert/strict";
-import * as pulumi from "@pulumi/pulumi";
 import { PROJECT } from "../../components/config";
-import { buildPlatform } from "../../components/platform";
 import {
-    readStackValues, reveal, settle, stackConfig, startCapture, valueOf, type Built, type CapturedResource,
+    buildStack, readStackValues, reveal, valueOf, type Built, type CapturedResource,
 } from "../harness";
 
 export const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -46,22 +44,8 @@ export function observabilitySection(stack: Stack): Record<string, unknown> {
     return text ? JSON.parse(text) : {};
 }
 
-/** Builds a stack recording each resource's `protect` option (the shared capture does not). */
+/** Each resource's `protect` option, by name, from the stack's shared build. */
 export async function protectedNames(stack: Stack): Promise<Map<string, boolean>> {
-    const config = stackConfig(stack);
-    await startCapture(config.stack);
-    const seen = new Map<string, boolean>();
-    const monitor: any = pulumi.runtime.getMonitor();
-    const inner = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, cb: any) => {
-        seen.set(req.getName(), req.getProtect());
-        return inner(req, cb);
-    };
-    try {
-        buildPlatform(config);
-        await settle();
-    } finally {
-        monitor.registerResource = inner;
-    }
-    return seen;
+    const built = await buildStack(stack);
+    return new Map(built.capture.resources.map((r) => [r.name, r.protect]));
 }

@@ -1,5 +1,5 @@
 import * as assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -7,10 +7,21 @@ import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { ROOT } from "../harness";
 import { stackPlan } from "./helpers";
 
-/** Runs `npm run plan` the way a newcomer does, in a child process (the real program, under mocks). */
-function plan(args: string[]) {
-    return spawnSync(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "plan.ts"), ...args], {
-        cwd: ROOT, encoding: "utf8", timeout: 60_000,
+interface Run { readonly status: number | null; readonly stdout: string; readonly stderr: string }
+
+/**
+ * Runs `npm run plan` the way a newcomer does, in a child process (the real program, under mocks).
+ * The suite's runs start together in its before hook (the machine's cores) and each test reads its own.
+ */
+function plan(args: string[]): Promise<Run> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "plan.ts"), ...args], { cwd: ROOT, timeout: 60_000 });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.setEncoding("utf8").on("data", (d) => { stdout += d; });
+        child.stderr.setEncoding("utf8").on("data", (d) => { stderr += d; });
+        child.on("error", reject);
+        child.on("close", (status) => resolve({ status, stdout, stderr }));
     });
 }
 
@@ -23,9 +34,29 @@ describe("offline plan (scripts/plan.ts)", function () {
     const template = parseYaml(fs.readFileSync(path.join(ROOT, ".github", "review-stack.config.yaml"), "utf8"));
     template.config["platform:review"] = { ...template.config["platform:review"], mode: "full" };
     fs.writeFileSync(fullCopy, stringifyYaml(template));
+    const badConfig = path.join(dir, "Pulumi.bad.yaml");
+    const base = path.join(dir, "base.json");
+    const runs = {} as Record<"sharedReview" | "fullCopy" | "diff" | "badConfig", Promise<Run>>;
+    before(async () => {
+        runs.sharedReview = plan(["pr-7", "--quiet", "--out", path.join(dir, "pr-7.json")]);
+        runs.fullCopy = plan(["pr-1", "--quiet", "--out", path.join(dir, "pr-1.json"), "--config-file", fullCopy]);
+        fs.writeFileSync(badConfig, [
+            "config:",
+            "  aws:region: us-east-1",
+            "  platform:network:",
+            "    availabilityZoneCount: 1",
+            "    natGatways: perAz",
+        ].join("\n"));
+        runs.badConfig = plan(["bad", "--config-file", badConfig, "--out", path.join(dir, "bad.json")]);
+        // The diff's base: the same review stack with a bigger cache node, as main might have it.
+        fs.writeFileSync(base, JSON.stringify(await stackPlan("pr-1", { "platform:cache": { nodeType: "cache.m7g.large" } })));
+        runs.diff = plan(["pr-1", "--quiet", "--out", path.join(dir, "head.json"), "--diff", base, "--config-file", fullCopy]);
+        // Every run settles before the tests read them (a failed run fails its own test).
+        await Promise.allSettled(Object.values(runs));
+    });
 
-    it("prints a shared-mode review stack's figures against its targets", () => {
-        const run = plan(["pr-7", "--quiet", "--out", path.join(dir, "pr-7.json")]);
+    it("prints a shared-mode review stack's figures against its targets", async () => {
+        const run = await runs.sharedReview;
         assert.equal(run.status, 0, run.stderr);
         assert.match(run.stdout, /^Stack pr-7 \(review\) in us-east-1: 23 resources would be created, in 2 groups\.$/m);
         assert.match(run.stdout, /^Review stack figures \(shared mode\):\n {2}ok {4}resources: 23 \(target <= 25\)\n {2}ok {4}pulumi up: 2\.6 min \(target <= 3 min, image build included\)\n {2}ok {4}pulumi destroy: 1\.4 min \(target <= 2 min\)\n {2}ok {4}monthly cost: \$3\.20 \(target <= \$15\)$/m);
@@ -34,9 +65,9 @@ describe("offline plan (scripts/plan.ts)", function () {
         assert.match(run.stdout, /^Policy pack platform-guardrails with the pack's default config: 57 policies evaluated on 23 resources; 9 policies disabled by that config \(outside prod: the prod-only ones\)\.\n {2}0 mandatory violations\n {2}0 advisory violations\n {2}0 checks skipped at a first preview /m);
     });
 
-    it("prints the review stack grouped by component and writes the full list as JSON", () => {
+    it("prints the review stack grouped by component and writes the full list as JSON", async () => {
         const out = path.join(dir, "pr-1.json");
-        const run = plan(["pr-1", "--quiet", "--out", out, "--config-file", fullCopy]);
+        const run = await runs.fullCopy;
         assert.equal(run.status, 0, run.stderr);
         assert.match(run.stdout, /Stack pr-1 \(review\) in us-east-1: \d+ resources would be created/);
         assert.match(run.stdout, /platform-pr-1-network {2}\[platform:network:Network\]/);
@@ -58,11 +89,9 @@ describe("offline plan (scripts/plan.ts)", function () {
     });
 
     it("prints the monthly cost and both critical paths, renders the objects, and diffs against another plan as markdown", async () => {
-        // The base: the same review stack with a bigger cache node, as main might have it.
-        const base = path.join(dir, "base.json");
-        fs.writeFileSync(base, JSON.stringify(await stackPlan("pr-1", { "platform:cache": { nodeType: "cache.m7g.large" } })));
+        // The base (written in before): the same review stack with a bigger cache node.
         const out = path.join(dir, "head.json");
-        const run = plan(["pr-1", "--quiet", "--out", out, "--diff", base, "--config-file", fullCopy]);
+        const run = await runs.diff;
         assert.equal(run.status, 0, run.stderr);
         assert.match(run.stdout, /^Monthly cost estimate: \$270\.24 \(us-east-1, on-demand list prices checked \d{4}-\d{2}-\d{2}, 730 h\/month; usage from scripts\/plan\/usage\.yaml\)$/m);
         assert.match(run.stdout, /^ +\$202\.63 {2}Cluster \(platform-pr-1-cluster\)$/m);
@@ -84,17 +113,9 @@ describe("offline plan (scripts/plan.ts)", function () {
         assert.deepEqual(written.resources, (await stackPlan("pr-1")).resources);
     });
 
-    it("refuses a bad config with the same messages as pulumi up, creating nothing", () => {
-        const file = path.join(dir, "Pulumi.bad.yaml");
-        fs.writeFileSync(file, [
-            "config:",
-            "  aws:region: us-east-1",
-            "  platform:network:",
-            "    availabilityZoneCount: 1",
-            "    natGatways: perAz",
-        ].join("\n"));
+    it("refuses a bad config with the same messages as pulumi up, creating nothing", async () => {
         const out = path.join(dir, "bad.json");
-        const run = plan(["bad", "--config-file", file, "--out", out]);
+        const run = await runs.badConfig;
         assert.equal(run.status, 1);
         assert.match(run.stderr, /Stack "bad" has \d+ configuration problems; nothing was created\./);
         assert.match(run.stderr, /platform:network\.availabilityZoneCount = 1/);

@@ -57,15 +57,23 @@ describe("policy pack verdict in the offline plan", function () {
     // The dev endpoint's public-CIDR finding made mandatory, as a stricter pack config would.
     const strict = path.join(dir, "strict.json");
     fs.writeFileSync(strict, JSON.stringify({ "eks-endpoint-not-public": "mandatory" }));
+    // Pack configs the plan must refuse: a policy name with a typo, and YAML instead of JSON.
+    const typo = path.join(dir, "typo.json");
+    fs.writeFileSync(typo, JSON.stringify({ "eks-endpoint-not-publik": "mandatory" }));
+    const notJson = path.join(dir, "not.json");
+    fs.writeFileSync(notJson, "eks-endpoint-not-public: mandatory");
     const runs: Record<string, Run> = {};
+    let refusals: Promise<[Run, Run]>;
     before(async () => {
-        const [dev, prod] = await Promise.all([
-            plan(["dev", "--quiet", "--out", path.join(dir, "dev.json")]),
-            plan(["prod", "--quiet", "--out", path.join(dir, "prod.json")]),
+        const prod = plan(["prod", "--quiet", "--out", path.join(dir, "prod.json")]);
+        runs.dev = await plan(["dev", "--quiet", "--out", path.join(dir, "dev.json")]);
+        // Against dev's own plan: the diff's new and resolved violations (while prod still runs).
+        const strictRun = plan(["dev", "--quiet", "--out", path.join(dir, "dev-strict.json"), "--policy-config", strict, "--diff", path.join(dir, "dev.json")]);
+        refusals = Promise.all([
+            plan(["pr-7", "--quiet", "--out", path.join(dir, "typo-plan.json"), "--policy-config", typo]),
+            plan(["pr-7", "--quiet", "--out", path.join(dir, "not-plan.json"), "--policy-config", notJson]),
         ]);
-        Object.assign(runs, { dev, prod });
-        // Against dev's own plan: the diff's new and resolved violations.
-        runs.strict = await plan(["dev", "--quiet", "--out", path.join(dir, "dev-strict.json"), "--policy-config", strict, "--diff", path.join(dir, "dev.json")]);
+        [runs.prod, runs.strict] = await Promise.all([prod, strictRun, refusals]);
     });
 
     it("dev: 0 mandatory violations, its advisory findings and the checks a first preview skips; exit 0", () => {
@@ -120,14 +128,7 @@ describe("policy pack verdict in the offline plan", function () {
     });
 
     it("refuses a pack config that names no policy of the pack, or is no JSON, naming the file and the fix, before running the program", async () => {
-        const typo = path.join(dir, "typo.json");
-        fs.writeFileSync(typo, JSON.stringify({ "eks-endpoint-not-publik": "mandatory" }));
-        const notJson = path.join(dir, "not.json");
-        fs.writeFileSync(notJson, "eks-endpoint-not-public: mandatory");
-        const [a, b] = await Promise.all([
-            plan(["pr-7", "--quiet", "--out", path.join(dir, "typo-plan.json"), "--policy-config", typo]),
-            plan(["pr-7", "--quiet", "--out", path.join(dir, "not-plan.json"), "--policy-config", notJson]),
-        ]);
+        const [a, b] = await refusals;
         assert.equal(a.status, 2);
         assert.equal(a.stderr.trim(), "plan: pack config names eks-endpoint-not-publik, which is not a policy of the pack");
         assert.equal(b.status, 2);
