@@ -24,6 +24,12 @@ const CONNECTIONS = 16;
 const APP_ROOT = join(__dirname, "..");
 const TRACE_RATIO = "0.1";
 
+/**
+ * BENCH_AA=1: an A/A run. The instrumented variant's slots run the baseline too (the service still
+ * starts, on other ports, to migrate and seed), so every ratio measures the harness's own bias:
+ * near 1 when the comparison is fair.
+ */
+const AA = process.env.BENCH_AA === "1";
 /** BENCH_INSTRUMENTED_ENV='{"LOG_LEVEL":"silent"}' changes the instrumented variant, to find where a cost comes from. */
 function extraEnv(): Record<string, string> {
   return JSON.parse(process.env.BENCH_INSTRUMENTED_ENV ?? "{}") as Record<string, string>;
@@ -111,14 +117,21 @@ async function main(): Promise<void> {
       children.push(child);
       pids[port] = child.pid;
     };
-    await start("src/main.ts", testEnv(db, redis, dir, ports.instrumented.cached, instrumentedEnv), ports.instrumented.cached, accessLog);
-    await start("src/main.ts", testEnv(db, undefined, dir, ports.instrumented.uncached, { ...instrumentedEnv, MIGRATE_ON_START: "false" }), ports.instrumented.uncached, accessLog);
+    // A/A: the service runs on ports of its own (it migrates and seeds), and the baseline in its slots.
+    const service = AA ? { cached: await freePort(), uncached: await freePort() } : ports.instrumented;
+    await start("src/main.ts", testEnv(db, redis, dir, service.cached, instrumentedEnv), service.cached, accessLog);
+    await start("src/main.ts", testEnv(db, undefined, dir, service.uncached, { ...instrumentedEnv, MIGRATE_ON_START: "false" }), service.uncached, accessLog);
     await start("bench/baseline.ts", testEnv(db, redis, dir, ports.baseline.cached, { ...common, MIGRATE_ON_START: "false" }), ports.baseline.cached, join(dir, "baseline.log"));
     await start("bench/baseline.ts", testEnv(db, undefined, dir, ports.baseline.uncached, { ...common, MIGRATE_ON_START: "false" }), ports.baseline.uncached, join(dir, "baseline.log"));
+    if (AA) {
+      await start("bench/baseline.ts", testEnv(db, redis, dir, ports.instrumented.cached, { ...common, MIGRATE_ON_START: "false" }), ports.instrumented.cached, join(dir, "baseline-aa.log"));
+      await start("bench/baseline.ts", testEnv(db, undefined, dir, ports.instrumented.uncached, { ...common, MIGRATE_ON_START: "false" }), ports.instrumented.uncached, join(dir, "baseline-aa.log"));
+      console.log("A/A run (BENCH_AA=1): the instrumented slots run the baseline too; each ratio is the harness's own bias.");
+    }
 
     const post = (base: string, body: unknown) => fetch(`${base}/v1/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    const { id } = (await (await post(`http://127.0.0.1:${ports.instrumented.cached}`, sampleOrder("bench-read"))).json()) as { id: string };
-    for (let i = 0; i < 50; i += 1) await post(`http://127.0.0.1:${ports.instrumented.cached}`, sampleOrder("bench-list"));
+    const { id } = (await (await post(`http://127.0.0.1:${service.cached}`, sampleOrder("bench-read"))).json()) as { id: string };
+    for (let i = 0; i < 50; i += 1) await post(`http://127.0.0.1:${service.cached}`, sampleOrder("bench-list"));
 
     let keyCounter = 0;
     const scenarios: Scenario[] = [
