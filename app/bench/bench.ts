@@ -8,20 +8,18 @@
 // The ratio is the median of the rounds' ratios: each round measures both variants back to back
 // (in alternating order), so a burst of other work on a shared machine lands on one round's pair
 // instead of on whichever variant it happened to hit; the range of the rounds' ratios is printed.
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { destroySharedPostgres, freePort, missingServices, RedisServer, sharedPostgres, type DatabaseLogin } from "../test/support/services.js";
-import { sampleOrder, testEnv, waitFor } from "../test/support/app.js";
-import { discardingCollector } from "./collector.js";
+import { freePort, type DatabaseLogin } from "../test/support/services.js";
+import { sampleOrder, testEnv } from "../test/support/app.js";
+import { cpuSecondsOf, deployedEnv, runMain, startService, withBenchServices } from "./harness.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "2");
 const ONLY = process.env.BENCH_ONLY; // a scenario name prefix, to measure one
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? "5");
 const CONNECTIONS = 16;
-const APP_ROOT = join(__dirname, "..");
 const TRACE_RATIO = "0.1";
 
 /**
@@ -60,17 +58,6 @@ function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-/** utime + stime of a process, in seconds (fields 14 and 15 of /proc/<pid>/stat, in clock ticks of 1/100 s). */
-function cpuSecondsOf(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return Number.NaN;
-  }
-}
-
 async function measure(options: autocannon.Options, seconds: number, pid?: number): Promise<Sample> {
   const latenciesMs: number[] = [];
   const cpuBefore = cpuSecondsOf(pid);
@@ -84,27 +71,11 @@ async function measure(options: autocannon.Options, seconds: number, pid?: numbe
   return { cpuSeconds: cpuSecondsOf(pid) - cpuBefore, requests: result.requests.total, seconds: result.duration, latenciesMs, failures: result.non2xx + result.errors + result.timeouts };
 }
 
-async function startChild(entry: string, env: NodeJS.ProcessEnv, port: number, logFile: string): Promise<ChildProcess> {
-  const out = openSync(logFile, "a");
-  const child = spawn(process.execPath, [...NODE_ARGS, "--import", "tsx", entry], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", out, "inherit"] });
-  closeSync(out);
-  await waitFor(`${entry} ready on ${port}`, async () => (await fetch(`http://127.0.0.1:${port}/health/readiness`)).status === 200, 20000);
-  return child;
-}
-
 async function main(): Promise<void> {
-  const missing = missingServices();
-  if (missing !== undefined) throw new Error(`cannot benchmark: ${missing}`);
-  const pg = await sharedPostgres();
-  const redis = await RedisServer.start();
-  const children: ChildProcess[] = [];
-  const dir = mkdtempSync(join(tmpdir(), "orders-bench-"));
-  const collector = discardingCollector();
-  try {
-    const collectorUrl = await collector.listen();
+  await withBenchServices("benchmark", "orders-bench", async ({ pg, redis, dir, collectorUrl, collector, children }) => {
     const db: DatabaseLogin = await pg.createDatabase("orders_bench");
     const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000" };
-    const instrumentedEnv = { ...common, LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: TRACE_RATIO, ...extraEnv() };
+    const instrumentedEnv = { ...common, ...deployedEnv(collectorUrl, TRACE_RATIO), ...extraEnv() };
     const pids: Record<string, number | undefined> = {};
     const ports: Record<Variant, { cached: number; uncached: number }> = {
       baseline: { cached: await freePort(), uncached: await freePort() },
@@ -113,9 +84,7 @@ async function main(): Promise<void> {
     const accessLog = join(dir, "instrumented.log");
     // The first one migrates; the uncached ones run without REDIS_URL, so every read is a query.
     const start = async (entry: string, env: NodeJS.ProcessEnv, port: number, log: string) => {
-      const child = await startChild(entry, env, port, log);
-      children.push(child);
-      pids[port] = child.pid;
+      pids[port] = (await startService(children, entry, env, port, log, NODE_ARGS)).pid;
     };
     // A/A: the service runs on ports of its own (it migrates and seeds), and the baseline in its slots.
     const service = AA ? { cached: await freePort(), uncached: await freePort() } : ports.instrumented;
@@ -220,17 +189,7 @@ async function main(): Promise<void> {
       console.error(`below target: ${below.map((row) => `${row.scenario} ${row.ratio} < ${row._target}`).join("; ")}`);
       process.exitCode = 1;
     }
-  } finally {
-    for (const child of children) child.kill("SIGTERM");
-    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve)))));
-    collector.close();
-    await redis.stopServer();
-    await destroySharedPostgres();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -5,23 +5,14 @@
 // the rounds. What this leaves out (the socket, HTTP parsing, the event loop's batching) is the
 // difference between its figures and bench:matrix's. Results go to stderr; the service's log
 // lines (LOG_LEVEL=info) go to stdout, which should be sent to a file or /dev/null.
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import pino from "pino";
-import { createCache } from "../src/cache.js";
+import Fastify, { type FastifyInstance } from "fastify";
 import { loadConfig } from "../src/config.js";
-import { createPool, createQuery } from "../src/db.js";
-import { FLAG_DEFAULTS, type Flags } from "../src/flags.js";
-import { noInstruments } from "../src/metrics.js";
-import { OrderService } from "../src/orders.js";
-import { registerOrderRoutes } from "../src/routes.js";
-import { AJV_OPTIONS, startService } from "../src/server.js";
+import { startService } from "../src/server.js";
 import { startTelemetry } from "../src/telemetry.js";
-import { destroySharedPostgres, freePort, missingServices, RedisServer, sharedPostgres } from "../test/support/services.js";
+import { freePort } from "../test/support/services.js";
 import { sampleOrder, testEnv } from "../test/support/app.js";
-import { discardingCollector } from "./collector.js";
+import { BASELINE_OPTIONS, baselineParts, registerBaselineRoutes } from "./baseline-app.js";
+import { deployedEnv, runMain, withBenchServices } from "./harness.js";
 
 const LEVEL = process.argv[2] ?? "info";
 const RATIO = process.argv[3] ?? "0.1";
@@ -31,30 +22,20 @@ const ROUNDS = Number(process.env.INJECT_ROUNDS ?? "40");
 const REQUESTS = Number(process.env.INJECT_REQUESTS ?? "800");
 
 async function main(): Promise<void> {
-  const missing = missingServices();
-  if (missing !== undefined) throw new Error(`cannot benchmark: ${missing}`);
-  const pg = await sharedPostgres();
-  const redis = await RedisServer.start();
-  const dir = mkdtempSync(join(tmpdir(), "orders-inject-"));
-  const collector = discardingCollector();
-  try {
-    const collectorUrl = await collector.listen();
+  await withBenchServices("benchmark", "orders-inject", async ({ pg, redis, dir, collectorUrl }) => {
     const db = await pg.createDatabase("orders_inject");
     const env = testEnv(db, redis, dir, await freePort(), {
       LOG_LEVEL: LEVEL,
       DATABASE_POOL_MAX: "10",
-      ...(RATIO === "none" ? {} : { OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: RATIO }),
+      ...(RATIO === "none" ? {} : { ...deployedEnv(collectorUrl, RATIO), LOG_LEVEL: LEVEL }),
     });
     const config = loadConfig(env);
     const telemetry = startTelemetry({ serviceName: config.serviceName, serviceVersion: "0", environment: config.environment, otlpEndpoint: config.otlpEndpoint, sampling: config.traceSampling });
     const service = await startService(config, { droppedSpans: () => telemetry.droppedSpans(), rootSampling: telemetry.rootSampling });
 
-    const silent = pino({ level: "silent" }) as FastifyBaseLogger;
-    const pool = createPool(config.database, silent, "orders-baseline");
-    const cache = createCache(config.redis, silent, noInstruments);
-    const flags: Flags = { newCheckout: async () => FLAG_DEFAULTS["new-checkout"], close: async () => undefined };
-    const baseline = Fastify({ logger: false, bodyLimit: 64 * 1024, ajv: AJV_OPTIONS });
-    registerOrderRoutes(baseline, new OrderService(createQuery(pool, noInstruments), cache, flags, noInstruments));
+    const parts = baselineParts(config, "orders-baseline");
+    const baseline = Fastify(BASELINE_OPTIONS);
+    registerBaselineRoutes(baseline, parts);
     await baseline.ready();
 
     const created = await service.app.inject({ method: "POST", url: "/v1/orders", payload: sampleOrder("inject-read") });
@@ -91,18 +72,10 @@ async function main(): Promise<void> {
       `cached read via inject, LOG_LEVEL=${LEVEL}, tracing ${RATIO === "none" ? "off" : `ratio ${RATIO}`}, ${ROUNDS} pairs of ${REQUESTS}: CPU µs/req baseline ${b.toFixed(1)}, instrumented ${i.toFixed(1)}; paired Δ median ${median(deltas).toFixed(1)} (quartiles ${quartile(0.25)} – ${quartile(0.75)})\n`,
     );
     await baseline.close();
-    await Promise.allSettled([pool.end(), cache.close()]);
+    await parts.close();
     await service.shutdown("bench end");
     await telemetry.shutdown();
-  } finally {
-    collector.close();
-    await redis.stopServer();
-    await destroySharedPostgres();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runMain(main);

@@ -6,28 +6,20 @@
 // MATRIX_KEEP=1 keeps each variant's stdout (e.g. with BENCH_NODE_ARGS=--trace-gc, to count GCs per request).
 // MATRIX_ONLY='a|b' picks variants by name; MATRIX_EXTRA adds variants of the service with other settings (below).
 // MATRIX_ROUNDS (default 3) × MATRIX_SECONDS (default 2) per variant, round-robin; the median is printed.
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { destroySharedPostgres, freePort, missingServices, RedisServer, sharedPostgres } from "../test/support/services.js";
-import { sampleOrder, testEnv, waitFor } from "../test/support/app.js";
-import { discardingCollector } from "./collector.js";
+import { freePort } from "../test/support/services.js";
+import { sampleOrder, testEnv } from "../test/support/app.js";
+import { cpuSecondsOf, migrateDatabase, runMain, startService, withBenchServices } from "./harness.js";
 
 const ROUNDS = Number(process.env.MATRIX_ROUNDS ?? "3");
 const SECONDS = Number(process.env.MATRIX_SECONDS ?? "2");
 const SCENARIO = process.env.MATRIX_SCENARIO ?? "cached";
-const APP_ROOT = join(__dirname, "..");
 /** MATRIX_RATE: requests per second offered to each variant (0: as fast as it serves). A fixed rate makes CPU per request comparable across variants (a saturated server amortises per-tick work over more requests). */
 const RATE = Number(process.env.MATRIX_RATE ?? "1500");
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
-
-function cpuSecondsOf(pid: number | undefined): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 /** CPU seconds per thread name (main "node", V8's GC and compile helpers, libuv's pool), from /proc/<pid>/task. */
 function threadSecondsOf(pid: number | undefined): Map<string, number> {
@@ -53,15 +45,8 @@ interface Variant {
 }
 
 async function main(): Promise<void> {
-  const missing = missingServices();
-  if (missing !== undefined) throw new Error(`cannot benchmark: ${missing}`);
-  const pg = await sharedPostgres();
-  const redis = await RedisServer.start();
-  const dir = mkdtempSync(join(tmpdir(), "orders-matrix-"));
-  const collector = discardingCollector();
-  const children: ChildProcess[] = [];
-  try {
-    const collectorUrl = await collector.listen();
+  const keep = { keepDir: process.env.MATRIX_KEEP !== undefined, kept: (dir: string) => `each variant's stdout (in table order): ${dir}/<index>.log` };
+  await withBenchServices("benchmark", "orders-matrix", async ({ pg, redis, dir, collectorUrl, children }) => {
     const db = await pg.createDatabase("orders_matrix");
     const otel = { OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl, OTEL_TRACES_SAMPLER: "parentbased_traceidratio" };
     const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000", MIGRATE_ON_START: "false" };
@@ -86,17 +71,13 @@ async function main(): Promise<void> {
     const only = process.env.MATRIX_ONLY?.split("|");
     const variants = only === undefined ? all : all.filter((v) => only.some((o) => v.name === o));
     const ports: number[] = [];
-    let migrated = false;
+    // Migrated first: the probes (bench/probe.ts) and the baseline do not migrate, and any variant may come first (MATRIX_ONLY).
+    await migrateDatabase(testEnv(db, undefined, dir, 8080, common));
     for (const variant of variants) {
       const port = await freePort();
-      const out = openSync(join(dir, `${ports.length}.log`), "a");
-      const env = testEnv(db, SCENARIO === "uncached" ? undefined : redis, dir, port, { ...common, ...(migrated ? {} : { MIGRATE_ON_START: "true" }), ...variant.env });
-      migrated = true;
-      const child = spawn(process.execPath, [...NODE_ARGS, "--import", "tsx", variant.entry], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", out, "inherit"] });
-      closeSync(out);
-      children.push(child);
+      const env = testEnv(db, SCENARIO === "uncached" ? undefined : redis, dir, port, { ...common, ...variant.env });
+      await startService(children, variant.entry, env, port, join(dir, `${ports.length}.log`), NODE_ARGS, 30000);
       ports.push(port);
-      await waitFor(`${variant.name} ready`, async () => (await fetch(`http://127.0.0.1:${port}/health/readiness`)).status === 200, 30000);
     }
     const base = `http://127.0.0.1:${ports[0]}`;
     const post = (body: unknown) => fetch(`${base}/v1/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
@@ -145,18 +126,7 @@ async function main(): Promise<void> {
       })),
     );
     console.log(`load average at the start ${loadAtStart.map((l) => l.toFixed(1)).join(" ")}, at the end ${loadavg().map((l) => l.toFixed(1)).join(" ")}`);
-  } finally {
-    for (const child of children) child.kill("SIGTERM");
-    await Promise.all(children.map((child) => new Promise((resolve) => (child.exitCode !== null ? resolve(undefined) : child.once("exit", resolve)))));
-    collector.close();
-    await redis.stopServer();
-    await destroySharedPostgres();
-    if (process.env.MATRIX_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
-    else console.log(`each variant's stdout (in table order): ${dir}/<index>.log`);
-  }
+  }, keep);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runMain(main);

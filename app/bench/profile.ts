@@ -5,19 +5,16 @@
 // in proportion to V8's sample counts. On a loaded machine the samples over-weigh frames that make
 // a system call (a socket write wakes another process, which may preempt this one): read the
 // JavaScript frames, and compare variants, rather than trusting writeUtf8String's share.
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
-import { destroySharedPostgres, freePort, missingServices, RedisServer, sharedPostgres } from "../test/support/services.js";
-import { sampleOrder, testEnv, waitFor } from "../test/support/app.js";
-import { discardingCollector } from "./collector.js";
+import { freePort } from "../test/support/services.js";
+import { sampleOrder, testEnv } from "../test/support/app.js";
+import { cpuSecondsOf, deployedEnv, migrateDatabase, runMain, startService, withBenchServices } from "./harness.js";
 
 const SCENARIO = process.argv[2] ?? "cached";
 const SECONDS = Number(process.argv[3] ?? "8");
 const TOP = Number(process.env.PROFILE_TOP ?? "30");
-const APP_ROOT = join(__dirname, "..");
 
 interface ProfileNode {
   id: number;
@@ -28,12 +25,6 @@ interface CpuProfile {
   startTime: number;
   samples: number[];
   timeDeltas: number[];
-}
-
-function cpuSecondsOf(pid: number | undefined): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 const short = (url: string) => url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/app\//, "");
@@ -57,35 +48,26 @@ function selfFrames(profile: CpuProfile, fromUs: number, toUs: number): { counts
 }
 
 async function main(): Promise<void> {
-  const missing = missingServices();
-  if (missing !== undefined) throw new Error(`cannot profile: ${missing}`);
   const cached = SCENARIO !== "uncached";
-  const pg = await sharedPostgres();
-  const redis = await RedisServer.start();
-  const dir = mkdtempSync(join(tmpdir(), "orders-profile-"));
-  const collector = discardingCollector();
-  try {
-    const collectorUrl = await collector.listen();
+  const keep = { keepDir: process.env.PROFILE_KEEP !== undefined, kept: (dir: string) => `profiles kept in ${dir}` };
+  await withBenchServices("profile", "orders-profile", async ({ pg, redis, dir, collectorUrl, children }) => {
     const db = await pg.createDatabase("orders_profile");
     const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000" };
     const variants = [
       { name: "baseline", entry: "bench/baseline.ts", env: common },
-      { name: "instrumented", entry: "src/main.ts", env: { ...common, LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" } },
+      { name: "instrumented", entry: "src/main.ts", env: { ...common, ...deployedEnv(collectorUrl) } },
     ];
     const migrateEnv = testEnv(db, undefined, dir, 8080, common);
-    await new Promise((resolve, reject) => spawn(process.execPath, ["--import", "tsx", "src/migrate.ts"], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...migrateEnv }, stdio: ["ignore", "ignore", "inherit"] }).once("exit", (code) => (code === 0 ? resolve(code) : reject(new Error(`migrate exited ${code}`)))));
+    await migrateDatabase(migrateEnv);
     let migrated = false;
     let id = "";
     let keys = 0;
     for (const variant of variants.filter((v) => (process.env.PROFILE_VARIANTS ?? "baseline,instrumented").split(",").includes(v.name))) {
       const port = await freePort();
       const profileDir = join(dir, variant.name);
-      const out = openSync(join(dir, `${variant.name}.log`), "a");
       const env = testEnv(db, cached ? redis : undefined, dir, port, { ...variant.env, MIGRATE_ON_START: "false" });
-      const child: ChildProcess = spawn(process.execPath, ["--cpu-prof", `--cpu-prof-dir=${profileDir}`, "--import", "tsx", variant.entry], { cwd: APP_ROOT, env: { PATH: process.env.PATH, ...env }, stdio: ["ignore", out, "inherit"] });
-      closeSync(out);
+      const child = await startService(children, variant.entry, env, port, join(dir, `${variant.name}.log`), ["--cpu-prof", `--cpu-prof-dir=${profileDir}`]);
       const base = `http://127.0.0.1:${port}`;
-      await waitFor(`${variant.entry} ready`, async () => (await fetch(`${base}/health/readiness`)).status === 200, 20000);
       if (!migrated) {
         const post = (body: unknown) => fetch(`${base}/v1/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
         id = ((await (await post(sampleOrder("bench-read"))).json()) as { id: string }).id;
@@ -126,16 +108,7 @@ async function main(): Promise<void> {
       // µs per request of each frame: its share of the samples times the measured CPU per request.
       for (const [frame, count] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${((micros * count) / total).toFixed(1).padStart(7)}  ${frame}`);
     }
-  } finally {
-    collector.close();
-    await redis.stopServer();
-    await destroySharedPostgres();
-    if (process.env.PROFILE_KEEP === undefined) rmSync(dir, { recursive: true, force: true });
-    else console.log(`profiles kept in ${dir}`);
-  }
+  }, keep);
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runMain(main);

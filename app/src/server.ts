@@ -45,6 +45,25 @@ export interface ServiceOptions {
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/** The request id: an upstream x-request-id (ingress, caller) when well-formed, so one id follows a request across services; else a new UUID. */
+export function requestIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
+  const incoming = req.headers["x-request-id"];
+  return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+}
+
+/**
+ * request.log as the service logger itself, not a child per request (a measurable cost on a
+ * cached read); the few lines written per request name their reqId explicitly. Through Fastify's
+ * default child factory, which calls child() on this view of the logger (it returns the view): a
+ * childLoggerFactory of our own would be validated by Fastify on every request (seven method
+ * lookups and two arrays). Everything else is the service logger's, by prototype.
+ */
+export function requestLoggerView(logger: Logger): FastifyBaseLogger {
+  const view: Logger = Object.create(logger) as Logger;
+  view.child = (() => view) as unknown as Logger["child"];
+  return view as FastifyBaseLogger;
+}
 /** The route template, read once per request by the onRequest hook. */
 const ROUTE = Symbol("route");
 interface Routed {
@@ -135,22 +154,11 @@ export async function startService(config: Config, options: ServiceOptions = {})
   const outages = new OutageLog(logger, config.dependencyLogIntervalMs);
   let shuttingDown = false;
 
-  // request.log is the service logger itself, not a child per request (a measurable cost on a
-  // cached read); the few lines written per request name their reqId explicitly. Through Fastify's
-  // default child factory, which calls child() on this view of the logger (it returns the view):
-  // a childLoggerFactory of our own would be validated by Fastify on every request (seven method
-  // lookups and two arrays). Everything else is the service logger's, by prototype.
-  const fastifyLogger: Logger = Object.create(logger) as Logger;
-  fastifyLogger.child = (() => fastifyLogger) as unknown as Logger["child"];
   const app = Fastify({
-    loggerInstance: fastifyLogger as FastifyBaseLogger,
+    loggerInstance: requestLoggerView(logger),
     // One access-log line per request is written by the onResponse hook below, instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true }),
-    // Honour an upstream request id (ingress, caller) so one id follows a request across services.
-    genReqId: (req) => {
-      const incoming = req.headers["x-request-id"];
-      return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    },
+    genReqId: requestIdOf,
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
     ajv: AJV_OPTIONS,
