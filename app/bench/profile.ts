@@ -4,7 +4,16 @@
 // the service's CPU µs per request (from /proc, like bench.ts) split over its top self-time frames
 // in proportion to V8's sample counts. On a loaded machine the samples over-weigh frames that make
 // a system call (a socket write wakes another process, which may preempt this one): read the
-// JavaScript frames, and compare variants, rather than trusting writeUtf8String's share.
+// JavaScript frames, and compare variants, rather than trusting writeUtf8String's share. With
+// both variants, the frames that differ most (instrumented − baseline, µs per request) follow.
+// The second variant profiled runs up to ~10% slower throughout (an A/A run shows it:
+// PROFILE_INSTRUMENTED=bench/baseline.ts), so read the differences of frames, not of the totals.
+//
+// PROFILE_BY=package sums self time by package, source file, node internals or native function.
+// BENCH_INSTRUMENTED_ENV='{"OTEL_TRACES_SAMPLER_ARG":"1"}' changes the instrumented variant (as
+// for bench.ts); PROFILE_BASELINE_ENV the baseline's; PROFILE_BASELINE / PROFILE_INSTRUMENTED
+// replace either entry (e.g. src/main.ts in both, to compare two settings of the service);
+// PROFILE_VARIANTS=instrumented profiles one.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import autocannon from "autocannon";
@@ -15,6 +24,7 @@ import { cpuSecondsOf, deployedEnv, migrateDatabase, runMain, startService, with
 const SCENARIO = process.argv[2] ?? "cached";
 const SECONDS = Number(process.argv[3] ?? "8");
 const TOP = Number(process.env.PROFILE_TOP ?? "30");
+const BY_PACKAGE = process.env.PROFILE_BY === "package";
 
 interface ProfileNode {
   id: number;
@@ -29,6 +39,16 @@ interface CpuProfile {
 
 const short = (url: string) => url.replace(/^.*node_modules\//, "").replace(/^file:\/\/.*?\/app\//, "");
 
+/** What a frame is charged to with PROFILE_BY=package. */
+function packageOf(frame: ProfileNode["callFrame"]): string {
+  const url = frame.url;
+  const module = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+  if (module !== null) return module[1] as string;
+  if (url.startsWith("node:")) return "node (JavaScript internals)";
+  if (url === "") return `native: ${frame.functionName || "(anonymous)"}`;
+  return short(url);
+}
+
 /** Non-idle samples between fromUs and toUs (the profile's clock is CLOCK_MONOTONIC, like process.hrtime). */
 function selfFrames(profile: CpuProfile, fromUs: number, toUs: number): { counts: Map<string, number>; total: number } {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
@@ -41,7 +61,7 @@ function selfFrames(profile: CpuProfile, fromUs: number, toUs: number): { counts
     const frame = byId.get(id)?.callFrame;
     if (frame === undefined || frame.functionName === "(idle)") return;
     total += 1;
-    const key = `${frame.functionName || "(anonymous)"} ${short(frame.url)}:${frame.lineNumber + 1}`;
+    const key = BY_PACKAGE ? packageOf(frame) : `${frame.functionName || "(anonymous)"} ${short(frame.url)}:${frame.lineNumber + 1}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   });
   return { counts, total };
@@ -54,14 +74,15 @@ async function main(): Promise<void> {
     const db = await pg.createDatabase("orders_profile");
     const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000" };
     const variants = [
-      { name: "baseline", entry: "bench/baseline.ts", env: common },
-      { name: "instrumented", entry: "src/main.ts", env: { ...common, ...deployedEnv(collectorUrl) } },
+      { name: "baseline", entry: process.env.PROFILE_BASELINE ?? "bench/baseline.ts", env: { ...common, ...(JSON.parse(process.env.PROFILE_BASELINE_ENV ?? "{}") as Record<string, string>) } },
+      { name: "instrumented", entry: process.env.PROFILE_INSTRUMENTED ?? "src/main.ts", env: { ...common, ...deployedEnv(collectorUrl), ...(JSON.parse(process.env.BENCH_INSTRUMENTED_ENV ?? "{}") as Record<string, string>) } },
     ];
     const migrateEnv = testEnv(db, undefined, dir, 8080, common);
     await migrateDatabase(migrateEnv);
     let migrated = false;
     let id = "";
     let keys = 0;
+    const perRequest = new Map<string, Map<string, number>>();
     for (const variant of variants.filter((v) => (process.env.PROFILE_VARIANTS ?? "baseline,instrumented").split(",").includes(v.name))) {
       const port = await freePort();
       const profileDir = join(dir, variant.name);
@@ -106,7 +127,17 @@ async function main(): Promise<void> {
       const micros = (1e6 * cpu) / requests;
       console.log(`\n== ${variant.name}, ${SCENARIO}: ${requests} requests in ${SECONDS} s (${Math.round(requests / SECONDS)} req/s, ${result.non2xx + result.errors} failed), service CPU ${micros.toFixed(1)} µs/req; ${total} samples`);
       // µs per request of each frame: its share of the samples times the measured CPU per request.
-      for (const [frame, count] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${((micros * count) / total).toFixed(1).padStart(7)}  ${frame}`);
+      const frames = new Map([...counts].map(([frame, count]) => [frame, (micros * count) / total]));
+      perRequest.set(variant.name, frames);
+      for (const [frame, us] of [...frames].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`${us.toFixed(1).padStart(7)}  ${frame}`);
+    }
+    const [base, instrumented] = [perRequest.get("baseline"), perRequest.get("instrumented")];
+    if (base !== undefined && instrumented !== undefined) {
+      const deltas = [...new Set([...base.keys(), ...instrumented.keys()])].map((frame) => ({ frame, delta: (instrumented.get(frame) ?? 0) - (base.get(frame) ?? 0) }));
+      console.log("\n== instrumented − baseline, µs per request (baseline, instrumented), largest first");
+      for (const { frame, delta } of deltas.sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta)).slice(0, TOP)) {
+        console.log(`${(delta >= 0 ? "+" : "") + delta.toFixed(1)}`.padStart(7) + `  ${frame} (${(base.get(frame) ?? 0).toFixed(1)}, ${(instrumented.get(frame) ?? 0).toFixed(1)})`);
+      }
     }
   }, keep);
 }
