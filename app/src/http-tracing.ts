@@ -5,7 +5,7 @@
 // binds every request and response emitter to a context and computes every semantic-convention
 // attribute before the sampler decides), which alone put cached reads under 0.85x the baseline.
 // Here the sampler decides first: an unsampled request without a caller's trace (no traceparent
-// header) costs a trace id and one sampler call, and gets no span and no context at all
+// header) costs four random numbers, and gets no span and no context at all
 // (RootSampling, src/telemetry.ts); one with a traceparent goes through the propagator and the
 // SDK, so parent-based sampling follows the caller's decision. A sampled request gets the span the
 // conventions describe: named "<method> <route template>", with http.route and the response status.
@@ -73,8 +73,8 @@ export class HttpTracing {
     if (root !== undefined) {
       // No caller's trace: a root span, which the sampler decides from its trace id alone.
       // Unsampled: nothing to make (nothing logs or propagates the id of a trace that is not kept).
-      const traceId = root.newTraceId();
-      if (!root.records(traceId, name)) return;
+      const traceId = root.decide(name);
+      if (traceId === undefined) return;
       root.presetTraceId(traceId);
     }
     // Baggage is extracted too, for the handler's context.

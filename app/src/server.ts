@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { STATUS_CODES, type Server } from "node:http";
 import { Server as NetServer, type Socket } from "node:net";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from "fastify";
@@ -46,10 +46,19 @@ export interface ServiceOptions {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
-/** The request id: an upstream x-request-id (ingress, caller) when well-formed, so one id follows a request across services; else a new UUID. */
+/**
+ * This process's request ids: 16 random hex digits, drawn at start, then a counter ("9f2c4e1a7b3d5f60-1a").
+ * Unique without a random draw per request (randomUUID was a measurable share of a cached read):
+ * the prefix tells processes apart (a new one at every start, 64 random bits), the counter requests.
+ */
+const REQUEST_ID_PREFIX = `${randomBytes(8).toString("hex")}-`;
+let requestCount = 0;
+
+/** The request id: an upstream x-request-id (ingress, caller) when well-formed, so one id follows a request across services; else a new id of this process's. */
 export function requestIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
   const incoming = req.headers["x-request-id"];
-  return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  if (incoming === undefined) return REQUEST_ID_PREFIX + (requestCount += 1).toString(36);
+  return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : REQUEST_ID_PREFIX + (requestCount += 1).toString(36);
 }
 
 /**

@@ -23,18 +23,15 @@ import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSI
 
 /**
  * The sampling decision for a request that arrives without a caller's trace (no traceparent),
- * taken before the SDK is involved, with the provider's own sampler and a trace id from its own
- * id generator. An unsampled request then costs a trace id and one sampler call instead of the
- * SDK's startSpan (span and trace ids, sampler, self-metrics, a non-recording span) plus the
- * propagator's context. A sampled one is handed to the SDK with that same trace id (`presetTraceId`),
- * so the SDK's sampler, which only reads the trace id for a root span, decides the same way and
- * the span records under the id that was decided on.
+ * taken before the SDK is involved. An unsampled request then costs four random numbers instead
+ * of the SDK's startSpan (span and trace ids, sampler, self-metrics, a non-recording span) plus
+ * the propagator's context. A sampled one is handed to the SDK with the trace id decided on
+ * (`presetTraceId`), so the SDK's sampler, which only reads the trace id for a root span, decides
+ * the same way and the span records under that id.
  */
 export interface RootSampling {
-  /** A new trace id, as the provider's id generator makes them. */
-  newTraceId(): string;
-  /** Whether a root span with this trace id and name would record (RECORD or RECORD_AND_SAMPLED). */
-  records(traceId: string, spanName: string): boolean;
+  /** The trace id a root span with this name gets when it records (RECORD or RECORD_AND_SAMPLED); undefined when it would not record. */
+  decide(spanName: string): string | undefined;
   /** The trace id the SDK's next root span takes (once); undefined cancels a preset the SDK did not take. */
   presetTraceId(traceId: string | undefined): void;
 }
@@ -60,17 +57,59 @@ export class PresettableIdGenerator implements IdGenerator {
   }
 }
 
-/** The RootSampling of a provider made with this sampler and id generator. */
-export function rootSampling(sampler: Sampler, ids: PresettableIdGenerator): RootSampling {
+/** A random unsigned 32-bit word, as RandomIdGenerator draws them. */
+const randomWord = (): number => (Math.random() * 2 ** 32) >>> 0;
+const hexWord = (word: number): string => word.toString(16).padStart(8, "0");
+
+/**
+ * TraceIdRatioBasedSampler's decision on the trace id whose four 8-hex-digit words are w0..w3,
+ * without making the id: the sampler keeps a valid (non-zero) id when the XOR of its four words is
+ * below floor(ratio × (2^32 − 1)) (2^32 at ratio 1). test/telemetry.test.ts checks this against the
+ * SDK's sampler, so a change in the SDK's rule fails there.
+ */
+export function ratioKeeps(ratio: number): (w0: number, w1: number, w2: number, w3: number) => boolean {
+  const normalized = Number.isNaN(ratio) ? 0 : Math.min(1, Math.max(0, ratio));
+  const upperBound = normalized === 1 ? 2 ** 32 : Math.floor(normalized * 4294967295);
+  return (w0, w1, w2, w3) => (w0 | w1 | w2 | w3) !== 0 && (w0 ^ w1 ^ w2 ^ w3) >>> 0 < upperBound;
+}
+
+/** The trace id made of four 32-bit words (big-endian, lowercase hex, as RandomIdGenerator writes them). */
+export function traceIdOf(w0: number, w1: number, w2: number, w3: number): string {
+  return hexWord(w0) + hexWord(w1) + hexWord(w2) + hexWord(w3);
+}
+
+/**
+ * The RootSampling of a provider made with this sampling's sampler and id generator. For the ratio
+ * samplers (traceidratio and parentbased_traceidratio, whose root is the ratio sampler) the
+ * decision is taken on four random words and the id is only written out for a trace that is kept;
+ * for the others, on an id from the generator, by the sampler itself.
+ */
+export function rootSampling(sampling: TraceSampling, sampler: Sampler, ids: PresettableIdGenerator): RootSampling {
+  const presetTraceId = (traceId: string | undefined) => ids.presetTraceId(traceId);
+  if (sampling.sampler === "traceidratio" || sampling.sampler === "parentbased_traceidratio") {
+    const keeps = ratioKeeps(sampling.ratio);
+    return {
+      decide() {
+        const w0 = randomWord();
+        const w1 = randomWord();
+        const w2 = randomWord();
+        const w3 = randomWord();
+        return keeps(w0, w1, w2, w3) ? traceIdOf(w0, w1, w2, w3) : undefined;
+      },
+      presetTraceId,
+    };
+  }
   return {
-    newTraceId: () => ids.generateTraceId(),
-    records: (traceId, spanName) => sampler.shouldSample(ROOT_CONTEXT, traceId, spanName, SpanKind.SERVER, {}, []).decision !== SamplingDecision.NOT_RECORD,
-    presetTraceId: (traceId) => ids.presetTraceId(traceId),
+    decide(spanName) {
+      const traceId = ids.generateTraceId();
+      return sampler.shouldSample(ROOT_CONTEXT, traceId, spanName, SpanKind.SERVER, {}, []).decision === SamplingDecision.NOT_RECORD ? undefined : traceId;
+    },
+    presetTraceId,
   };
 }
 
 /** Tracing off: no request records (the API is a no-op), so none needs a trace id either. */
-const NEVER_RECORDS: RootSampling = { newTraceId: () => "", records: () => false, presetTraceId: () => undefined };
+const NEVER_RECORDS: RootSampling = { decide: () => undefined, presetTraceId: () => undefined };
 
 export interface Telemetry {
   readonly enabled: boolean;
@@ -157,5 +196,5 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     ],
   });
   trace.setGlobalTracerProvider(provider);
-  return { enabled: true, rootSampling: rootSampling(sampler, ids), droppedSpans: () => dropped, shutdown: () => provider.shutdown() };
+  return { enabled: true, rootSampling: rootSampling(options.sampling, sampler, ids), droppedSpans: () => dropped, shutdown: () => provider.shutdown() };
 }

@@ -385,6 +385,20 @@ describe("orders API (PostgreSQL + Redis)", function () {
     await waitFor("cache reconnected", async () => (await app.json("/health/readiness")).body.checks.cache === "ok", 10000);
   });
 
+  it("gives a request without a usable x-request-id a new id of its own, answered in the header and logged", async () => {
+    const before = app.logs.lines.length;
+    const ids: string[] = [];
+    for (const headers of [{}, {}, { "x-request-id": "not valid: spaces" }, { "x-request-id": "x".repeat(129) }] as Array<Record<string, string>>) {
+      const response = await app.request("/health/liveness", { headers });
+      assert.equal(response.status, 200);
+      ids.push(response.headers.get("x-request-id") ?? "");
+    }
+    for (const id of ids) assert.match(id, /^[0-9a-f]{16}-[0-9a-z]+$/);
+    assert.equal(new Set(ids).size, ids.length, `ids repeat: ${ids.join(", ")}`);
+    const logged = app.logs.lines.slice(before).map((line) => (JSON.parse(line) as { reqId?: string }).reqId);
+    assert.deepEqual(logged.filter((id) => id !== undefined && ids.includes(id)), ids);
+  });
+
   it("writes one access-log line per request, without headers, and never a secret", async () => {
     const bearer = "Bearer tok-9f8e7d6c5b4a";
     const requestId = "trace-me-1";

@@ -68,11 +68,10 @@ describe("server spans and sampling (PostgreSQL + Redis)", function () {
       telemetry = startTelemetry({ serviceName: "orders-service", serviceVersion: "0", environment: "test", otlpEndpoint: config.otlpEndpoint, sampling: config.traceSampling, exporter });
       const root = telemetry.rootSampling;
       const recording: RootSampling = {
-        newTraceId: () => root.newTraceId(),
-        records(traceId, name) {
-          const records = root.records(traceId, name);
-          if (records) keptRoots.push(traceId);
-          return records;
+        decide(name) {
+          const traceId = root.decide(name);
+          if (traceId !== undefined) keptRoots.push(traceId);
+          return traceId;
         },
         presetTraceId: (traceId) => root.presetTraceId(traceId),
       };
