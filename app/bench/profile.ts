@@ -74,7 +74,8 @@ async function main(): Promise<void> {
     const db = await pg.createDatabase("orders_profile");
     const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000" };
     const variants = [
-      { name: "baseline", entry: process.env.PROFILE_BASELINE ?? "bench/baseline.ts", env: { ...common, ...(JSON.parse(process.env.PROFILE_BASELINE_ENV ?? "{}") as Record<string, string>) } },
+      // The baseline ignores the deployed settings (it has no logs or tracing); another entry in its place gets them.
+      { name: "baseline", entry: process.env.PROFILE_BASELINE ?? "bench/baseline.ts", env: { ...common, ...deployedEnv(collectorUrl), ...(JSON.parse(process.env.PROFILE_BASELINE_ENV ?? "{}") as Record<string, string>) } },
       { name: "instrumented", entry: process.env.PROFILE_INSTRUMENTED ?? "src/main.ts", env: { ...common, ...deployedEnv(collectorUrl), ...(JSON.parse(process.env.BENCH_INSTRUMENTED_ENV ?? "{}") as Record<string, string>) } },
     ];
     const migrateEnv = testEnv(db, undefined, dir, 8080, common);

@@ -77,8 +77,8 @@ export class HttpTracing {
       if (traceId === undefined) return;
       root.presetTraceId(traceId);
     }
-    // Baggage is extracted too, for the handler's context.
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    // Baggage is extracted too, for the handler's context (a root request without baggage has nothing to extract).
+    const parent = root === undefined || request.headers.baggage !== undefined ? propagation.extract(ROOT_CONTEXT, request.headers) : ROOT_CONTEXT;
     // The sampler decides first; attributes are added to a span that records. (None of the
     // OTEL_TRACES_SAMPLER samplers reads them, and an unsampled request then builds none.)
     let span: Span;
