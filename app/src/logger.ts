@@ -78,12 +78,14 @@ export interface ChunkSink {
  * Collects log lines and hands them to the asynchronous destination in chunks of at least
  * minLength bytes, or after maxDelayMs at the latest (so a quiet service's lines are not held back
  * indefinitely). sonic-boom's own minLength buffering measures the accumulated buffer's UTF-8
- * length on every line (a copy of up to 8 KiB per line); here a line costs an array push.
- * The sink must hold what it is given below minLength until flushed, as sonic-boom does.
+ * length on every line (a copy of up to 8 KiB per line); here a line costs a string append (a
+ * rope, flattened once per chunk) and its length in UTF-16 units, a lower bound of its UTF-8
+ * bytes that equals them for the ASCII lines the service writes (a chunk with other text is only
+ * handed over a little later). The sink must hold what it is given below minLength until flushed,
+ * as sonic-boom does.
  */
 export class LineBatcher implements DestinationStream {
-  private lines: string[] = [];
-  private bytes = 0;
+  private pending = "";
   /** Whether lines went to the sink since the last tick, which it may still hold. */
   private handed = false;
   private readonly timer: NodeJS.Timeout;
@@ -102,17 +104,15 @@ export class LineBatcher implements DestinationStream {
   }
 
   write(line: string): void {
-    this.lines.push(line);
-    this.bytes += Buffer.byteLength(line);
-    if (this.bytes >= this.minLength) this.flush();
+    this.pending += line;
+    if (this.pending.length >= this.minLength) this.flush();
   }
 
   /** Hands the batched lines to the sink (which writes them at once when they reach minLength). */
   flush(): void {
-    if (this.lines.length === 0) return;
-    const chunk = this.lines.length === 1 ? (this.lines[0] as string) : this.lines.join("");
-    this.lines = [];
-    this.bytes = 0;
+    if (this.pending === "") return;
+    const chunk = this.pending;
+    this.pending = "";
     this.handed = true;
     this.sink.write(chunk);
   }
