@@ -28,6 +28,12 @@ const TRACE_RATIO = "0.1";
  * near 1 when the comparison is fair.
  */
 const AA = process.env.BENCH_AA === "1";
+/**
+ * BENCH_BASELINE_ENTRY=/path/to/other/checkout/app/src/main.ts: an A/B run. The baseline's slots run
+ * that build of the service, with the instrumented variant's settings, so every ratio compares this
+ * build with that one (e.g. a worktree of main, with node_modules linked to this one's).
+ */
+const BASELINE_ENTRY = process.env.BENCH_BASELINE_ENTRY;
 /** BENCH_INSTRUMENTED_ENV='{"LOG_LEVEL":"silent"}' changes the instrumented variant, to find where a cost comes from. */
 function extraEnv(): Record<string, string> {
   return JSON.parse(process.env.BENCH_INSTRUMENTED_ENV ?? "{}") as Record<string, string>;
@@ -90,8 +96,11 @@ async function main(): Promise<void> {
     const service = AA ? { cached: await freePort(), uncached: await freePort() } : ports.instrumented;
     await start("src/main.ts", testEnv(db, redis, dir, service.cached, instrumentedEnv), service.cached, accessLog);
     await start("src/main.ts", testEnv(db, undefined, dir, service.uncached, { ...instrumentedEnv, MIGRATE_ON_START: "false" }), service.uncached, accessLog);
-    await start("bench/baseline.ts", testEnv(db, redis, dir, ports.baseline.cached, { ...common, MIGRATE_ON_START: "false" }), ports.baseline.cached, join(dir, "baseline.log"));
-    await start("bench/baseline.ts", testEnv(db, undefined, dir, ports.baseline.uncached, { ...common, MIGRATE_ON_START: "false" }), ports.baseline.uncached, join(dir, "baseline.log"));
+    const baselineEntry = BASELINE_ENTRY ?? "bench/baseline.ts";
+    const baselineEnv = { ...(BASELINE_ENTRY === undefined ? common : instrumentedEnv), MIGRATE_ON_START: "false" };
+    await start(baselineEntry, testEnv(db, redis, dir, ports.baseline.cached, baselineEnv), ports.baseline.cached, join(dir, "baseline.log"));
+    await start(baselineEntry, testEnv(db, undefined, dir, ports.baseline.uncached, baselineEnv), ports.baseline.uncached, join(dir, "baseline.log"));
+    if (BASELINE_ENTRY !== undefined) console.log(`A/B run (BENCH_BASELINE_ENTRY): the baseline slots run ${BASELINE_ENTRY} with the instrumented settings; each ratio is this build ÷ that one.`);
     if (AA) {
       await start("bench/baseline.ts", testEnv(db, redis, dir, ports.instrumented.cached, { ...common, MIGRATE_ON_START: "false" }), ports.instrumented.cached, join(dir, "baseline-aa.log"));
       await start("bench/baseline.ts", testEnv(db, undefined, dir, ports.instrumented.uncached, { ...common, MIGRATE_ON_START: "false" }), ports.instrumented.uncached, join(dir, "baseline-aa.log"));
