@@ -31,7 +31,9 @@ const AA = process.env.BENCH_AA === "1";
 /**
  * BENCH_BASELINE_ENTRY=/path/to/other/checkout/app/src/main.ts: an A/B run. The baseline's slots run
  * that build of the service, with the instrumented variant's settings, so every ratio compares this
- * build with that one (e.g. a worktree of main, with node_modules linked to this one's).
+ * build with that one (e.g. a worktree of main, with node_modules linked to this one's), or, with
+ * BENCH_BASELINE_ENTRY=src/main.ts, this build under other settings: BENCH_BASELINE_ENV='{"LOG_LEVEL":"silent"}'
+ * changes the baseline slots' settings (what the access log costs, paired round by round).
  */
 const BASELINE_ENTRY = process.env.BENCH_BASELINE_ENTRY;
 /** BENCH_INSTRUMENTED_ENV='{"LOG_LEVEL":"silent"}' changes the instrumented variant, to find where a cost comes from. */
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
     await start("src/main.ts", testEnv(db, redis, dir, service.cached, instrumentedEnv), service.cached, accessLog);
     await start("src/main.ts", testEnv(db, undefined, dir, service.uncached, { ...instrumentedEnv, MIGRATE_ON_START: "false" }), service.uncached, accessLog);
     const baselineEntry = BASELINE_ENTRY ?? "bench/baseline.ts";
-    const baselineEnv = { ...(BASELINE_ENTRY === undefined ? common : instrumentedEnv), MIGRATE_ON_START: "false" };
+    const baselineEnv = { ...(BASELINE_ENTRY === undefined ? common : { ...instrumentedEnv, ...JSON.parse(process.env.BENCH_BASELINE_ENV ?? "{}") }), MIGRATE_ON_START: "false" };
     await start(baselineEntry, testEnv(db, redis, dir, ports.baseline.cached, baselineEnv), ports.baseline.cached, join(dir, "baseline.log"));
     await start(baselineEntry, testEnv(db, undefined, dir, ports.baseline.uncached, baselineEnv), ports.baseline.uncached, join(dir, "baseline.log"));
     if (BASELINE_ENTRY !== undefined) console.log(`A/B run (BENCH_BASELINE_ENTRY): the baseline slots run ${BASELINE_ENTRY} with the instrumented settings; each ratio is this build ÷ that one.`);
