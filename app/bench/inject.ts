@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     });
     const config = loadConfig(env);
     const telemetry = startTelemetry({ serviceName: config.serviceName, serviceVersion: "0", environment: config.environment, otlpEndpoint: config.otlpEndpoint, sampling: config.traceSampling });
-    const service = await startService(config, { droppedSpans: () => telemetry.droppedSpans(), rootSampling: telemetry.rootSampling });
+    const service = await startService(config, { droppedSpans: () => telemetry.droppedSpans(), serverSpans: telemetry.serverSpans });
 
     const parts = baselineParts(config, "orders-baseline");
     const baseline = Fastify(BASELINE_OPTIONS);

@@ -4,19 +4,20 @@
 // 100 µs of CPU per request even when the request was not sampled (it patches http.Server's emit,
 // binds every request and response emitter to a context and computes every semantic-convention
 // attribute before the sampler decides), which alone put cached reads under 0.85x the baseline.
-// Here the sampler decides first: an unsampled request without a caller's trace (no traceparent
-// header) costs four random numbers, and gets no span and no context at all
-// (RootSampling, src/telemetry.ts); one with a traceparent goes through the propagator and the
-// SDK, so parent-based sampling follows the caller's decision. A sampled request gets the span the
-// conventions describe: named "<method> <route template>", with http.route and the response status.
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanContext } from "@opentelemetry/api";
+// Here the sampler decides first (ServerSpans, src/telemetry.ts): an unsampled request without a
+// caller's trace (no traceparent header) costs four random numbers and gets no span and no context
+// at all; one with a traceparent goes through the propagator and the sampler, so parent-based
+// sampling follows the caller's decision. A sampled request gets the span the conventions
+// describe: named "<method> <route template>", with http.route and the response status.
+import { context, SpanStatusCode, type Context, type SpanContext } from "@opentelemetry/api";
 import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
-import type { RootSampling } from "./telemetry.js";
+import type { RecordedSpan } from "./spans.js";
+import type { ServerSpans } from "./telemetry.js";
 
 export const HTTP_TRACER_NAME = "orders-service/http";
 
 interface Traced {
-  otelSpan?: Span;
+  otelSpan?: RecordedSpan;
   otelContext?: Context;
 }
 
@@ -34,17 +35,13 @@ export function traceLogFields(request: FastifyRequest): { trace_id?: string; sp
  * `start` and `end`, so tracing adds no hook of its own to the request path.
  */
 export class HttpTracing {
-  private readonly tracer = trace.getTracer(HTTP_TRACER_NAME);
   /** Route templates traced, and each one's span name per method ("GET /v1/orders/:id"), decided once per route. */
   private readonly spanNames = new Map<string, Map<string, string>>();
 
-  /**
-   * @param rootSampling decides requests without a traceparent before the SDK does (the service's
-   *   tracer provider, from startTelemetry); without it every request goes through the SDK.
-   */
+  /** @param spans the service's tracing (startTelemetry); without it no request is traced. */
   constructor(
     private readonly untracedPrefixes: readonly string[],
-    private readonly rootSampling?: RootSampling,
+    private readonly spans?: ServerSpans,
   ) {}
 
   wrapHandlers(app: FastifyInstance): void {
@@ -62,6 +59,7 @@ export class HttpTracing {
 
   /** Starts the request's server span; `route` is its template (undefined for an unmatched request, which is not traced). */
   start(request: FastifyRequest, route: string | undefined): void {
+    if (this.spans === undefined) return;
     const names = route === undefined ? undefined : this.spanNames.get(route);
     if (names === undefined) return;
     let name = names.get(request.method);
@@ -69,41 +67,20 @@ export class HttpTracing {
       name = `${request.method} ${route}`;
       names.set(request.method, name);
     }
-    const root = request.headers.traceparent === undefined ? this.rootSampling : undefined;
-    if (root !== undefined) {
-      // No caller's trace: a root span, which the sampler decides from its trace id alone.
-      // Unsampled: nothing to make (nothing logs or propagates the id of a trace that is not kept).
-      const traceId = root.decide(name);
-      if (traceId === undefined) return;
-      root.presetTraceId(traceId);
-    }
-    // Baggage is extracted too, for the handler's context (a root request without baggage has nothing to extract).
-    const parent = root === undefined || request.headers.baggage !== undefined ? propagation.extract(ROOT_CONTEXT, request.headers) : ROOT_CONTEXT;
-    // The sampler decides first; attributes are added to a span that records. (None of the
-    // OTEL_TRACES_SAMPLER samplers reads them, and an unsampled request then builds none.)
-    let span: Span;
-    try {
-      span = this.tracer.startSpan(name, { kind: SpanKind.SERVER }, parent);
-    } finally {
-      root?.presetTraceId(undefined); // taken by this span's generateTraceId, or (tracing suppressed) not
-    }
+    const started = this.spans.start(name, request.headers);
+    if (started === undefined) return; // not sampled: nothing below it is traced either
+    const url = request.url;
+    const query = url.indexOf("?");
+    started.span.setAttributes({ "http.request.method": request.method, "http.route": route as string, "url.path": query === -1 ? url : url.slice(0, query), "url.scheme": request.protocol });
     const traced = request as FastifyRequest & Traced;
-    traced.otelSpan = span;
-    // Only a sampled request runs its handler in the span's context: nothing below an unsampled one
-    // is traced, and the service calls no other service to propagate the decision to.
-    if (span.isRecording()) {
-      const url = request.url;
-      const query = url.indexOf("?");
-      span.setAttributes({ "http.request.method": request.method, "http.route": route as string, "url.path": query === -1 ? url : url.slice(0, query), "url.scheme": request.protocol });
-      traced.otelContext = trace.setSpan(parent, span);
-    }
+    traced.otelSpan = started.span;
+    traced.otelContext = started.context;
   }
 
   /** Ends the request's span; returns its ids when it was sampled (for the access log). */
   end(request: FastifyRequest, statusCode: number): SpanContext | undefined {
     const span = (request as FastifyRequest & Traced).otelSpan;
-    if (span === undefined) return undefined;
-    if (!span.isRecording()) return undefined; // a non-recording span's end does nothing
+    if (span === undefined || !span.isRecording()) return undefined;
     span.setAttribute("http.response.status_code", statusCode);
     if (statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
     span.end();

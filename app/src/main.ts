@@ -33,7 +33,7 @@ async function main(): Promise<void> {
   });
   // Imported after the tracer provider is registered, so the service's tracers resolve to it.
   const { startService } = await import("./server.js");
-  const service = await startService(config, { droppedSpans: () => telemetry.droppedSpans(), rootSampling: telemetry.rootSampling });
+  const service = await startService(config, { droppedSpans: () => telemetry.droppedSpans(), serverSpans: telemetry.serverSpans });
   service.logger.info({ tracing: telemetry.enabled }, "ready to serve");
 
   const onSignal = (signal: NodeJS.Signals) => {

@@ -14,7 +14,7 @@ import { createLogger } from "./logger.js";
 import { createMetrics, type DroppedSpans, type Metrics } from "./metrics.js";
 import { migrate, SCHEMA_VERSION } from "./migrations.js";
 import { OrderService } from "./orders.js";
-import type { RootSampling } from "./telemetry.js";
+import type { ServerSpans } from "./telemetry.js";
 import { registerOrderRoutes } from "./routes.js";
 
 export interface Service {
@@ -40,8 +40,8 @@ export interface ServiceOptions {
   readonly logStream?: DestinationStream;
   /** Spans the tracing pipeline dropped, for the metrics. @default - none (tracing off) */
   readonly droppedSpans?: DroppedSpans;
-  /** The tracer provider's decision for requests without a traceparent (startTelemetry). @default - every request through the SDK */
-  readonly rootSampling?: RootSampling;
+  /** Server spans (startTelemetry's). @default - no request traced */
+  readonly serverSpans?: ServerSpans;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -185,7 +185,7 @@ export async function startService(config: Config, options: ServiceOptions = {})
     },
   });
   // Server spans named by route template ("GET /v1/orders/:id") with http.route; probes and scrapes untraced.
-  const tracing = new HttpTracing(["/health/", "/metrics"], options.rootSampling);
+  const tracing = new HttpTracing(["/health/", "/metrics"], options.serverSpans);
   tracing.wrapHandlers(app);
   // One onRequest and one onResponse hook for everything (callback style: cheaper than async hooks).
   app.addHook("onRequest", (request, reply, done) => {

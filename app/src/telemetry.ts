@@ -1,9 +1,10 @@
-// OpenTelemetry tracing: the provider, sampler, exporter and context manager. Spans are made by the
-// service itself (src/http-tracing.ts for requests, src/spans.ts for PostgreSQL and Redis), only for
-// sampled requests; no module is patched.
-import { context, createNoopMeter, propagation, ROOT_CONTEXT, SamplingDecision, SpanKind, trace, type Attributes, type Counter, type Meter, type MeterProvider } from "@opentelemetry/api";
+// OpenTelemetry tracing: the provider, sampler, batch span processor, exporter and context manager.
+// Spans are made by the service itself (server spans here and in src/http-tracing.ts, client spans
+// for PostgreSQL and Redis in src/spans.ts), only for sampled requests; no module is patched.
+import type { IncomingHttpHeaders } from "node:http";
+import { context, createNoopMeter, isSpanContextValid, propagation, ROOT_CONTEXT, SamplingDecision, SpanKind, trace, TraceFlags, type Attributes, type Context, type Counter, type Meter, type MeterProvider } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, type InstrumentationScope } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
@@ -11,51 +12,14 @@ import {
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
-  RandomIdGenerator,
   TraceIdRatioBasedSampler,
   TracerProvider,
-  type IdGenerator,
   type Sampler,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace";
 import type { TraceSampling } from "./config.js";
+import { newSpanId, RecordedSpan, type SpanSink } from "./spans.js";
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
-
-/**
- * The sampling decision for a request that arrives without a caller's trace (no traceparent),
- * taken before the SDK is involved. An unsampled request then costs four random numbers instead
- * of the SDK's startSpan (span and trace ids, sampler, self-metrics, a non-recording span) plus
- * the propagator's context. A sampled one is handed to the SDK with the trace id decided on
- * (`presetTraceId`), so the SDK's sampler, which only reads the trace id for a root span, decides
- * the same way and the span records under that id.
- */
-export interface RootSampling {
-  /** The trace id a root span with this name gets when it records (RECORD or RECORD_AND_SAMPLED); undefined when it would not record. */
-  decide(spanName: string): string | undefined;
-  /** The trace id the SDK's next root span takes (once); undefined cancels a preset the SDK did not take. */
-  presetTraceId(traceId: string | undefined): void;
-}
-
-/** RandomIdGenerator, except that the next trace id can be set in advance (RootSampling.presetTraceId). */
-export class PresettableIdGenerator implements IdGenerator {
-  private readonly random = new RandomIdGenerator();
-  private preset: string | undefined;
-
-  generateTraceId(): string {
-    const preset = this.preset;
-    if (preset === undefined) return this.random.generateTraceId();
-    this.preset = undefined;
-    return preset;
-  }
-
-  generateSpanId(): string {
-    return this.random.generateSpanId();
-  }
-
-  presetTraceId(traceId: string | undefined): void {
-    this.preset = traceId;
-  }
-}
 
 /** A random unsigned 32-bit word, as RandomIdGenerator draws them. */
 const randomWord = (): number => (Math.random() * 2 ** 32) >>> 0;
@@ -78,43 +42,76 @@ export function traceIdOf(w0: number, w1: number, w2: number, w3: number): strin
   return hexWord(w0) + hexWord(w1) + hexWord(w2) + hexWord(w3);
 }
 
+/** A new random, valid (non-zero) trace id. */
+function newTraceId(): string {
+  const [w0, w1, w2, w3] = [randomWord(), randomWord(), randomWord(), randomWord()];
+  return traceIdOf(w0, w1, w2, (w0 | w1 | w2 | w3) === 0 ? 1 : w3);
+}
+
 /**
- * The RootSampling of a provider made with this sampling's sampler and id generator. For the ratio
- * samplers (traceidratio and parentbased_traceidratio, whose root is the ratio sampler) the
- * decision is taken on four random words and the id is only written out for a trace that is kept;
- * for the others, on an id from the generator, by the sampler itself.
+ * Server spans for requests (src/http-tracing.ts), decided by the provider's sampler before anything
+ * is made. An unsampled request without a traceparent costs four random numbers; with one, the
+ * propagator and a sampler call. A sampled one gets a RecordedSpan (src/spans.ts), which ends into
+ * the provider's batch span processor.
  */
-export function rootSampling(sampling: TraceSampling, sampler: Sampler, ids: PresettableIdGenerator): RootSampling {
-  const presetTraceId = (traceId: string | undefined) => ids.presetTraceId(traceId);
-  if (sampling.sampler === "traceidratio" || sampling.sampler === "parentbased_traceidratio") {
-    const keeps = ratioKeeps(sampling.ratio);
-    return {
-      decide() {
-        const w0 = randomWord();
-        const w1 = randomWord();
-        const w2 = randomWord();
-        const w3 = randomWord();
-        return keeps(w0, w1, w2, w3) ? traceIdOf(w0, w1, w2, w3) : undefined;
-      },
-      presetTraceId,
-    };
-  }
+export interface ServerSpans {
+  /**
+   * The recording server span named `name` for a request with these headers (under the caller's
+   * span when they carry a traceparent), and the context its handler runs in (the span, and any
+   * baggage); undefined when the sampler does not record it.
+   */
+  start(name: string, headers: IncomingHttpHeaders): { span: RecordedSpan; context: Context } | undefined;
+}
+
+/**
+ * The ServerSpans of a provider made with this sampling's sampler. Requests without a traceparent:
+ * for the ratio samplers (traceidratio, and parentbased_traceidratio whose root is the ratio
+ * sampler) the decision is taken on four random words and the trace id is only written out for a
+ * trace that is kept; for the others, by the sampler on a new trace id. Requests with one: by the
+ * sampler, under the extracted context (a parent-based sampler follows the caller's flag).
+ */
+export function serverSpans(sampling: TraceSampling, sampler: Sampler, sink: SpanSink, scope: InstrumentationScope): ServerSpans {
+  const keeps = sampling.sampler === "traceidratio" || sampling.sampler === "parentbased_traceidratio" ? ratioKeeps(sampling.ratio) : undefined;
+  const decideRoot = (name: string): string | undefined => {
+    if (keeps !== undefined) {
+      const w0 = randomWord();
+      const w1 = randomWord();
+      const w2 = randomWord();
+      const w3 = randomWord();
+      return keeps(w0, w1, w2, w3) ? traceIdOf(w0, w1, w2, w3) : undefined;
+    }
+    const traceId = newTraceId();
+    return sampler.shouldSample(ROOT_CONTEXT, traceId, name, SpanKind.SERVER, {}, []).decision === SamplingDecision.NOT_RECORD ? undefined : traceId;
+  };
   return {
-    decide(spanName) {
-      const traceId = ids.generateTraceId();
-      return sampler.shouldSample(ROOT_CONTEXT, traceId, spanName, SpanKind.SERVER, {}, []).decision === SamplingDecision.NOT_RECORD ? undefined : traceId;
+    start(name, headers) {
+      if (headers.traceparent === undefined) {
+        const traceId = decideRoot(name);
+        if (traceId === undefined) return undefined;
+        // Baggage is extracted too, for the handler's context (a root request without baggage has nothing to extract).
+        const parent = headers.baggage === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers);
+        const span = new RecordedSpan(sink, scope, name, SpanKind.SERVER, { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }, undefined, {});
+        return { span, context: trace.setSpan(parent, span) };
+      }
+      const parent = propagation.extract(ROOT_CONTEXT, headers);
+      const caller = trace.getSpanContext(parent);
+      const valid = caller !== undefined && isSpanContextValid(caller);
+      const traceId = valid ? caller.traceId : newTraceId();
+      const result = sampler.shouldSample(parent, traceId, name, SpanKind.SERVER, {}, []);
+      if (result.decision === SamplingDecision.NOT_RECORD) return undefined;
+      const traceFlags = result.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE;
+      const traceState = result.traceState ?? (valid ? caller.traceState : undefined);
+      const span = new RecordedSpan(sink, scope, name, SpanKind.SERVER, { traceId, spanId: newSpanId(), traceFlags, traceState }, valid ? caller : undefined, { ...result.attributes });
+      return { span, context: trace.setSpan(parent, span) };
     },
-    presetTraceId,
   };
 }
 
-/** Tracing off: no request records (the API is a no-op), so none needs a trace id either. */
-const NEVER_RECORDS: RootSampling = { decide: () => undefined, presetTraceId: () => undefined };
 
 export interface Telemetry {
   readonly enabled: boolean;
-  /** For the server spans (src/http-tracing.ts): the decision for requests without a traceparent. */
-  readonly rootSampling: RootSampling;
+  /** For the server spans (src/http-tracing.ts); undefined when tracing is off. */
+  readonly serverSpans: ServerSpans | undefined;
   /** Spans lost before export, by reason (queue_full, or the export error's name). */
   droppedSpans(): ReadonlyMap<string, number>;
   /** Flushes buffered spans; call last during shutdown. */
@@ -128,6 +125,8 @@ export interface TelemetryOptions {
   /** OTLP/HTTP base URL, e.g. http://jaeger.observability.svc:4318. undefined: tracing off, nothing registered. */
   readonly otlpEndpoint: string | undefined;
   readonly sampling: TraceSampling;
+  /** The instrumentation scope of server spans. @default "orders-service/http" */
+  readonly serverScope?: string;
   /** Where spans go. @default - OTLP/HTTP to otlpEndpoint (tests pass an in-memory exporter) */
   readonly exporter?: SpanExporter;
 }
@@ -174,27 +173,22 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   // Off cleanly: with no provider registered the OpenTelemetry API is a no-op, costs nothing and
   // never tries to connect anywhere.
   const dropped = new Map<string, number>();
-  if (options.otlpEndpoint === undefined) return { enabled: false, rootSampling: NEVER_RECORDS, droppedSpans: () => dropped, shutdown: async () => undefined };
+  if (options.otlpEndpoint === undefined) return { enabled: false, serverSpans: undefined, droppedSpans: () => dropped, shutdown: async () => undefined };
 
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
   const sampler = createSampler(options.sampling);
-  const ids = new PresettableIdGenerator();
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({
-      [ATTR_SERVICE_NAME]: options.serviceName,
-      [ATTR_SERVICE_VERSION]: options.serviceVersion,
-      [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: options.environment,
-    }),
-    sampler,
-    idGenerator: ids,
-    spanProcessors: [
-      new BatchSpanProcessor({
-        exporter: options.exporter ?? new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/+$/, "")}/v1/traces` }),
-        selfObsMeterProvider: dropCountingMeterProvider(dropped),
-      }),
-    ],
+  const resource = resourceFromAttributes({
+    [ATTR_SERVICE_NAME]: options.serviceName,
+    [ATTR_SERVICE_VERSION]: options.serviceVersion,
+    [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: options.environment,
   });
+  const processor = new BatchSpanProcessor({
+    exporter: options.exporter ?? new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/+$/, "")}/v1/traces` }),
+    selfObsMeterProvider: dropCountingMeterProvider(dropped),
+  });
+  // The provider owns the processor (its shutdown flushes it) and serves any other tracer (trace.getTracer).
+  const provider = new TracerProvider({ resource, sampler, spanProcessors: [processor] });
   trace.setGlobalTracerProvider(provider);
-  return { enabled: true, rootSampling: rootSampling(options.sampling, sampler, ids), droppedSpans: () => dropped, shutdown: () => provider.shutdown() };
+  return { enabled: true, serverSpans: serverSpans(options.sampling, sampler, { processor, resource }, { name: options.serverScope ?? "orders-service/http" }), droppedSpans: () => dropped, shutdown: () => provider.shutdown() };
 }

@@ -1,8 +1,9 @@
 // Server spans and their sampling, in process, through the OpenTelemetry SDK's real tracer provider
 // (startTelemetry, with an exporter that keeps what it is given) and the service's real hooks,
-// against real PostgreSQL and Redis. The fast path for requests without a traceparent
-// (RootSampling) must decide exactly as the SDK's sampler does and must not change what a
-// sampled request records, what a caller's traceparent decides, or what the access log says.
+// against real PostgreSQL and Redis. The server spans' sampling (ServerSpans: the fast path for
+// requests without a traceparent, the sampler for those with one) must decide as the SDK's sampler
+// does, and the spans must be what the SDK's tracer would record (test/spans.test.ts compares the
+// exports), what a caller's traceparent decides and what the access log says.
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +13,7 @@ import { ExportResultCode } from "@opentelemetry/core";
 import { TraceIdRatioBasedSampler, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace";
 import { loadConfig, type Env } from "../src/config.js";
 import { startService, type Service } from "../src/server.js";
-import { startTelemetry, type RootSampling, type Telemetry } from "../src/telemetry.js";
+import { startTelemetry, type ServerSpans, type Telemetry } from "../src/telemetry.js";
 import { freePort, missingServices, RedisServer, sharedPostgres, type DatabaseLogin } from "./support/services.js";
 import { LogCapture, postJson, sampleOrder, testEnv } from "./support/app.js";
 
@@ -66,16 +67,16 @@ describe("server spans and sampling (PostgreSQL + Redis)", function () {
     const keptRoots: string[] = [];
     try {
       telemetry = startTelemetry({ serviceName: "orders-service", serviceVersion: "0", environment: "test", otlpEndpoint: config.otlpEndpoint, sampling: config.traceSampling, exporter });
-      const root = telemetry.rootSampling;
-      const recording: RootSampling = {
-        decide(name) {
-          const traceId = root.decide(name);
-          if (traceId !== undefined) keptRoots.push(traceId);
-          return traceId;
+      const spans = telemetry.serverSpans;
+      assert.ok(spans !== undefined, "tracing is on");
+      const recording: ServerSpans = {
+        start(name, headers) {
+          const started = spans.start(name, headers);
+          if (started !== undefined && headers.traceparent === undefined) keptRoots.push(started.span.spanContext().traceId);
+          return started;
         },
-        presetTraceId: (traceId) => root.presetTraceId(traceId),
       };
-      service = await startService(config, { logStream: logs, rootSampling: recording, droppedSpans: () => telemetry?.droppedSpans() ?? new Map() });
+      service = await startService(config, { logStream: logs, serverSpans: recording, droppedSpans: () => telemetry?.droppedSpans() ?? new Map() });
       await requests(service.url);
     } finally {
       await service?.shutdown("test end");
