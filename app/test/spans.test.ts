@@ -3,27 +3,18 @@
 // (timestamps aside), so a collector cannot tell them apart; and the batch span processor must
 // export a RecordedSpan as it exports the SDK's.
 import assert from "node:assert/strict";
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type SpanContext } from "@opentelemetry/api";
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Span, type SpanContext } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { ExportResultCode } from "@opentelemetry/core";
 import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, TracerProvider, type IdGenerator, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace";
+import { BatchSpanProcessor, TracerProvider, type IdGenerator, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { newSpanId, RecordedSpan } from "../src/spans.js";
+import { KeepingExporter } from "./support/spans.js";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const SPAN_ID = "00f067aa0ba902b7";
 const CHILD_ID = "b7ad6b7169203331";
 const CALLER: SpanContext = { traceId: TRACE_ID, spanId: "a3ce929d0e0e4736", traceFlags: TraceFlags.SAMPLED, isRemote: true };
-
-class Keeping implements SpanExporter {
-  readonly spans: ReadableSpan[] = [];
-  export(spans: ReadableSpan[], done: (result: { code: ExportResultCode }) => void): void {
-    this.spans.push(...spans);
-    done({ code: ExportResultCode.SUCCESS });
-  }
-  async shutdown(): Promise<void> {}
-}
 
 /** Ids handed out in order, so the SDK's spans get the ids the RecordedSpans were given. */
 class FixedIds implements IdGenerator {
@@ -43,15 +34,8 @@ describe("RecordedSpan (the service's spans) against the SDK's span", () => {
   const serverAttributes: Attributes = { "http.request.method": "GET", "http.route": "/v1/orders/:id", "url.path": "/v1/orders/1", "url.scheme": "http" };
   const clientAttributes: Attributes = { "db.system.name": "redis", "db.operation.name": "GET" };
 
-  /** A server span and its client child, as the service makes them, through the SDK's tracer. */
-  function throughSdk(parent: SpanContext | undefined, failed: boolean): ReadableSpan[] {
-    const exporter = new Keeping();
-    const provider = new TracerProvider({ resource, idGenerator: new FixedIds([SPAN_ID, CHILD_ID]), spanProcessors: [{ onStart: () => undefined, onEnd: (span) => exporter.spans.push(span), forceFlush: async () => undefined, shutdown: async () => undefined }] });
-    const parentContext = parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent);
-    const server = provider.getTracer("orders-service/http").startSpan("GET /v1/orders/:id", { kind: SpanKind.SERVER }, parentContext);
-    server.setAttributes(serverAttributes);
-    const client = provider.getTracer("orders-service/redis").startSpan("GET", { kind: SpanKind.CLIENT }, trace.setSpan(parentContext, server));
-    client.setAttributes(clientAttributes);
+  /** What the service does with a request's two spans once its dependency answered (or failed). */
+  function finish(server: Span, client: Span, failed: boolean): void {
     if (failed) {
       client.setStatus({ code: SpanStatusCode.ERROR, message: "connect ECONNREFUSED" });
       client.setAttribute("error.type", "ECONNREFUSED");
@@ -60,6 +44,18 @@ describe("RecordedSpan (the service's spans) against the SDK's span", () => {
     server.setAttribute("http.response.status_code", failed ? 503 : 200);
     if (failed) server.setStatus({ code: SpanStatusCode.ERROR });
     server.end();
+  }
+
+  /** A server span and its client child, as the service makes them, through the SDK's tracer. */
+  function throughSdk(parent: SpanContext | undefined, failed: boolean): ReadableSpan[] {
+    const exporter = new KeepingExporter();
+    const provider = new TracerProvider({ resource, idGenerator: new FixedIds([SPAN_ID, CHILD_ID]), spanProcessors: [{ onStart: () => undefined, onEnd: (span) => exporter.spans.push(span), forceFlush: async () => undefined, shutdown: async () => undefined }] });
+    const parentContext = parent === undefined ? ROOT_CONTEXT : trace.setSpanContext(ROOT_CONTEXT, parent);
+    const server = provider.getTracer("orders-service/http").startSpan("GET /v1/orders/:id", { kind: SpanKind.SERVER }, parentContext);
+    server.setAttributes(serverAttributes);
+    const client = provider.getTracer("orders-service/redis").startSpan("GET", { kind: SpanKind.CLIENT }, trace.setSpan(parentContext, server));
+    client.setAttributes(clientAttributes);
+    finish(server, client, failed);
     return exporter.spans;
   }
 
@@ -72,14 +68,7 @@ describe("RecordedSpan (the service's spans) against the SDK's span", () => {
     const client = server.child({ name: "orders-service/redis" }, "GET", SpanKind.CLIENT, { ...clientAttributes });
     // The child's id is random; the SDK's spans were given CHILD_ID.
     (client.spanContext() as { spanId: string }).spanId = CHILD_ID;
-    if (failed) {
-      client.setStatus({ code: SpanStatusCode.ERROR, message: "connect ECONNREFUSED" });
-      client.setAttribute("error.type", "ECONNREFUSED");
-    }
-    client.end();
-    server.setAttribute("http.response.status_code", failed ? 503 : 200);
-    if (failed) server.setStatus({ code: SpanStatusCode.ERROR });
-    server.end();
+    finish(server, client, failed);
     return ended;
   }
 
@@ -121,7 +110,7 @@ describe("RecordedSpan (the service's spans) against the SDK's span", () => {
   });
 
   it("is exported by the SDK's batch span processor, and is the active span inside its context", async () => {
-    const exporter = new Keeping();
+    const exporter = new KeepingExporter();
     const processor = new BatchSpanProcessor({ exporter });
     const span = new RecordedSpan({ resource, processor }, { name: "orders-service/http" }, "GET /v1/orders/:id", SpanKind.SERVER, { traceId: TRACE_ID, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }, undefined, {});
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());

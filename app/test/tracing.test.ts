@@ -9,23 +9,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { context, propagation, ROOT_CONTEXT, SamplingDecision, SpanKind, trace } from "@opentelemetry/api";
-import { ExportResultCode } from "@opentelemetry/core";
-import { TraceIdRatioBasedSampler, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace";
+import { TraceIdRatioBasedSampler, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { loadConfig, type Env } from "../src/config.js";
 import { startService, type Service } from "../src/server.js";
 import { startTelemetry, type ServerSpans, type Telemetry } from "../src/telemetry.js";
 import { freePort, missingServices, RedisServer, sharedPostgres, type DatabaseLogin } from "./support/services.js";
 import { LogCapture, postJson, sampleOrder, testEnv } from "./support/app.js";
+import { KeepingExporter } from "./support/spans.js";
 
-/** Keeps every exported span (InMemorySpanExporter forgets them at shutdown, which is when the batch processor flushes). */
-class KeepingExporter implements SpanExporter {
-  readonly spans: ReadableSpan[] = [];
-  export(spans: ReadableSpan[], done: (result: { code: ExportResultCode }) => void): void {
-    this.spans.push(...spans);
-    done({ code: ExportResultCode.SUCCESS });
-  }
-  async shutdown(): Promise<void> {}
-}
 
 interface Traced {
   readonly spans: ReadableSpan[];
