@@ -14,9 +14,9 @@
 // the SDK's span would hold, made from attributes the service itself writes (fixed names, string
 // and number values); the SDK's own pieces still do the rest: the sampler decides, the batch span
 // processor queues and exports, the OTLP exporter serialises, the resource describes the service.
-// test/tracing.test.ts compares what is exported with what the SDK's tracer records.
-import { SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type AttributeValue, type Exception, type HrTime, type Link, type Span, type SpanContext, type SpanStatus, type TimeInput, type Tracer } from "@opentelemetry/api";
-import { hrTime, hrTimeDuration, timeInputToHrTime, type InstrumentationScope } from "@opentelemetry/core";
+// test/spans.test.ts compares their export with that of the SDK's tracer for the same requests.
+import { SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type AttributeValue, type Exception, type HrTime, type Link, type Span, type SpanContext, type SpanStatus, type TimeInput } from "@opentelemetry/api";
+import { addHrTimes, hrTime, hrTimeDuration, isTimeInputHrTime, millisToHrTime, type InstrumentationScope } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, SpanProcessor, TimedEvent } from "@opentelemetry/sdk-trace";
 
@@ -39,7 +39,10 @@ export function newSpanId(): string {
   return hexWord(high) + hexWord(high === 0 && low === 0 ? 1 : low);
 }
 
-/** Where RecordedSpans go when they end, and what they are exported with. */
+/**
+ * Where RecordedSpans go when they end (the provider's one span processor, the batch processor:
+ * the SDK's span self-metrics, otel.sdk.span.*, do not count them), and what they are exported with.
+ */
 export interface SpanSink {
   readonly processor: SpanProcessor;
   readonly resource: Resource;
@@ -51,7 +54,13 @@ export interface SpanSink {
  * ignored, as the SDK's are.
  */
 export class RecordedSpan implements Span, ReadableSpan {
-  readonly startTime: HrTime = hrTime();
+  // As the SDK's span: the start is wall-clock time (Date.now()); later times are the start plus the
+  // monotonic clock's progress, so a long-running process's spans do not drift from its callers'.
+  private readonly startedAt = performance.now();
+  private readonly startMs = Date.now();
+  /** Wall clock minus the monotonic clock, at the start (the SDK's _performanceOffset). */
+  private readonly offsetMs = this.startMs - (this.startedAt + performance.timeOrigin);
+  readonly startTime: HrTime = millisToHrTime(this.startMs);
   endTime: HrTime = [0, 0];
   duration: HrTime = [0, 0];
   ended = false;
@@ -79,7 +88,11 @@ export class RecordedSpan implements Span, ReadableSpan {
     return this.sink.resource;
   }
 
-  /** A child span of this one (same trace and flags), e.g. a query made while this request is served. */
+  /**
+   * A child span of this one (same trace, flags and trace state), e.g. a query made while this
+   * request is served. The sampler is not asked again: for each of the six OTEL_TRACES_SAMPLER
+   * samplers its decision for a child of a recording span is the parent's (test/spans.test.ts).
+   */
   child(scope: InstrumentationScope, name: string, kind: SpanKind, attributes: Attributes): RecordedSpan {
     const { traceId, traceFlags, traceState } = this.context;
     return new RecordedSpan(this.sink, scope, name, kind, { traceId, spanId: newSpanId(), traceFlags, traceState }, this.context, attributes);
@@ -107,7 +120,7 @@ export class RecordedSpan implements Span, ReadableSpan {
     if (this.ended) return this;
     const isTime = typeof attributesOrTime === "number" || Array.isArray(attributesOrTime) || attributesOrTime instanceof Date;
     const at = isTime ? (attributesOrTime as TimeInput) : time;
-    this.events.push({ name, attributes: isTime ? {} : ((attributesOrTime as Attributes | undefined) ?? {}), time: at === undefined ? hrTime() : timeInputToHrTime(at), droppedAttributesCount: 0 });
+    this.events.push({ name, attributes: isTime ? {} : ((attributesOrTime as Attributes | undefined) ?? {}), time: this.timeOf(at), droppedAttributesCount: 0 });
     return this;
   }
 
@@ -122,8 +135,8 @@ export class RecordedSpan implements Span, ReadableSpan {
   }
 
   setStatus(status: SpanStatus): this {
-    if (this.ended || this.status.code === SpanStatusCode.OK) return this; // OK is final, as in the SDK
-    if (status.code !== SpanStatusCode.UNSET) this.status = status.code === SpanStatusCode.ERROR ? { code: status.code, message: status.message } : { code: status.code };
+    if (this.ended || status.code === SpanStatusCode.UNSET || this.status.code === SpanStatusCode.OK) return this; // OK is final, as in the SDK
+    this.status = status.code === SpanStatusCode.ERROR && typeof status.message === "string" ? { code: status.code, message: status.message } : { code: status.code };
     return this;
   }
 
@@ -132,17 +145,38 @@ export class RecordedSpan implements Span, ReadableSpan {
     return this;
   }
 
+  /** The SDK's rule: exception.type from the code, else the name; message and stack when present; nothing recorded without a type or message. */
   recordException(exception: Exception, time?: TimeInput): void {
-    const attributes: Attributes = typeof exception === "string" ? { "exception.message": exception } : { "exception.type": exception.name ?? "Error", "exception.message": exception.message ?? "", "exception.stacktrace": exception.stack ?? "" };
-    this.addEvent("exception", attributes, time);
+    const attributes: Attributes = {};
+    if (typeof exception === "string") attributes["exception.message"] = exception;
+    else if (exception) {
+      if (exception.code) attributes["exception.type"] = exception.code.toString();
+      else if (exception.name) attributes["exception.type"] = exception.name;
+      if (exception.message) attributes["exception.message"] = exception.message;
+      if (exception.stack) attributes["exception.stacktrace"] = exception.stack;
+    }
+    if (attributes["exception.type"] !== undefined || attributes["exception.message"] !== undefined) this.addEvent("exception", attributes, time);
   }
 
   end(endTime?: TimeInput): void {
     if (this.ended) return;
     this.ended = true;
-    this.endTime = endTime === undefined ? hrTime() : timeInputToHrTime(endTime);
+    this.endTime = this.timeOf(endTime);
     this.duration = hrTimeDuration(this.startTime, this.endTime);
+    if (this.duration[0] < 0) {
+      // An end given before the start: a zero duration, as the SDK does.
+      this.endTime = [...this.startTime];
+      this.duration = [0, 0];
+    }
     this.sink.processor.onEnd(this);
+  }
+
+  /** A time given to addEvent or end, as the SDK's span reads it; none: now, by the monotonic clock since the start. */
+  private timeOf(time: TimeInput | undefined): HrTime {
+    if (typeof time === "number") return time <= performance.now() ? hrTime(time + this.offsetMs) : millisToHrTime(time);
+    if (time instanceof Date) return millisToHrTime(time.getTime());
+    if (time !== undefined && isTimeInputHrTime(time)) return time;
+    return addHrTimes(this.startTime, millisToHrTime(performance.now() - this.startedAt));
   }
 
   isRecording(): boolean {
@@ -155,15 +189,13 @@ export function isSampled(context: SpanContext): boolean {
   return (context.traceFlags & TraceFlags.SAMPLED) !== 0;
 }
 
-/** A client span's maker for one tracer name: the scope RecordedSpans get, and the SDK tracer for a parent that is not one. */
+/** A client span's maker for one tracer name: the scope RecordedSpans get (made once per cache or query runner). */
 export interface ClientTracer {
   readonly scope: InstrumentationScope;
-  readonly tracer: Tracer;
 }
 
-/** Resolved once per cache or query runner (a tracer lookup builds a key string). */
 export function clientTracer(name: string): ClientTracer {
-  return { scope: { name }, tracer: trace.getTracer(name) };
+  return { scope: { name } };
 }
 
 /** Runs `work` inside a child span of the active span when that one is recording; otherwise just runs it. */
@@ -177,7 +209,7 @@ export async function inClientSpan<T>(client: ClientTracer, describe: () => Clie
   if (parent instanceof RecordedSpan) {
     span = parent.child(client.scope, name, SpanKind.CLIENT, { ...attributes });
   } else {
-    span = client.tracer.startSpan(name, { kind: SpanKind.CLIENT });
+    span = trace.getTracer(client.scope.name).startSpan(name, { kind: SpanKind.CLIENT }); // the provider registered now
     span.setAttributes(attributes);
   }
   try {

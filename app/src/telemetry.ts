@@ -2,7 +2,7 @@
 // Spans are made by the service itself (server spans here and in src/http-tracing.ts, client spans
 // for PostgreSQL and Redis in src/spans.ts), only for sampled requests; no module is patched.
 import type { IncomingHttpHeaders } from "node:http";
-import { context, createNoopMeter, isSpanContextValid, propagation, ROOT_CONTEXT, SamplingDecision, SpanKind, trace, TraceFlags, type Attributes, type Context, type Counter, type Meter, type MeterProvider } from "@opentelemetry/api";
+import { context, createNoopMeter, isSpanContextValid, propagation, ROOT_CONTEXT, SamplingDecision, SpanKind, trace, TraceFlags, type Attributes, type Context, type Counter, type SpanContext, type Meter, type MeterProvider } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, type InstrumentationScope } from "@opentelemetry/core";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
@@ -15,6 +15,7 @@ import {
   TraceIdRatioBasedSampler,
   TracerProvider,
   type Sampler,
+  type SamplingResult,
   type SpanExporter,
 } from "@opentelemetry/sdk-trace";
 import type { TraceSampling } from "./config.js";
@@ -63,6 +64,11 @@ export interface ServerSpans {
   start(name: string, headers: IncomingHttpHeaders): { span: RecordedSpan; context: Context } | undefined;
 }
 
+/** A root request's context: its baggage, extracted for the handler (a request without baggage has nothing to extract). */
+function rootContext(headers: IncomingHttpHeaders): Context {
+  return headers.baggage === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers);
+}
+
 /**
  * The ServerSpans of a provider made with this sampling's sampler. Requests without a traceparent:
  * for the ratio samplers (traceidratio, and parentbased_traceidratio whose root is the ratio
@@ -72,37 +78,35 @@ export interface ServerSpans {
  */
 export function serverSpans(sampling: TraceSampling, sampler: Sampler, sink: SpanSink, scope: InstrumentationScope): ServerSpans {
   const keeps = sampling.sampler === "traceidratio" || sampling.sampler === "parentbased_traceidratio" ? ratioKeeps(sampling.ratio) : undefined;
-  const decideRoot = (name: string): string | undefined => {
-    if (keeps !== undefined) {
-      const w0 = randomWord();
-      const w1 = randomWord();
-      const w2 = randomWord();
-      const w3 = randomWord();
-      return keeps(w0, w1, w2, w3) ? traceIdOf(w0, w1, w2, w3) : undefined;
-    }
-    const traceId = newTraceId();
-    return sampler.shouldSample(ROOT_CONTEXT, traceId, name, SpanKind.SERVER, {}, []).decision === SamplingDecision.NOT_RECORD ? undefined : traceId;
+  /** The span for this sampler's decision (undefined: NOT_RECORD), with its flags, trace state and attributes, as the SDK's tracer makes them. */
+  const spanFor = (name: string, traceId: string, result: SamplingResult, parent: Context, caller: SpanContext | undefined) => {
+    if (result.decision === SamplingDecision.NOT_RECORD) return undefined;
+    const traceFlags = result.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE;
+    const traceState = result.traceState ?? caller?.traceState;
+    const span = new RecordedSpan(sink, scope, name, SpanKind.SERVER, { traceId, spanId: newSpanId(), traceFlags, traceState }, caller, { ...result.attributes });
+    return { span, context: trace.setSpan(parent, span) };
   };
   return {
     start(name, headers) {
       if (headers.traceparent === undefined) {
-        const traceId = decideRoot(name);
-        if (traceId === undefined) return undefined;
-        // Baggage is extracted too, for the handler's context (a root request without baggage has nothing to extract).
-        const parent = headers.baggage === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, headers);
-        const span = new RecordedSpan(sink, scope, name, SpanKind.SERVER, { traceId, spanId: newSpanId(), traceFlags: TraceFlags.SAMPLED }, undefined, {});
-        return { span, context: trace.setSpan(parent, span) };
+        if (keeps !== undefined) {
+          const w0 = randomWord();
+          const w1 = randomWord();
+          const w2 = randomWord();
+          const w3 = randomWord();
+          if (!keeps(w0, w1, w2, w3)) return undefined;
+          // The ratio sampler's result for a kept trace: RECORD_AND_SAMPLED, no trace state, no attributes.
+          return spanFor(name, traceIdOf(w0, w1, w2, w3), { decision: SamplingDecision.RECORD_AND_SAMPLED }, rootContext(headers), undefined);
+        }
+        const traceId = newTraceId();
+        const parent = rootContext(headers);
+        return spanFor(name, traceId, sampler.shouldSample(parent, traceId, name, SpanKind.SERVER, {}, []), parent, undefined);
       }
       const parent = propagation.extract(ROOT_CONTEXT, headers);
       const caller = trace.getSpanContext(parent);
       const valid = caller !== undefined && isSpanContextValid(caller);
       const traceId = valid ? caller.traceId : newTraceId();
-      const result = sampler.shouldSample(parent, traceId, name, SpanKind.SERVER, {}, []);
-      if (result.decision === SamplingDecision.NOT_RECORD) return undefined;
-      const traceFlags = result.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : TraceFlags.NONE;
-      const traceState = result.traceState ?? (valid ? caller.traceState : undefined);
-      const span = new RecordedSpan(sink, scope, name, SpanKind.SERVER, { traceId, spanId: newSpanId(), traceFlags, traceState }, valid ? caller : undefined, { ...result.attributes });
-      return { span, context: trace.setSpan(parent, span) };
+      return spanFor(name, traceId, sampler.shouldSample(parent, traceId, name, SpanKind.SERVER, {}, []), parent, valid ? caller : undefined);
     },
   };
 }

@@ -145,7 +145,7 @@ describe("server spans and sampling (PostgreSQL + Redis)", function () {
     );
   });
 
-  it("ratio 0.5: the spans kept are exactly the requests the root decision kept, under the ids it decided on, and only they are logged with ids", async () => {
+  it("ratio 0.5: about half the requests are kept, each under an id the SDK's sampler keeps, all of them exported and only they logged with ids", async () => {
     const requests = 400;
     const { spans, access, keptRoots } = await traced({ OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.5" }, async (url) => {
       const id = await ensureOrder(url);
@@ -157,8 +157,9 @@ describe("server spans and sampling (PostgreSQL + Redis)", function () {
     for (const server of servers) {
       assert.equal(sampler.shouldSample(ROOT_CONTEXT, server.spanContext().traceId).decision, SamplingDecision.RECORD_AND_SAMPLED, server.spanContext().traceId);
     }
-    // The SDK recorded exactly the requests the root decision kept, under the ids decided on (a
-    // second, independent decision by the SDK on an id of its own would keep about a quarter).
+    // Every trace the root decision kept reached the exporter (through the batch processor), none
+    // twice. (That the decision drops exactly what the SDK's sampler drops is test/telemetry.test.ts's:
+    // a dropped request has no id to check here.)
     assert.deepEqual(servers.map((span) => span.spanContext().traceId).sort(), [...keptRoots].sort());
     assert.ok(servers.length > 150 && servers.length < 250, `${servers.length} of ${requests} kept`); // 5 standard deviations
     for (const server of servers) assert.equal(server.parentSpanContext, undefined);
