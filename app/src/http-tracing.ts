@@ -14,8 +14,6 @@ import type { FastifyInstance, FastifyRequest, RouteOptions } from "fastify";
 import type { RecordedSpan } from "./spans.js";
 import type { ServerSpans } from "./telemetry.js";
 
-export const HTTP_TRACER_NAME = "orders-service/http";
-
 interface Traced {
   otelSpan?: RecordedSpan;
   otelContext?: Context;

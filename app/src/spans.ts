@@ -7,19 +7,20 @@
 // that was most of the instrumented service's extra CPU on reads.
 //
 // Why RecordedSpan instead of the SDK's Tracer and Span: with the sampler deciding first
-// (src/telemetry.ts), a sampled request still cost about 240 µs of CPU at a 10% ratio (the SDK's
-// span code runs cold, once every ten requests: tracer lookup, sampler, self-metrics, attribute
-// checks, span limits, per-attribute validation), which put cached reads at 0.86 of the same build
-// without tracing (BENCH_BASELINE_ENV, 30 paired rounds). A RecordedSpan is a plain record of what
-// the SDK's span would hold, made from attributes the service itself writes (fixed names, string
-// and number values); the SDK's own pieces still do the rest: the sampler decides, the batch span
-// processor queues and exports, the OTLP exporter serialises, the resource describes the service.
+// (src/telemetry.ts), the SDK's span code (tracer lookup, a second sampler call, self-metrics,
+// attribute checks twice, span limits, per-attribute validation) was still about half of a sampled
+// cached read's CPU: `npm run bench:profile` at ratio 1, +100 µs over ratio 0 with the SDK's spans,
+// +53 with these. A RecordedSpan is a plain record of what the SDK's span would hold, made from
+// attributes the service itself writes (fixed names, string and number values); the SDK's own
+// pieces still do the rest: the sampler decides, the batch span processor queues and exports, the
+// OTLP exporter serialises, the resource describes the service.
 // test/spans.test.ts compares their export with that of the SDK's tracer for the same requests.
 import { SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type AttributeValue, type Exception, type HrTime, type Link, type Span, type SpanContext, type SpanStatus, type TimeInput } from "@opentelemetry/api";
 import { addHrTimes, hrTime, hrTimeDuration, isTimeInputHrTime, millisToHrTime, type InstrumentationScope } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, SpanProcessor, TimedEvent } from "@opentelemetry/sdk-trace";
 
+export const HTTP_TRACER_NAME = "orders-service/http";
 export const POSTGRES_TRACER_NAME = "orders-service/postgresql";
 export const REDIS_TRACER_NAME = "orders-service/redis";
 

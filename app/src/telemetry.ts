@@ -19,7 +19,7 @@ import {
   type SpanExporter,
 } from "@opentelemetry/sdk-trace";
 import type { TraceSampling } from "./config.js";
-import { newSpanId, RecordedSpan, type SpanSink } from "./spans.js";
+import { HTTP_TRACER_NAME, newSpanId, RecordedSpan, type SpanSink } from "./spans.js";
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 
 /** A random unsigned 32-bit word, as RandomIdGenerator draws them. */
@@ -129,8 +129,6 @@ export interface TelemetryOptions {
   /** OTLP/HTTP base URL, e.g. http://jaeger.observability.svc:4318. undefined: tracing off, nothing registered. */
   readonly otlpEndpoint: string | undefined;
   readonly sampling: TraceSampling;
-  /** The instrumentation scope of server spans. @default "orders-service/http" */
-  readonly serverScope?: string;
   /** Where spans go. @default - OTLP/HTTP to otlpEndpoint (tests pass an in-memory exporter) */
   readonly exporter?: SpanExporter;
 }
@@ -194,5 +192,5 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
   // The provider owns the processor (its shutdown flushes it) and serves any other tracer (trace.getTracer).
   const provider = new TracerProvider({ resource, sampler, spanProcessors: [processor] });
   trace.setGlobalTracerProvider(provider);
-  return { enabled: true, serverSpans: serverSpans(options.sampling, sampler, { processor, resource }, { name: options.serverScope ?? "orders-service/http" }), droppedSpans: () => dropped, shutdown: () => provider.shutdown() };
+  return { enabled: true, serverSpans: serverSpans(options.sampling, sampler, { processor, resource }, { name: HTTP_TRACER_NAME }), droppedSpans: () => dropped, shutdown: () => provider.shutdown() };
 }
