@@ -10,7 +10,7 @@ import { CHARTS } from "../shared/charts";
 import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
 import { PodIdentityRole } from "./pod-identity";
-import { awsApiEgressRules, denyAllButDns, PROMETHEUS_PODS, PROMETHEUS_PORT, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
+import { awsApiEgressRules, denyAllButOne, PROMETHEUS_PODS, PROMETHEUS_PORT, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
 
 /** The controller's metrics port (values.yaml `controller.containerPorts.metrics`, argo-helm argo-rollouts-2.41.0). */
 export const ARGO_ROLLOUTS_METRICS_PORT = 8090;
@@ -25,18 +25,10 @@ export const ARGO_ROLLOUTS_METRICS_PORT = 8090;
  * - ingress from Prometheus on the metrics port (rollout_info, analysis_run_*).
  */
 export function argoRolloutsNetworkPolicies(): NetworkPolicySpec[] {
-    return [
-        ...denyAllButDns(),
-        {
-            name: "allow-controller",
-            spec: {
-                podSelector: {},
-                policyTypes: ["Ingress", "Egress"],
-                ingress: [{ from: [PROMETHEUS_PODS], ports: tcpPorts(ARGO_ROLLOUTS_METRICS_PORT) }],
-                egress: [...awsApiEgressRules(), { to: [PROMETHEUS_PODS], ports: tcpPorts(PROMETHEUS_PORT) }],
-            },
-        },
-    ];
+    return denyAllButOne("allow-controller", {
+        ingress: [{ from: [PROMETHEUS_PODS], ports: tcpPorts(ARGO_ROLLOUTS_METRICS_PORT) }],
+        egress: [...awsApiEgressRules(), { to: [PROMETHEUS_PODS], ports: tcpPorts(PROMETHEUS_PORT) }],
+    });
 }
 
 /** Its own namespace (Pod Security "restricted": the chart's default security contexts meet it). */

@@ -58,6 +58,20 @@ export function denyAllButDns(): NetworkPolicySpec[] {
 }
 
 /**
+ * A single-purpose namespace's policies: deny everything, DNS, then one policy `name` for every pod
+ * of the namespace, with these ingress and egress rules (a controller's or an operator's namespace).
+ */
+export function denyAllButOne(name: string, rules: {
+    ingress: k8s.types.input.networking.v1.NetworkPolicyIngressRule[];
+    egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[];
+}): NetworkPolicySpec[] {
+    return [
+        ...denyAllButDns(),
+        { name, spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: rules.ingress, egress: rules.egress } },
+    ];
+}
+
+/**
  * The policies of an operator's namespace: deny everything, DNS, then `allow-operator`: the API
  * server's calls to its admission webhook (from the endpoint's ENIs in the VPC) and the operator's
  * own `egress` (the API server, AWS, what it manages).
@@ -67,16 +81,5 @@ export function operatorNetworkPolicies(a: {
     webhookPort: number;
     egress: k8s.types.input.networking.v1.NetworkPolicyEgressRule[];
 }): NetworkPolicySpec[] {
-    return [
-        ...denyAllButDns(),
-        {
-            name: "allow-operator",
-            spec: {
-                podSelector: {},
-                policyTypes: ["Ingress", "Egress"],
-                ingress: [{ from: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcpPorts(a.webhookPort) }],
-                egress: a.egress,
-            },
-        },
-    ];
+    return denyAllButOne("allow-operator", { ingress: [{ from: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcpPorts(a.webhookPort) }], egress: a.egress });
 }
