@@ -187,9 +187,10 @@ export class Cluster extends pulumi.ComponentResource {
         // the EC2 endpoint with while it deletes the volumes (no cost on up: both end with the nodes + 1).
         const volumes = volumeWait(`${name}-volume-wait`, { kubeconfig: this.kubeconfig, storageClassName: DEFAULT_STORAGE_CLASS },
             { parent: this, dependsOn: [late.ebsCsi, late.coredns, storageClass, ...access] });
-        // The early add-ons too: a workload's NetworkPolicies are enforced from its first pod
-        // (the managed vpc-cni's network policy agent). They end long before the nodes do.
-        this.nodesReady = [...groups, early.vpcCni, early.kubeProxy, early.podIdentityAgent, late.coredns, late.ebsCsi, storageClass, volumes];
+        // The nodes with the early add-ons: a workload's NetworkPolicies are enforced from its first
+        // pod (the managed vpc-cni's network policy agent). The add-ons end long before the nodes do.
+        const nodes = [...groups, early.vpcCni, early.kubeProxy, early.podIdentityAgent];
+        this.nodesReady = [...nodes, late.coredns, late.ebsCsi, storageClass, volumes];
 
         const services = this.clusterServices(name, args, c, cluster, groups, late);
         this.servicesReady = services.ready;
@@ -206,7 +207,7 @@ export class Cluster extends pulumi.ComponentResource {
         // wait): it owns no volume and needs no name resolution to start, and on destroy it goes
         // after the Elastic resources (which depend on it) and before the nodes.
         this.eckOperatorReady = args.eckOperator
-            ? [eckOperator(this, name, { ...args.eckOperator, provider: this.provider, dependsOn: [...groups, early.vpcCni, early.kubeProxy, early.podIdentityAgent] })]
+            ? [eckOperator(this, name, { ...args.eckOperator, provider: this.provider, dependsOn: nodes })]
             : [];
         this.ready = [...this.nodesReady, ...this.servicesReady];
 

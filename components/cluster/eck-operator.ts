@@ -12,7 +12,7 @@ import { CHARTS } from "../shared/charts";
 import { helmRelease } from "../shared/helm";
 import { sized } from "../shared/kubernetes";
 import { namespace as podSecurityNamespace } from "../shared/namespace";
-import { namespaceByName, operatorNetworkPolicies, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
+import { apiServerEgressRule, namespaceByName, operatorNetworkPolicies, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
 
 /** Where the operator runs (Pod Security "restricted"). */
 export const ECK_OPERATOR_NAMESPACE = "elastic-system";
@@ -65,7 +65,7 @@ export function eckOperatorNetworkPolicies(a: { vpcCidr: string; managedNamespac
         vpcCidr: a.vpcCidr,
         webhookPort: ECK_WEBHOOK_PORT,
         egress: [
-            { to: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcpPorts(443) },
+            apiServerEgressRule(a.vpcCidr),
             { to: [namespaceByName(a.managedNamespace)], ports: tcpPorts(p.elasticsearch, p.kibana, p.logstash) },
         ],
     });

@@ -18,7 +18,7 @@
  * and none could restrict it. Prometheus reaches it at the node's address (`<node IP>:9100`, in
  * the VPC CIDR), which allow-prometheus-scrapes admits, whichever namespace the DaemonSet is in.
  */
-import { denyAllButDns, namespaceByName, PROMETHEUS_PORT, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
+import { apiServerEgressRule, denyAllButDns, namespaceByName, PROMETHEUS_PORT, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
 import { ECK_OPERATOR_NAMESPACE } from "../cluster/eck-operator";
 import { FILEBEAT, KIBANA, LOGSTASH } from "./logging";
 import { JAEGER } from "./tracing";
@@ -60,7 +60,7 @@ export function observabilityNetworkPolicies(a: ObservabilityNetworkArgs): Netwo
         },
         // Operators, Grafana's sidecars, kube-state-metrics and Prometheus discovery: the API
         // server's private endpoint ENIs are in the VPC.
-        { name: "allow-api-server", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [vpc], ports: tcp(443) }] } },
+        { name: "allow-api-server", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [apiServerEgressRule(a.vpcCidr)] } },
         {
             name: "allow-eck-operator",
             spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [nsSelector(ECK_OPERATOR_NAMESPACE)] }] },
@@ -138,7 +138,7 @@ export function nodeAgentsNetworkPolicies(a: { vpcCidr: string; observabilityNam
     return [
         ...denyAllButDns(),
         // Autodiscover watches pods, namespaces and nodes: the API server's endpoint ENIs are in the VPC.
-        { name: "allow-api-server", spec: { podSelector: FILEBEAT_PODS, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcp(443) }] } },
+        { name: "allow-api-server", spec: { podSelector: FILEBEAT_PODS, policyTypes: ["Egress"], egress: [apiServerEgressRule(a.vpcCidr)] } },
         {
             name: "allow-filebeat-to-logstash",
             spec: {

@@ -6,7 +6,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../shared/charts";
-import { operatorNetworkPolicies, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
+import { apiServerEgressRule, operatorNetworkPolicies, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
 import { helmRelease } from "../shared/helm";
 import { namespace } from "../shared/namespace";
 import { sized } from "../shared/kubernetes";
@@ -29,7 +29,7 @@ export function cnpgOperatorNetworkPolicies(a: { vpcCidr: string }): NetworkPoli
         vpcCidr: a.vpcCidr,
         webhookPort: CNPG_WEBHOOK_PORT,
         egress: [
-            { to: [{ ipBlock: { cidr: a.vpcCidr } }], ports: tcpPorts(443) },
+            apiServerEgressRule(a.vpcCidr),
             { to: [{ namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "review-environment" } } }], ports: tcpPorts(8000, 5432) },
         ],
     });

@@ -32,6 +32,11 @@ export function dnsEgressRule() {
 /** Where EKS Pod Identity's agent serves credentials on every node (docs: pod-id-how-it-works). */
 export const POD_IDENTITY_AGENT = { cidr: "169.254.170.23/32", port: 80 } as const;
 
+/** Egress to the API server: its private endpoint's ENIs are in the VPC, on 443. */
+export function apiServerEgressRule(vpcCidr: string) {
+    return { to: [{ ipBlock: { cidr: vpcCidr } }], ports: tcpPorts(443) };
+}
+
 /**
  * The egress of a controller that calls AWS APIs with Pod Identity credentials: TCP 443 to any
  * address (the API server's private ENIs, and AWS endpoints through NAT, for which AWS publishes
