@@ -57,7 +57,6 @@ let requestCount = 0;
 /** The request id: an upstream x-request-id (ingress, caller) when well-formed, so one id follows a request across services; else a new id of this process's. */
 export function requestIdOf(req: { headers: Record<string, string | string[] | undefined> }): string {
   const incoming = req.headers["x-request-id"];
-  if (incoming === undefined) return REQUEST_ID_PREFIX + (requestCount += 1).toString(36);
   return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : REQUEST_ID_PREFIX + (requestCount += 1).toString(36);
 }
 

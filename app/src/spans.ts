@@ -30,8 +30,10 @@ export interface ClientSpan {
   readonly attributes: Attributes;
 }
 
-const randomWord = (): number => (Math.random() * 2 ** 32) >>> 0;
-const hexWord = (word: number): string => word.toString(16).padStart(8, "0");
+/** A random unsigned 32-bit word, as the SDK's RandomIdGenerator draws them. */
+export const randomWord = (): number => (Math.random() * 2 ** 32) >>> 0;
+/** A word as 8 lowercase hex digits (ids are big-endian words, as RandomIdGenerator writes them). */
+export const hexWord = (word: number): string => word.toString(16).padStart(8, "0");
 
 /** A random, valid (non-zero) span id: 16 lowercase hex digits, as the SDK's RandomIdGenerator makes them. */
 export function newSpanId(): string {

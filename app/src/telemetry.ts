@@ -19,12 +19,8 @@ import {
   type SpanExporter,
 } from "@opentelemetry/sdk-trace";
 import type { TraceSampling } from "./config.js";
-import { HTTP_TRACER_NAME, newSpanId, RecordedSpan, type SpanSink } from "./spans.js";
+import { hexWord, HTTP_TRACER_NAME, newSpanId, randomWord, RecordedSpan, type SpanSink } from "./spans.js";
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
-
-/** A random unsigned 32-bit word, as RandomIdGenerator draws them. */
-const randomWord = (): number => (Math.random() * 2 ** 32) >>> 0;
-const hexWord = (word: number): string => word.toString(16).padStart(8, "0");
 
 /**
  * TraceIdRatioBasedSampler's decision on the trace id whose four 8-hex-digit words are w0..w3,
