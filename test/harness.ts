@@ -483,20 +483,27 @@ export interface Built {
 }
 
 /**
- * Runs a build (start a capture, construct, settle) with source-mapped stack traces off. The SDK
- * reads a stack trace for every promise it tracks and every resource it registers
- * (runtime/debuggable.js debuggablePromise, Resource.callsites for the source position), and with
- * tsx's source maps on, Node maps the frames of each one: about a third of a build's time even
- * with node_modules left unmapped (test/setup.ts). Under mocks nothing reads those traces (the
- * capture records no source positions). Only the build runs in here, no assertion: an error a
+ * Runs a build (start a capture, construct, settle) without the cost of the stack traces the SDK
+ * takes and nobody reads under mocks:
+ * - source-mapped stack traces off. The SDK reads a stack trace for every promise it tracks and
+ *   every resource it registers (runtime/debuggable.js debuggablePromise, Resource.callsites for
+ *   the source position), and with tsx's source maps on, Node maps the frames of each one: about a
+ *   third of a build's time even with node_modules left unmapped (test/setup.ts);
+ * - no frames in debuggablePromise's trace. It takes `new Error().stack` for each of the 11-12
+ *   thousand promises of a build, only to print it if the promise is still pending when the
+ *   process exits (the SDK's leak report, which then says "Error" with no frames): capturing and
+ *   formatting those frames was half of a build's time once maps were off. Every other stack
+ *   trace keeps its frames.
+ * The capture records no source positions. Only the build runs in here, no assertion: an error a
  * component throws has its stack formatted when it is first read, after the build, so it still
  * shows mapped .ts lines. Builds do not overlap (mocks are process-global); the depth keeps a
- * nested call from turning maps back on early.
+ * nested call from turning maps back on early. scripts/plan.ts runs its build in here too.
  */
-export async function withoutSourceMaps<T>(build: () => Promise<T>): Promise<T> {
+export async function withoutTraceCosts<T>(build: () => Promise<T>): Promise<T> {
     if (unmappedDepth++ === 0) {
         supportOutside = { ...getSourceMapsSupport() };
         setSourceMapsSupport(false);
+        debuggable.debuggablePromise = untracedPromise;
     }
     try {
         return await build();
@@ -504,6 +511,7 @@ export async function withoutSourceMaps<T>(build: () => Promise<T>): Promise<T> 
         if (--unmappedDepth === 0 && supportOutside) {
             const { enabled, ...options } = supportOutside;
             setSourceMapsSupport(enabled, options);
+            debuggable.debuggablePromise = debuggablePromise;
         }
     }
 }
@@ -511,9 +519,25 @@ export async function withoutSourceMaps<T>(build: () => Promise<T>): Promise<T> 
 let unmappedDepth = 0;
 let supportOutside: SourceMapsSupport | undefined;
 
+// The SDK's modules call it through this exports object (`debuggable_1.debuggablePromise(...)`).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const debuggable: { debuggablePromise: (p: Promise<unknown>, ctx: unknown) => Promise<unknown> } = require("@pulumi/pulumi/runtime/debuggable");
+const debuggablePromise = debuggable.debuggablePromise;
+
+/** The SDK's debuggablePromise, its `new Error()` taken with no frames. */
+function untracedPromise(p: Promise<unknown>, ctx: unknown): Promise<unknown> {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+        return debuggablePromise(p, ctx);
+    } finally {
+        Error.stackTraceLimit = limit;
+    }
+}
+
 /** Builds a shared-mode review stack under mocks (the StackReference reads STACK_REFERENCE_OUTPUTS). */
 export function buildReviewUnderMocks(config: PlatformConfig): Promise<{ review: ReturnType<typeof buildReviewEnvironment>; capture: Capture; config: PlatformConfig }> {
-    return withoutSourceMaps(async () => {
+    return withoutTraceCosts(async () => {
         const capture = await startCapture(config.stack);
         const review = buildReviewEnvironment(config);
         await settle();
@@ -523,7 +547,7 @@ export function buildReviewUnderMocks(config: PlatformConfig): Promise<{ review:
 
 /** Builds the whole platform for a parsed config under mocks and captures every resource. */
 export function buildUnderMocks(config: PlatformConfig): Promise<Built> {
-    return withoutSourceMaps(async () => {
+    return withoutTraceCosts(async () => {
         const capture = await startCapture(config.stack);
         const platform = buildPlatform(config);
         await settle();
