@@ -1,59 +1,49 @@
 import * as assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { ROOT } from "../harness";
+import { plan, type Run } from "./cli";
 import { stackPlan } from "./helpers";
 
-interface Run { readonly status: number | null; readonly stdout: string; readonly stderr: string }
+// The runs start as mocha loads this file (test/plan/cli.ts); each test awaits its own.
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-test-"));
+// The full copy (label full-review-stack): the review template with platform:review.mode full.
+const fullCopy = path.join(dir, "full-copy.yaml");
+const template = parseYaml(fs.readFileSync(path.join(ROOT, ".github", "review-stack.config.yaml"), "utf8"));
+template.config["platform:review"] = { ...template.config["platform:review"], mode: "full" };
+fs.writeFileSync(fullCopy, stringifyYaml(template));
+const badConfig = path.join(dir, "Pulumi.bad.yaml");
+fs.writeFileSync(badConfig, [
+    "config:",
+    "  aws:region: us-east-1",
+    "  platform:network:",
+    "    availabilityZoneCount: 1",
+    "    natGatways: perAz",
+].join("\n"));
+const base = path.join(dir, "base.json");
+let startDiff: (run: Promise<Run>) => void;
+const runs: Record<"sharedReview" | "diff" | "badConfig", Promise<Run>> = {
+    sharedReview: plan(["pr-7", "--quiet", "--out", path.join(dir, "pr-7.json")]),
+    badConfig: plan(["bad", "--config-file", badConfig, "--out", path.join(dir, "bad.json")]),
+    // The full copy's run, with a diff (one plan of the stack serves both tests below), started by
+    // the hook below once its base is written.
+    diff: new Promise<Run>((resolve) => { startDiff = resolve; }),
+};
 
-/**
- * Runs `npm run plan` the way a newcomer does, in a child process (the real program, under mocks).
- * The suite's runs start together in its before hook (the machine's cores) and each test reads its own.
- */
-function plan(args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "plan.ts"), ...args], { cwd: ROOT, timeout: 60_000 });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.setEncoding("utf8").on("data", (d) => { stdout += d; });
-        child.stderr.setEncoding("utf8").on("data", (d) => { stderr += d; });
-        child.on("error", reject);
-        child.on("close", (status) => resolve({ status, stdout, stderr }));
-    });
-}
+// A root-level hook: it runs before the first test of the whole suite, when no other build is
+// under way (builds under mocks are process-global). The diff's base: the same review stack with
+// a bigger cache node, as main might have it.
+before(async function () {
+    this.timeout(90_000);
+    fs.writeFileSync(base, JSON.stringify(await stackPlan("pr-1", { "platform:cache": { nodeType: "cache.m7g.large" } })));
+    startDiff(plan(["pr-1", "--quiet", "--out", path.join(dir, "head.json"), "--diff", base, "--config-file", fullCopy]));
+});
 
 describe("offline plan (scripts/plan.ts)", function () {
     this.timeout(90_000);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "plan-test-"));
     after(() => fs.rmSync(dir, { recursive: true, force: true }));
-    // The full copy (label full-review-stack): the review template with platform:review.mode full.
-    const fullCopy = path.join(dir, "full-copy.yaml");
-    const template = parseYaml(fs.readFileSync(path.join(ROOT, ".github", "review-stack.config.yaml"), "utf8"));
-    template.config["platform:review"] = { ...template.config["platform:review"], mode: "full" };
-    fs.writeFileSync(fullCopy, stringifyYaml(template));
-    const badConfig = path.join(dir, "Pulumi.bad.yaml");
-    const base = path.join(dir, "base.json");
-    const runs = {} as Record<"sharedReview" | "diff" | "badConfig", Promise<Run>>;
-    before(async () => {
-        runs.sharedReview = plan(["pr-7", "--quiet", "--out", path.join(dir, "pr-7.json")]);
-        fs.writeFileSync(badConfig, [
-            "config:",
-            "  aws:region: us-east-1",
-            "  platform:network:",
-            "    availabilityZoneCount: 1",
-            "    natGatways: perAz",
-        ].join("\n"));
-        runs.badConfig = plan(["bad", "--config-file", badConfig, "--out", path.join(dir, "bad.json")]);
-        // The full copy's run, with a diff (one plan of the stack serves both tests below). Its base:
-        // the same review stack with a bigger cache node, as main might have it.
-        fs.writeFileSync(base, JSON.stringify(await stackPlan("pr-1", { "platform:cache": { nodeType: "cache.m7g.large" } })));
-        runs.diff = plan(["pr-1", "--quiet", "--out", path.join(dir, "head.json"), "--diff", base, "--config-file", fullCopy]);
-        // Every run settles before the tests read them (a failed run fails its own test).
-        await Promise.allSettled(Object.values(runs));
-    });
 
     it("prints a shared-mode review stack's figures against its targets", async () => {
         const run = await runs.sharedReview;

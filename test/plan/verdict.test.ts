@@ -4,30 +4,15 @@
  * a mutated captured resource in-process, through the same served pack as test/policy/.
  */
 import * as assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { policyVerdict } from "../../scripts/plan/evaluate-policy";
 import { diffVerdicts, formatVerdictDiff } from "../../scripts/plan/diff";
 import { formatVerdict, type PolicyVerdict, type Violation } from "../../scripts/plan/verdict";
-import { buildStack, ROOT, type CapturedResource } from "../harness";
+import { buildStack, type CapturedResource } from "../harness";
 import { sharedPack } from "../policy/analyzer";
-
-interface Run { readonly status: number | null; readonly stdout: string; readonly stderr: string }
-
-/** `npm run plan -- <args>` in a child process; several run at once (the machine's cores). */
-function plan(args: string[]): Promise<Run> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts", "plan.ts"), ...args], { cwd: ROOT });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => { stdout += d; });
-        child.stderr.on("data", (d) => { stderr += d; });
-        child.on("error", reject);
-        child.on("close", (status) => resolve({ status, stdout, stderr }));
-    });
-}
+import { plan } from "./cli";
 
 const OTHER_DEV_ADVISORIES = [
     "rds-non-default-port on platform-dev-database-db",
@@ -62,23 +47,22 @@ describe("policy pack verdict in the offline plan", function () {
     fs.writeFileSync(typo, JSON.stringify({ "eks-endpoint-not-publik": "mandatory" }));
     const notJson = path.join(dir, "not.json");
     fs.writeFileSync(notJson, "eks-endpoint-not-public: mandatory");
-    const runs: Record<string, Run> = {};
-    let refusals: Promise<[Run, Run]>;
-    before(async () => {
-        const prod = plan(["prod", "--quiet", "--out", path.join(dir, "prod.json")]);
-        runs.dev = await plan(["dev", "--quiet", "--out", path.join(dir, "dev.json")]);
-        // Against dev's own plan: the diff's new and resolved violations (while prod still runs).
-        const strictRun = plan(["dev", "--quiet", "--out", path.join(dir, "dev-strict.json"), "--policy-config", strict, "--diff", path.join(dir, "dev.json")]);
-        refusals = Promise.all([
-            plan(["pr-7", "--quiet", "--out", path.join(dir, "typo-plan.json"), "--policy-config", typo]),
-            plan(["pr-7", "--quiet", "--out", path.join(dir, "not-plan.json"), "--policy-config", notJson]),
-        ]);
-        [runs.prod, runs.strict] = await Promise.all([prod, strictRun, refusals]);
-    });
+    // The runs start as mocha loads this file (test/plan/cli.ts); each test awaits its own.
+    const dev = plan(["dev", "--quiet", "--out", path.join(dir, "dev.json")]);
+    const prod = plan(["prod", "--quiet", "--out", path.join(dir, "prod.json")]);
+    // Against dev's own plan (once that run wrote it): the diff's new and resolved violations.
+    const strictRun = dev.then(() => plan(["dev", "--quiet", "--out", path.join(dir, "dev-strict.json"), "--policy-config", strict, "--diff", path.join(dir, "dev.json")]));
+    strictRun.catch(() => undefined);
+    const refusals = Promise.all([
+        plan(["pr-7", "--quiet", "--out", path.join(dir, "typo-plan.json"), "--policy-config", typo]),
+        plan(["pr-7", "--quiet", "--out", path.join(dir, "not-plan.json"), "--policy-config", notJson]),
+    ]);
+    refusals.catch(() => undefined);
 
-    it("dev: 0 mandatory violations, its advisory findings and the checks a first preview skips; exit 0", () => {
-        assert.equal(runs.dev.status, 0, runs.dev.stderr);
-        assert.deepEqual(verdictBlock(runs.dev.stdout), [
+    it("dev: 0 mandatory violations, its advisory findings and the checks a first preview skips; exit 0", async () => {
+        const run = await dev;
+        assert.equal(run.status, 0, run.stderr);
+        assert.deepEqual(verdictBlock(run.stdout), [
             "Policy pack platform-guardrails with the pack's default config: 57 policies evaluated on 188 resources; 9 policies disabled by that config (outside prod: the prod-only ones).",
             "  0 mandatory violations",
             "  5 advisory violations:",
@@ -91,9 +75,10 @@ describe("policy pack verdict in the offline plan", function () {
         assert.deepEqual([doc.policy.mandatory.length, doc.policy.advisory.length, doc.policy.policiesEvaluated], [0, 5, 57]);
     });
 
-    it("prod: evaluated with policy/config/prod.json (every policy on), 0 mandatory violations; exit 0", () => {
-        assert.equal(runs.prod.status, 0, runs.prod.stderr);
-        const block = verdictBlock(runs.prod.stdout);
+    it("prod: evaluated with policy/config/prod.json (every policy on), 0 mandatory violations; exit 0", async () => {
+        const run = await prod;
+        assert.equal(run.status, 0, run.stderr);
+        const block = verdictBlock(run.stdout);
         assert.deepEqual(block.slice(0, 3), [
             "Policy pack platform-guardrails with policy/config/prod.json: 66 policies evaluated on 210 resources.",
             "  0 mandatory violations",
@@ -103,8 +88,8 @@ describe("policy pack verdict in the offline plan", function () {
         assert.ok(block.includes("    rds-enhanced-monitoring on platform-prod-database-db"), "a prod-only advisory policy ran");
     });
 
-    it("a mandatory violation is printed with its policy, resource, URN and message, after everything else, and the plan exits 3", () => {
-        const run = runs.strict;
+    it("a mandatory violation is printed with its policy, resource, URN and message, after everything else, and the plan exits 3", async () => {
+        const run = await strictRun;
         assert.equal(run.status, 3, run.stderr);
         assert.deepEqual(verdictBlock(run.stdout).slice(0, 6), [
             `Policy pack platform-guardrails with ${strict}: 57 policies evaluated on 188 resources; 9 policies disabled by that config (outside prod: the prod-only ones).`,
