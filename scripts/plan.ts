@@ -23,7 +23,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { ConfigError, loadConfig, type PlatformConfig } from "../components/config";
 import { checkPackConfigNames, PackServer, packConfigFor } from "../policy/analyzer";
-import { readStackValues, ROOT, settle, startCapture, withoutTraceCosts, type Capture, type CapturedResource } from "../test/harness";
+import { readStackValues, ROOT, settle, startCapture, withoutSourceMaps, type Capture, type CapturedResource } from "../test/harness";
 import { planResources } from "./plan/document";
 import { policyVerdict } from "./plan/evaluate-policy";
 import { report } from "./plan/report";
@@ -144,8 +144,8 @@ async function main(): Promise<void> {
     }
     // The pack's server starts in a child process while the program runs here (about 2 s of the other core).
     const packServing = PackServer.start();
-    // The build without the cost of the SDK's unread stack traces (test/harness.ts withoutTraceCosts: ~2 s less).
-    const { capture, config } = await withoutTraceCosts(async () => {
+    // The build with source maps off (test/harness.ts withoutSourceMaps: the SDK's unread stack traces).
+    const { capture, config } = await withoutSourceMaps(async () => {
         const capture = await startCapture(options.stack, stackValues.values, stackValues.secretKeys);
         let config: PlatformConfig;
         try {

@@ -483,27 +483,20 @@ export interface Built {
 }
 
 /**
- * Runs a build (start a capture, construct, settle) without the cost of the stack traces the SDK
- * takes and nobody reads under mocks:
- * - source-mapped stack traces off. The SDK reads a stack trace for every promise it tracks and
- *   every resource it registers (runtime/debuggable.js debuggablePromise, Resource.callsites for
- *   the source position), and with tsx's source maps on, Node maps the frames of each one: about a
- *   third of a build's time even with node_modules left unmapped (test/setup.ts);
- * - no frames in debuggablePromise's trace. It takes `new Error().stack` for each of the 11-12
- *   thousand promises of a build, only to print it if the promise is still pending when the
- *   process exits (the SDK's leak report, which then says "Error" with no frames): capturing and
- *   formatting those frames was half of a build's time once maps were off. Every other stack
- *   trace keeps its frames.
- * The capture records no source positions. Only the build runs in here, no assertion: an error a
+ * Runs a build (start a capture, construct, settle) with source-mapped stack traces off. The SDK
+ * reads a stack trace for every promise it tracks and every resource it registers
+ * (runtime/debuggable.js debuggablePromise, Resource.callsites for the source position), and with
+ * tsx's source maps on, Node maps the frames of each one: about a third of a build's time even
+ * with node_modules left unmapped (test/setup.ts). Under mocks nothing reads those traces (the
+ * capture records no source positions). Only the build runs in here, no assertion: an error a
  * component throws has its stack formatted when it is first read, after the build, so it still
  * shows mapped .ts lines. Builds do not overlap (mocks are process-global); the depth keeps a
  * nested call from turning maps back on early. scripts/plan.ts runs its build in here too.
  */
-export async function withoutTraceCosts<T>(build: () => Promise<T>): Promise<T> {
+export async function withoutSourceMaps<T>(build: () => Promise<T>): Promise<T> {
     if (unmappedDepth++ === 0) {
         supportOutside = { ...getSourceMapsSupport() };
         setSourceMapsSupport(false);
-        debuggable.debuggablePromise = untracedPromise;
     }
     try {
         return await build();
@@ -511,7 +504,6 @@ export async function withoutTraceCosts<T>(build: () => Promise<T>): Promise<T> 
         if (--unmappedDepth === 0 && supportOutside) {
             const { enabled, ...options } = supportOutside;
             setSourceMapsSupport(enabled, options);
-            debuggable.debuggablePromise = debuggablePromise;
         }
     }
 }
@@ -519,25 +511,35 @@ export async function withoutTraceCosts<T>(build: () => Promise<T>): Promise<T> 
 let unmappedDepth = 0;
 let supportOutside: SourceMapsSupport | undefined;
 
-// The SDK's modules call it through this exports object (`debuggable_1.debuggablePromise(...)`).
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const debuggable: { debuggablePromise: (p: Promise<unknown>, ctx: unknown) => Promise<unknown> } = require("@pulumi/pulumi/runtime/debuggable");
-const debuggablePromise = debuggable.debuggablePromise;
-
-/** The SDK's debuggablePromise, its `new Error()` taken with no frames. */
-function untracedPromise(p: Promise<unknown>, ctx: unknown): Promise<unknown> {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
-    try {
-        return debuggablePromise(p, ctx);
-    } finally {
-        Error.stackTraceLimit = limit;
-    }
+/**
+ * Wherever the harness is loaded (every test process, the plan CLI), the SDK's debuggablePromise
+ * takes its `new Error()` with no frames. It takes one for each of the 11-12 thousand promises of
+ * a build and each Output resolved later, only to print it if the promise is still pending when
+ * the process exits (the SDK's leak report, which then says "Error" where the frames were):
+ * capturing and formatting those frames was half of a build's time once maps were off. Every
+ * other stack trace keeps its frames; the SDK's modules call the function through this exports
+ * object (`debuggable_1.debuggablePromise(...)`), so they all get this one.
+ */
+function untracePromises(): void {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const debuggable: { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> } = require("@pulumi/pulumi/runtime/debuggable");
+    const traced = debuggable.debuggablePromise;
+    debuggable.debuggablePromise = function untracedPromise<T>(p: Promise<T>, ctx: unknown): Promise<T> {
+        const limit = Error.stackTraceLimit;
+        Error.stackTraceLimit = 0;
+        try {
+            return traced(p, ctx);
+        } finally {
+            Error.stackTraceLimit = limit;
+        }
+    };
 }
+
+untracePromises();
 
 /** Builds a shared-mode review stack under mocks (the StackReference reads STACK_REFERENCE_OUTPUTS). */
 export function buildReviewUnderMocks(config: PlatformConfig): Promise<{ review: ReturnType<typeof buildReviewEnvironment>; capture: Capture; config: PlatformConfig }> {
-    return withoutTraceCosts(async () => {
+    return withoutSourceMaps(async () => {
         const capture = await startCapture(config.stack);
         const review = buildReviewEnvironment(config);
         await settle();
@@ -547,7 +549,7 @@ export function buildReviewUnderMocks(config: PlatformConfig): Promise<{ review:
 
 /** Builds the whole platform for a parsed config under mocks and captures every resource. */
 export function buildUnderMocks(config: PlatformConfig): Promise<Built> {
-    return withoutTraceCosts(async () => {
+    return withoutSourceMaps(async () => {
         const capture = await startCapture(config.stack);
         const platform = buildPlatform(config);
         await settle();
