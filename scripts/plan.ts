@@ -142,17 +142,19 @@ async function main(): Promise<void> {
             fail((e as Error).message);
         }
     }
-    // The pack's server starts in a child process while the program runs here (about 2 s of the other core).
-    const packServing = PackServer.start();
     // The build with source maps off (test/harness.ts withoutSourceMaps: the SDK's unread stack traces).
-    const { capture, config } = await withoutSourceMaps(async () => {
+    const { capture, config, packServing } = await withoutSourceMaps(async () => {
         const capture = await startCapture(options.stack, stackValues.values, stackValues.secretKeys);
         let config: PlatformConfig;
+        let packServing: Promise<PackServer>;
         try {
             // Parsed here for the settings the summary prints (index.ts exports only stack outputs, and
             // exporting the config would make it one); the program then parses it again, exactly as
-            // `pulumi up` does. Parsing takes milliseconds.
+            // `pulumi up` does. Parsing takes milliseconds. A bad config stops here, before the
+            // pack's server starts.
             config = loadConfig();
+            // The pack's server starts in a child process while the program runs here (about 2 s of the other core).
+            packServing = PackServer.start();
             require("../index");
         } catch (e) {
             if (e instanceof ConfigError) {
@@ -162,7 +164,7 @@ async function main(): Promise<void> {
             throw e;
         }
         await settle();
-        return { capture, config };
+        return { capture, config, packServing };
     });
     const pack = await packServing;
     let policy: Awaited<ReturnType<typeof policyVerdict>>;
