@@ -560,8 +560,9 @@ export function buildUnderMocks(config: PlatformConfig): Promise<Built> {
 /** Builds the committed stack (`dev`, `prod`) or a review stack (`pr-1`), with config overrides. */
 export function buildStack(stack: string, overrides: Record<string, unknown> = {}): Promise<Built> {
     // Builds are deterministic and captures are read-only once settled, so suites share them:
-    // the committed stacks are built once per process instead of once per suite.
-    const key = `${stack} ${JSON.stringify(overrides)}`;
+    // the committed stacks are built once per process instead of once per suite, and overrides
+    // that leave the stack's values as they are (a section repeated as committed) share its build.
+    const key = `${stack} ${JSON.stringify(withOverrides(stack, overrides))}`;
     let built = builds.get(key);
     if (!built) {
         built = buildUnderMocks(stackConfig(stack, overrides));
