@@ -89,6 +89,7 @@ export async function runProgram(options: { program: string; project: string; st
             cwd: ROOT,
             env: {
                 PATH: process.env.PATH, HOME: process.env.HOME,
+                ...(process.env.NODE_COMPILE_CACHE ? { NODE_COMPILE_CACHE: process.env.NODE_COMPILE_CACHE } : {}),
                 PULUMI_CONFIG: JSON.stringify(options.config),
                 PULUMI_NODEJS_TYPESCRIPT: "true", PULUMI_NODEJS_TRANSPILE_ONLY: "true",
             },
