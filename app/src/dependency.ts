@@ -48,15 +48,33 @@ export function classifyDatabaseError(error: unknown): DependencyFailure | undef
   return undefined;
 }
 
+/** Kinds of failure (distinct messages) an outage logs at once, and counts by name in its summary lines; more are counted as OTHER_MESSAGES. */
+export const OUTAGE_KINDS_LOGGED = 5;
+export const OTHER_MESSAGES = "(other messages)";
+
+interface Outage {
+  /** Failures since the last line, and how many of each message. */
+  suppressed: number;
+  readonly byMessage: Map<string, number>;
+  lastLoggedAt: number;
+  lastFailureAt: number;
+  timer: NodeJS.Timeout | undefined;
+  /** The messages this outage has logged at once. */
+  readonly seen: Set<string>;
+}
+
 /**
  * Logs a dependency outage once per interval with the number of failures, instead of once per
  * failed request (a stopped database under load would otherwise write thousands of lines a second).
- * The first failure is logged at once, and so is a failure with another message (a new kind of
- * outage, e.g. refused connections turning into failed logins); failures within the interval are
- * counted and reported by one line when it ends.
+ * The first failure is logged at once, and so is the first failure of each new kind (another
+ * message, e.g. refused connections turning into failed logins), up to OUTAGE_KINDS_LOGGED kinds
+ * per outage; every other failure is counted, by message, and reported by one line when the
+ * interval ends. Messages that alternate (refused, terminated, starting up, during a failover)
+ * therefore cost one line each per outage, not one per failure. An outage ends when its
+ * dependency has not failed for a whole interval.
  */
 export class OutageLog {
-  private readonly outages = new Map<string, { suppressed: number; lastLoggedAt: number; timer: NodeJS.Timeout | undefined; lastError: string; loggedError: string }>();
+  private readonly outages = new Map<string, Outage>();
 
   constructor(
     private readonly logger: Pick<FastifyBaseLogger, "warn">,
@@ -65,17 +83,25 @@ export class OutageLog {
 
   record(dependency: string, error: Error): void {
     const now = Date.now();
-    const outage = this.outages.get(dependency) ?? { suppressed: 0, lastLoggedAt: -Infinity, timer: undefined, lastError: "", loggedError: "" };
-    this.outages.set(dependency, outage);
-    if (outage.suppressed > 0 && error.message !== outage.loggedError) this.flush(dependency);
-    outage.lastError = error.message;
-    if ((now - outage.lastLoggedAt >= this.intervalMs && outage.timer === undefined) || error.message !== outage.loggedError) {
+    let outage = this.outages.get(dependency);
+    if (outage === undefined) {
+      outage = { suppressed: 0, byMessage: new Map(), lastLoggedAt: -Infinity, lastFailureAt: -Infinity, timer: undefined, seen: new Set() };
+      this.outages.set(dependency, outage);
+    }
+    if (now - outage.lastFailureAt >= this.intervalMs && outage.timer === undefined) outage.seen.clear(); // the last outage is over
+    outage.lastFailureAt = now;
+    const message = error.message;
+    const quiet = now - outage.lastLoggedAt >= this.intervalMs && outage.timer === undefined;
+    const newKind = !outage.seen.has(message) && outage.seen.size < OUTAGE_KINDS_LOGGED;
+    if (quiet || newKind) {
+      if (newKind) outage.seen.add(message);
       outage.lastLoggedAt = now;
-      outage.loggedError = error.message;
-      this.logger.warn({ dependency, failures: 1, intervalMs: this.intervalMs, err: { message: error.message } }, `${dependency} unavailable`);
+      this.logger.warn({ dependency, failures: 1, intervalMs: this.intervalMs, err: { message } }, `${dependency} unavailable`);
       return;
     }
     outage.suppressed += 1;
+    const counted = outage.byMessage.has(message) || outage.byMessage.size < OUTAGE_KINDS_LOGGED ? message : OTHER_MESSAGES;
+    outage.byMessage.set(counted, (outage.byMessage.get(counted) ?? 0) + 1);
     outage.timer ??= setTimeout(() => this.flush(dependency), Math.max(0, outage.lastLoggedAt + this.intervalMs - now)).unref();
   }
 
@@ -85,11 +111,14 @@ export class OutageLog {
     clearTimeout(outage.timer);
     outage.timer = undefined;
     if (outage.suppressed === 0) return;
+    // Most frequent first; err.message is the most frequent one.
+    const errors = Object.fromEntries([...outage.byMessage].sort((a, b) => b[1] - a[1]));
     this.logger.warn(
-      { dependency, failures: outage.suppressed, intervalMs: this.intervalMs, err: { message: outage.lastError } },
+      { dependency, failures: outage.suppressed, intervalMs: this.intervalMs, err: { message: Object.keys(errors)[0] }, errors },
       `${dependency} still unavailable: ${outage.suppressed} more failures`,
     );
     outage.suppressed = 0;
+    outage.byMessage.clear();
     outage.lastLoggedAt = Date.now();
   }
 
