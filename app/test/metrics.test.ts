@@ -71,6 +71,19 @@ describe("metrics: bound series", () => {
     assert.throws(() => observe(Number.NaN), /Value is not a valid number/);
   });
 
+  it("exposes the spans the batch processor dropped, by reason, as a counter that follows the processor's running totals across scrapes", async () => {
+    const pool = { idleCount: 1, totalCount: 2, waitingCount: 0 } as never;
+    const totals = new Map<string, number>([["queue_full", 3]]);
+    const metrics = createMetrics(pool, 10, () => totals);
+    const dropped = async () => (await metrics.registry.metrics()).split("\n").filter((line) => line.startsWith("otel_spans_dropped_total{"));
+    assert.deepEqual(await dropped(), ['otel_spans_dropped_total{reason="queue_full"} 3']);
+    // Totals grow between scrapes (and a new reason appears): the counter adds the differences, not the totals again.
+    totals.set("queue_full", 5).set("OTLPExporterError", 2);
+    assert.deepEqual(await dropped(), ['otel_spans_dropped_total{reason="queue_full"} 5', 'otel_spans_dropped_total{reason="OTLPExporterError"} 2']);
+    // No new drops: the same values, scrape after scrape.
+    assert.deepEqual(await dropped(), ['otel_spans_dropped_total{reason="queue_full"} 5', 'otel_spans_dropped_total{reason="OTLPExporterError"} 2']);
+  });
+
   it("keeps the names and labels the platform's alert rules and dashboards query", async () => {
     const pool = { idleCount: 1, totalCount: 2, waitingCount: 0 } as never;
     const metrics = createMetrics(pool, 10);
