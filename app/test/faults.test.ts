@@ -166,6 +166,41 @@ describe("fault tolerance", function () {
     });
   });
 
+  describe("a query past its statement timeout", function () {
+    let app: TestApp;
+    before(async function () {
+      app = await startTestApp(db, redis, { DATABASE_STATEMENT_TIMEOUT_MS: "200" });
+    });
+    after(async function () {
+      await app?.stop();
+    });
+
+    it("answers 503 with Retry-After and 'not answering in time' when PostgreSQL cancels the query (57014), and counts it as a timeout", async () => {
+      assert.equal(await create(app, "cust-slow"), 201);
+      const locker = new pgDriver.Client({ host: "127.0.0.1", port: pg.port, user: "postgres", password: pg.superPassword, database: db.database });
+      await locker.connect();
+      let response: { status: number; body: any; headers: Headers };
+      const started = Date.now();
+      try {
+        await locker.query("BEGIN");
+        await locker.query("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE");
+        response = await app.json("/v1/customers/cust-slow/orders");
+      } finally {
+        await locker.query("ROLLBACK");
+        await locker.end();
+      }
+      // Cancelled by the server at the statement timeout, not by the lock's release.
+      assert.ok(Date.now() - started < 2000, `answered after ${Date.now() - started} ms`);
+      assert.equal(response.status, 503);
+      assert.equal(response.headers.get("retry-after"), "2");
+      assert.deepEqual(response.body, { error: "Service Unavailable", message: "The database is not answering in time; retry after 2 seconds." });
+      const text = await (await app.request("/metrics")).text();
+      assert.match(text, /^db_query_errors_total\{query="list_orders",kind="timeout"\} 1$/m);
+      // The lock gone, the same request is served.
+      assert.equal((await app.json("/v1/customers/cust-slow/orders")).status, 200);
+    });
+  });
+
   describe("the real process (node src/main.ts) with tracing to an OTLP collector", function () {
     let child: ChildProcess;
     let collector: Server;
