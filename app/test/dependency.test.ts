@@ -8,9 +8,13 @@ interface Line {
   readonly msg: string;
 }
 
-function capturing(): { lines: Line[]; logger: { warn: (fields: object, msg: string) => void } } {
+type OutageLogger = ConstructorParameters<typeof OutageLog>[0];
+
+/** A logger that keeps what the outage log writes (it calls warn(fields, message) only). */
+function capturing(): { lines: Line[]; logger: OutageLogger } {
   const lines: Line[] = [];
-  return { lines, logger: { warn: (fields, msg) => void lines.push({ fields: fields as Line["fields"], msg }) } };
+  const warn = (fields: object, msg: string) => void lines.push({ fields: fields as Line["fields"], msg });
+  return { lines, logger: { warn } as unknown as OutageLogger };
 }
 
 const failure = (message: string) => new Error(message);
