@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import type { FastifyBaseLogger } from "fastify";
 import type { RedisConfig } from "./config.js";
 import type { CacheOperation, CacheResult, Instruments } from "./metrics.js";
-import { clientTracer, inClientSpan, REDIS_TRACER_NAME, type ClientSpan } from "./spans.js";
+import { inClientSpan, REDIS_TRACER_NAME, type ClientSpan } from "./spans.js";
 
 /**
  * A read-through cache that is never required for correctness: every failure (Redis down, slow,
@@ -59,11 +59,11 @@ export function createCache(config: RedisConfig | undefined, logger: FastifyBase
     return () => described;
   };
   const SPANS: Record<CacheOperation, () => ClientSpan> = { get: span("GET"), fill: span("SET"), replace: span("SET") };
-  const tracer = clientTracer(REDIS_TRACER_NAME);
+  const scope = { name: REDIS_TRACER_NAME };
   async function timed<T>(operation: CacheOperation, command: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
-      const result = await inClientSpan(tracer, SPANS[operation], command);
+      const result = await inClientSpan(scope, SPANS[operation], command);
       instruments.cache(operation, (performance.now() - started) / 1000, false);
       return result;
     } catch (error) {

@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { DatabaseConfig } from "./config.js";
 import { classifyDatabaseError, DependencyUnavailableError } from "./dependency.js";
 import type { Instruments, QueryName } from "./metrics.js";
-import { clientTracer, inClientSpan, POSTGRES_TRACER_NAME } from "./spans.js";
+import { inClientSpan, POSTGRES_TRACER_NAME } from "./spans.js";
 
 // PostgreSQL returns bigint (int8) as text because it can exceed 2^53. Every bigint this service stores
 // (totals in cents, sequence numbers) is bounded far below that by validation, so parse to number.
@@ -121,11 +121,11 @@ export function createQuery(pool: pg.Pool, instruments: Instruments, database?: 
     }
     return span;
   };
-  const tracer = clientTracer(POSTGRES_TRACER_NAME);
+  const scope = { name: POSTGRES_TRACER_NAME };
   return async <R extends pg.QueryResultRow>(name: QueryName, sql: string, params: readonly unknown[]) => {
     const started = performance.now();
     try {
-      const result = await inClientSpan(tracer, () => spanFor(name, sql), () => pool.query<R>(sql, params as unknown[]));
+      const result = await inClientSpan(scope, () => spanFor(name, sql), () => pool.query<R>(sql, params as unknown[]));
       instruments.query(name, (performance.now() - started) / 1000, "ok");
       return result;
     } catch (error) {

@@ -15,7 +15,7 @@
 // pieces still do the rest: the sampler decides, the batch span processor queues and exports, the
 // OTLP exporter serialises, the resource describes the service.
 // test/spans.test.ts compares their export with that of the SDK's tracer for the same requests.
-import { SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type AttributeValue, type Exception, type HrTime, type Link, type Span, type SpanContext, type SpanStatus, type TimeInput } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode, trace, type Attributes, type AttributeValue, type Exception, type HrTime, type Link, type Span, type SpanContext, type SpanStatus, type TimeInput } from "@opentelemetry/api";
 import { addHrTimes, hrTime, hrTimeDuration, isTimeInputHrTime, millisToHrTime, type InstrumentationScope } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, SpanProcessor, TimedEvent } from "@opentelemetry/sdk-trace";
@@ -187,22 +187,11 @@ export class RecordedSpan implements Span, ReadableSpan {
   }
 }
 
-/** Whether spans made under this context are exported (the W3C sampled flag). */
-export function isSampled(context: SpanContext): boolean {
-  return (context.traceFlags & TraceFlags.SAMPLED) !== 0;
-}
-
-/** A client span's maker for one tracer name: the scope RecordedSpans get (made once per cache or query runner). */
-export interface ClientTracer {
-  readonly scope: InstrumentationScope;
-}
-
-export function clientTracer(name: string): ClientTracer {
-  return { scope: { name } };
-}
-
-/** Runs `work` inside a child span of the active span when that one is recording; otherwise just runs it. */
-export async function inClientSpan<T>(client: ClientTracer, describe: () => ClientSpan, work: () => Promise<T>): Promise<T> {
+/**
+ * Runs `work` inside a child span of the active span when that one is recording; otherwise just
+ * runs it. `scope` is the client spans' instrumentation scope (one object per cache or query runner).
+ */
+export async function inClientSpan<T>(scope: InstrumentationScope, describe: () => ClientSpan, work: () => Promise<T>): Promise<T> {
   const parent = trace.getActiveSpan();
   if (parent === undefined || !parent.isRecording()) return work();
   const { name, attributes } = describe();
@@ -210,9 +199,9 @@ export async function inClientSpan<T>(client: ClientTracer, describe: () => Clie
   // code started through the SDK) gets an SDK span.
   let span: Span;
   if (parent instanceof RecordedSpan) {
-    span = parent.child(client.scope, name, SpanKind.CLIENT, { ...attributes });
+    span = parent.child(scope, name, SpanKind.CLIENT, { ...attributes });
   } else {
-    span = trace.getTracer(client.scope.name).startSpan(name, { kind: SpanKind.CLIENT }); // the provider registered now
+    span = trace.getTracer(scope.name).startSpan(name, { kind: SpanKind.CLIENT }); // the provider registered now
     span.setAttributes(attributes);
   }
   try {
