@@ -63,11 +63,13 @@ describe("the dependency outage log", () => {
       recorded += 1;
       await sleep(1);
     }
+    const failingMs = Date.now() - started;
     await sleep(2 * intervalMs); // the last summary's timer
     const summaries = lines.filter((line) => line.msg.includes("still unavailable"));
     assert.equal(lines[0]?.msg, "database unavailable");
-    // 5 intervals of failures: the first line, then one summary per interval (a timer may fire a little late).
-    assert.ok(summaries.length >= 3 && summaries.length <= 6, JSON.stringify(lines.map((line) => line.msg)));
+    // The first line, then at most one summary per interval (timers fire late on a busy machine, never early).
+    assert.ok(recorded > 20, `${recorded} failures recorded`);
+    assert.ok(summaries.length >= 1 && summaries.length <= Math.ceil(failingMs / intervalMs) + 1, JSON.stringify({ failingMs, lines: lines.map((line) => line.msg) }));
     assert.equal(lines.length, summaries.length + 1);
     assert.equal(lines.reduce((sum, line) => sum + line.fields.failures, 0), recorded);
     // A whole quiet interval later, a failure is a new outage: logged at once.
