@@ -35,9 +35,18 @@ const runs: Record<"sharedReview" | "diff" | "badConfig", Promise<Run>> = {
 // A root-level hook: it runs before the first test of the whole suite, when no other build is
 // under way (builds under mocks are process-global). The diff's base: the same review stack with
 // a bigger cache node, as main might have it.
+// A failed base build fails the diff's tests only (through their run), not the whole suite: a
+// root-level hook that throws would stop every file's tests.
 before(async function () {
     this.timeout(90_000);
-    fs.writeFileSync(base, JSON.stringify(await stackPlan("pr-1", { "platform:cache": { nodeType: "cache.m7g.large" } })));
+    try {
+        fs.writeFileSync(base, JSON.stringify(await stackPlan("pr-1", { "platform:cache": { nodeType: "cache.m7g.large" } })));
+    } catch (e) {
+        const failed = Promise.reject(new Error(`the diff's base (pr-1 with a bigger cache node) did not build: ${(e as Error).stack ?? e}`));
+        failed.catch(() => undefined); // read by the diff's tests
+        startDiff(failed);
+        return;
+    }
     startDiff(plan(["pr-1", "--quiet", "--out", path.join(dir, "head.json"), "--diff", base, "--config-file", fullCopy]));
 });
 
