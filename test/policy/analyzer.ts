@@ -18,10 +18,8 @@ export function sharedPack(): Promise<PackServer> {
     return shared;
 }
 
-// A root-level mocha hook when loaded by mocha. In a worker of mocha --parallel the hook belongs to
-// the first file that loads this module, while the worker runs more files: the pack goes with the
-// worker when the pool ends it (process.exit, and PackServer's exit handler kills the child).
-if (typeof after === "function" && process.env.MOCHA_WORKER_ID === undefined) {
+// A root-level mocha hook when loaded by mocha.
+if (typeof after === "function") {
     after(async () => {
         if (shared) (await shared.catch(() => undefined))?.stop();
     });
