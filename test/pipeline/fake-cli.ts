@@ -37,7 +37,7 @@ export interface Call { cmd: string; args: string[] }
  * The fake commands: fake-cli.sh, in POSIX sh, sourced by each command's two-line script with $cmd
  * set (dash starts in about a millisecond; the Node fake it replaces took ~45 ms of CPU per call,
  * and a sweep makes ~50 calls). It reads and changes the scenario as files in $FAKE_SCENARIO
- * (writeState/readState below) and logs each call to $FAKE_LOG.
+ * (writeState below; readState reads back what the tests check) and logs each call to $FAKE_LOG.
  */
 const FAKE = path.join(__dirname, "fake-cli.sh");
 
@@ -59,24 +59,17 @@ function writeState(dir: string, s: Scenario): void {
     for (const side of ["base", "head"] as const) if (s.planFails?.[side]) write(`planFails/${side}`, s.planFails[side]!.map((x) => `${x}\n`).join(""));
 }
 
-/** The scenario as the fake left it (the inverse of writeState). */
-function readState(dir: string): Scenario {
+/** What the scripts changed that the tests read back: the stacks left (`pulumi stack rm`) and their tags (`pulumi stack tag set`). */
+type Changed = Pick<Scenario, "stacks" | "tags">;
+
+/** The stacks and tags as the fake left them (the files writeState wrote, as changed). */
+function readState(dir: string): Changed {
     const file = (f: string) => path.join(dir, f);
     const list = (f: string) => (fs.existsSync(file(f)) ? fs.readdirSync(file(f)).sort() : []);
-    const lines = (f: string) => fs.readFileSync(file(f), "utf8").split("\n").filter(Boolean);
-    const number = (f: string) => { const t = fs.readFileSync(file(f), "utf8").trim(); return t === "Infinity" ? Infinity : Number(t); };
-    const s: Scenario = {
-        stacks: lines("stacks").map((l) => { const [name, busy] = l.split(" "); return busy === "true" ? { name, updateInProgress: true } : { name }; }),
+    const s: Changed = {
+        stacks: fs.readFileSync(file("stacks"), "utf8").split("\n").filter(Boolean).map((l) => { const [name, busy] = l.split(" "); return busy === "true" ? { name, updateInProgress: true } : { name }; }),
     };
     if (list("tags").length) s.tags = Object.fromEntries(list("tags").map((st) => [st, Object.fromEntries(list(`tags/${st}`).map((k) => [k, fs.readFileSync(file(`tags/${st}/${k}`), "utf8")]))]));
-    if (list("destroyFailures").length) s.destroyFailures = Object.fromEntries(list("destroyFailures").map((st) => [st, number(`destroyFailures/${st}`)]));
-    if (list("previewExit").length) s.previewExit = Object.fromEntries(list("previewExit").map((st) => [st, number(`previewExit/${st}`)]));
-    if (fs.existsSync(file("stackLsFails"))) s.stackLsFails = true;
-    if (list("prs").length) s.prs = Object.fromEntries(list("prs").map((n) => [n, fs.readFileSync(file(`prs/${n}`), "utf8") as "open" | "closed"]));
-    if (fs.existsSync(file("prFiles.fail"))) s.prFiles = "fail";
-    else if (fs.existsSync(file("prFiles"))) s.prFiles = lines("prFiles");
-    if (fs.existsSync(file("planTtlHours"))) s.planTtlHours = number("planTtlHours");
-    for (const side of ["base", "head"] as const) if (fs.existsSync(file(`planFails/${side}`))) (s.planFails ??= {})[side] = lines(`planFails/${side}`);
     return s;
 }
 
@@ -145,7 +138,7 @@ export class FakeCli {
         return this.calls("pulumi").filter((a) => words.every((w, i) => a[i] === w)).map((a) => a.slice(words.length));
     }
 
-    scenario(): Scenario {
+    scenario(): Changed {
         return readState(this.scenarioDir);
     }
 
