@@ -75,8 +75,7 @@ function layerTestDefaults(stack: string, overrides: Record<string, unknown>): R
 
 /** Parses a stack's config (the committed file, or the review template) as `pulumi up` would. */
 export function stackConfig(stack: string, overrides: Record<string, unknown> = {}): PlatformConfig {
-    const { values } = readStackValues(stack);
-    return parseConfig({ project: PROJECT, stack, values: { ...values, ...encode(layerTestDefaults(stack, overrides)) } });
+    return parseConfig({ project: PROJECT, stack, values: withOverrides(stack, overrides) });
 }
 
 /** A stack's values (the committed file, or the review template) with some keys replaced (a review stack: the full copy unless said). */
@@ -525,6 +524,7 @@ function untracePromises(): void {
     const debuggable: { debuggablePromise: <T>(p: Promise<T>, ctx: unknown) => Promise<T> } = require("@pulumi/pulumi/runtime/debuggable");
     const traced = debuggable.debuggablePromise;
     debuggable.debuggablePromise = function untracedPromise<T>(p: Promise<T>, ctx: unknown): Promise<T> {
+        untracedCalls++;
         const limit = Error.stackTraceLimit;
         Error.stackTraceLimit = 0;
         try {
@@ -533,6 +533,12 @@ function untracePromises(): void {
             Error.stackTraceLimit = limit;
         }
     };
+}
+
+let untracedCalls = 0;
+/** How many promises the SDK tracked through untracePromises' function in this process (a build makes thousands). */
+export function untracedPromiseCalls(): number {
+    return untracedCalls;
 }
 
 untracePromises();
@@ -562,10 +568,11 @@ export function buildStack(stack: string, overrides: Record<string, unknown> = {
     // Builds are deterministic and captures are read-only once settled, so suites share them:
     // the committed stacks are built once per process instead of once per suite, and overrides
     // that leave the stack's values as they are (a section repeated as committed) share its build.
-    const key = `${stack} ${JSON.stringify(withOverrides(stack, overrides))}`;
+    const values = withOverrides(stack, overrides);
+    const key = `${stack} ${JSON.stringify(values)}`;
     let built = builds.get(key);
     if (!built) {
-        built = buildUnderMocks(stackConfig(stack, overrides));
+        built = buildUnderMocks(parseConfig({ project: PROJECT, stack, values }));
         builds.set(key, built);
     }
     return built;
