@@ -7,6 +7,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { dnsEgressRule, namespaceByName } from "../shared/network-policy";
 
 /** The labels every object of a review namespace carries, and the namespace's selector. */
 export function reviewLabels(stack: string): Record<string, string> {
@@ -61,8 +62,6 @@ export interface IsolationArgs {
     readonly otlpPort: number;
 }
 
-const byName = (ns: pulumi.Input<string>) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": ns } } });
-
 /** The NetworkPolicies of a review namespace, by name: spec only (namespace and labels are added). */
 export function reviewNetworkPolicies(a: IsolationArgs): Record<string, k8s.types.input.networking.v1.NetworkPolicySpec> {
     return {
@@ -73,10 +72,7 @@ export function reviewNetworkPolicies(a: IsolationArgs): Record<string, k8s.type
             ingress: [{ from: [{ podSelector: {} }] }],
             egress: [
                 { to: [{ podSelector: {} }] },
-                {
-                    to: [{ ...byName("kube-system"), podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
-                    ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-                },
+                dnsEgressRule(),
             ],
         },
         "allow-app": {
@@ -84,15 +80,15 @@ export function reviewNetworkPolicies(a: IsolationArgs): Record<string, k8s.type
             policyTypes: ["Ingress", "Egress"],
             ingress: [
                 // The review ALB (target-type ip) and Prometheus (its ServiceMonitor scrape), on the app's port only.
-                { from: [{ ipBlock: { cidr: a.albSourceCidr } }, byName(a.observabilityNamespace)], ports: [{ protocol: "TCP", port: a.appPort }] },
+                { from: [{ ipBlock: { cidr: a.albSourceCidr } }, namespaceByName(a.observabilityNamespace)], ports: [{ protocol: "TCP", port: a.appPort }] },
             ],
-            egress: [{ to: [byName(a.observabilityNamespace)], ports: [{ protocol: "TCP", port: a.otlpPort }] }],
+            egress: [{ to: [namespaceByName(a.observabilityNamespace)], ports: [{ protocol: "TCP", port: a.otlpPort }] }],
         },
         "allow-database-operator": {
             podSelector: { matchLabels: a.databaseSelector },
             policyTypes: ["Ingress", "Egress"],
             // The operator reads the instance manager's status (8000) and connects to PostgreSQL.
-            ingress: [{ from: [byName(a.operatorNamespace)], ports: [{ protocol: "TCP", port: 8000 }, { protocol: "TCP", port: 5432 }] }],
+            ingress: [{ from: [namespaceByName(a.operatorNamespace)], ports: [{ protocol: "TCP", port: 8000 }, { protocol: "TCP", port: 5432 }] }],
             // The instance manager watches its Cluster through the Kubernetes API (EKS's endpoint
             // ENIs are in the VPC; the API server's address is not a pod selector).
             egress: [{ ports: [{ protocol: "TCP", port: 443 }] }],

@@ -4,6 +4,7 @@
  * Enforced by the VPC CNI's network policy agent (components/cluster/addons.ts turns it on).
  */
 import type * as k8s from "@pulumi/kubernetes";
+import type * as pulumi from "@pulumi/pulumi";
 
 /** A NetworkPolicy's name and spec; its namespace is where the caller creates it. */
 export interface NetworkPolicySpec {
@@ -12,7 +13,7 @@ export interface NetworkPolicySpec {
 }
 
 /** A peer: every pod of the namespace with this name (the label Kubernetes sets on every namespace). */
-export function namespaceByName(name: string) {
+export function namespaceByName(name: pulumi.Input<string>) {
     return { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } };
 }
 
