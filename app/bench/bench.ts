@@ -7,7 +7,9 @@
 //
 // The ratio is the median of the rounds' ratios: each round measures both variants back to back
 // (in alternating order), so a burst of other work on a shared machine lands on one round's pair
-// instead of on whichever variant it happened to hit; the range of the rounds' ratios is printed.
+// instead of on whichever variant it happened to hit; the range of the rounds' ratios is printed,
+// and the median's 95% bootstrap interval (bench/stats.ts), which says whether a target is met or
+// missed beyond the run's noise.
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
@@ -15,6 +17,7 @@ import autocannon from "autocannon";
 import { freePort, type DatabaseLogin } from "../test/support/services.js";
 import { sampleOrder, testEnv } from "../test/support/app.js";
 import { cpuSecondsOf, deployedEnv, runMain, startService, withBenchServices } from "./harness.js";
+import { medianInterval } from "./stats.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "2");
 const ONLY = process.env.BENCH_ONLY; // a scenario name prefix, to measure one
@@ -170,12 +173,13 @@ async function main(): Promise<void> {
       const inst = summary(instSamples);
       const rate = (sample: Sample) => sample.requests / sample.seconds;
       const ratios = baseSamples.map((sample, round) => rate(instSamples[round] as Sample) / rate(sample)).sort((a, b) => a - b);
-      const ratio = ratios[Math.floor(ratios.length / 2)] ?? Number.NaN;
+      const { median: ratio, low, high } = medianInterval(ratios);
       return {
         scenario: scenario.name,
         "baseline req/s": Math.round(base.rps),
         "instrumented req/s": Math.round(inst.rps),
         ratio: Number(ratio.toFixed(2)),
+        "95% interval": `${low.toFixed(2)}–${high.toFixed(2)}`,
         "rounds' range": `${ratios[0]?.toFixed(2)}–${ratios.at(-1)?.toFixed(2)}`,
         target: `≥ ${scenario.target}`,
         meets: ratio >= scenario.target ? "yes" : "NO",
@@ -184,6 +188,8 @@ async function main(): Promise<void> {
         "service CPU µs/req (base/inst)": `${Math.round(base.cpuMicrosPerRequest)} / ${Math.round(inst.cpuMicrosPerRequest)}`,
         "non-2xx/errors": base.failures + inst.failures,
         _ratio: ratio,
+        _low: low,
+        _high: high,
         _target: scenario.target,
       };
     });
@@ -192,7 +198,13 @@ async function main(): Promise<void> {
       `\n${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS} s per scenario and variant (alternating; ratio = median of the rounds' ratios), loopback, ${cpus().length} cores (${cpus()[0]?.model.trim()}) shared by the load generator, the services, PostgreSQL and Redis`,
     );
     console.log(`instrumented: LOG_LEVEL=info (access log to a file: ${accessLines} lines), metrics, flags, OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=${TRACE_RATIO} (${collector.batches()} OTLP exports received)`);
-    console.table(rows.map(({ _ratio, _target, ...row }) => row));
+    console.table(rows.map(({ _ratio, _low, _high, _target, ...row }) => row));
+    // What the interval says: a target met or missed beyond the noise, or a median too close to call.
+    for (const row of rows) {
+      const verdict = row._low >= row._target ? "above the target beyond this run's noise" : row._high < row._target ? "below the target beyond this run's noise" : "within this run's noise of the target (more rounds narrow the interval)";
+      const ab = BASELINE_ENTRY !== undefined || AA ? (row._low > 1 || row._high < 1 ? "; the two builds differ beyond the noise" : "; no difference beyond the noise between the two") : "";
+      console.log(`${row.scenario}: ${row._ratio.toFixed(2)} (95% interval ${row._low.toFixed(2)}–${row._high.toFixed(2)}), ${verdict}${ab}`);
+    }
     const load = (values: number[]) => values.map((l) => l.toFixed(1)).join(" ");
     console.log(`load average at the start ${load(loadAtStart)}, at the end ${load(loadavg())} (other work on the machine lowers both variants, not evenly)`);
     const below = rows.filter((row) => row._ratio < row._target);
