@@ -550,6 +550,11 @@ export function usd(n: number): string {
     return `$${n.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 }
 
+/** A unit price: up to 6 significant digits, never in exponent notation ($0.03066, not $0.030659999999999993; $0.0000004). */
+export function unitPrice(n: number): string {
+    return `$${n.toLocaleString("en-US", { maximumSignificantDigits: 6, useGrouping: false })}`;
+}
+
 /** The estimate as text: total, subtotals, every line, the assumptions used. */
 export function formatCost(e: CostEstimate, detail = true): string {
     const out: string[] = [];
@@ -558,7 +563,7 @@ export function formatCost(e: CostEstimate, detail = true): string {
         out.push(`  ${usd(s.monthlyUsd).padStart(11)}  ${s.component}`);
         if (detail) {
             for (const l of e.lines.filter((x) => x.component === s.component)) {
-                out.push(`      ${usd(l.monthlyUsd).padStart(10)}  ${l.resource}: ${l.item} — ${+l.quantity.toFixed(3)} ${l.unit} x $${l.unitUsd} [${l.price}]${l.assumption ? ` (usage: ${l.assumption})` : ""}`);
+                out.push(`      ${usd(l.monthlyUsd).padStart(10)}  ${l.resource}: ${l.item} — ${+l.quantity.toFixed(3)} ${l.unit} x ${unitPrice(l.unitUsd)} [${l.price}]${l.assumption ? ` (usage: ${l.assumption})` : ""}`);
             }
         }
     }

@@ -1,6 +1,6 @@
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { allocatable, estimateCost, FREE_TYPES, helmVolumeClaims, nodeHourly, type CostEstimate } from "../../scripts/plan/cost";
+import { allocatable, estimateCost, formatCost, FREE_TYPES, helmVolumeClaims, nodeHourly, unitPrice, type CostEstimate } from "../../scripts/plan/cost";
 import { GiB, type PlanDocument } from "../../scripts/plan/model";
 import { allPrices, PRICES_CHECKED_ON } from "../../scripts/plan/prices";
 import { loadUsage, parseUsage, USAGE_FILE, UsageError } from "../../scripts/plan/usage";
@@ -151,6 +151,18 @@ describe("cost estimate (scripts/plan/cost.ts)", function () {
         it("prices dev's spot nodes at the mean on-demand price of the listed types x spotPriceFactor 0.35", () => {
             const mean = (0.0832 + 0.0752 + 0.096 + 0.096) / 4;
             for (const i of [0, 1, 2]) assert.equal(monthly(cost("dev"), `-cluster-general-${i}`, "ec2.t3.large/t3a.large/m5.large/m6i.large x spotPriceFactor"), cents(mean * 0.35 * H));
+        });
+
+        it("prints every unit price in at most 6 significant digits, without float noise or exponents", () => {
+            const text = formatCost(cost("dev"));
+            const prices = [...text.matchAll(/ x (\$\S+) \[/g)].map((m) => m[1]);
+            assert.ok(prices.length >= cost("dev").lines.length, `${prices.length} unit prices for ${cost("dev").lines.length} lines`);
+            for (const p of prices) assert.match(p, /^\$(?=(?:0\.0*)?\d{1,6}$|\d+\.\d+$)[\d.]+$/, p);
+            for (const p of prices) assert.ok(p.replace(/^\$0*\.?0*/, "").replace(".", "").length <= 6, `${p} has more than 6 significant digits`);
+            // The spot nodes' price, mean on-demand x 0.35, is 0.030659999999999993 in floating point.
+            assert.match(text, /730 hour x \$0\.03066 \[ec2\.t3\.large/);
+            assert.equal(unitPrice(0.0000004), "$0.0000004");
+            assert.equal(unitPrice(73), "$73");
         });
 
         it("prices the review stack (schema defaults) line by line", () => {
