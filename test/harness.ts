@@ -48,6 +48,21 @@ export function readStackValues(stack: string, configFile?: string): { values: R
         }
         file = REVIEW_STACK_TEMPLATE;
     }
+    const { values, secretKeys } = stackFileValues(file);
+    // Copies: a caller may change what it gets; the parsed file stays as read.
+    return { values: { ...values }, secretKeys: [...secretKeys], source: path.relative(ROOT, file) };
+}
+
+/**
+ * A stack file's values, parsed once per version of the file: the suites read the committed
+ * stacks about 300 times (every buildStack and stackConfig), 2-3 ms of YAML each. A file that
+ * changes (its modification time or size) is parsed again.
+ */
+function stackFileValues(file: string): { values: Record<string, string>; secretKeys: string[] } {
+    const { mtimeMs, size } = fs.statSync(file);
+    const version = `${mtimeMs} ${size}`;
+    const cached = parsedStackFiles.get(file);
+    if (cached?.version === version) return cached;
     const doc = parseYaml(fs.readFileSync(file, "utf8")) ?? {};
     const values: Record<string, string> = {};
     const secretKeys: string[] = [];
@@ -59,8 +74,11 @@ export function readStackValues(stack: string, configFile?: string): { values: R
             values[key] = typeof value === "string" ? value : JSON.stringify(value);
         }
     }
-    return { values, secretKeys, source: path.relative(ROOT, file) };
+    parsedStackFiles.set(file, { version, values, secretKeys });
+    return { values, secretKeys };
 }
+
+const parsedStackFiles = new Map<string, { version: string; values: Record<string, string>; secretKeys: string[] }>();
 
 /**
  * What the layer tests build for a review stack unless they set `platform:review` themselves: the

@@ -1,5 +1,8 @@
 import * as assert from "node:assert/strict";
-import { buildStack, untracedPromiseCalls, type Built } from "./harness";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { buildStack, readStackValues, untracedPromiseCalls, type Built } from "./harness";
 
 const NODE_GROUP = "aws:eks/nodeGroup:NodeGroup";
 
@@ -60,5 +63,22 @@ describe("the test harness", () => {
         // A dev build tracks about 11,500 promises; 0 means the SDK stopped calling the replaced function
         // (an SDK upgrade that imports it otherwise), and builds are back to twice their time.
         assert.ok(untracedPromiseCalls() > 5000, `${untracedPromiseCalls()} promises through the replaced debuggablePromise`);
+    });
+
+    it("reads a stack file again when it changes, and hands out copies of what it parsed", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "harness-"));
+        try {
+            const file = path.join(dir, "Pulumi.x.yaml");
+            fs.writeFileSync(file, "config:\n  aws:region: us-east-1\n  platform:cache:\n    nodeType: cache.t4g.micro\n");
+            const first = readStackValues("x", file);
+            assert.equal(first.values["platform:cache"], '{"nodeType":"cache.t4g.micro"}');
+            first.values["aws:region"] = "changed by a caller";
+            assert.equal(readStackValues("x", file).values["aws:region"], "us-east-1");
+            // Another version of the file (its size differs): parsed again, not served from the first read.
+            fs.writeFileSync(file, "config:\n  aws:region: eu-west-1\n  platform:cache:\n    nodeType: cache.m7g.large\n");
+            assert.deepEqual(readStackValues("x", file).values, { "aws:region": "eu-west-1", "platform:cache": '{"nodeType":"cache.m7g.large"}' });
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
