@@ -7,7 +7,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import { dnsEgressRule, namespaceByName } from "../shared/network-policy";
+import { dnsEgressRule, namespaceByName, tcpPorts } from "../shared/network-policy";
 
 /** The labels every object of a review namespace carries, and the namespace's selector. */
 export function reviewLabels(stack: string): Record<string, string> {
@@ -80,18 +80,18 @@ export function reviewNetworkPolicies(a: IsolationArgs): Record<string, k8s.type
             policyTypes: ["Ingress", "Egress"],
             ingress: [
                 // The review ALB (target-type ip) and Prometheus (its ServiceMonitor scrape), on the app's port only.
-                { from: [{ ipBlock: { cidr: a.albSourceCidr } }, namespaceByName(a.observabilityNamespace)], ports: [{ protocol: "TCP", port: a.appPort }] },
+                { from: [{ ipBlock: { cidr: a.albSourceCidr } }, namespaceByName(a.observabilityNamespace)], ports: tcpPorts(a.appPort) },
             ],
-            egress: [{ to: [namespaceByName(a.observabilityNamespace)], ports: [{ protocol: "TCP", port: a.otlpPort }] }],
+            egress: [{ to: [namespaceByName(a.observabilityNamespace)], ports: tcpPorts(a.otlpPort) }],
         },
         "allow-database-operator": {
             podSelector: { matchLabels: a.databaseSelector },
             policyTypes: ["Ingress", "Egress"],
             // The operator reads the instance manager's status (8000) and connects to PostgreSQL.
-            ingress: [{ from: [namespaceByName(a.operatorNamespace)], ports: [{ protocol: "TCP", port: 8000 }, { protocol: "TCP", port: 5432 }] }],
+            ingress: [{ from: [namespaceByName(a.operatorNamespace)], ports: tcpPorts(8000, 5432) }],
             // The instance manager watches its Cluster through the Kubernetes API (EKS's endpoint
             // ENIs are in the VPC; the API server's address is not a pod selector).
-            egress: [{ ports: [{ protocol: "TCP", port: 443 }] }],
+            egress: [{ ports: tcpPorts(443) }],
         },
     };
 }
