@@ -17,7 +17,7 @@ import autocannon from "autocannon";
 import { freePort, type DatabaseLogin } from "../test/support/services.js";
 import { sampleOrder, testEnv } from "../test/support/app.js";
 import { cpuSecondsOf, deployedEnv, runMain, startService, withBenchServices } from "./harness.js";
-import { medianInterval } from "./stats.js";
+import { medianInterval, quantile } from "./stats.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "2");
 const ONLY = process.env.BENCH_ONLY; // a scenario name prefix, to measure one
@@ -62,11 +62,6 @@ interface Sample {
   readonly seconds: number;
   readonly latenciesMs: number[];
   readonly failures: number;
-}
-
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 async function measure(options: autocannon.Options, seconds: number, pid?: number): Promise<Sample> {
@@ -160,8 +155,8 @@ async function main(): Promise<void> {
       const latencies = list.flatMap((s) => s.latenciesMs).sort((a, b) => a - b);
       return {
         rps: list.reduce((sum, s) => sum + s.requests, 0) / list.reduce((sum, s) => sum + s.seconds, 0),
-        p50: percentile(latencies, 50),
-        p99: percentile(latencies, 99),
+        p50: quantile(latencies, 0.5),
+        p99: quantile(latencies, 0.99),
         failures: list.reduce((sum, s) => sum + s.failures, 0),
         cpuMicrosPerRequest: (1e6 * list.reduce((sum, s) => sum + s.cpuSeconds, 0)) / list.reduce((sum, s) => sum + s.requests, 0),
       };

@@ -19,6 +19,12 @@ export function median(values: readonly number[]): number {
     return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
+/** The value at quantile `q` (0–1) of sorted values (the nearest rank below); NaN when empty. */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+    if (sorted.length === 0) return Number.NaN;
+    return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(q * sorted.length)))] as number;
+}
+
 /** A small seeded generator (mulberry32): the same rounds always print the same interval. */
 function seeded(seed: number): () => number {
     let state = seed >>> 0;
@@ -50,6 +56,5 @@ export function medianInterval(values: readonly number[], options: { confidence?
         medians[r] = median(sample);
     }
     medians.sort();
-    const at = (q: number) => medians[Math.min(resamples - 1, Math.max(0, Math.floor(q * resamples)))] as number;
-    return { median: center, low: at((1 - confidence) / 2), high: at((1 + confidence) / 2) };
+    return { median: center, low: quantile(medians, (1 - confidence) / 2), high: quantile(medians, (1 + confidence) / 2) };
 }

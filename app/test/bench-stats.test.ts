@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { median, medianInterval } from "../bench/stats.js";
+import { median, medianInterval, quantile } from "../bench/stats.js";
 
 // bench/stats.ts: the interval `npm run bench` prints around each median ratio.
 describe("bench statistics (bench/stats.ts)", () => {
@@ -7,6 +7,13 @@ describe("bench statistics (bench/stats.ts)", () => {
     assert.equal(median([0.9, 0.7, 0.8]), 0.8);
     assert.equal(median([7, 9, 8, 10]), 8.5);
     assert.ok(Number.isNaN(median([])));
+  });
+
+  it("reads a quantile of sorted values at the nearest rank below (the p50 and p99 latencies, the interval's bounds)", () => {
+    const sorted = Array.from({ length: 10 }, (_, i) => 10 + i);
+    assert.deepEqual([quantile(sorted, 0), quantile(sorted, 0.5), quantile(sorted, 0.99), quantile(sorted, 1)], [10, 15, 19, 19]);
+    assert.equal(quantile(new Float64Array([0.2, 0.4]), 0.25), 0.2);
+    assert.ok(Number.isNaN(quantile([], 0.5)));
   });
 
   it("brackets the median, and is repeatable for the same rounds", () => {
