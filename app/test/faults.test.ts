@@ -40,16 +40,40 @@ describe("fault tolerance", function () {
     return response.status;
   }
 
-  describe("in-process service", function () {
-    let app: TestApp;
+  /** An in-process service with these settings for the enclosing describe's tests: started before them, stopped after. */
+  function inProcessService(overrides: Parameters<typeof startTestApp>[2]): { readonly app: TestApp } {
+    const service = {} as { app: TestApp };
     before(async function () {
-      app = await startTestApp(db, redis, { DEPENDENCY_LOG_INTERVAL_MS: "1000" });
+      service.app = await startTestApp(db, redis, overrides);
     });
     after(async function () {
-      await app?.stop();
+      await service.app?.stop();
     });
+    return service;
+  }
+
+  /**
+   * Runs `whileLocked` while another session holds the orders table, as a migration or a long
+   * transaction would (PostgreSQL itself stays healthy), and releases it after.
+   */
+  async function withOrdersLocked<T>(whileLocked: () => Promise<T>): Promise<T> {
+    const locker = new pgDriver.Client({ host: "127.0.0.1", port: pg.port, user: "postgres", password: pg.superPassword, database: db.database });
+    await locker.connect();
+    try {
+      await locker.query("BEGIN");
+      await locker.query("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE");
+      return await whileLocked();
+    } finally {
+      await locker.query("ROLLBACK");
+      await locker.end();
+    }
+  }
+
+  describe("in-process service", function () {
+    const service = inProcessService({ DEPENDENCY_LOG_INTERVAL_MS: "1000" });
 
     it("answers 503 with Retry-After while the database is down, logs the outage once per interval with a count, and recovers", async () => {
+      const { app } = service;
       assert.equal(await create(app, "cust-outage"), 201);
       assert.equal((await app.json("/health/readiness")).status, 200);
 
@@ -86,6 +110,7 @@ describe("fault tolerance", function () {
     });
 
     it("keeps 500 and a logged stack trace for a real bug", async () => {
+      const { app } = service;
       // A query the code gets wrong (here: a column it reads is gone) is not an outage.
       await pg.admin("ALTER TABLE orders RENAME COLUMN pricing TO pricing_renamed", [], db.database);
       const logsBefore = app.logs.lines.length;
@@ -104,6 +129,7 @@ describe("fault tolerance", function () {
     });
 
     it("picks up a rotated database password from the mounted file without a restart", async () => {
+      const { app } = service;
       const newPassword = `rotated-${Date.now()}`;
       await pg.admin(`ALTER ROLE ${db.user} PASSWORD '${newPassword}'`);
       // Existing sessions survive ALTER ROLE; end them so the pool must log in again (as after a failover).
@@ -122,25 +148,14 @@ describe("fault tolerance", function () {
   });
 
   describe("a saturated pool", function () {
-    let app: TestApp;
-    before(async function () {
-      // Two connections, and a 1 s wait for one before a query gives up.
-      app = await startTestApp(db, redis, { DATABASE_POOL_MAX: "2", DATABASE_CONNECT_TIMEOUT_MS: "1000" });
-    });
-    after(async function () {
-      await app?.stop();
-    });
+    // Two connections, and a 1 s wait for one before a query gives up.
+    const service = inProcessService({ DATABASE_POOL_MAX: "2", DATABASE_CONNECT_TIMEOUT_MS: "1000" });
 
     it("stays ready while every pool connection waits on a lock, and answers queued requests 503 with Retry-After", async () => {
+      const { app } = service;
       assert.equal(await create(app, "cust-lock"), 201);
-      // A migration or a long transaction holding the orders table: PostgreSQL itself is healthy.
-      const locker = new pgDriver.Client({ host: "127.0.0.1", port: pg.port, user: "postgres", password: pg.superPassword, database: db.database });
-      await locker.connect();
-      let blocked: Array<Promise<{ status: number; body: any; headers: Headers }>> = [];
-      try {
-        await locker.query("BEGIN");
-        await locker.query("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE");
-        blocked = Array.from({ length: 6 }, () => app.json("/v1/customers/cust-lock/orders"));
+      const blocked = await withOrdersLocked(async () => {
+        const queued = Array.from({ length: 6 }, () => app.json("/v1/customers/cust-lock/orders"));
         await waitFor("pool saturated", async () => app.service.pool.totalCount === 2 && app.service.pool.idleCount === 0 && app.service.pool.waitingCount > 0, 3000);
         for (let i = 0; i < 3; i += 1) {
           const readiness = await app.json("/health/readiness");
@@ -149,10 +164,8 @@ describe("fault tolerance", function () {
         }
         // Past the pool's wait limit, the queued requests have been answered.
         await new Promise((resolve) => setTimeout(resolve, 1200));
-      } finally {
-        await locker.query("ROLLBACK");
-        await locker.end();
-      }
+        return queued;
+      });
       const results = await Promise.all(blocked);
       const statuses = results.map((r) => r.status).sort();
       assert.deepEqual(statuses, [200, 200, 503, 503, 503, 503]);
@@ -167,28 +180,13 @@ describe("fault tolerance", function () {
   });
 
   describe("a query past its statement timeout", function () {
-    let app: TestApp;
-    before(async function () {
-      app = await startTestApp(db, redis, { DATABASE_STATEMENT_TIMEOUT_MS: "200" });
-    });
-    after(async function () {
-      await app?.stop();
-    });
+    const service = inProcessService({ DATABASE_STATEMENT_TIMEOUT_MS: "200" });
 
     it("answers 503 with Retry-After and 'not answering in time' when PostgreSQL cancels the query (57014), and counts it as a timeout", async () => {
+      const { app } = service;
       assert.equal(await create(app, "cust-slow"), 201);
-      const locker = new pgDriver.Client({ host: "127.0.0.1", port: pg.port, user: "postgres", password: pg.superPassword, database: db.database });
-      await locker.connect();
-      let response: { status: number; body: any; headers: Headers };
       const started = Date.now();
-      try {
-        await locker.query("BEGIN");
-        await locker.query("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE");
-        response = await app.json("/v1/customers/cust-slow/orders");
-      } finally {
-        await locker.query("ROLLBACK");
-        await locker.end();
-      }
+      const response = await withOrdersLocked(() => app.json("/v1/customers/cust-slow/orders"));
       // Cancelled by the server at the statement timeout, not by the lock's release.
       assert.ok(Date.now() - started < 2000, `answered after ${Date.now() - started} ms`);
       assert.equal(response.status, 503);
