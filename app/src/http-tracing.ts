@@ -43,6 +43,11 @@ export class HttpTracing {
   ) {}
 
   wrapHandlers(app: FastifyInstance): void {
+    // Declared on Fastify's Request class, so every request is built with both properties (unset):
+    // a sampled request then has the same hidden class as an unsampled one, and code that reads
+    // requests (Fastify's and ours) stays monomorphic at any sampling ratio.
+    app.decorateRequest("otelSpan", undefined);
+    app.decorateRequest("otelContext", undefined);
     app.addHook("onRoute", (route: RouteOptions) => {
       if (this.untracedPrefixes.some((prefix) => route.url.startsWith(prefix))) return;
       if (!this.spanNames.has(route.url)) this.spanNames.set(route.url, new Map());

@@ -186,6 +186,9 @@ export async function startService(config: Config, options: ServiceOptions = {})
   // Server spans named by route template ("GET /v1/orders/:id") with http.route; probes and scrapes untraced.
   const tracing = new HttpTracing(["/health/", "/metrics"], options.serverSpans);
   tracing.wrapHandlers(app);
+  // The route template's slot, declared on Fastify's Request class (set by the hook below): a
+  // property added to each request after it is built would move it to a new hidden class every time.
+  app.decorateRequest(ROUTE, undefined);
   // One onRequest and one onResponse hook for everything (callback style: cheaper than async hooks).
   app.addHook("onRequest", (request, reply, done) => {
     reply.header("x-request-id", request.id);
