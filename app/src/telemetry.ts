@@ -5,7 +5,6 @@ import type { IncomingHttpHeaders } from "node:http";
 import { context, createNoopMeter, isSpanContextValid, propagation, ROOT_CONTEXT, SamplingDecision, SpanKind, trace, TraceFlags, type Attributes, type Context, type Counter, type SpanContext, type Meter, type MeterProvider } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator, type InstrumentationScope } from "@opentelemetry/core";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
@@ -19,6 +18,7 @@ import {
   type SpanExporter,
 } from "@opentelemetry/sdk-trace";
 import type { TraceSampling } from "./config.js";
+import { WorkerSpanExporter } from "./span-export.js";
 import { hexWord, HTTP_TRACER_NAME, newSpanId, randomWord, RecordedSpan, type SpanSink } from "./spans.js";
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 
@@ -182,7 +182,8 @@ export function startTelemetry(options: TelemetryOptions): Telemetry {
     [ATTR_DEPLOYMENT_ENVIRONMENT_NAME]: options.environment,
   });
   const processor = new BatchSpanProcessor({
-    exporter: options.exporter ?? new OTLPTraceExporter({ url: `${options.otlpEndpoint.replace(/\/+$/, "")}/v1/traces` }),
+    // Exported from a worker thread (src/span-export.ts says why).
+    exporter: options.exporter ?? new WorkerSpanExporter(`${options.otlpEndpoint.replace(/\/+$/, "")}/v1/traces`),
     selfObsMeterProvider: dropCountingMeterProvider(dropped),
   });
   // The provider owns the processor (its shutdown flushes it) and serves any other tracer (trace.getTracer).
