@@ -26,9 +26,8 @@ const CONNECTIONS = 16;
 const TRACE_RATIO = "0.1";
 
 /**
- * BENCH_AA=1: an A/A run. The instrumented variant's slots run the baseline too (the service still
- * starts, on other ports, to migrate and seed), so every ratio measures the harness's own bias:
- * near 1 when the comparison is fair.
+ * BENCH_AA=1: an A/A run. The instrumented variant's slots run the baseline too, so every ratio
+ * measures the harness's own bias: near 1 when the comparison is fair.
  */
 const AA = process.env.BENCH_AA === "1";
 /**
@@ -88,28 +87,37 @@ async function main(): Promise<void> {
       instrumented: { cached: await freePort(), uncached: await freePort() },
     };
     const accessLog = join(dir, "instrumented.log");
-    // The first one migrates; the uncached ones run without REDIS_URL, so every read is a query.
     const start = async (entry: string, env: NodeJS.ProcessEnv, port: number, log: string) => {
       pids[port] = (await startService(children, entry, env, port, log, NODE_ARGS)).pid;
     };
-    // A/A: the service runs on ports of its own (it migrates and seeds), and the baseline in its slots.
-    const service = AA ? { cached: await freePort(), uncached: await freePort() } : ports.instrumented;
-    await start("src/main.ts", testEnv(db, redis, dir, service.cached, instrumentedEnv), service.cached, accessLog);
-    await start("src/main.ts", testEnv(db, undefined, dir, service.uncached, { ...instrumentedEnv, MIGRATE_ON_START: "false" }), service.uncached, accessLog);
+    // Migrated and seeded through a service of its own, stopped before anything is measured, so the
+    // measured variants have served the same requests when their rounds start. Seeded through the
+    // instrumented variant (as before 2026-12-02), that variant alone had served 51 POSTs from
+    // another client: in A/A runs of the service (both slots at ratio 0), one POST and one GET from
+    // curl to one slot before its rounds made it 0.92 (0.88–0.98) against 1.01 untouched.
+    const seederPort = await freePort();
+    const seeder = await startService(children, "src/main.ts", testEnv(db, redis, dir, seederPort, instrumentedEnv), seederPort, join(dir, "seeder.log"));
+    const post = (body: unknown) => fetch(`http://127.0.0.1:${seederPort}/v1/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const { id } = (await (await post(sampleOrder("bench-read"))).json()) as { id: string };
+    for (let i = 0; i < 50; i += 1) await post(sampleOrder("bench-list"));
+    await new Promise((resolve) => seeder.once("exit", resolve).kill("SIGTERM"));
+
+    // The uncached services run without REDIS_URL, so every read is a query.
+    const measured = { ...instrumentedEnv, MIGRATE_ON_START: "false" };
     const baselineEntry = BASELINE_ENTRY ?? "bench/baseline.ts";
     const baselineEnv = { ...(BASELINE_ENTRY === undefined ? common : { ...instrumentedEnv, ...JSON.parse(process.env.BENCH_BASELINE_ENV ?? "{}") }), MIGRATE_ON_START: "false" };
-    await start(baselineEntry, testEnv(db, redis, dir, ports.baseline.cached, baselineEnv), ports.baseline.cached, join(dir, "baseline.log"));
-    await start(baselineEntry, testEnv(db, undefined, dir, ports.baseline.uncached, baselineEnv), ports.baseline.uncached, join(dir, "baseline.log"));
-    if (BASELINE_ENTRY !== undefined) console.log(`A/B run (BENCH_BASELINE_ENTRY): the baseline slots run ${BASELINE_ENTRY} with the instrumented settings; each ratio is this build ÷ that one.`);
     if (AA) {
+      // A/A: the baseline in the instrumented slots too.
       await start("bench/baseline.ts", testEnv(db, redis, dir, ports.instrumented.cached, { ...common, MIGRATE_ON_START: "false" }), ports.instrumented.cached, join(dir, "baseline-aa.log"));
       await start("bench/baseline.ts", testEnv(db, undefined, dir, ports.instrumented.uncached, { ...common, MIGRATE_ON_START: "false" }), ports.instrumented.uncached, join(dir, "baseline-aa.log"));
       console.log("A/A run (BENCH_AA=1): the instrumented slots run the baseline too; each ratio is the harness's own bias.");
+    } else {
+      await start("src/main.ts", testEnv(db, redis, dir, ports.instrumented.cached, measured), ports.instrumented.cached, accessLog);
+      await start("src/main.ts", testEnv(db, undefined, dir, ports.instrumented.uncached, measured), ports.instrumented.uncached, accessLog);
     }
-
-    const post = (base: string, body: unknown) => fetch(`${base}/v1/orders`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    const { id } = (await (await post(`http://127.0.0.1:${service.cached}`, sampleOrder("bench-read"))).json()) as { id: string };
-    for (let i = 0; i < 50; i += 1) await post(`http://127.0.0.1:${service.cached}`, sampleOrder("bench-list"));
+    await start(baselineEntry, testEnv(db, redis, dir, ports.baseline.cached, baselineEnv), ports.baseline.cached, join(dir, "baseline.log"));
+    await start(baselineEntry, testEnv(db, undefined, dir, ports.baseline.uncached, baselineEnv), ports.baseline.uncached, join(dir, "baseline.log"));
+    if (BASELINE_ENTRY !== undefined) console.log(`A/B run (BENCH_BASELINE_ENTRY): the baseline slots run ${BASELINE_ENTRY} with the instrumented settings; each ratio is this build ÷ that one.`);
 
     let keyCounter = 0;
     const scenarios: Scenario[] = [
@@ -188,7 +196,7 @@ async function main(): Promise<void> {
         _target: scenario.target,
       };
     });
-    const accessLines = readFileSync(accessLog, "utf8").split("\n").filter((line) => line.includes('"msg":"request"')).length;
+    const accessLines = AA ? 0 : readFileSync(accessLog, "utf8").split("\n").filter((line) => line.includes('"msg":"request"')).length;
     console.log(
       `\n${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS} s per scenario and variant (alternating; ratio = median of the rounds' ratios), loopback, ${cpus().length} cores (${cpus()[0]?.model.trim()}) shared by the load generator, the services, PostgreSQL and Redis`,
     );
