@@ -15,6 +15,8 @@ const delegate = createOtlpHttpExportDelegate(
   convertLegacyHttpOptions({ url }, "TRACES", "v1/traces", { "Content-Type": "application/json" }),
   // The batch arrives as the bytes JsonTraceSerializer made of it; the answer is read as OTLPTraceExporter reads it.
   { serializeRequest: (body: Uint8Array) => body, deserializeResponse: (data: Uint8Array) => JsonTraceSerializer.deserializeResponse(data) },
+  // The delegate's own self-metrics (otel.sdk.exporter.*) are off: no meter provider. The batch
+  // processor in the main thread counts dropped spans (src/telemetry.ts, dropCountingMeterProvider).
   "otlp_http_span_exporter",
   { name: "span", countItems: () => 0 },
   undefined,

@@ -47,6 +47,9 @@ export class WorkerSpanExporter implements SpanExporter {
   private readonly pending = new Map<number, { done: (result: ExportResult) => void; settled: Promise<void> }>();
   private nextId = 0;
   private stopping: Promise<void> | undefined;
+  /** Why the worker is gone (it failed or exited): later batches fail at once instead of waiting for an answer that cannot come. */
+  private gone: Error | undefined;
+  private readonly exited: Promise<void>;
 
   /** @param url the OTLP/HTTP traces URL (…/v1/traces) */
   constructor(url: string) {
@@ -60,19 +63,25 @@ export class WorkerSpanExporter implements SpanExporter {
       entry?.done(message.error === undefined ? { code: message.code } : { code: message.code, error: exportError(message.error.name, message.error.message) });
     });
     // A worker that failed or ended: what it still had is lost, and said so.
-    const failAll = (error: Error) => {
+    const lost = (error: Error) => {
+      this.gone ??= error;
       for (const [id, entry] of this.pending) {
         this.pending.delete(id);
         entry.done({ code: ExportResultCode.FAILED, error });
       }
     };
-    this.worker.on("error", (error) => failAll(error));
-    this.worker.on("exit", (code) => failAll(exportError("WorkerExited", `the span export worker exited (code ${code})`)));
+    this.worker.on("error", lost);
+    this.exited = new Promise((resolve) => {
+      this.worker.once("exit", (code) => {
+        lost(exportError("WorkerExited", `the span export worker exited (code ${code})`));
+        resolve();
+      });
+    });
   }
 
   export(spans: ReadableSpan[], resultCallback: (result: ExportResult) => void): void {
-    if (this.stopping !== undefined) {
-      resultCallback({ code: ExportResultCode.FAILED, error: exportError("ExporterShutDown", "the span exporter is shut down") });
+    if (this.stopping !== undefined || this.gone !== undefined) {
+      resultCallback({ code: ExportResultCode.FAILED, error: this.stopping !== undefined ? exportError("ExporterShutDown", "the span exporter is shut down") : this.gone });
       return;
     }
     const body = JsonTraceSerializer.serializeRequest(spans);
@@ -81,13 +90,12 @@ export class WorkerSpanExporter implements SpanExporter {
       return;
     }
     const id = (this.nextId += 1);
-    let done!: (result: ExportResult) => void;
-    const settled = new Promise<void>((resolve) => {
-      done = (result) => {
-        resolve();
-        resultCallback(result);
-      };
-    });
+    let resolve!: () => void;
+    const settled = new Promise<void>((settle) => { resolve = settle; });
+    const done = (result: ExportResult) => {
+      resolve();
+      resultCallback(result);
+    };
     this.pending.set(id, { done, settled });
     // Handed over, not copied, when the bytes have an ArrayBuffer of their own.
     const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
@@ -103,11 +111,17 @@ export class WorkerSpanExporter implements SpanExporter {
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
       await this.forceFlush();
-      await new Promise<void>((resolve) => {
-        this.worker.once("message", (message: WorkerMessage) => message.type === "shut" && resolve());
-        this.worker.once("exit", () => resolve());
-        this.worker.postMessage({ type: "shutdown" });
+      if (this.gone !== undefined) return; // nothing left to stop
+      const shut = new Promise<void>((resolve) => {
+        const onMessage = (message: WorkerMessage) => {
+          if (message.type !== "shut") return;
+          this.worker.off("message", onMessage);
+          resolve();
+        };
+        this.worker.on("message", onMessage);
       });
+      this.worker.postMessage({ type: "shutdown" });
+      await Promise.race([shut, this.exited]);
       await this.worker.terminate();
     })();
     return this.stopping;

@@ -119,4 +119,22 @@ describe("span export from a worker thread (WorkerSpanExporter)", function () {
       sink.close();
     }
   });
+
+  it("once its worker is gone (here: it failed to start on an unusable URL), fails every batch at once and still shuts down", async () => {
+    const exporter = new WorkerSpanExporter("::not a url::");
+    const within = <T>(ms: number, what: string, promise: Promise<T>) =>
+      Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms))]);
+    try {
+      // The first batch is failed when the worker dies (before or after it was handed over).
+      const first = await within(10_000, "the first batch", exportOnce(exporter, someSpans(["first"])));
+      assert.equal(first.code, ExportResultCode.FAILED);
+      assert.match(first.error?.message ?? "", /::not a url::/);
+      // A later one cannot be answered by anyone: it must fail now, not wait for the batch processor's timeout.
+      const later = await within(1_000, "a batch after the worker died", exportOnce(exporter, someSpans(["later"])));
+      assert.equal(later.code, ExportResultCode.FAILED);
+      assert.match(later.error?.message ?? "", /::not a url::/);
+    } finally {
+      await within(2_000, "shutdown", exporter.shutdown());
+    }
+  });
 });
