@@ -4,6 +4,8 @@
 import assert from "node:assert/strict";
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join, relative } from "node:path";
 import { postJson, sampleOrder, waitFor } from "./support/app.js";
 import { APP_ROOT, baseImageRef, buildAppImage, bundledNpmVersion, DOCKERFILE, ensureBaseImage, ImageStorage, missingImageTools, run, type BaseImageResult } from "./support/image.js";
@@ -169,6 +171,9 @@ describe("app image (buildah build of the real Dockerfile, podman run)", functio
     let port: number;
     const name = `orders-image-test-${process.pid}`;
     let migration: { code: number | null; stdout: string; stderr: string };
+    // The cluster's Jaeger, as far as the pod's exporter sees it: an OTLP/HTTP endpoint on loopback that keeps the span names it is sent.
+    let collector: Server;
+    const exportedSpans: string[] = [];
     const url = (path: string) => `http://127.0.0.1:${port}${path}`;
     const exec = (...command: string[]) => run("podman", store.podmanArgs(["exec", name, ...command]));
 
@@ -194,6 +199,10 @@ describe("app image (buildah build of the real Dockerfile, podman run)", functio
         DATABASE_PASSWORD_FILE: "/var/run/secrets/orders/database-password",
         REDIS_AUTH_TOKEN_FILE: "/var/run/secrets/orders/redis-auth-token",
         OTEL_SERVICE_NAME: "orders-service",
+        // components/delivery/pod.ts's tracing settings; the dev stacks' ratio, so every request is sampled.
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+        OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+        OTEL_TRACES_SAMPLER_ARG: "1",
         SERVICE_VERSION: "image-test",
         DEPLOYMENT_ENVIRONMENT: "test",
         LOG_LEVEL: "info",
@@ -211,6 +220,16 @@ describe("app image (buildah build of the real Dockerfile, podman run)", functio
 
     before(async function () {
       this.timeout(120_000);
+      collector = createServer((request, response) => {
+        const chunks: Buffer[] = [];
+        request.on("data", (chunk: Buffer) => chunks.push(chunk));
+        request.on("end", () => {
+          const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ name: string }> }> }> };
+          exportedSpans.push(...body.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((scope) => scope.spans.map((span) => span.name))));
+          response.writeHead(200, { "content-type": "application/json" }).end("{}");
+        });
+      });
+      await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
       pg = await sharedPostgres();
       db = await pg.createDatabase("orders_image");
       redis = await RedisServer.start();
@@ -235,6 +254,7 @@ describe("app image (buildah build of the real Dockerfile, podman run)", functio
     after(async function () {
       if (store !== undefined) await run("podman", store.podmanArgs(["rm", "--force", "--time", "0", name]));
       await redis?.stopServer();
+      collector?.close();
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     });
 
@@ -303,6 +323,10 @@ describe("app image (buildah build of the real Dockerfile, podman run)", functio
       const messages = logs.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { msg: string }).msg);
       assert.ok(messages.includes("shutdown complete"), messages.join(" | "));
       assert.ok(!messages.includes("shutdown timed out; exiting"));
+      // The compiled build's export worker (dist/span-export-worker.js) sent the reads' spans, at the
+      // latest when shutdown flushed them: the server span and its Redis child.
+      assert.ok(exportedSpans.includes("GET /v1/orders/:id"), exportedSpans.join(", "));
+      assert.ok(exportedSpans.includes("GET"), exportedSpans.join(", "));
     });
   });
 
