@@ -4,10 +4,9 @@
 import assert from "node:assert/strict";
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { join, relative } from "node:path";
 import { postJson, sampleOrder, waitFor } from "./support/app.js";
+import { keepingCollector, type KeepingCollector } from "./support/collector.js";
 import { APP_ROOT, baseImageRef, buildAppImage, bundledNpmVersion, DOCKERFILE, ensureBaseImage, ImageStorage, missingImageTools, run, type BaseImageResult } from "./support/image.js";
 import { freePort, missingServices, RedisServer, sharedPostgres, type DatabaseLogin, type PostgresServer } from "./support/services.js";
 
@@ -171,9 +170,8 @@ describe("app image (buildah build of the real Dockerfile, podman run)", functio
     let port: number;
     const name = `orders-image-test-${process.pid}`;
     let migration: { code: number | null; stdout: string; stderr: string };
-    // The cluster's Jaeger, as far as the pod's exporter sees it: an OTLP/HTTP endpoint on loopback that keeps the span names it is sent.
-    let collector: Server;
-    const exportedSpans: string[] = [];
+    // The cluster's Jaeger, as far as the pod's exporter sees it.
+    let collector: KeepingCollector;
     const url = (path: string) => `http://127.0.0.1:${port}${path}`;
     const exec = (...command: string[]) => run("podman", store.podmanArgs(["exec", name, ...command]));
 
@@ -200,7 +198,7 @@ describe("app image (buildah build of the real Dockerfile, podman run)", functio
         REDIS_AUTH_TOKEN_FILE: "/var/run/secrets/orders/redis-auth-token",
         OTEL_SERVICE_NAME: "orders-service",
         // components/delivery/pod.ts's tracing settings; the dev stacks' ratio, so every request is sampled.
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${(collector.address() as AddressInfo).port}`,
+        OTEL_EXPORTER_OTLP_ENDPOINT: collector.endpoint,
         OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
         OTEL_TRACES_SAMPLER_ARG: "1",
         SERVICE_VERSION: "image-test",
@@ -220,16 +218,7 @@ describe("app image (buildah build of the real Dockerfile, podman run)", functio
 
     before(async function () {
       this.timeout(120_000);
-      collector = createServer((request, response) => {
-        const chunks: Buffer[] = [];
-        request.on("data", (chunk: Buffer) => chunks.push(chunk));
-        request.on("end", () => {
-          const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: Array<{ name: string }> }> }> };
-          exportedSpans.push(...body.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((scope) => scope.spans.map((span) => span.name))));
-          response.writeHead(200, { "content-type": "application/json" }).end("{}");
-        });
-      });
-      await new Promise<void>((resolve) => collector.listen(0, "127.0.0.1", resolve));
+      collector = await keepingCollector();
       pg = await sharedPostgres();
       db = await pg.createDatabase("orders_image");
       redis = await RedisServer.start();
@@ -325,8 +314,9 @@ describe("app image (buildah build of the real Dockerfile, podman run)", functio
       assert.ok(!messages.includes("shutdown timed out; exiting"));
       // The compiled build's export worker (dist/span-export-worker.js) sent the reads' spans, at the
       // latest when shutdown flushed them: the server span and its Redis child.
-      assert.ok(exportedSpans.includes("GET /v1/orders/:id"), exportedSpans.join(", "));
-      assert.ok(exportedSpans.includes("GET"), exportedSpans.join(", "));
+      const exported = collector.spanNames();
+      assert.ok(exported.includes("GET /v1/orders/:id"), exported.join(", "));
+      assert.ok(exported.includes("GET"), exported.join(", "));
     });
   });
 

@@ -1,35 +1,13 @@
 // WorkerSpanExporter (src/span-export.ts): batches serialised on the main thread and sent from a
 // worker thread with the SDK's OTLP/HTTP delegate, against a real HTTP collector on loopback.
 import assert from "node:assert/strict";
-import http, { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import http from "node:http";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { SimpleSpanProcessor, TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { WorkerSpanExporter } from "../src/span-export.js";
+import { keepingCollector, type ReceivedBatch } from "./support/collector.js";
 import { KeepingExporter } from "./support/spans.js";
-
-interface Received {
-  readonly path: string | undefined;
-  readonly contentType: string | undefined;
-  readonly body: { resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans: Array<{ spans: Array<{ name: string }> }> }> };
-}
-
-/** A collector on loopback: `answer` decides each request's status (and may hold it). */
-async function collector(answer: (count: number) => Promise<number> | number): Promise<{ url: string; received: Received[]; close(): void }> {
-  const received: Received[] = [];
-  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", async () => {
-      received.push({ path: request.url, contentType: request.headers["content-type"], body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Received["body"] });
-      const status = await answer(received.length);
-      response.writeHead(status, { "content-type": "application/json" }).end("{}");
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, received, close: () => server.close() };
-}
 
 /** Spans the SDK's tracer made (ended, as the batch processor hands them over). */
 function someSpans(names: readonly string[]): ReadableSpan[] {
@@ -46,7 +24,7 @@ describe("span export from a worker thread (WorkerSpanExporter)", function () {
   this.timeout(20000);
 
   it("sends each batch as OTLP JSON to the collector, with no HTTP client request made on the main thread", async () => {
-    const sink = await collector(() => 200);
+    const sink = await keepingCollector(() => 200);
     const exporter = new WorkerSpanExporter(sink.url);
     // The export's HTTP request must not run here: its objects would reach the server's shared
     // emit/stream code and deoptimise it (src/span-export.ts). OTLPTraceExporter calls http.request.
@@ -66,17 +44,17 @@ describe("span export from a worker thread (WorkerSpanExporter)", function () {
     }
     assert.equal(mainThreadRequests, 0);
     assert.equal(sink.received.length, 1);
-    const [batch] = sink.received as [Received];
+    const [batch] = sink.received as [ReceivedBatch];
     assert.equal(batch.path, "/v1/traces");
     assert.equal(batch.contentType, "application/json");
     const [resourceSpans] = batch.body.resourceSpans;
     assert.ok(resourceSpans !== undefined);
     assert.deepEqual(resourceSpans.resource.attributes.find((a) => a.key === "service.name")?.value, { stringValue: "orders-service" });
-    assert.deepEqual(resourceSpans.scopeSpans.flatMap((scope) => scope.spans.map((span) => span.name)), ["GET /v1/orders/:id", "redis GET"]);
+    assert.deepEqual(sink.spanNames(), ["GET /v1/orders/:id", "redis GET"]);
   });
 
   it("retries a retryable answer (503) as the SDK's exporter does, and reports a refused batch (400) as a failure named for the batch processor's count", async () => {
-    const sink = await collector((count) => (count === 1 ? 503 : count === 2 ? 200 : 400));
+    const sink = await keepingCollector((count) => (count === 1 ? 503 : count === 2 ? 200 : 400));
     const exporter = new WorkerSpanExporter(sink.url);
     try {
       assert.deepEqual(await exportOnce(exporter, someSpans(["retried"])), { code: ExportResultCode.SUCCESS });
@@ -94,7 +72,7 @@ describe("span export from a worker thread (WorkerSpanExporter)", function () {
   it("shutdown waits for the batch under way, then refuses new ones", async () => {
     let release!: () => void;
     const held = new Promise<void>((resolve) => { release = resolve; });
-    const sink = await collector(async () => {
+    const sink = await keepingCollector(async () => {
       await held;
       return 200;
     });
