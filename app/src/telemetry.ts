@@ -19,7 +19,7 @@ import {
 } from "@opentelemetry/sdk-trace";
 import type { TraceSampling } from "./config.js";
 import { WorkerSpanExporter } from "./span-export.js";
-import { hexWord, HTTP_TRACER_NAME, newSpanId, randomWord, RecordedSpan, type SpanSink } from "./spans.js";
+import { HTTP_TRACER_NAME, newSpanId, randomWord, RecordedSpan, traceIdOf, type SpanSink } from "./spans.js";
 import { ATTR_DEPLOYMENT_ENVIRONMENT_NAME, ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from "@opentelemetry/semantic-conventions";
 
 /**
@@ -32,11 +32,6 @@ export function ratioKeeps(ratio: number): (w0: number, w1: number, w2: number, 
   const normalized = Number.isNaN(ratio) ? 0 : Math.min(1, Math.max(0, ratio));
   const upperBound = normalized === 1 ? 2 ** 32 : Math.floor(normalized * 4294967295);
   return (w0, w1, w2, w3) => (w0 | w1 | w2 | w3) !== 0 && (w0 ^ w1 ^ w2 ^ w3) >>> 0 < upperBound;
-}
-
-/** The trace id made of four 32-bit words (big-endian, lowercase hex, as RandomIdGenerator writes them). */
-export function traceIdOf(w0: number, w1: number, w2: number, w3: number): string {
-  return hexWord(w0) + hexWord(w1) + hexWord(w2) + hexWord(w3);
 }
 
 /** A new random, valid (non-zero) trace id. */

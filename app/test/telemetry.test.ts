@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { ROOT_CONTEXT, SamplingDecision } from "@opentelemetry/api";
 import { BatchSpanProcessor, InMemorySpanExporter, RandomIdGenerator, TraceIdRatioBasedSampler, TracerProvider } from "@opentelemetry/sdk-trace";
-import { randomWord as word } from "../src/spans.js";
-import { dropCountingMeterProvider, ratioKeeps, traceIdOf } from "../src/telemetry.js";
+import { randomWord as word, traceIdOf } from "../src/spans.js";
+import { dropCountingMeterProvider, ratioKeeps } from "../src/telemetry.js";
 
 describe("telemetry", () => {
   it("counts the spans the batch processor drops when its queue is full", async () => {
