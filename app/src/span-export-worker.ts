@@ -1,11 +1,14 @@
 // The OTLP/HTTP span export, run in a worker thread by WorkerSpanExporter (src/span-export.ts).
-// It receives each batch already serialised (OTLP JSON) and sends it with the OpenTelemetry SDK's
-// own HTTP export delegate, the one OTLPTraceExporter uses: the same retries of retryable answers,
-// timeout, headers and compression (OTEL_EXPORTER_OTLP_* variables, inherited from the process).
+// It rebuilds each batch's spans from their flat records (src/span-records.ts), serialises them
+// with the SDK's OTLP JSON serializer and sends them with the SDK's HTTP export delegate, the one
+// OTLPTraceExporter uses: the same bytes, retries of retryable answers, timeout, headers and
+// compression (OTEL_EXPORTER_OTLP_* variables, inherited from the process).
 import { parentPort, workerData } from "node:worker_threads";
+import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from "@opentelemetry/otlp-exporter-base/node-http";
 import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ExportRequest, WorkerMessage, WorkerSetup } from "./span-export.js";
+import { readSpanBatch } from "./span-records.js";
 
 const port = parentPort;
 if (port === null) throw new Error("src/span-export-worker.ts runs as a worker thread (WorkerSpanExporter starts it)");
@@ -13,7 +16,7 @@ const { url } = workerData as WorkerSetup;
 
 const delegate = createOtlpHttpExportDelegate(
   convertLegacyHttpOptions({ url }, "TRACES", "v1/traces", { "Content-Type": "application/json" }),
-  // The batch arrives as the bytes JsonTraceSerializer made of it; the answer is read as OTLPTraceExporter reads it.
+  // The batch is serialised by the message handler (below), so the delegate sends bytes; the answer is read as OTLPTraceExporter reads it.
   { serializeRequest: (body: Uint8Array) => body, deserializeResponse: (data: Uint8Array) => JsonTraceSerializer.deserializeResponse(data) },
   // The delegate's own self-metrics (otel.sdk.exporter.*) are off: no meter provider. The batch
   // processor in the main thread counts dropped spans (src/telemetry.ts, dropCountingMeterProvider).
@@ -27,8 +30,21 @@ port.on("message", (message: ExportRequest | { type: "shutdown" }) => {
     void delegate.shutdown().finally(() => port.postMessage({ type: "shut" } satisfies WorkerMessage));
     return;
   }
-  delegate.export(message.body, (result) => {
+  const answer = (result: ExportResult) => {
     const error = result.error === undefined ? undefined : { name: result.error.name, message: result.error.message };
     port.postMessage({ type: "result", id: message.id, code: result.code, error } satisfies WorkerMessage);
-  });
+  };
+  // Serialised here, as OTLPTraceExporter's delegate would, but so that a batch the serializer refuses fails alone instead of ending the worker.
+  let body: Uint8Array | undefined;
+  try {
+    body = JsonTraceSerializer.serializeRequest(readSpanBatch(message.batch));
+  } catch (error) {
+    answer({ code: ExportResultCode.FAILED, error: Object.assign(new Error(`the spans could not be serialised: ${(error as Error).message}`), { name: "SerializationFailed" }) });
+    return;
+  }
+  if (body === undefined) {
+    answer({ code: ExportResultCode.FAILED, error: Object.assign(new Error("the spans could not be serialised"), { name: "SerializationFailed" }) });
+    return;
+  }
+  delegate.export(body, answer);
 });

@@ -1,6 +1,7 @@
 // Span export off the main thread: the batch span processor hands its batches to
-// WorkerSpanExporter, which serialises them (OTLP JSON, the SDK's JsonTraceSerializer) and posts
-// the bytes to a worker thread (src/span-export-worker.ts) that sends them to the collector.
+// WorkerSpanExporter, which copies them out as flat records (src/span-records.ts says why) and posts
+// them to a worker thread (src/span-export-worker.ts) that serialises them (OTLP JSON, the SDK's
+// JsonTraceSerializer) and sends them to the collector.
 //
 // Why: measured with `npm run bench`, exporting from the main thread with OTLPTraceExporter left
 // Node's shared HTTP and stream functions deoptimised: the export's client request and its
@@ -13,19 +14,19 @@
 import { extname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
-import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
+import { writeSpanBatch, type SpanBatch } from "./span-records.js";
 
 /** What the worker is started with. */
 export interface WorkerSetup {
   /** The OTLP/HTTP traces URL, e.g. http://jaeger.observability.svc:4318/v1/traces. */
   readonly url: string;
 }
-/** A batch for the worker: OTLP JSON bytes. */
+/** A batch for the worker. */
 export interface ExportRequest {
   readonly type: "export";
   readonly id: number;
-  readonly body: Uint8Array;
+  readonly batch: SpanBatch;
 }
 /** What the worker answers: an export's result (its error's name and message), or that it shut down. */
 export type WorkerMessage =
@@ -84,11 +85,6 @@ export class WorkerSpanExporter implements SpanExporter {
       resultCallback({ code: ExportResultCode.FAILED, error: this.stopping !== undefined ? exportError("ExporterShutDown", "the span exporter is shut down") : this.gone });
       return;
     }
-    const body = JsonTraceSerializer.serializeRequest(spans);
-    if (body === undefined) {
-      resultCallback({ code: ExportResultCode.FAILED, error: exportError("SerializationFailed", "the spans could not be serialised") });
-      return;
-    }
     const id = (this.nextId += 1);
     let resolve!: () => void;
     const settled = new Promise<void>((settle) => { resolve = settle; });
@@ -96,10 +92,14 @@ export class WorkerSpanExporter implements SpanExporter {
       resolve();
       resultCallback(result);
     };
+    try {
+      this.worker.postMessage({ type: "export", id, batch: writeSpanBatch(spans) } satisfies ExportRequest);
+    } catch (error) {
+      // An attribute value structured cloning refuses (a function, a symbol): this batch only.
+      resultCallback({ code: ExportResultCode.FAILED, error: exportError("SerializationFailed", `the spans could not be handed to the export worker: ${(error as Error).message}`) });
+      return;
+    }
     this.pending.set(id, { done, settled });
-    // Handed over, not copied, when the bytes have an ArrayBuffer of their own.
-    const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
-    this.worker.postMessage({ type: "export", id, body } satisfies ExportRequest, own ? [body.buffer as ArrayBuffer] : []);
   }
 
   /** Resolves once every batch handed over so far has its result. */

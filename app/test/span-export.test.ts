@@ -1,8 +1,10 @@
-// WorkerSpanExporter (src/span-export.ts): batches serialised on the main thread and sent from a
-// worker thread with the SDK's OTLP/HTTP delegate, against a real HTTP collector on loopback.
+// WorkerSpanExporter (src/span-export.ts): batches handed to a worker thread as flat records,
+// serialised there and sent with the SDK's OTLP/HTTP delegate, against a real HTTP collector on loopback.
 import assert from "node:assert/strict";
 import http from "node:http";
+import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
+import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { SimpleSpanProcessor, TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
 import { WorkerSpanExporter } from "../src/span-export.js";
@@ -51,6 +53,34 @@ describe("span export from a worker thread (WorkerSpanExporter)", function () {
     assert.ok(resourceSpans !== undefined);
     assert.deepEqual(resourceSpans.resource.attributes.find((a) => a.key === "service.name")?.value, { stringValue: "orders-service" });
     assert.deepEqual(sink.spanNames(), ["GET /v1/orders/:id", "redis GET"]);
+  });
+
+  it("sends the bytes the SDK's OTLP JSON serializer makes of the batch, attributes, events, status and parents included; a batch the worker cannot take fails alone", async () => {
+    const sink = await keepingCollector(() => 200);
+    const exporter = new WorkerSpanExporter(sink.url);
+    try {
+      const kept = new KeepingExporter();
+      const provider = new TracerProvider({ resource: resourceFromAttributes({ "service.name": "orders-service", "service.version": "9" }), spanProcessors: [new SimpleSpanProcessor({ exporter: kept })] });
+      const tracer = provider.getTracer("orders-service/http", "1.0.0");
+      const server = tracer.startSpan("GET /v1/orders/:id", { kind: SpanKind.SERVER, attributes: { "http.route": "/v1/orders/:id", "http.response.status_code": 503, "x.list": ["a", "b"], "x.ratio": 0.25 } });
+      server.addEvent("exception", { "exception.message": "boom" });
+      server.setStatus({ code: SpanStatusCode.ERROR, message: "dependency unavailable" });
+      server.end();
+      const spans = [...kept.spans, ...someSpans(["redis GET"])];
+      assert.deepEqual(await exportOnce(exporter, spans), { code: ExportResultCode.SUCCESS });
+      assert.equal(sink.received[0]?.raw, new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans)));
+      // An attribute value structured cloning refuses (nothing the SDK's own spans let through, but a span's attributes are any code's to set).
+      const [odd] = someSpans(["odd"]) as [ReadableSpan];
+      (odd.attributes as Record<string, unknown>)["fn"] = () => 1;
+      const refused = await exportOnce(exporter, [odd]);
+      assert.equal(refused.code, ExportResultCode.FAILED);
+      assert.equal(refused.error?.name, "SerializationFailed");
+      assert.deepEqual(await exportOnce(exporter, someSpans(["after"])), { code: ExportResultCode.SUCCESS }, "the exporter still works");
+      assert.deepEqual(sink.spanNames(), ["GET /v1/orders/:id", "redis GET", "after"]);
+    } finally {
+      await exporter.shutdown();
+      sink.close();
+    }
   });
 
   it("retries a retryable answer (503) as the SDK's exporter does, and reports a refused batch (400) as a failure named for the batch processor's count", async () => {

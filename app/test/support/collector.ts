@@ -6,6 +6,8 @@ import type { AddressInfo } from "node:net";
 export interface ReceivedBatch {
   readonly path: string | undefined;
   readonly contentType: string | undefined;
+  /** The request body as sent. */
+  readonly raw: string;
   readonly body: { resourceSpans: Array<{ resource: { attributes: Array<{ key: string; value: { stringValue?: string } }> }; scopeSpans: Array<{ spans: Array<{ name: string }> }> }> };
 }
 
@@ -27,7 +29,8 @@ export async function keepingCollector(answer: (count: number) => Promise<number
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", async () => {
-      received.push({ path: request.url, contentType: request.headers["content-type"], body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as ReceivedBatch["body"] });
+      const raw = Buffer.concat(chunks).toString("utf8");
+      received.push({ path: request.url, contentType: request.headers["content-type"], raw, body: JSON.parse(raw) as ReceivedBatch["body"] });
       const status = await answer(received.length);
       response.writeHead(status, { "content-type": "application/json" }).end("{}");
     });
