@@ -105,7 +105,8 @@ async function main(): Promise<void> {
     // The uncached services run without REDIS_URL, so every read is a query.
     const measured = { ...instrumentedEnv, MIGRATE_ON_START: "false" };
     const baselineEntry = BASELINE_ENTRY ?? "bench/baseline.ts";
-    const baselineEnv = { ...(BASELINE_ENTRY === undefined ? common : { ...instrumentedEnv, ...JSON.parse(process.env.BENCH_BASELINE_ENV ?? "{}") }), MIGRATE_ON_START: "false" };
+    // Another build or setting in the baseline's slots: the deployed settings and BENCH_BASELINE_ENV (never BENCH_INSTRUMENTED_ENV).
+    const baselineEnv = { ...(BASELINE_ENTRY === undefined ? common : { ...common, ...deployedEnv(collectorUrl, TRACE_RATIO), ...JSON.parse(process.env.BENCH_BASELINE_ENV ?? "{}") }), MIGRATE_ON_START: "false" };
     if (AA) {
       // A/A: the baseline in the instrumented slots too.
       await start("bench/baseline.ts", testEnv(db, redis, dir, ports.instrumented.cached, { ...common, MIGRATE_ON_START: "false" }), ports.instrumented.cached, join(dir, "baseline-aa.log"));
@@ -200,7 +201,10 @@ async function main(): Promise<void> {
     console.log(
       `\n${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS} s per scenario and variant (alternating; ratio = median of the rounds' ratios), loopback, ${cpus().length} cores (${cpus()[0]?.model.trim()}) shared by the load generator, the services, PostgreSQL and Redis`,
     );
-    console.log(`instrumented: LOG_LEVEL=info (access log to a file: ${accessLines} lines), metrics, flags, OTEL_TRACES_SAMPLER=parentbased_traceidratio, OTEL_TRACES_SAMPLER_ARG=${TRACE_RATIO} (${collector.batches()} OTLP exports received)`);
+    // What each slot ran, as set (BENCH_INSTRUMENTED_ENV and BENCH_BASELINE_ENV included).
+    const settings = (env: Record<string, string>) => `LOG_LEVEL=${env.LOG_LEVEL ?? "info"}${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `, OTEL_TRACES_SAMPLER=${env.OTEL_TRACES_SAMPLER}, OTEL_TRACES_SAMPLER_ARG=${env.OTEL_TRACES_SAMPLER_ARG}` : ", tracing off"}${Object.keys(extraEnv()).length > 0 || env !== instrumentedEnv ? ` (${JSON.stringify(env === instrumentedEnv ? extraEnv() : JSON.parse(process.env.BENCH_BASELINE_ENV ?? "{}"))} over the deployed settings)` : ""}`;
+    console.log(`instrumented: src/main.ts, ${settings(instrumentedEnv)}, metrics, flags (access log to a file: ${accessLines} lines; ${collector.batches()} OTLP exports received)`);
+    console.log(`baseline: ${AA ? "bench/baseline.ts in both slots (BENCH_AA)" : BASELINE_ENTRY === undefined ? "bench/baseline.ts (no logs, metrics, flag evaluation or tracing)" : `${BASELINE_ENTRY}, ${settings(baselineEnv as Record<string, string>)}`}`);
     console.table(rows.map(({ _ratio, _low, _high, _target, ...row }) => row));
     // What the interval says: a target met or missed beyond the noise, or a median too close to call.
     for (const row of rows) {
