@@ -16,7 +16,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { freePort, type DatabaseLogin } from "../test/support/services.js";
 import { sampleOrder, testEnv } from "../test/support/app.js";
-import { cpuSecondsOf, deployedEnv, runMain, startService, withBenchServices } from "./harness.js";
+import { cpuSecondsOf, runMain, slotEnvironments, startService, withBenchServices } from "./harness.js";
 import { medianInterval, quantile } from "./stats.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "2");
@@ -41,6 +41,10 @@ const BASELINE_ENTRY = process.env.BENCH_BASELINE_ENTRY;
 /** BENCH_INSTRUMENTED_ENV='{"LOG_LEVEL":"silent"}' changes the instrumented variant, to find where a cost comes from. */
 function extraEnv(): Record<string, string> {
   return JSON.parse(process.env.BENCH_INSTRUMENTED_ENV ?? "{}") as Record<string, string>;
+}
+/** BENCH_BASELINE_ENV: the baseline slots' settings over the deployed ones, when BENCH_BASELINE_ENTRY runs there. */
+function baselineExtraEnv(): Record<string, string> {
+  return JSON.parse(process.env.BENCH_BASELINE_ENV ?? "{}") as Record<string, string>;
 }
 /** BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles both variants' services (the profile is written at their exit). */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
@@ -80,7 +84,8 @@ async function main(): Promise<void> {
   await withBenchServices("benchmark", "orders-bench", async ({ pg, redis, dir, collectorUrl, collector, children }) => {
     const db: DatabaseLogin = await pg.createDatabase("orders_bench");
     const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000" };
-    const instrumentedEnv = { ...common, ...deployedEnv(collectorUrl, TRACE_RATIO), ...extraEnv() };
+    const slots = slotEnvironments({ common, collectorUrl, ratio: TRACE_RATIO, instrumentedExtra: extraEnv(), baselineEntry: BASELINE_ENTRY, baselineExtra: baselineExtraEnv() });
+    const instrumentedEnv = slots.instrumented;
     const pids: Record<string, number | undefined> = {};
     const ports: Record<Variant, { cached: number; uncached: number }> = {
       baseline: { cached: await freePort(), uncached: await freePort() },
@@ -105,8 +110,7 @@ async function main(): Promise<void> {
     // The uncached services run without REDIS_URL, so every read is a query.
     const measured = { ...instrumentedEnv, MIGRATE_ON_START: "false" };
     const baselineEntry = BASELINE_ENTRY ?? "bench/baseline.ts";
-    // Another build or setting in the baseline's slots: the deployed settings and BENCH_BASELINE_ENV (never BENCH_INSTRUMENTED_ENV).
-    const baselineEnv = { ...(BASELINE_ENTRY === undefined ? common : { ...common, ...deployedEnv(collectorUrl, TRACE_RATIO), ...JSON.parse(process.env.BENCH_BASELINE_ENV ?? "{}") }), MIGRATE_ON_START: "false" };
+    const baselineEnv = { ...slots.baseline, MIGRATE_ON_START: "false" };
     if (AA) {
       // A/A: the baseline in the instrumented slots too.
       await start("bench/baseline.ts", testEnv(db, redis, dir, ports.instrumented.cached, { ...common, MIGRATE_ON_START: "false" }), ports.instrumented.cached, join(dir, "baseline-aa.log"));
@@ -202,9 +206,10 @@ async function main(): Promise<void> {
       `\n${CONNECTIONS} connections, ${ROUNDS} × ${SECONDS} s per scenario and variant (alternating; ratio = median of the rounds' ratios), loopback, ${cpus().length} cores (${cpus()[0]?.model.trim()}) shared by the load generator, the services, PostgreSQL and Redis`,
     );
     // What each slot ran, as set (BENCH_INSTRUMENTED_ENV and BENCH_BASELINE_ENV included).
-    const settings = (env: Record<string, string>) => `LOG_LEVEL=${env.LOG_LEVEL ?? "info"}${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `, OTEL_TRACES_SAMPLER=${env.OTEL_TRACES_SAMPLER}, OTEL_TRACES_SAMPLER_ARG=${env.OTEL_TRACES_SAMPLER_ARG}` : ", tracing off"}${Object.keys(extraEnv()).length > 0 || env !== instrumentedEnv ? ` (${JSON.stringify(env === instrumentedEnv ? extraEnv() : JSON.parse(process.env.BENCH_BASELINE_ENV ?? "{}"))} over the deployed settings)` : ""}`;
-    console.log(`instrumented: src/main.ts, ${settings(instrumentedEnv)}, metrics, flags (access log to a file: ${accessLines} lines; ${collector.batches()} OTLP exports received)`);
-    console.log(`baseline: ${AA ? "bench/baseline.ts in both slots (BENCH_AA)" : BASELINE_ENTRY === undefined ? "bench/baseline.ts (no logs, metrics, flag evaluation or tracing)" : `${BASELINE_ENTRY}, ${settings(baselineEnv as Record<string, string>)}`}`);
+    const settings = (env: Record<string, string>, extra: Record<string, string>) =>
+      `LOG_LEVEL=${env.LOG_LEVEL ?? "info"}${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `, OTEL_TRACES_SAMPLER=${env.OTEL_TRACES_SAMPLER}, OTEL_TRACES_SAMPLER_ARG=${env.OTEL_TRACES_SAMPLER_ARG}` : ", tracing off"}${Object.keys(extra).length > 0 ? ` (${JSON.stringify(extra)} over the deployed settings)` : ""}`;
+    console.log(`instrumented: src/main.ts, ${settings(instrumentedEnv, extraEnv())}, metrics, flags (access log to a file: ${accessLines} lines; ${collector.batches()} OTLP exports received)`);
+    console.log(`baseline: ${AA ? "bench/baseline.ts in both slots (BENCH_AA)" : BASELINE_ENTRY === undefined ? "bench/baseline.ts (no logs, metrics, flag evaluation or tracing)" : `${BASELINE_ENTRY}, ${settings(slots.baseline, baselineExtraEnv())}`}`);
     console.table(rows.map(({ _ratio, _low, _high, _target, ...row }) => row));
     // What the interval says: a target met or missed beyond the noise, or a median too close to call.
     for (const row of rows) {

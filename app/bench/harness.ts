@@ -28,6 +28,28 @@ export function deployedEnv(collectorUrl: string, ratio = "0.1"): Record<string,
   return { LOG_LEVEL: "info", OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: ratio };
 }
 
+/**
+ * What each slot of `npm run bench` runs with. The instrumented slot: `common`, the deployed
+ * settings and `instrumentedExtra` (BENCH_INSTRUMENTED_ENV). The baseline's: `common` alone for
+ * bench/baseline.ts, or, when another entry runs there (BENCH_BASELINE_ENTRY), `common`, the
+ * deployed settings and `baselineExtra` (BENCH_BASELINE_ENV), never the instrumented slot's extras:
+ * a setting meant for one slot only in both would make an A/B an A/A.
+ */
+export function slotEnvironments(options: {
+  common: Record<string, string>;
+  collectorUrl: string;
+  ratio: string;
+  instrumentedExtra: Record<string, string>;
+  baselineEntry: string | undefined;
+  baselineExtra: Record<string, string>;
+}): { instrumented: Record<string, string>; baseline: Record<string, string> } {
+  const deployed = { ...options.common, ...deployedEnv(options.collectorUrl, options.ratio) };
+  return {
+    instrumented: { ...deployed, ...options.instrumentedExtra },
+    baseline: options.baselineEntry === undefined ? { ...options.common } : { ...deployed, ...options.baselineExtra },
+  };
+}
+
 export interface BenchServices {
   readonly pg: Awaited<ReturnType<typeof sharedPostgres>>;
   readonly redis: RedisServer;

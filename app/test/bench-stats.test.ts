@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { slotEnvironments } from "../bench/harness.js";
 import { median, medianInterval, quantile } from "../bench/stats.js";
 
 // bench/stats.ts: the interval `npm run bench` prints around each median ratio.
@@ -48,5 +49,25 @@ describe("bench statistics (bench/stats.ts)", () => {
   it("refuses a confidence outside (0, 1) and a resample count that is not a positive integer", () => {
     assert.throws(() => medianInterval([1], { confidence: 1 }), /confidence must be between 0 and 1 \(exclusive\), got 1/);
     assert.throws(() => medianInterval([1], { resamples: 0 }), /resamples must be a positive integer, got 0/);
+  });
+});
+
+// bench/harness.ts: what each slot of `npm run bench` runs with.
+describe("bench slots' settings (slotEnvironments in bench/harness.ts)", () => {
+  const common = { DATABASE_POOL_MAX: "10" };
+  const collectorUrl = "http://127.0.0.1:4318";
+
+  it("gives the instrumented slot the deployed settings and BENCH_INSTRUMENTED_ENV, and bench/baseline.ts only the common ones", () => {
+    const slots = slotEnvironments({ common, collectorUrl, ratio: "0.1", instrumentedExtra: { LOG_LEVEL: "silent" }, baselineEntry: undefined, baselineExtra: {} });
+    assert.deepEqual(slots.instrumented, { ...common, LOG_LEVEL: "silent", OTEL_EXPORTER_OTLP_ENDPOINT: collectorUrl, OTEL_TRACES_SAMPLER: "parentbased_traceidratio", OTEL_TRACES_SAMPLER_ARG: "0.1" });
+    assert.deepEqual(slots.baseline, common);
+  });
+
+  it("never gives a setting meant for the instrumented slot to another build in the baseline's (an A/B would be an A/A)", () => {
+    const slots = slotEnvironments({ common, collectorUrl, ratio: "0.1", instrumentedExtra: { LOG_LEVEL: "silent", X_KNOB: "1" }, baselineEntry: "src/main.ts", baselineExtra: { OTEL_TRACES_SAMPLER_ARG: "0" } });
+    assert.equal(slots.baseline.LOG_LEVEL, "info", "the deployed level, not the instrumented slot's");
+    assert.equal(slots.baseline.X_KNOB, undefined);
+    assert.equal(slots.baseline.OTEL_TRACES_SAMPLER_ARG, "0");
+    assert.equal(slots.instrumented.OTEL_TRACES_SAMPLER_ARG, "0.1");
   });
 });
