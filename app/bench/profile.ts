@@ -121,7 +121,8 @@ async function main(): Promise<void> {
       const toUs = Number(process.hrtime.bigint() / 1000n);
       child.kill("SIGTERM");
       await new Promise((resolve) => child.once("exit", resolve));
-      const file = readdirSync(profileDir).find((name) => name.endsWith(".cpuprofile"));
+      // One profile per thread (CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile): the main thread's is thread 0; the span export worker writes its own.
+      const file = readdirSync(profileDir).find((name) => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(name));
       if (file === undefined) throw new Error(`no profile in ${profileDir}`);
       const { counts, total } = selfFrames(JSON.parse(readFileSync(join(profileDir, file), "utf8")) as CpuProfile, fromUs, toUs);
       const requests = result.requests.total;
