@@ -5,7 +5,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { accessLogWriter, createLogger, LineBatcher, type AccessLogFields } from "../src/logger.js";
+import { accessLogWriter, createLogger, jsonMillis, jsonString, LineBatcher, type AccessLogFields } from "../src/logger.js";
 import { LogCapture } from "./support/app.js";
 
 const SERVICE = { serviceName: "orders-service", environment: "prod \"eu\"" };
@@ -90,6 +90,28 @@ describe("access log line", () => {
       );
       assert.deepEqual(parsed, JSON.parse(pinoLine(fields).replace(/"time":"[^"]+"/, `"time":${JSON.stringify(parsed.time)}`)));
     }
+  });
+
+  it("writes strings and durations as JSON.stringify does, taking its short cut only where the text is the same", () => {
+    // Every UTF-16 code unit alone and inside a plain string, the hostile URLs, ids as the service makes them.
+    for (let code = 0; code <= 0xffff; code += 1) {
+      const char = String.fromCharCode(code);
+      assert.equal(jsonString(char), JSON.stringify(char));
+      assert.equal(jsonString(`/v1/orders/${char}x`), JSON.stringify(`/v1/orders/${char}x`));
+    }
+    for (const text of [...NASTY, "9f2c4e1a7b3d5f60-1a", "a b", "~!#$%&'()*+,-./:;<=>?@[]^_`{|}"]) assert.equal(jsonString(text), JSON.stringify(text));
+    // Every microsecond up to 300 ms, then spread up to the cut-over (1e9 ms) and beyond, and values the service never logs.
+    for (let us = 0; us <= 300_000; us += 1) {
+      const ms = Math.round(us) / 1000;
+      assert.equal(jsonMillis(ms), JSON.stringify(ms), `${us} µs`);
+    }
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 20_000; i += 1) {
+      const ms = Math.round(random() * 10 ** Math.floor(random() * 13)) / 1000;
+      assert.equal(jsonMillis(ms), JSON.stringify(ms), String(ms));
+    }
+    for (const ms of [Number.NaN, Number.POSITIVE_INFINITY, -1, -0.5, -0, 1e-7, 0.0004, 1.23456, 999_999_999.999, 1e9, 1e12, 2 ** 53]) assert.equal(jsonMillis(ms), JSON.stringify(ms), String(ms));
   });
 
   it("carries pino's ISO time, and is not written below level info", () => {
