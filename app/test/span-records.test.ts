@@ -5,15 +5,14 @@
 // links, trace state, a remote parent, every attribute value type), mixed across resources and
 // scopes in one batch.
 import assert from "node:assert/strict";
-import { context, createTraceState, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
+import { context, createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span } from "@opentelemetry/api";
 import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { AlwaysOnSampler, TracerProvider, type ReadableSpan, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import { readSpanBatch, writeSpanBatch } from "../src/span-records.js";
 import { inClientSpan, RecordedSpan } from "../src/spans.js";
 import { serverSpans } from "../src/telemetry.js";
+import { withGlobalTraceContext } from "./support/spans.js";
 
 const bytes = (spans: ReadableSpan[]) => new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans));
 /** What the worker serialises: the batch written here, cloned as postMessage clones it, rebuilt there. */
@@ -87,16 +86,9 @@ function oddSpans(): RecordedSpan[] {
   return [odd, early];
 }
 
-before(() => {
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
-});
-after(() => {
-  context.disable();
-  propagation.disable();
-});
-
 describe("span batches for the export worker (src/span-records.ts)", () => {
+  withGlobalTraceContext();
+
   it("serialise in the worker to the SDK's bytes for the original spans: the service's, the SDK's and odd ones in one mixed batch", async () => {
     const service = await serviceSpans();
     const sdk = sdkSpans();

@@ -6,15 +6,13 @@
 import assert from "node:assert/strict";
 import type { IncomingHttpHeaders } from "node:http";
 import { context, createTraceState, propagation, ROOT_CONTEXT, SamplingDecision, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Span } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
-import { CompositePropagator, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider, type IdGenerator, type ReadableSpan, type Sampler, type SpanProcessor } from "@opentelemetry/sdk-trace";
 import type { TraceSampling } from "../src/config.js";
 import { inClientSpan, newSpanId, RecordedSpan } from "../src/spans.js";
 import { createSampler, serverSpans } from "../src/telemetry.js";
-import { KeepingExporter } from "./support/spans.js";
+import { KeepingExporter, withGlobalTraceContext } from "./support/spans.js";
 
 const CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER_SPAN = "00f067aa0ba902b7";
@@ -86,14 +84,7 @@ function throughSdk(sampling: TraceSampling, headers: IncomingHttpHeaders, faile
 }
 
 describe("the service's spans against the SDK's tracer", () => {
-  before(() => {
-    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
-  });
-  after(() => {
-    context.disable();
-    propagation.disable();
-  });
+  withGlobalTraceContext();
 
   const sampled = `00-${CALLER_TRACE}-${CALLER_SPAN}-01`;
   const unsampled = `00-${CALLER_TRACE}-${CALLER_SPAN}-00`;

@@ -1,4 +1,6 @@
-import { ExportResultCode } from "@opentelemetry/core";
+import { context, propagation } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { CompositePropagator, ExportResultCode, W3CBaggagePropagator, W3CTraceContextPropagator } from "@opentelemetry/core";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
 
 /** Keeps every exported span (InMemorySpanExporter forgets them at shutdown, which is when the batch processor flushes). */
@@ -9,4 +11,19 @@ export class KeepingExporter implements SpanExporter {
     done({ code: ExportResultCode.SUCCESS });
   }
   async shutdown(): Promise<void> {}
+}
+
+/**
+ * In the calling describe block: the service's context manager and propagators registered globally
+ * (as startTelemetry registers them) before its tests, and unregistered after them.
+ */
+export function withGlobalTraceContext(): void {
+  before(() => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] }));
+  });
+  after(() => {
+    context.disable();
+    propagation.disable();
+  });
 }
