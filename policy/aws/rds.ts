@@ -169,7 +169,9 @@ export const rdsPolicies: PlatformPolicy[] = [
             test: (p) => {
                 const def = DEFAULT_PORT[p.engine];
                 if (def === undefined) return undefined;
-                return p.port !== undefined && Number(p.port) !== def ? undefined : `port is ${show(p.port)}, the ${p.engine} default ${def}. Fix: set port to a non-default value and pass it to the clients.`;
+                if (p.port !== undefined && Number(p.port) !== def) return undefined;
+                const what = p.port === undefined ? `port is not set, so the instance listens on the ${p.engine} default ${def}` : `port ${show(p.port)} is the ${p.engine} default`;
+                return `${what}. Fix: set port to a non-default value and pass it to the clients.`;
             },
         }],
     }),

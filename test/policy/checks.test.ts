@@ -118,6 +118,10 @@ describe("policy pack: enforcement levels and config, as the SDK applies them", 
         const defaultPort = mutate((FIXTURES["rds-non-default-port"] as ResourceFixture).pass, { port: 5432 });
         await pack.configure({});
         assert.deepEqual((await pack.analyze("aws:rds/instance:Instance", defaultPort)).map((d) => [d.policy, d.level]), [["rds-non-default-port", "advisory"]]);
+        // The finding says what the port is once: set to the default, or not set at all.
+        const unset = mutate(defaultPort, { port: undefined });
+        assert.match((await pack.analyze("aws:rds/instance:Instance", defaultPort))[0]?.message ?? "", /port 5432 is the postgres default\. Fix: /);
+        assert.match((await pack.analyze("aws:rds/instance:Instance", unset))[0]?.message ?? "", /port is not set, so the instance listens on the postgres default 5432\. Fix: /);
         await pack.configure({ "rds-non-default-port": "mandatory" });
         assert.deepEqual((await pack.analyze("aws:rds/instance:Instance", defaultPort)).map((d) => d.level), ["mandatory"]);
         await pack.configure({ "rds-non-default-port": "disabled" });
