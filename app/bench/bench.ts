@@ -32,7 +32,7 @@ const TRACE_RATIO = "0.1";
 const AA = process.env.BENCH_AA === "1";
 /**
  * BENCH_BASELINE_ENTRY=/path/to/other/checkout/app/src/main.ts: an A/B run. The baseline's slots run
- * that build of the service, with the instrumented variant's settings, so every ratio compares this
+ * that build of the service, with the deployed settings (not BENCH_INSTRUMENTED_ENV), so every ratio compares this
  * build with that one (e.g. a worktree of main, with node_modules linked to this one's), or, with
  * BENCH_BASELINE_ENTRY=src/main.ts, this build under other settings: BENCH_BASELINE_ENV='{"LOG_LEVEL":"silent"}'
  * changes the baseline slots' settings (what the access log costs, paired round by round).
@@ -122,7 +122,8 @@ async function main(): Promise<void> {
     }
     await start(baselineEntry, testEnv(db, redis, dir, ports.baseline.cached, baselineEnv), ports.baseline.cached, join(dir, "baseline.log"));
     await start(baselineEntry, testEnv(db, undefined, dir, ports.baseline.uncached, baselineEnv), ports.baseline.uncached, join(dir, "baseline.log"));
-    if (BASELINE_ENTRY !== undefined) console.log(`A/B run (BENCH_BASELINE_ENTRY): the baseline slots run ${BASELINE_ENTRY} with the instrumented settings; each ratio is this build ÷ that one.`);
+    if (BASELINE_ENTRY !== undefined) console.log(`A/B run (BENCH_BASELINE_ENTRY): the baseline slots run ${BASELINE_ENTRY} with the deployed settings${Object.keys(baselineExtraEnv()).length > 0 ? " and BENCH_BASELINE_ENV" : ""}; each ratio is this build ÷ that one.`);
+    else if (process.env.BENCH_BASELINE_ENV !== undefined) console.log("BENCH_BASELINE_ENV is ignored without BENCH_BASELINE_ENTRY: bench/baseline.ts reads no logging or tracing settings.");
 
     let keyCounter = 0;
     const scenarios: Scenario[] = [
@@ -208,8 +209,8 @@ async function main(): Promise<void> {
     // What each slot ran, as set (BENCH_INSTRUMENTED_ENV and BENCH_BASELINE_ENV included).
     const settings = (env: Record<string, string>, extra: Record<string, string>) =>
       `LOG_LEVEL=${env.LOG_LEVEL ?? "info"}${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `, OTEL_TRACES_SAMPLER=${env.OTEL_TRACES_SAMPLER}, OTEL_TRACES_SAMPLER_ARG=${env.OTEL_TRACES_SAMPLER_ARG}` : ", tracing off"}${Object.keys(extra).length > 0 ? ` (${JSON.stringify(extra)} over the deployed settings)` : ""}`;
-    console.log(`instrumented: src/main.ts, ${settings(instrumentedEnv, extraEnv())}, metrics, flags (access log to a file: ${accessLines} lines; ${collector.batches()} OTLP exports received)`);
-    console.log(`baseline: ${AA ? "bench/baseline.ts in both slots (BENCH_AA)" : BASELINE_ENTRY === undefined ? "bench/baseline.ts (no logs, metrics, flag evaluation or tracing)" : `${BASELINE_ENTRY}, ${settings(slots.baseline, baselineExtraEnv())}`}`);
+    console.log(`instrumented: ${AA ? "bench/baseline.ts (BENCH_AA)" : `src/main.ts, ${settings(instrumentedEnv, extraEnv())}, metrics, flags (access log to a file: ${accessLines} lines; ${collector.batches()} OTLP exports received)`}`);
+    console.log(`baseline: ${BASELINE_ENTRY === undefined ? "bench/baseline.ts (no logs, metrics, flag evaluation or tracing)" : `${BASELINE_ENTRY}, ${settings(slots.baseline, baselineExtraEnv())}`}`);
     console.table(rows.map(({ _ratio, _low, _high, _target, ...row }) => row));
     // What the interval says: a target met or missed beyond the noise, or a median too close to call.
     for (const row of rows) {
