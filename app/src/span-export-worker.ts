@@ -37,7 +37,7 @@ port.on("message", (message: ExportRequest | { type: "shutdown" }) => {
   // Serialised here, as OTLPTraceExporter's delegate would, but so that a batch the serializer refuses fails alone instead of ending the worker.
   let body: Uint8Array | undefined;
   try {
-    body = JsonTraceSerializer.serializeRequest(readSpanBatch(message.batch));
+    body = message.body ?? JsonTraceSerializer.serializeRequest(readSpanBatch(message.batch));
   } catch (error) {
     answer({ code: ExportResultCode.FAILED, error: Object.assign(new Error(`the spans could not be serialised: ${(error as Error).message}`), { name: "SerializationFailed" }) });
     return;

@@ -14,6 +14,7 @@
 import { extname, join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
+import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ReadableSpan, SpanExporter } from "@opentelemetry/sdk-trace";
 import { writeSpanBatch, type SpanBatch } from "./span-records.js";
 
@@ -22,12 +23,8 @@ export interface WorkerSetup {
   /** The OTLP/HTTP traces URL, e.g. http://jaeger.observability.svc:4318/v1/traces. */
   readonly url: string;
 }
-/** A batch for the worker. */
-export interface ExportRequest {
-  readonly type: "export";
-  readonly id: number;
-  readonly batch: SpanBatch;
-}
+/** A batch for the worker: its spans as flat records, or, for a batch those cannot carry, its OTLP JSON. */
+export type ExportRequest = { readonly type: "export"; readonly id: number } & ({ readonly batch: SpanBatch; readonly body?: undefined } | { readonly batch?: undefined; readonly body: Uint8Array });
 /** What the worker answers: an export's result (its error's name and message), or that it shut down. */
 export type WorkerMessage =
   | { readonly type: "result"; readonly id: number; readonly code: ExportResultCode; readonly error?: { readonly name: string; readonly message: string } }
@@ -94,10 +91,23 @@ export class WorkerSpanExporter implements SpanExporter {
     };
     try {
       this.worker.postMessage({ type: "export", id, batch: writeSpanBatch(spans) } satisfies ExportRequest);
-    } catch (error) {
-      // An attribute value structured cloning refuses (a function, a symbol): this batch only.
-      resultCallback({ code: ExportResultCode.FAILED, error: exportError("SerializationFailed", `the spans could not be handed to the export worker: ${(error as Error).message}`) });
-      return;
+    } catch {
+      // An attribute value structured cloning refuses (a function, a symbol): this batch is
+      // serialised here, as the SDK's exporter would (such a value becomes {}), and its bytes handed over.
+      let body: Uint8Array | undefined;
+      try {
+        body = JsonTraceSerializer.serializeRequest(spans);
+      } catch (error) {
+        resultCallback({ code: ExportResultCode.FAILED, error: exportError("SerializationFailed", `the spans could not be serialised: ${(error as Error).message}`) });
+        return;
+      }
+      if (body === undefined) {
+        resultCallback({ code: ExportResultCode.FAILED, error: exportError("SerializationFailed", "the spans could not be serialised") });
+        return;
+      }
+      // Handed over, not copied, when the bytes have an ArrayBuffer of their own.
+      const own = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+      this.worker.postMessage({ type: "export", id, body } satisfies ExportRequest, own ? [body.buffer as ArrayBuffer] : []);
     }
     this.pending.set(id, { done, settled });
   }

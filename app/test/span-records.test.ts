@@ -78,6 +78,8 @@ function oddSpans(): RecordedSpan[] {
   const sink = { processor: collecting([]), resource };
   const scope = { name: "odd", version: "1", attributes: { "scope.attr": "x" }, droppedAttributesCount: 2 } as never;
   const odd = new RecordedSpan(sink, scope, "odd", SpanKind.INTERNAL, { traceId: "5".repeat(32), spanId: "6".repeat(16), traceFlags: TraceFlags.NONE }, { traceId: "5".repeat(32), spanId: "", traceFlags: 0, isRemote: true }, {});
+  // An own attribute named __proto__ (a spread of JSON.parse output makes such keys; assigning one to {} would set the prototype instead).
+  Object.defineProperty(odd.attributes, "__proto__", { value: "an attribute like any other", enumerable: true, writable: true, configurable: true });
   Object.assign(odd.attributes, { bytes: new Uint8Array([0, 1, 2, 250, 255]), map: { a: 1, b: ["c", 2.5], c: { d: true } }, nothing: null, missing: undefined, huge: 10n, when: new Date(0), mixed: [1, "two", false, null, new Uint8Array([9])] });
   odd.end([1, 2]); // before its start: a zero duration, the end at its start
   const early = new RecordedSpan(sink, { name: "odd", version: "1" }, "early", SpanKind.CLIENT, { traceId: "7".repeat(32), spanId: "8".repeat(16), traceFlags: TraceFlags.SAMPLED }, undefined, { n: 1 });
@@ -100,7 +102,7 @@ describe("span batches for the export worker (src/span-records.ts)", () => {
     const expected = bytes(batch);
     assert.equal(throughWorker(batch), expected);
     // What the batch holds is what this asserts on.
-    for (const fragment of ['"message":"dependency unavailable"', '"name":"exception"', '"traceState":"vendor=a,other=b"', '"flags":769', '"bytesValue":"AAEC+v8="', '"kvlistValue"', '"schemaUrl":"https://example.com/schema"', '"doubleValue":null', '"traceState":"a=b"', '"key":"scope.attr"', '"timeUnixNano":"5"']) {
+    for (const fragment of ['"message":"dependency unavailable"', '"name":"exception"', '"traceState":"vendor=a,other=b"', '"flags":769', '"bytesValue":"AAEC+v8="', '"kvlistValue"', '"schemaUrl":"https://example.com/schema"', '"doubleValue":null', '"traceState":"a=b"', '"key":"scope.attr"', '"timeUnixNano":"5"', '"key":"__proto__"']) {
       assert.ok(expected.includes(fragment), `the batch covers ${fragment}`);
     }
   });
