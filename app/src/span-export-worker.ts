@@ -7,7 +7,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from "@opentelemetry/otlp-exporter-base/node-http";
 import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
-import type { ExportRequest, WorkerMessage, WorkerSetup } from "./span-export.js";
+import { serialisedBatch, type ExportRequest, type WorkerMessage, type WorkerSetup } from "./span-export.js";
 import { readSpanBatch } from "./span-records.js";
 
 const port = parentPort;
@@ -35,15 +35,11 @@ port.on("message", (message: ExportRequest | { type: "shutdown" }) => {
     port.postMessage({ type: "result", id: message.id, code: result.code, error } satisfies WorkerMessage);
   };
   // Serialised here, as OTLPTraceExporter's delegate would, but so that a batch the serializer refuses fails alone instead of ending the worker.
-  let body: Uint8Array | undefined;
+  let body: Uint8Array;
   try {
-    body = message.body ?? JsonTraceSerializer.serializeRequest(readSpanBatch(message.batch));
+    body = message.body ?? serialisedBatch(readSpanBatch(message.batch));
   } catch (error) {
-    answer({ code: ExportResultCode.FAILED, error: Object.assign(new Error(`the spans could not be serialised: ${(error as Error).message}`), { name: "SerializationFailed" }) });
-    return;
-  }
-  if (body === undefined) {
-    answer({ code: ExportResultCode.FAILED, error: Object.assign(new Error("the spans could not be serialised"), { name: "SerializationFailed" }) });
+    answer({ code: ExportResultCode.FAILED, error: error as Error });
     return;
   }
   delegate.export(body, answer);

@@ -34,10 +34,22 @@ export type WorkerMessage =
 const WORKER_FILE = join(__dirname, `span-export-worker${extname(__filename)}`);
 
 /** The error of a failed export, as the batch processor counts it (by name: otel.sdk.processor.span.processed error.type). */
-function exportError(name: string, message: string): Error {
+export function exportError(name: string, message: string): Error {
   const error = new Error(message);
   error.name = name;
   return error;
+}
+
+/** A batch as OTLP JSON, by the SDK's JsonTraceSerializer; a batch it refuses throws an error named SerializationFailed. */
+export function serialisedBatch(spans: ReadableSpan[]): Uint8Array {
+  let body: Uint8Array | undefined;
+  try {
+    body = JsonTraceSerializer.serializeRequest(spans);
+  } catch (error) {
+    throw exportError("SerializationFailed", `the spans could not be serialised: ${(error as Error).message}`);
+  }
+  if (body === undefined) throw exportError("SerializationFailed", "the spans could not be serialised");
+  return body;
 }
 
 export class WorkerSpanExporter implements SpanExporter {
@@ -94,15 +106,11 @@ export class WorkerSpanExporter implements SpanExporter {
     } catch {
       // An attribute value structured cloning refuses (a function, a symbol): this batch is
       // serialised here, as the SDK's exporter would (such a value becomes {}), and its bytes handed over.
-      let body: Uint8Array | undefined;
+      let body: Uint8Array;
       try {
-        body = JsonTraceSerializer.serializeRequest(spans);
+        body = serialisedBatch(spans);
       } catch (error) {
-        resultCallback({ code: ExportResultCode.FAILED, error: exportError("SerializationFailed", `the spans could not be serialised: ${(error as Error).message}`) });
-        return;
-      }
-      if (body === undefined) {
-        resultCallback({ code: ExportResultCode.FAILED, error: exportError("SerializationFailed", "the spans could not be serialised") });
+        resultCallback({ code: ExportResultCode.FAILED, error: error as Error });
         return;
       }
       // Handed over, not copied, when the bytes have an ArrayBuffer of their own.

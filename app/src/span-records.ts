@@ -38,7 +38,7 @@ export interface SpanBatch {
 /** A link's span context with its trace state as text (a TraceState does not survive structured cloning). */
 type LinkRecord = Omit<Link, "context"> & { context: Omit<SpanContext, "traceState"> & { traceState?: string } };
 
-/** Fields a span has before its attributes' keys and values (FIELDS[21] is the attribute count). */
+/** Fields a span has before its attributes' keys and values (the last of them, at offset 21, is the attribute count). */
 const FIELDS = 22;
 
 /**
@@ -87,7 +87,7 @@ export function writeSpanBatch(spans: readonly ReadableSpan[]): SpanBatch {
       span.droppedEventsCount,
       span.droppedLinksCount,
       // Events and links are rare (the service's spans have an event only for a recorded exception): 0 when there are none.
-      span.events.length === 0 ? 0 : span.events.map(({ name, attributes, time, droppedAttributesCount }) => ({ name, attributes, time, droppedAttributesCount })),
+      span.events.length === 0 ? 0 : span.events,
       span.links.length === 0
         ? 0
         : span.links.map(({ context, attributes, droppedAttributesCount }): LinkRecord => ({ context: { traceId: context.traceId, spanId: context.spanId, traceFlags: context.traceFlags, isRemote: context.isRemote, traceState: context.traceState?.serialize() }, attributes, droppedAttributesCount })),

@@ -78,6 +78,13 @@ describe("span export from a worker thread (WorkerSpanExporter)", function () {
       assert.deepEqual(await exportOnce(exporter, oddBatch), { code: ExportResultCode.SUCCESS });
       assert.equal(sink.received[1]?.raw, new TextDecoder().decode(JsonTraceSerializer.serializeRequest(oddBatch)));
       assert.ok(sink.received[1]?.raw.includes('{"key":"fn","value":{}}'));
+      // A batch the serializer itself refuses (a BigInt status message clones, but JSON.stringify throws on it): it fails alone, in the worker.
+      const [refusedSpan] = someSpans(["refused"]) as [ReadableSpan];
+      (refusedSpan.status as { message?: unknown }).message = 10n;
+      const refused = await exportOnce(exporter, [refusedSpan]);
+      assert.equal(refused.code, ExportResultCode.FAILED);
+      assert.equal(refused.error?.name, "SerializationFailed");
+      assert.match(refused.error?.message ?? "", /BigInt/);
       assert.deepEqual(await exportOnce(exporter, someSpans(["after"])), { code: ExportResultCode.SUCCESS }, "the next batch goes as records again");
       assert.deepEqual(sink.spanNames(), ["GET /v1/orders/:id", "redis GET", "odd", "beside it", "after"]);
     } finally {
