@@ -16,7 +16,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { freePort, type DatabaseLogin } from "../test/support/services.js";
 import { sampleOrder, testEnv } from "../test/support/app.js";
-import { cpuSecondsOf, runMain, slotEnvironments, startService, withBenchServices } from "./harness.js";
+import { cpuSecondsOf, jsonEnv, runMain, slotEnvironments, startService, withBenchServices } from "./harness.js";
 import { medianInterval, quantile } from "./stats.js";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? "2");
@@ -39,13 +39,9 @@ const AA = process.env.BENCH_AA === "1";
  */
 const BASELINE_ENTRY = process.env.BENCH_BASELINE_ENTRY;
 /** BENCH_INSTRUMENTED_ENV='{"LOG_LEVEL":"silent"}' changes the instrumented variant, to find where a cost comes from. */
-function extraEnv(): Record<string, string> {
-  return JSON.parse(process.env.BENCH_INSTRUMENTED_ENV ?? "{}") as Record<string, string>;
-}
+const INSTRUMENTED_EXTRA = jsonEnv("BENCH_INSTRUMENTED_ENV");
 /** BENCH_BASELINE_ENV: the baseline slots' settings over the deployed ones, when BENCH_BASELINE_ENTRY runs there. */
-function baselineExtraEnv(): Record<string, string> {
-  return JSON.parse(process.env.BENCH_BASELINE_ENV ?? "{}") as Record<string, string>;
-}
+const BASELINE_EXTRA = jsonEnv("BENCH_BASELINE_ENV");
 /** BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles both variants' services (the profile is written at their exit). */
 const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
 
@@ -84,7 +80,7 @@ async function main(): Promise<void> {
   await withBenchServices("benchmark", "orders-bench", async ({ pg, redis, dir, collectorUrl, collector, children }) => {
     const db: DatabaseLogin = await pg.createDatabase("orders_bench");
     const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000" };
-    const slots = slotEnvironments({ common, collectorUrl, ratio: TRACE_RATIO, instrumentedExtra: extraEnv(), baselineEntry: BASELINE_ENTRY, baselineExtra: baselineExtraEnv() });
+    const slots = slotEnvironments({ common, collectorUrl, ratio: TRACE_RATIO, instrumentedExtra: INSTRUMENTED_EXTRA, baselineEntry: BASELINE_ENTRY, baselineExtra: BASELINE_EXTRA });
     const instrumentedEnv = slots.instrumented;
     const pids: Record<string, number | undefined> = {};
     const ports: Record<Variant, { cached: number; uncached: number }> = {
@@ -122,7 +118,7 @@ async function main(): Promise<void> {
     }
     await start(baselineEntry, testEnv(db, redis, dir, ports.baseline.cached, baselineEnv), ports.baseline.cached, join(dir, "baseline.log"));
     await start(baselineEntry, testEnv(db, undefined, dir, ports.baseline.uncached, baselineEnv), ports.baseline.uncached, join(dir, "baseline.log"));
-    if (BASELINE_ENTRY !== undefined) console.log(`A/B run (BENCH_BASELINE_ENTRY): the baseline slots run ${BASELINE_ENTRY} with the deployed settings${Object.keys(baselineExtraEnv()).length > 0 ? " and BENCH_BASELINE_ENV" : ""}; each ratio is this build ÷ that one.`);
+    if (BASELINE_ENTRY !== undefined) console.log(`A/B run (BENCH_BASELINE_ENTRY): the baseline slots run ${BASELINE_ENTRY} with the deployed settings${Object.keys(BASELINE_EXTRA).length > 0 ? " and BENCH_BASELINE_ENV" : ""}; each ratio is this build ÷ that one.`);
     else if (process.env.BENCH_BASELINE_ENV !== undefined) console.log("BENCH_BASELINE_ENV is ignored without BENCH_BASELINE_ENTRY: bench/baseline.ts reads no logging or tracing settings.");
 
     let keyCounter = 0;
@@ -209,8 +205,8 @@ async function main(): Promise<void> {
     // What each slot ran, as set (BENCH_INSTRUMENTED_ENV and BENCH_BASELINE_ENV included).
     const settings = (env: Record<string, string>, extra: Record<string, string>) =>
       `LOG_LEVEL=${env.LOG_LEVEL ?? "info"}${env.OTEL_EXPORTER_OTLP_ENDPOINT ? `, OTEL_TRACES_SAMPLER=${env.OTEL_TRACES_SAMPLER}, OTEL_TRACES_SAMPLER_ARG=${env.OTEL_TRACES_SAMPLER_ARG}` : ", tracing off"}${Object.keys(extra).length > 0 ? ` (${JSON.stringify(extra)} over the deployed settings)` : ""}`;
-    console.log(`instrumented: ${AA ? "bench/baseline.ts (BENCH_AA)" : `src/main.ts, ${settings(instrumentedEnv, extraEnv())}, metrics, flags (access log to a file: ${accessLines} lines; ${collector.batches()} OTLP exports received)`}`);
-    console.log(`baseline: ${BASELINE_ENTRY === undefined ? "bench/baseline.ts (no logs, metrics, flag evaluation or tracing)" : `${BASELINE_ENTRY}, ${settings(slots.baseline, baselineExtraEnv())}`}`);
+    console.log(`instrumented: ${AA ? "bench/baseline.ts (BENCH_AA)" : `src/main.ts, ${settings(instrumentedEnv, INSTRUMENTED_EXTRA)}, metrics, flags (access log to a file: ${accessLines} lines; ${collector.batches()} OTLP exports received)`}`);
+    console.log(`baseline: ${BASELINE_ENTRY === undefined ? "bench/baseline.ts (no logs, metrics, flag evaluation or tracing)" : `${BASELINE_ENTRY}, ${settings(slots.baseline, BASELINE_EXTRA)}`}`);
     console.table(rows.map(({ _ratio, _low, _high, _target, ...row }) => row));
     // What the interval says: a target met or missed beyond the noise, or a median too close to call.
     for (const row of rows) {

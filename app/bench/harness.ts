@@ -29,6 +29,25 @@ export function deployedEnv(collectorUrl: string, ratio = "0.1"): Record<string,
 }
 
 /**
+ * A JSON object of settings from the environment variable `name` ({} when unset), e.g.
+ * BENCH_INSTRUMENTED_ENV='{"LOG_LEVEL":"silent"}'; anything else is refused naming the variable.
+ */
+export function jsonEnv(name: string, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const text = env[name];
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${name}=${text} is not JSON (${(error as Error).message}): give an object of settings, e.g. ${name}='{"LOG_LEVEL":"silent"}'`);
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value) || !Object.values(value).every((v) => typeof v === "string")) {
+    throw new Error(`${name}=${text} is not an object of string settings: give e.g. ${name}='{"OTEL_TRACES_SAMPLER_ARG":"0"}'`);
+  }
+  return value as Record<string, string>;
+}
+
+/**
  * What each slot of `npm run bench` runs with. The instrumented slot: `common`, the deployed
  * settings and `instrumentedExtra` (BENCH_INSTRUMENTED_ENV). The baseline's: `common` alone for
  * bench/baseline.ts, or, when another entry runs there (BENCH_BASELINE_ENTRY), `common`, the

@@ -19,7 +19,7 @@ import { join } from "node:path";
 import autocannon from "autocannon";
 import { freePort } from "../test/support/services.js";
 import { sampleOrder, testEnv } from "../test/support/app.js";
-import { cpuSecondsOf, deployedEnv, migrateDatabase, runMain, startService, withBenchServices } from "./harness.js";
+import { cpuSecondsOf, deployedEnv, jsonEnv, migrateDatabase, runMain, startService, withBenchServices } from "./harness.js";
 
 const SCENARIO = process.argv[2] ?? "cached";
 const SECONDS = Number(process.argv[3] ?? "8");
@@ -75,8 +75,8 @@ async function main(): Promise<void> {
     const common = { DATABASE_POOL_MAX: "10", SHUTDOWN_TIMEOUT_MS: "5000" };
     const variants = [
       // The baseline ignores the deployed settings (it has no logs or tracing); another entry in its place gets them.
-      { name: "baseline", entry: process.env.PROFILE_BASELINE ?? "bench/baseline.ts", env: { ...common, ...deployedEnv(collectorUrl), ...(JSON.parse(process.env.PROFILE_BASELINE_ENV ?? "{}") as Record<string, string>) } },
-      { name: "instrumented", entry: process.env.PROFILE_INSTRUMENTED ?? "src/main.ts", env: { ...common, ...deployedEnv(collectorUrl), ...(JSON.parse(process.env.BENCH_INSTRUMENTED_ENV ?? "{}") as Record<string, string>) } },
+      { name: "baseline", entry: process.env.PROFILE_BASELINE ?? "bench/baseline.ts", env: { ...common, ...deployedEnv(collectorUrl), ...jsonEnv("PROFILE_BASELINE_ENV") } },
+      { name: "instrumented", entry: process.env.PROFILE_INSTRUMENTED ?? "src/main.ts", env: { ...common, ...deployedEnv(collectorUrl), ...jsonEnv("BENCH_INSTRUMENTED_ENV") } },
     ];
     const migrateEnv = testEnv(db, undefined, dir, 8080, common);
     await migrateDatabase(migrateEnv);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { slotEnvironments } from "../bench/harness.js";
+import { jsonEnv, slotEnvironments } from "../bench/harness.js";
 import { median, medianInterval, quantile } from "../bench/stats.js";
 
 // bench/stats.ts: the interval `npm run bench` prints around each median ratio.
@@ -69,5 +69,16 @@ describe("bench slots' settings (slotEnvironments in bench/harness.ts)", () => {
     assert.equal(slots.baseline.X_KNOB, undefined);
     assert.equal(slots.baseline.OTEL_TRACES_SAMPLER_ARG, "0");
     assert.equal(slots.instrumented.OTEL_TRACES_SAMPLER_ARG, "0.1");
+  });
+});
+
+describe("bench settings from the environment (jsonEnv in bench/harness.ts)", () => {
+  it("reads an object of string settings, {} when unset, and refuses anything else naming the variable", () => {
+    assert.deepEqual(jsonEnv("BENCH_INSTRUMENTED_ENV", {}), {});
+    assert.deepEqual(jsonEnv("BENCH_INSTRUMENTED_ENV", { BENCH_INSTRUMENTED_ENV: '{"LOG_LEVEL":"silent"}' }), { LOG_LEVEL: "silent" });
+    assert.throws(() => jsonEnv("BENCH_BASELINE_ENV", { BENCH_BASELINE_ENV: "LOG_LEVEL=silent" }), /^Error: BENCH_BASELINE_ENV=LOG_LEVEL=silent is not JSON .*BENCH_BASELINE_ENV='\{/);
+    for (const text of ['{"OTEL_TRACES_SAMPLER_ARG":0}', '["LOG_LEVEL"]', "null", '"silent"']) {
+      assert.throws(() => jsonEnv("BENCH_BASELINE_ENV", { BENCH_BASELINE_ENV: text }), /is not an object of string settings/, text);
+    }
   });
 });
