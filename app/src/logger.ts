@@ -1,6 +1,7 @@
 import pino, { type DestinationStream, type Logger } from "pino";
 import { isSpanContextValid, trace, TraceFlags } from "@opentelemetry/api";
 import type { LogLevel } from "./config.js";
+import { jsonString } from "./json.js";
 
 // Anything that can carry a credential. Redaction is by path, so it holds even when a future log
 // call passes a connection object or config section. Exact paths only: a wildcard ("*.password")
@@ -28,14 +29,6 @@ export interface AccessLogFields {
   /** The request's trace and span ids, when its trace is sampled. */
   readonly traceId?: string;
   readonly spanId?: string;
-}
-
-/** Printable ASCII without `"` and `\\`: JSON writes such a string as it is, between quotes. */
-const PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
-
-/** A string as JSON: JSON.stringify's output, without calling it for a plain string (request ids and most URLs). */
-export function jsonString(value: string): string {
-  return PLAIN.test(value) ? `"${value}"` : JSON.stringify(value);
 }
 
 /**

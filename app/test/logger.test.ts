@@ -5,7 +5,8 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
-import { accessLogWriter, createLogger, jsonMillis, jsonString, LineBatcher, type AccessLogFields } from "../src/logger.js";
+import { jsonString } from "../src/json.js";
+import { accessLogWriter, createLogger, jsonMillis, LineBatcher, type AccessLogFields } from "../src/logger.js";
 import { LogCapture } from "./support/app.js";
 
 const SERVICE = { serviceName: "orders-service", environment: "prod \"eu\"" };

@@ -1,5 +1,5 @@
-// WorkerSpanExporter (src/span-export.ts): batches handed to a worker thread as flat records,
-// serialised there and sent with the SDK's OTLP/HTTP delegate, against a real HTTP collector on loopback.
+// WorkerSpanExporter (src/span-export.ts): batches written as OTLP JSON on the main thread, handed
+// to a worker thread and sent there with the SDK's OTLP/HTTP delegate, against a real HTTP collector on loopback.
 import assert from "node:assert/strict";
 import http from "node:http";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
@@ -55,7 +55,7 @@ describe("span export from a worker thread (WorkerSpanExporter)", function () {
     assert.deepEqual(sink.spanNames(), ["GET /v1/orders/:id", "redis GET"]);
   });
 
-  it("sends the bytes the SDK's OTLP JSON serializer makes of the batch, attributes, events, status and parents included; a batch the records cannot carry is serialised on the main thread instead", async () => {
+  it("sends the bytes the SDK's OTLP JSON serializer makes of the batch, attributes, events, status and parents included, odd attribute values too; a batch it refuses fails alone", async () => {
     const sink = await keepingCollector(() => 200);
     const exporter = new WorkerSpanExporter(sink.url);
     try {
@@ -69,23 +69,23 @@ describe("span export from a worker thread (WorkerSpanExporter)", function () {
       const spans = [...kept.spans, ...someSpans(["redis GET"])];
       assert.deepEqual(await exportOnce(exporter, spans), { code: ExportResultCode.SUCCESS });
       assert.equal(sink.received[0]?.raw, new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans)));
-      // An attribute value structured cloning refuses (nothing the SDK's own spans let through, but a
-      // span's attributes are any code's to set): the batch is serialised on the main thread instead,
-      // to the SDK exporter's bytes (the function becomes {}), and still sent.
+      // An attribute value of no OTLP type (nothing the SDK's own spans let through, but a span's
+      // attributes are any code's to set): written as the SDK's serializer writes it (the function becomes {}), and sent.
       const [odd] = someSpans(["odd"]) as [ReadableSpan];
       (odd.attributes as Record<string, unknown>)["fn"] = () => 1;
       const oddBatch = [odd, ...someSpans(["beside it"])];
       assert.deepEqual(await exportOnce(exporter, oddBatch), { code: ExportResultCode.SUCCESS });
       assert.equal(sink.received[1]?.raw, new TextDecoder().decode(JsonTraceSerializer.serializeRequest(oddBatch)));
       assert.ok(sink.received[1]?.raw.includes('{"key":"fn","value":{}}'));
-      // A batch the serializer itself refuses (a BigInt status message clones, but JSON.stringify throws on it): it fails alone, in the worker.
+      // A batch the SDK's serializer refuses (JSON.stringify throws on a BigInt status message): it fails alone, before anything is handed to the worker.
       const [refusedSpan] = someSpans(["refused"]) as [ReadableSpan];
       (refusedSpan.status as { message?: unknown }).message = 10n;
       const refused = await exportOnce(exporter, [refusedSpan]);
       assert.equal(refused.code, ExportResultCode.FAILED);
       assert.equal(refused.error?.name, "SerializationFailed");
       assert.match(refused.error?.message ?? "", /BigInt/);
-      assert.deepEqual(await exportOnce(exporter, someSpans(["after"])), { code: ExportResultCode.SUCCESS }, "the next batch goes as records again");
+      assert.equal(sink.received.length, 2, "nothing was sent for the refused batch");
+      assert.deepEqual(await exportOnce(exporter, someSpans(["after"])), { code: ExportResultCode.SUCCESS }, "the next batch is exported");
       assert.deepEqual(sink.spanNames(), ["GET /v1/orders/:id", "redis GET", "odd", "beside it", "after"]);
     } finally {
       await exporter.shutdown();
