@@ -93,6 +93,25 @@ describe("span export from a worker thread (WorkerSpanExporter)", function () {
     }
   });
 
+  it("sends a large batch (its bytes have an ArrayBuffer of their own: transferred) and small ones (from Buffer's shared pool: copied) alike, leaving the pool intact", async () => {
+    const sink = await keepingCollector(() => 200);
+    const exporter = new WorkerSpanExporter(sink.url);
+    try {
+      const large = someSpans(Array.from({ length: 64 }, (_, i) => `span ${i}`));
+      assert.ok(Buffer.byteLength(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(large))) > 8192, "large enough not to come from the pool");
+      const small = someSpans(["small"]);
+      // Node refuses to transfer the pool's ArrayBuffer (DataCloneError: every export here would throw), and a
+      // pooled Buffer made before the exports must still read the same after them.
+      const pooled = Buffer.from("still here");
+      for (const batch of [small, large, small, large]) assert.deepEqual(await exportOnce(exporter, batch), { code: ExportResultCode.SUCCESS });
+      assert.equal(pooled.toString(), "still here");
+      assert.deepEqual(sink.received.map((batch) => batch.raw), [small, large, small, large].map((batch) => new TextDecoder().decode(JsonTraceSerializer.serializeRequest(batch))));
+    } finally {
+      await exporter.shutdown();
+      sink.close();
+    }
+  });
+
   it("retries a retryable answer (503) as the SDK's exporter does, and reports a refused batch (400) as a failure named for the batch processor's count", async () => {
     const sink = await keepingCollector((count) => (count === 1 ? 503 : count === 2 ? 200 : 400));
     const exporter = new WorkerSpanExporter(sink.url);
