@@ -153,27 +153,33 @@ describe("OTLP JSON export requests (src/otlp-json.ts)", () => {
     const attributes = (): Attributes => Object.fromEntries(Array.from({ length: Math.floor(random() * 6) }, () => [pick([text(), "http.route", "2", "db.system.name"]), value(0)])) as Attributes;
     const time = (): HrTime => (random() < 0.9 ? [Math.floor(random() * 2e9), Math.floor(random() * 1e9)] : pick([[0, 0], [0, 5], [1, 999_999_999], [1.5, 2.7], [-1, 5], [3, 1e9], [3, 1e9 + 1], [2 ** 53, 1]])) as HrTime;
     const maybe = <T>(make: () => T): T | undefined => (random() < 0.3 ? undefined : make());
+    // Now and then, in place of a field's usual value: values JSON.stringify leaves out or writes its own way (toJSON gets the property's name).
+    const ODD = [undefined, null, 7, "text", () => 1, Symbol("s"), { toJSON: () => undefined }, { toJSON: (key: string) => `key=${key}` }, Number.NaN, true];
+    const odd = <T>(usual: T, values: readonly unknown[] = ODD): unknown => (random() < 0.9 ? usual : pick(values));
+    // A scope's name, version and schema make its group's key as text: a symbol there throws in both (the next test).
+    const oddText = <T>(usual: T): unknown => odd(usual, ODD.filter((value) => typeof value !== "symbol"));
     const traceState = () => maybe(() => { const serialized = text(); return { serialize: () => serialized }; }) as unknown as TraceState | undefined;
-    const resources = Array.from({ length: 3 }, () => ({ attributes: attributes(), schemaUrl: pick([undefined, "", "https://opentelemetry.io/schemas/1.30.0"]) }) as unknown as Resource);
+    const resources = Array.from({ length: 4 }, () => ({ attributes: attributes(), schemaUrl: odd(pick([undefined, "", "https://opentelemetry.io/schemas/1.30.0"])) }) as unknown as Resource);
     // Scopes: distinct objects, some with the same name, version and schema (the SDK groups those together under the first one's description).
-    const scopes = Array.from({ length: 6 }, () => ({ name: pick(["orders-service/http", "orders-service/redis", text()]), version: pick([undefined, "", "1.0.0"]), schemaUrl: pick([undefined, "", "https://example.com/s"]), ...(random() < 0.3 ? { attributes: attributes(), droppedAttributesCount: pick([undefined, 0, 3]) } : {}) }));
+    const scopes = Array.from({ length: 8 }, () => ({ name: oddText(pick(["orders-service/http", "orders-service/redis", text()])), version: oddText(pick([undefined, "", "1.0.0"])), schemaUrl: oddText(pick([undefined, "", "https://example.com/s"])), ...(random() < 0.5 ? { attributes: { ...attributes(), "scope.attr": "x" }, droppedAttributesCount: pick([undefined, 0, 3, Number.NaN, null]) } : {}) }));
     const span = (): ReadableSpan => {
-      const context = { traceId: random() < 0.95 ? hex(32) : text(), spanId: hex(16), traceFlags: pick([0, 1, 255, 512 + 1]), traceState: traceState() };
-      const links = Array.from({ length: pick([0, 0, 1, 2]) }, () => ({ context: { traceId: hex(32), spanId: hex(16), traceFlags: pick([0, 1]), isRemote: pick([undefined, true, false]), traceState: traceState() }, attributes: maybe(attributes), droppedAttributesCount: pick([undefined, 0, 2]) }));
-      const events = Array.from({ length: pick([0, 0, 1, 3]) }, () => ({ name: text(), attributes: maybe(attributes), time: time(), droppedAttributesCount: pick([undefined, 0, 1, Number.NaN]) }));
+      const context = { traceId: random() < 0.95 ? hex(32) : odd(text()), spanId: odd(hex(16)), traceFlags: pick([0, 1, 255, 512 + 1]), traceState: traceState() };
+      const links = Array.from({ length: pick([0, 0, 1, 2]) }, () => ({ context: { traceId: odd(hex(32)), spanId: hex(16), traceFlags: pick([0, 1]), isRemote: pick([undefined, true, false, 1, "yes", 0]), traceState: traceState() }, attributes: maybe(attributes), droppedAttributesCount: odd(pick([undefined, 0, 2])) }));
+      const events: unknown[] = Array.from({ length: pick([0, 0, 1, 3]) }, () => ({ name: odd(text()), attributes: maybe(attributes), time: time(), droppedAttributesCount: odd(pick([undefined, 0, 1])) }));
+      if (events.length > 1 && random() < 0.3) delete events[0]; // a hole: null in the SDK's request
       return {
         spanContext: () => context,
-        parentSpanContext: pick([undefined, { spanId: "" }, { spanId: hex(16), isRemote: pick([undefined, true, false]) }]),
-        name: text(),
-        kind: pick([0, 1, 2, 3, 4, undefined]),
+        parentSpanContext: pick([undefined, { spanId: "" }, { spanId: odd(hex(16)), isRemote: pick([undefined, true, false, 1, "yes", 0]) }]),
+        name: odd(text()),
+        kind: pick([0, 1, 2, 3, 4, undefined, null]),
         startTime: time(),
         endTime: time(),
         // A message of no JSON type is left out, as JSON.stringify leaves it out.
-        status: { code: pick([0, 1, 2]), message: random() < 0.1 ? pick([() => "m", Symbol("m")]) : maybe(text) },
+        status: { code: odd(pick([0, 1, 2])), message: odd(maybe(text)) },
         attributes: attributes(),
         links,
         events,
-        droppedAttributesCount: pick([0, 1, undefined]),
+        droppedAttributesCount: odd(pick([0, 1, undefined])),
         droppedEventsCount: pick([0, 2]),
         droppedLinksCount: pick([0, 3]),
         resource: pick(resources),
@@ -183,20 +189,36 @@ describe("OTLP JSON export requests (src/otlp-json.ts)", () => {
       } as unknown as ReadableSpan;
     };
     let fragments = "";
+    let refused = 0;
     for (let round = 0; round < 400; round += 1) {
       const batch = Array.from({ length: 1 + Math.floor(random() * 12) }, span);
-      const expected = bytes(batch);
+      let expected: string;
+      try {
+        expected = bytes(batch);
+      } catch (error) {
+        // The SDK refuses it (a symbol in a scope's name, say): so must the writer.
+        assert.throws(() => otlpTraceJson(batch), `generated batch ${round}: the SDK throws ${(error as Error).message}, the writer does not`);
+        refused += 1;
+        continue;
+      }
       sameText(written(batch), expected, `generated batch ${round}`);
       fragments += expected;
     }
+    assert.ok(refused < 40, `${refused} of 400 batches refused by both: the generator should make mostly batches the SDK accepts`);
     // What the batches held is what this asserts on.
-    for (const fragment of ['"bytesValue":"', '"kvlistValue":{"values":[{', '"values":[{"arrayValue"', '"doubleValue":null', '"intValue":1e+21', '"value":{}', '"parentSpanId"', '"traceState"', '"flags":769', '"timeUnixNano":"0"', '\\ud800', '"schemaUrl":""', '"droppedAttributesCount":3', '"flags":257}', '"timeUnixNano":"4000000000"']) {
+    for (const fragment of ['"bytesValue":"', '"kvlistValue":{"values":[{', '"values":[{"arrayValue"', '"doubleValue":null', '"intValue":1e+21', '"value":{}', '"parentSpanId"', '"traceState"', '"flags":769', '"timeUnixNano":"0"', '\\ud800', '"schemaUrl":""', '"droppedAttributesCount":3', '"flags":257}', '"timeUnixNano":"4000000000"', '"key=name"', '"key=message"', '"events":[null,', '{"spanId":', '"status":{"message"', '"traceId":7']) {
       assert.ok(fragments.includes(fragment), `the generated batches cover ${fragment}`);
     }
   });
 
-  it("refuse what the SDK's serializer refuses (a time that is not a number, a BigInt where JSON has no place for one), by throwing", async () => {
-    for (const spoil of [(span: ReadableSpan) => { (span as { startTime: HrTime }).startTime = [Number.NaN, 0]; }, (span: ReadableSpan) => { (span.status as { message?: unknown }).message = 10n; }]) {
+  it("refuse what the SDK's serializer refuses (a time that is not a number, a BigInt where JSON has no place for one, events that are not an array), by throwing", async () => {
+    const spoilers = [
+      (span: ReadableSpan) => { (span as { startTime: HrTime }).startTime = [Number.NaN, 0]; },
+      (span: ReadableSpan) => { (span.status as { message?: unknown }).message = 10n; },
+      (span: ReadableSpan) => { (span as { events: unknown }).events = new Set(); },
+      (span: ReadableSpan) => { (span as { instrumentationScope: unknown }).instrumentationScope = { name: Symbol("scope") }; },
+    ];
+    for (const spoil of spoilers) {
       const [span] = (await serviceSpans()) as [ReadableSpan];
       spoil(span);
       assert.throws(() => bytes([span]));

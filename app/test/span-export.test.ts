@@ -2,12 +2,13 @@
 // to a worker thread and sent there with the SDK's OTLP/HTTP delegate, against a real HTTP collector on loopback.
 import assert from "node:assert/strict";
 import http from "node:http";
+import { Worker, type Transferable } from "node:worker_threads";
 import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { ExportResultCode, type ExportResult } from "@opentelemetry/core";
 import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { SimpleSpanProcessor, TracerProvider, type ReadableSpan } from "@opentelemetry/sdk-trace";
-import { WorkerSpanExporter } from "../src/span-export.js";
+import { WorkerSpanExporter, type ExportRequest } from "../src/span-export.js";
 import { keepingCollector, type ReceivedBatch } from "./support/collector.js";
 import { KeepingExporter } from "./support/spans.js";
 
@@ -93,20 +94,42 @@ describe("span export from a worker thread (WorkerSpanExporter)", function () {
     }
   });
 
-  it("sends a large batch (its bytes have an ArrayBuffer of their own: transferred) and small ones (from Buffer's shared pool: copied) alike, leaving the pool intact", async () => {
+  it("transfers each batch's bytes to the worker instead of copying them, small batches and large alike; a batch that cannot be handed over fails alone", async () => {
     const sink = await keepingCollector(() => 200);
+    // Every message the exporter posts, with its transfer list and the body's size after the post (0 once transferred).
+    const posted: Array<{ message: ExportRequest; transfer: readonly unknown[]; sizeAfter: number }> = [];
+    const post = Worker.prototype.postMessage;
+    let refuseNext = false;
+    Worker.prototype.postMessage = function (this: Worker, message: ExportRequest, transfer?: readonly Transferable[]) {
+      if (message.type === "export" && refuseNext) {
+        refuseNext = false;
+        throw new Error("refused for the test");
+      }
+      post.call(this, message, transfer);
+      if (message.type === "export") posted.push({ message, transfer: transfer ?? [], sizeAfter: message.body.byteLength });
+    } as typeof Worker.prototype.postMessage;
     const exporter = new WorkerSpanExporter(sink.url);
     try {
-      const large = someSpans(Array.from({ length: 64 }, (_, i) => `span ${i}`));
-      assert.ok(Buffer.byteLength(new TextDecoder().decode(JsonTraceSerializer.serializeRequest(large))) > 8192, "large enough not to come from the pool");
       const small = someSpans(["small"]);
-      // Node refuses to transfer the pool's ArrayBuffer (DataCloneError: every export here would throw), and a
-      // pooled Buffer made before the exports must still read the same after them.
-      const pooled = Buffer.from("still here");
-      for (const batch of [small, large, small, large]) assert.deepEqual(await exportOnce(exporter, batch), { code: ExportResultCode.SUCCESS });
-      assert.equal(pooled.toString(), "still here");
-      assert.deepEqual(sink.received.map((batch) => batch.raw), [small, large, small, large].map((batch) => new TextDecoder().decode(JsonTraceSerializer.serializeRequest(batch))));
+      const large = someSpans(Array.from({ length: 600 }, (_, i) => `span ${i}`));
+      const expected = (batch: ReadableSpan[]) => new TextDecoder().decode(JsonTraceSerializer.serializeRequest(batch));
+      assert.ok(Buffer.byteLength(expected(large)) > 65536, "larger than Buffer's pool");
+      for (const batch of [small, large, small]) assert.deepEqual(await exportOnce(exporter, batch), { code: ExportResultCode.SUCCESS });
+      assert.equal(posted.length, 3);
+      for (const { message, transfer, sizeAfter } of posted) {
+        assert.deepEqual(transfer, [message.body.buffer], "the body's ArrayBuffer is in the transfer list");
+        assert.equal(sizeAfter, 0, "the body was transferred (detached here), not copied");
+      }
+      assert.deepEqual(sink.received.map((batch) => batch.raw), [small, large, small].map(expected));
+      refuseNext = true;
+      const refused = await exportOnce(exporter, small);
+      assert.equal(refused.code, ExportResultCode.FAILED);
+      assert.equal(refused.error?.name, "ExportFailed");
+      assert.match(refused.error?.message ?? "", /refused for the test/);
+      assert.deepEqual(await exportOnce(exporter, small), { code: ExportResultCode.SUCCESS }, "the next batch is exported");
+      await exporter.forceFlush(); // nothing is left waiting for the refused batch
     } finally {
+      Worker.prototype.postMessage = post;
       await exporter.shutdown();
       sink.close();
     }
