@@ -25,8 +25,8 @@ export function quantile(sorted: ArrayLike<number>, q: number): number {
     return sorted[Math.min(sorted.length - 1, Math.max(0, Math.floor(q * sorted.length)))] as number;
 }
 
-/** A small seeded generator (mulberry32): the same rounds always print the same interval. */
-function seeded(seed: number): () => number {
+/** A small seeded generator (mulberry32): the same rounds always print the same interval (and test/otlp-json.test.ts makes the same batches). */
+export function seeded(seed: number): () => number {
     let state = seed >>> 0;
     return () => {
         state = (state + 0x6d2b79f5) >>> 0;

@@ -8,6 +8,7 @@ import { context, createTraceState, ROOT_CONTEXT, SpanKind, SpanStatusCode, trac
 import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
 import { AlwaysOnSampler, TracerProvider, type ReadableSpan, type SpanProcessor } from "@opentelemetry/sdk-trace";
+import { seeded } from "../bench/stats.js";
 import { otlpTraceJson } from "../src/otlp-json.js";
 import { inClientSpan, RecordedSpan } from "../src/spans.js";
 import { serverSpans } from "../src/telemetry.js";
@@ -24,18 +25,6 @@ function sameText(actual: string, expected: string, what: string): void {
   let at = 0;
   while (actual[at] === expected[at]) at += 1;
   assert.fail(`${what}: the texts differ from character ${at}:\n  written: …${actual.slice(Math.max(0, at - 80), at + 80)}\n  the SDK: …${expected.slice(Math.max(0, at - 80), at + 80)}`);
-}
-
-/** A deterministic pseudo-random source (mulberry32), so a failing batch can be found again. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 function collecting(into: ReadableSpan[]): SpanProcessor {
