@@ -85,7 +85,7 @@ export function accessLogWriter(options: { serviceName: string; environment: str
     write(
       `{"level":"info","time":"${lastTime}",${bindings},"reqId":${jsonString(fields.reqId)},"method":${quote(fields.method)},"url":${jsonString(fields.url)}` +
         `${fields.route === undefined ? "" : `,"route":${quote(fields.route)}`},"statusCode":${fields.statusCode},"durationMs":${jsonMillis(fields.durationMs)}` +
-        `${fields.traceId === undefined ? "" : `,"trace_id":${JSON.stringify(fields.traceId)},"span_id":${JSON.stringify(fields.spanId)}`},"msg":"request"}\n`,
+        `${fields.traceId === undefined ? "" : `,"trace_id":${jsonString(fields.traceId)},"span_id":${jsonString(fields.spanId ?? "")}`},"msg":"request"}\n`,
     );
   };
 }

@@ -51,8 +51,9 @@ export function otlpTraceJson(spans: readonly ReadableSpan[]): string {
     out += firstResource ? '{"resource":' : ',{"resource":';
     firstResource = false;
     const schemaUrl = resource.schemaUrl;
-    const resourceSchema = schemaUrl && schemaUrl !== "" ? schemaUrl : undefined;
-    out += `{"attributes":${attributesJson(resource.attributes)},"droppedAttributesCount":0${property("schemaUrl", resourceSchema)}},"scopeSpans":[`;
+    // The SDK's createResource keeps a schema URL only when it is set and not empty, and the resource's entry repeats it.
+    const resourceSchema = property("schemaUrl", schemaUrl && schemaUrl !== "" ? schemaUrl : undefined);
+    out += `{"attributes":${attributesJson(resource.attributes)},"droppedAttributesCount":0${resourceSchema}},"scopeSpans":[`;
     let firstScope = true;
     for (const group of scopes.values()) {
       const scope = (group[0] as ReadableSpan).instrumentationScope;
@@ -64,7 +65,7 @@ export function otlpTraceJson(spans: readonly ReadableSpan[]): string {
       }
       out += `]${property("schemaUrl", scope.schemaUrl)}}`;
     }
-    out += `]${property("schemaUrl", resourceSchema)}}`;
+    out += `]${resourceSchema}}`;
   }
   return `${out}]}`;
 }
@@ -218,7 +219,7 @@ function property(name: string, value: unknown): string {
  */
 function listJson<T>(items: readonly T[], write: (item: T) => string): string {
   if (Array.isArray(items) && items.length === 0) return "[]";
-  const written = items.map((item) => write(item));
+  const written = items.map(write);
   let out = "[";
   for (let i = 0; i < written.length; i += 1) out += `${i > 0 ? "," : ""}${i in written ? written[i] : "null"}`;
   return `${out}]`;

@@ -3,7 +3,6 @@
 // HTTP export delegate, the one OTLPTraceExporter uses: retries of retryable answers, timeout,
 // headers and compression (OTEL_EXPORTER_OTLP_* variables, inherited from the process).
 import { parentPort, workerData } from "node:worker_threads";
-import type { ExportResult } from "@opentelemetry/core";
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from "@opentelemetry/otlp-exporter-base/node-http";
 import { JsonTraceSerializer } from "@opentelemetry/otlp-transformer";
 import type { ExportRequest, WorkerMessage, WorkerSetup } from "./span-export.js";
@@ -28,9 +27,8 @@ port.on("message", (message: ExportRequest | { type: "shutdown" }) => {
     void delegate.shutdown().finally(() => port.postMessage({ type: "shut" } satisfies WorkerMessage));
     return;
   }
-  const answer = (result: ExportResult) => {
+  delegate.export(message.body, (result) => {
     const error = result.error === undefined ? undefined : { name: result.error.name, message: result.error.message };
     port.postMessage({ type: "result", id: message.id, code: result.code, error } satisfies WorkerMessage);
-  };
-  delegate.export(message.body, answer);
+  });
 });

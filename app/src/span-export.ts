@@ -44,14 +44,16 @@ export type WorkerMessage =
 const WORKER_FILE = join(__dirname, `span-export-worker${extname(__filename)}`);
 
 /** The error of a failed export, as the batch processor counts it (by name: otel.sdk.processor.span.processed error.type). */
-export function exportError(name: string, message: string): Error {
+function exportError(name: string, message: string): Error {
   const error = new Error(message);
   error.name = name;
   return error;
 }
 
+const UTF8 = new TextEncoder();
+
 /** A batch as OTLP JSON bytes, in an ArrayBuffer of their own (so they can be transferred); a batch that cannot be written (as one the SDK's serializer refuses) throws an error named SerializationFailed. */
-export function serialisedBatch(spans: readonly ReadableSpan[]): Uint8Array {
+function serialisedBatch(spans: readonly ReadableSpan[]): Uint8Array {
   try {
     // TextEncoder, not Buffer.from: a Buffer under half of Buffer.poolSize (64 KiB on Node 24) is a view
     // of the shared pool, which cannot be transferred and would be cloned whole with each batch.
@@ -62,8 +64,6 @@ export function serialisedBatch(spans: readonly ReadableSpan[]): Uint8Array {
     throw failure;
   }
 }
-
-const UTF8 = new TextEncoder();
 
 export class WorkerSpanExporter implements SpanExporter {
   private readonly worker: Worker;
