@@ -5,6 +5,7 @@ import { mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
+import { seeded } from "../bench/stats.js";
 import { jsonString } from "../src/json.js";
 import { accessLogWriter, createLogger, jsonMillis, LineBatcher, type AccessLogFields } from "../src/logger.js";
 import { LogCapture } from "./support/app.js";
@@ -113,6 +114,34 @@ describe("access log line", () => {
       assert.equal(jsonMillis(ms), JSON.stringify(ms), String(ms));
     }
     for (const ms of [Number.NaN, Number.POSITIVE_INFINITY, -1, -0.5, -0, 1e-7, 0.0004, 1.23456, 999_999_999.999, 1e9, 1e12, 2 ** 53]) assert.equal(jsonMillis(ms), JSON.stringify(ms), String(ms));
+  });
+
+  it("from one writer, every line is pino's for its own fields: the parts it keeps per method, route, status and millisecond never reach another line", async () => {
+    const lines: string[] = [];
+    const write = accessLogWriter(SERVICE, (line) => lines.push(line));
+    const methods = ["GET", "POST", "DELETE", "OPTIONS"];
+    const routes = ["/v1/orders/:id", "/v1/orders", "/v1/customers/:customerId/orders", undefined];
+    const statuses = [200, 201, 400, 404, 409, 422, 503];
+    const random = seeded(7);
+    const pick = <T>(values: readonly T[]): T => values[Math.floor(random() * values.length)] as T;
+    for (let round = 0; round < 4; round += 1) {
+      const before = new Date().toISOString();
+      const cases: AccessLogFields[] = [];
+      for (let i = 0; i < 200; i += 1) {
+        const traced = pick([false, false, true]);
+        cases.push({ ...base, reqId: `req-${round}-${i}`, method: pick(methods), route: pick(routes), statusCode: pick(statuses), durationMs: pick([0, 0.001, 0.12, 3.4, 1234.567]), ...(traced ? { traceId: `${i}`.padStart(32, "a"), spanId: `${i}`.padStart(16, "b") } : {}) });
+      }
+      lines.length = 0;
+      for (const fields of cases) write(fields);
+      const after = new Date().toISOString();
+      cases.forEach((fields, index) => {
+        const line = lines[index] as string;
+        assert.equal(withoutTime(line), withoutTime(pinoLine(fields)), `line ${index} of round ${round}`);
+        const time = (JSON.parse(line) as { time: string }).time;
+        assert.ok(time >= before && time <= after, `line ${index} of round ${round}: time ${time} outside the writes (${before} to ${after})`);
+      });
+      await new Promise((resolve) => setTimeout(resolve, 3)); // the next round's lines carry a later millisecond
+    }
   });
 
   it("carries pino's ISO time, and is not written below level info", () => {
