@@ -89,11 +89,8 @@ export function accessLogWriter(options: { serviceName: string; environment: str
       routePart = `${fields.route === undefined ? "" : `,"route":${JSON.stringify(fields.route)}`},"statusCode":${fields.statusCode},"durationMs":`;
       if (byStatus.size < 100) byStatus.set(fields.statusCode, routePart);
     }
-    write(
-      fields.traceId === undefined
-        ? `${lastHead}${jsonString(fields.reqId)}${methodPart}${jsonString(fields.url)}${routePart}${jsonMillis(fields.durationMs)}${tail}`
-        : `${lastHead}${jsonString(fields.reqId)}${methodPart}${jsonString(fields.url)}${routePart}${jsonMillis(fields.durationMs)},"trace_id":${jsonString(fields.traceId)},"span_id":${jsonString(fields.spanId ?? "")}${tail}`,
-    );
+    const line = `${lastHead}${jsonString(fields.reqId)}${methodPart}${jsonString(fields.url)}${routePart}${jsonMillis(fields.durationMs)}`;
+    write(fields.traceId === undefined ? `${line}${tail}` : `${line},"trace_id":${jsonString(fields.traceId)},"span_id":${jsonString(fields.spanId ?? "")}${tail}`);
   };
 }
 
