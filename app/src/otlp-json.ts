@@ -5,11 +5,8 @@
 //
 // Why: the SDK's serializer builds an object per span, attribute, event and link, converts each
 // timestamp through BigInt, then JSON.stringify walks the tree and TextEncoder copies the result.
-// Run in the export worker on spans rebuilt from flat records, that was ~14 µs of the worker's CPU
-// a span under load. Writing the text here, on the main thread, and handing the worker only its
-// bytes (src/span-export.ts), measured with bench/matrix.ts at ratio 1 (3,000 cached reads a
-// second): worker thread 27 → 7 µs a request, V8's helper threads 35 → 28, main thread 171 → 179
-// (the records and postMessage gone, this in their place); the service 228 → 210.
+// Where this runs instead (the main thread, the worker only sending the bytes) and what that
+// measured: src/span-export.ts.
 //
 // The mapping, as @opentelemetry/otlp-transformer 0.301's createExportTraceServiceRequest with
 // its JSON encoder: spans grouped by resource object, then by scope name@version:schemaUrl (the

@@ -16,8 +16,8 @@ import { withGlobalTraceContext } from "./support/spans.js";
 
 /** The SDK's serialisation, as text. */
 const bytes = (spans: ReadableSpan[]) => new TextDecoder().decode(JsonTraceSerializer.serializeRequest(spans));
-/** This module's, as the exporter sends it (UTF-8), as text. */
-const written = (spans: ReadableSpan[]) => new TextDecoder().decode(Buffer.from(otlpTraceJson(spans)));
+/** This module's, encoded as the exporter encodes it (TextEncoder, src/span-export.ts), as text. */
+const written = (spans: ReadableSpan[]) => new TextDecoder().decode(new TextEncoder().encode(otlpTraceJson(spans)));
 
 /** Equal texts; else a failure showing where they part (batches run to kilobytes). */
 function sameText(actual: string, expected: string, what: string): void {
