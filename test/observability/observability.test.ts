@@ -3,13 +3,15 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { CHARTS } from "../../components/shared/charts";
 import { parse as parseYaml } from "yaml";
-import { OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS } from "../../components/observability/observability";
+import * as k8s from "@pulumi/kubernetes";
+import { Observability, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS } from "../../components/observability/observability";
+import { observabilitySchema } from "../../components/observability/config";
 import { ECK_CA_VALIDITY, ECK_OPERATOR_NAMESPACE, ECK_OPERATOR_RELEASE_TIMEOUT_SECONDS } from "../../components/cluster/eck-operator";
 import { NODE_AGENTS_NAMESPACE } from "../../components/observability/node-agents";
 import { ilmJobScript } from "../../components/observability/logging";
 import { ALERT_RULES_FILE, DASHBOARD_FILE } from "../../components/observability/metrics";
 import {
-    buildStack, isSecret, reveal, ROOT, valueOf, type Built,
+    buildStack, isSecret, reveal, ROOT, settle, startCapture, valueOf, type Built,
 } from "../harness";
 
 import { RELEASE, CUSTOM, SECRET, CONFIG_MAP, JOB, INGRESS, NAMESPACE, OBS_KEY, STACKS, Stack, mebibytes, release, valuesOf, resourceOf, observabilitySection, protectedNames } from "./support";
@@ -656,10 +658,6 @@ describe("docs/observability.md", () => {
 
 describe("observability without the cluster's ECK operator", () => {
     it("refuses to build, naming the argument, the rule and the fix, before creating anything", async () => {
-        const { startCapture } = await import("../harness");
-        const { Observability } = await import("../../components/observability/observability");
-        const { observabilitySchema } = await import("../../components/observability/config");
-        const k8s = await import("@pulumi/kubernetes");
         const capture = await startCapture("pr-1");
         const provider = new k8s.Provider("test", { kubeconfig: "{}" });
         assert.throws(() => new Observability("obs", {
@@ -670,7 +668,7 @@ describe("observability without the cluster's ECK operator", () => {
             assert.match(e.message, /pass cluster\.eckOperatorReady \(components\/platform\.ts\)/);
             return true;
         });
-        await (await import("../harness")).settle();
+        await settle();
         assert.deepEqual(capture.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "kubernetes:core/v1:Namespace").map((r) => r.type), [], "no release, Secret or policy was registered");
     });
 });
