@@ -80,7 +80,7 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "aws:ecr/lifecyclePolicy:LifecyclePolicy": d(0.05, 0.05, API),
     "docker:index/image:Image": d(2, 0, "estimate: build of app/ and push to ECR on a warm builder; delete removes nothing"),
     // A review stack's build with cacheFrom dev's deployed image (components/delivery/image.ts).
-    "docker:index/image:Image cached": d(1, 0, `measured 2026-12-01 (${BUILD_STEPS}): the build stage reruns, npm ci 24.0-26.7 s + tsc 11.9-17.6 s, at most 41.6 s (3 runs; inline cache keeps only the final stage's layers); the runtime stage's npm ci --omit=dev (8.5-11.9 s) and the base layers come from dev's image, which the provider pulls first (pulumi-docker provider/image.go); estimate +15 s for that pull (same region) and the push of the one new layer (dist/, 236 KiB); delete removes nothing`),
+    "docker:index/image:Image cached": d(1, 0, `measured 2026-12-01 (${BUILD_STEPS}): the build stage reruns, npm ci 24.0-26.7 s + tsc 11.9-17.6 s, at most 41.6 s (3 runs; inline cache keeps only the final stage's layers); the runtime stage's npm ci --omit=dev (8.5-11.9 s) and the base layers come from dev's image, which the provider pulls first (pulumi-docker provider/image.go); estimate +15 s for that pull (same region) and the push of the one new layer (dist/, 236 KiB); delete removes nothing; again 2026-12-02 on a faster machine, with TypeScript 7 compiling: npm ci 9.3-10.9 s + tsc 0.8-1.0 s (5.9 there: 3.1-3.2 s), at most 11.7 s, so the minute, from the slower machine, is an upper bound`),
     // Local
     "random:index/randomId:RandomId": d(0, 0, "local"),
     "random:index/randomPassword:RandomPassword": d(0, 0, "local"),
