@@ -343,6 +343,10 @@ export interface CapturedResource {
     readonly ignoreChanges: readonly string[];
     /** The Pulumi `deleteBeforeReplace` resource option. */
     readonly deleteBeforeReplace: boolean;
+    /** The Pulumi `replaceOnChanges` resource option. */
+    readonly replaceOnChanges: readonly string[];
+    /** The Pulumi `customTimeouts` resource option, as sent to the engine ("" when not set). */
+    readonly customTimeouts: { readonly create: string; readonly update: string; readonly delete: string };
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
@@ -466,6 +470,12 @@ function wrapMonitor(): void {
             aliases: [...req.getAliasurnsList(), ...req.getAliasesList().map((a: any) => a.getUrn()).filter((u: string) => u)],
             ignoreChanges: req.getIgnorechangesList(),
             deleteBeforeReplace: req.getDeletebeforereplace(),
+            replaceOnChanges: req.getReplaceonchangesList(),
+            customTimeouts: {
+                create: req.getCustomtimeouts()?.getCreate() ?? "",
+                update: req.getCustomtimeouts()?.getUpdate() ?? "",
+                delete: req.getCustomtimeouts()?.getDelete() ?? "",
+            },
         };
         const sink = active;
         return original(req, (err: any, resp: any) => {
@@ -601,4 +611,20 @@ const builds = new Map<string, Promise<Built>>();
 /** Resolves an Output (or plain value) under mocks. */
 export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
     return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v; }));
+}
+
+/** A LabelSelector against a pod's labels, as the API server matches it. */
+export function selects(selector: any, labels: Record<string, string>): boolean {
+    const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+    const byExpression = (selector.matchExpressions ?? []).every((e: any) => {
+        const has = e.key in labels;
+        switch (e.operator) {
+            case "In": return has && e.values.includes(labels[e.key]);
+            case "NotIn": return !has || !e.values.includes(labels[e.key]);
+            case "Exists": return has;
+            case "DoesNotExist": return !has;
+            default: throw new Error(`operator ${e.operator}`);
+        }
+    });
+    return byLabel && byExpression;
 }

@@ -1,25 +1,9 @@
 import * as assert from "node:assert/strict";
 import { appNetworkPolicies, DATABASE_CLIENT_PODS, SERVING_PODS } from "../../components/delivery/network-policies";
-import { buildStack, reveal, type Built, type CapturedResource } from "../harness";
+import { buildStack, reveal, selects, type Built, type CapturedResource } from "../harness";
 
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const tcp = (port: number) => ({ protocol: "TCP", port });
-
-/** A LabelSelector against a pod's labels, as the API server matches it. */
-function selects(selector: any, labels: Record<string, string>): boolean {
-    const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-    const byExpression = (selector.matchExpressions ?? []).every((e: any) => {
-        const has = e.key in labels;
-        switch (e.operator) {
-            case "In": return has && e.values.includes(labels[e.key]);
-            case "NotIn": return !has || !e.values.includes(labels[e.key]);
-            case "Exists": return has;
-            case "DoesNotExist": return !has;
-            default: throw new Error(`operator ${e.operator}`);
-        }
-    });
-    return byLabel && byExpression;
-}
 
 describe("app namespace network policies (issue 12 item 13)", () => {
     const args = { albSourceCidrs: ["10.20.0.0/19", "10.20.32.0/19"], observabilityNamespace: "observability", dataSubnetCidrs: ["10.20.200.0/24", "10.20.201.0/24"] };
