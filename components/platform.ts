@@ -87,6 +87,7 @@ export function buildPlatform(config: PlatformConfig) {
         ingressDependsOn: cluster.ready,
         rolloutsReady: cluster.rolloutsReady,
         monitoringReady: observability.crdsReady,
+        vpcCidr: config.network.cidrBlock,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 
     const reviewHost = reviewHosting(name, config, cluster);

@@ -74,7 +74,7 @@ export const appSchema = z.strictObject({
         interval: field(z.string().regex(DURATION), { doc: "How often the analysis queries Prometheus.", rule: 'a duration such as "1m"' }).default("1m"),
         failureLimit: field(z.int().min(0).max(10), { doc: "Failed measurements tolerated; one more aborts the rollout.", rule: "an integer from 0 to 10" }).default(1),
     }).optional(), {
-        doc: "The metric gate of canary and blue-green: an AnalysisTemplate querying the platform's Prometheus for the new pods' own 5xx ratio and p99 latency; a failure aborts (traffic back to the stable version, Rollout Degraded, `pulumi up` fails).",
+        doc: "The metric gate of canary and blue-green: an AnalysisTemplate querying the platform's Prometheus for the new pods' own 5xx ratio and p99 latency; a failure aborts (traffic back to the stable version, Rollout Degraded, and `pulumi up` fails at once through the release gate).",
         rule: "an object; only with deliveryStrategy canary or blueGreen",
     }),
     blueGreen: field(z.strictObject({

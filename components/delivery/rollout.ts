@@ -1,6 +1,6 @@
 /**
  * Canary and blue-green: the app's Argo Rollouts `Rollout` (argoproj.io/v1alpha1), its extra
- * Services and what it is awaited with. The pod template stays in the Deployment (pod.ts via
+ * Services (its release gate is rollout-gate.ts). The pod template stays in the Deployment (pod.ts via
  * workload.ts); the Rollout adopts it by `workloadRef`, so both strategies run the same pod.
  *
  * Switching without an empty Service:
@@ -44,7 +44,7 @@ export function canarySteps(c: AppConfig): Array<Record<string, unknown>> {
 }
 
 /**
- * `pulumi.com/timeoutSeconds`: how long `pulumi up` waits for `Healthy`. Canary: every pause
+ * How long a release may take before its gate (rollout-gate.ts) fails `pulumi up`. Canary: every pause
  * plus STEP_SLACK_SECONDS a step; blue-green: the promotion delay (or MANUAL_PROMOTION_SECONDS)
  * and the scale-down delay; both plus TIMEOUT_MARGIN_SECONDS.
  */
@@ -101,13 +101,10 @@ export function rolloutObject(c: AppConfig, namespace: pulumi.Input<string>, ana
             name: APP_NAME,
             namespace,
             labels: APP_LABELS,
-            annotations: {
-                // pulumi-kubernetes ≥ 4.18: wait for the controller's verdict. An aborted rollout
-                // (Degraded) never reaches it, so `pulumi up` fails when the timeout passes (the
-                // annotation has no failure condition; `kubectl argo rollouts get` says why).
-                "pulumi.com/waitFor": "jsonpath={.status.phase}=Healthy",
-                "pulumi.com/timeoutSeconds": String(rolloutTimeoutSeconds(c)),
-            },
+            // Not awaited: the release gate (rollout-gate.ts) waits for the controller's verdict on
+            // each release, which a wait on this object cannot see (a new image changes the
+            // Deployment, not the Rollout) and cannot fail on (an abort).
+            annotations: { "pulumi.com/skipAwait": "true" },
         },
         spec: {
             // No replicas: the HorizontalPodAutoscaler owns them.

@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import type { AppConfig } from "./config";
 import { analysisSettings, analysisTemplate, ROLLOUT_HASH_LABEL } from "./analysis";
-import { canaryTraffic, rollout, SERVICES, type RolloutParts, type Traffic } from "./rollout";
+import { canaryTraffic, rollout, rolloutObject, rolloutTimeoutSeconds, SERVICES, type RolloutParts, type Traffic } from "./rollout";
+import { releaseIdentity, rolloutGate } from "./rollout-gate";
 import { ARGO_ROLLOUTS_METRICS_LABELS, ARGO_ROLLOUTS_NAMESPACE } from "../cluster/argo-rollouts";
 import { InputError } from "../config/engine";
 import {
@@ -86,6 +87,11 @@ export interface WorkloadArgs {
     readonly ingressDependsOn?: pulumi.Input<pulumi.Resource>[];
     /** The Argo Rollouts controller (Cluster.rolloutsReady): the Rollout and AnalysisTemplate need its CRDs. */
     readonly rolloutsReady?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * The VPC's CIDR, where the API server's endpoint ENIs are: the release gate's egress
+     * (canary and blue-green only; rollout-gate.ts).
+     */
+    readonly vpcCidr?: string;
 }
 
 /**
@@ -98,7 +104,9 @@ export interface WorkloadArgs {
  * - a Deployment whose replica count the HorizontalPodAutoscaler owns, Pod Security "restricted",
  *   secrets as files, probes on the app's health endpoints, spread across zones;
  * - a ClusterIP Service (80 → 8080 "http"), a HorizontalPodAutoscaler on CPU, a
- *   PodDisruptionBudget, a ServiceMonitor for Prometheus and optionally an internal ALB Ingress.
+ *   PodDisruptionBudget, a ServiceMonitor for Prometheus and optionally an internal ALB Ingress;
+ * - canary and blue-green: the Rollout (rollout.ts) and the release gate `pulumi up` waits for
+ *   (rollout-gate.ts).
  */
 export class Workload extends pulumi.ComponentResource {
     /** In-cluster URL of the Service. */
@@ -131,7 +139,7 @@ export class Workload extends pulumi.ComponentResource {
         const deployment = this.deployment(name, args, pod, serviceAccount.metadata.name);
         const service = this.service(name, args);
         const ingress = c.internalIngress ? this.ingress(name, args, service) : undefined;
-        const progressive = this.progressive(name, args, deployment, migration, ingress);
+        const progressive = this.progressive(name, args, pod, serviceAccount.metadata.name, deployment, migration, ingress);
         this.autoscaler(name, args, progressive?.rollout ?? deployment);
         this.disruptionBudget(name, args);
         this.serviceMonitor(name, args, progressive?.metricsService ?? service);
@@ -153,7 +161,7 @@ export class Workload extends pulumi.ComponentResource {
      * DeploymentPatch that brings the Deployment back to full size before a removed Rollout (and
      * its pods) is deleted (rollout.ts explains the switch).
      */
-    private progressive(name: string, args: WorkloadArgs, deployment: k8s.apps.v1.Deployment, migration: k8s.batch.v1.Job, ingress?: k8s.networking.v1.Ingress): RolloutParts | undefined {
+    private progressive(name: string, args: WorkloadArgs, pod: AppPod, serviceAccountName: pulumi.Input<string>, deployment: k8s.apps.v1.Deployment, migration: k8s.batch.v1.Job, ingress?: k8s.networking.v1.Ingress): RolloutParts | undefined {
         const c = args.config;
         // The Rollout still follows the migration: a canary step may send weight to its pods at the
         // ALB before they are ready, so the new template reaches the controller only after the Job.
@@ -171,10 +179,25 @@ export class Workload extends pulumi.ComponentResource {
             }, { parent: this, dependsOn });
             return undefined;
         }
+        if (args.vpcCidr === undefined) {
+            throw new Error(`Workload ${name}: deliveryStrategy ${c.deliveryStrategy} needs the vpcCidr argument: the release gate reaches the API server through the VPC (components/delivery/rollout-gate.ts); pass config.network.cidrBlock (components/platform.ts)`);
+        }
         const controller = args.rolloutsReady ?? [];
         const template = analysisTemplate(this, name, args.namespace, analysisSettings(c), [...controller, ...args.dependsOn]);
         // ALB canary: the controller reads the Ingress it writes weights on, so it exists first.
         const parts = rollout(this, name, c, args.namespace, `${APP_NAME}-canary`, [template, ...controller, ...(ingress ? [ingress] : []), ...dependsOn]);
+        // One gate per release: a new pod template (image, environment, flags file's name...) or
+        // Rollout spec replaces the Job, and `pulumi up` waits for the controller's verdict on it.
+        rolloutGate(this, name, {
+            namespace: args.namespace,
+            image: args.image,
+            user: args.user,
+            identity: releaseIdentity({ template: servingPodTemplate(pod, serviceAccountName), rollout: rolloutObject(c, args.namespace, `${APP_NAME}-canary`).spec }),
+            deadlineSeconds: rolloutTimeoutSeconds(c),
+            vpcCidr: args.vpcCidr,
+            dependsOn: args.dependsOn,
+            release: [parts.rollout, deployment, migration],
+        });
         new k8s.apiextensions.CustomResource(`${name}-rollouts-monitor`, {
             apiVersion: "monitoring.coreos.com/v1",
             kind: "ServiceMonitor",

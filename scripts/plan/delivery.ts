@@ -4,10 +4,12 @@
  * report.ts; a reviewer sees here whether canary traffic is split by exact ALB weights or by pod
  * counts, the steps, the analysis gate and how long `pulumi up` waits for the promotion.
  */
+import { ROLLOUT_GATE_NAME } from "../../components/delivery/rollout-gate";
 import type { PlanDocument, PlanResource } from "./model";
 
 const ROLLOUT = "kubernetes:argoproj.io/v1alpha1:Rollout";
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
+const JOB = "kubernetes:batch/v1:Job";
 
 /** The delivery line(s) of a plan; undefined when it deploys no app. */
 export function formatDelivery(plan: PlanDocument): string | undefined {
@@ -17,13 +19,16 @@ export function formatDelivery(plan: PlanDocument): string | undefined {
             ? "Delivery: rolling update of the Deployment (maxUnavailable 0) beside the image's migration Job (new pods are ready only once the schema has their migration); no canary, no analysis."
             : undefined;
     }
-    return rolloutLines(rollout).join("\n");
+    const gate = plan.resources.find((r) => r.type === JOB && r.inputs.metadata?.labels?.["app.kubernetes.io/name"] === ROLLOUT_GATE_NAME);
+    return rolloutLines(rollout, gate).join("\n");
 }
 
-function rolloutLines(r: PlanResource): string[] {
+function rolloutLines(r: PlanResource, gate: PlanResource | undefined): string[] {
     const spec = (r.inputs.spec ?? {}) as Record<string, any>;
-    const wait = Number(r.inputs.metadata?.annotations?.["pulumi.com/timeoutSeconds"]);
-    const waits = Number.isFinite(wait) ? `; pulumi up waits up to ${Math.round(wait / 60)} min for Healthy and fails if it is not by then (an aborted Rollout stays Degraded)` : "";
+    const wait = Number(gate?.inputs.spec?.activeDeadlineSeconds);
+    const waits = Number.isFinite(wait)
+        ? `; pulumi up waits for the release gate (Job ${gate!.inputs.metadata?.name}): it fails as soon as the Rollout is Degraded (an abort: the stable version serves), and if the release is not Healthy within ${Math.round(wait / 60)} min`
+        : "; no release gate, so pulumi up does not wait for the controller's verdict";
     const canary = spec.strategy?.canary;
     if (canary) {
         const steps: string[] = [];

@@ -94,13 +94,16 @@ export const DURATIONS: Readonly<Record<string, Duration>> = {
     "kubernetes:core/v1:Service": d(0.05, 0.1, "estimate: ClusterIP; a LoadBalancer Service would wait for its NLB (~3 min)"),
     "kubernetes:apps/v1:Deployment": d(1, 0.5, "estimate: Pulumi waits for the rollout (image pull, startup and readiness probes)"),
     "kubernetes:apps/v1:DeploymentPatch": d(0.5, 0.02, "estimate: a scale patch; the Deployment's new pods start (components/delivery/rollout.ts)"),
-    "kubernetes:argoproj.io/v1alpha1:Rollout": d(1, 0.5, "estimate: a first create skips the steps and goes straight to Healthy (Argo Rollouts docs, features/canary.md: \"the initial deploy ... will not go through the steps\"), so like a Deployment's rollout; an update waits for its steps (pulumi.com/timeoutSeconds, see the plan's traffic line)"),
+    "kubernetes:argoproj.io/v1alpha1:Rollout": d(0.02, 0.5, "api: not awaited (pulumi.com/skipAwait); the release gate's Job waits for the controller's verdict (job:orders-rollout-gate)"),
+    "job:orders-rollout-gate": d(1, 0.02, "estimate: a first create skips the steps and goes straight to Healthy (Argo Rollouts docs, features/canary.md: \"the initial deploy ... will not go through the steps\"), so like a Deployment's rollout; an update waits for its steps, up to the Job's deadline (the plan's delivery line); a Degraded release ends it at once"),
     "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate": d(0.02, 0.02, API),
     "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": d(0.02, 0.02, API),
     "kubernetes:policy/v1:PodDisruptionBudget": d(0.02, 0.02, API),
     "kubernetes:scheduling.k8s.io/v1:PriorityClass": d(0.02, 0.02, API),
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": d(0.02, 0.02, API),
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole": d(0.02, 0.02, API),
+    "kubernetes:rbac.authorization.k8s.io/v1:Role": d(0.02, 0.02, API),
+    "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": d(0.02, 0.02, API),
     "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding": d(0.02, 0.02, API),
     // Pulumi does not wait for a custom resource's readiness (no waitFor annotation): ECK rolls the
     // Filebeat DaemonSet out on its own, after `up` has moved on.

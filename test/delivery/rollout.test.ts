@@ -35,6 +35,12 @@ const one = (b: Built, type: string): CapturedResource => {
     assert.equal(found.length, 1, `one ${type}, found ${found.length}`);
     return found[0];
 };
+/** The release gate's Job (components/delivery/rollout-gate.ts). */
+const gateJob = (b: Built) => {
+    const jobs = b.capture.ofType("kubernetes:batch/v1:Job").map((j) => reveal(j.inputs)).filter((j) => j.metadata.name === "orders-rollout-gate");
+    assert.equal(jobs.length, 1, "one release gate");
+    return jobs[0];
+};
 const services = (b: Built) => Object.fromEntries(b.capture.ofType(SERVICE).map((s) => [reveal(s.inputs).metadata.name, reveal(s.inputs)]));
 
 describe("progressive delivery (components/delivery/rollout.ts)", function () {
@@ -79,11 +85,11 @@ describe("progressive delivery (components/delivery/rollout.ts)", function () {
             assert.equal(s["orders-metrics"].spec.clusterIP, "None");
         });
 
-        it("is awaited until Healthy, for every pause plus slack", () => {
+        it("is not awaited itself: its release gate waits for the verdict, for every pause plus slack", () => {
             const meta = reveal(one(b, ROLLOUT).inputs).metadata;
-            assert.equal(meta.annotations["pulumi.com/waitFor"], "jsonpath={.status.phase}=Healthy");
+            assert.deepEqual(meta.annotations, { "pulumi.com/skipAwait": "true" });
             // (300 + 120) + (300 + 120) + (600 + 120) + 600
-            assert.equal(meta.annotations["pulumi.com/timeoutSeconds"], "2160");
+            assert.equal(gateJob(b).spec.activeDeadlineSeconds, 2160);
         });
 
         it("targets the Rollout with the HPA", () => {
@@ -157,7 +163,7 @@ describe("progressive delivery (components/delivery/rollout.ts)", function () {
                     prePromotionAnalysis: { templates: [{ templateName: "orders-canary" }], args: [{ name: "canary-hash", valueFrom: { podTemplateHashValue: "Latest" } }] },
                 },
             });
-            assert.equal(r.metadata.annotations["pulumi.com/timeoutSeconds"], String(120 + 60 + 600));
+            assert.equal(gateJob(b).spec.activeDeadlineSeconds, 120 + 60 + 600);
             await validate(r);
             assert.ok(services(b)["orders-preview"]);
         });

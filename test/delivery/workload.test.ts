@@ -26,8 +26,10 @@ const ANALYSIS_TEMPLATE = "kubernetes:argoproj.io/v1alpha1:AnalysisTemplate";
 const PATCH = "kubernetes:apps/v1:DeploymentPatch";
 /** What the strategy adds to the eight objects every stack has (rolling: the scale patch; test/delivery/rollout.test.ts covers the others). */
 const ROLLING: string[] = [PATCH];
-/** Canary by pod ratio (dev): the Rollout, its AnalysisTemplate, the headless metrics Service, the controller's ServiceMonitor. */
-const CANARY_REPLICAS: string[] = [ROLLOUT, ANALYSIS_TEMPLATE, SERVICE, SERVICE_MONITOR];
+/** The release gate of canary and blue-green (components/delivery/rollout-gate.ts): its Job and what it reads the API with. */
+const GATE: string[] = ["kubernetes:core/v1:ServiceAccount", "kubernetes:rbac.authorization.k8s.io/v1:Role", "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", "kubernetes:networking.k8s.io/v1:NetworkPolicy", JOB];
+/** Canary by pod ratio (dev): the Rollout, its AnalysisTemplate, the headless metrics Service, the controller's ServiceMonitor, the gate. */
+const CANARY_REPLICAS: string[] = [ROLLOUT, ANALYSIS_TEMPLATE, SERVICE, SERVICE_MONITOR, ...GATE];
 /** Canary at the ALB (prod): also the canary Service and the Ingress the controller sets weights on. */
 const CANARY_ALB: string[] = [...CANARY_REPLICAS, SERVICE, INGRESS];
 void ROLLOUT; void ANALYSIS_TEMPLATE;
@@ -65,6 +67,12 @@ const inWorkload = (b: Built, type: string): CapturedResource[] => workloadObjec
 const oneInWorkload = (b: Built, type: string): CapturedResource => {
     const found = inWorkload(b, type);
     assert.equal(found.length, 1, `one ${type} in the workload`);
+    return found[0];
+};
+/** The app's own objects of a type: the release gate's (labelled orders-rollout-gate) left out. */
+const oneOfTheApp = (b: Built, type: string): CapturedResource => {
+    const found = inWorkload(b, type).filter((r) => reveal(r.inputs).metadata?.labels?.["app.kubernetes.io/name"] !== "orders-rollout-gate");
+    assert.equal(found.length, 1, `one ${type} of the app in the workload`);
     return found[0];
 };
 const podSpec = (r: CapturedResource) => reveal(r.inputs).spec.template.spec;
@@ -111,7 +119,7 @@ describe("the app's workload", function () {
                 assert.deepEqual(user, { uid: 1000, gid: 1000 });
                 // The Workload runs as the user the AppImage parsed from the Dockerfile it builds.
                 assert.deepEqual(b().platform.appImage.user, user);
-                for (const r of [oneInWorkload(b(), DEPLOYMENT), oneInWorkload(b(), JOB)]) {
+                for (const r of [oneInWorkload(b(), DEPLOYMENT), oneOfTheApp(b(), JOB)]) {
                     assert.equal(reveal(r.inputs).metadata.namespace, "orders");
                     const spec = podSpec(r);
                     assert.deepEqual(spec.securityContext, { runAsNonRoot: true, runAsUser: user.uid, runAsGroup: user.gid, fsGroup: user.gid, seccompProfile: { type: "RuntimeDefault" } });
@@ -121,7 +129,7 @@ describe("the app's workload", function () {
                     assert.deepEqual(spec.volumes.find((v: any) => v.name === "tmp"), { name: "tmp", emptyDir: { sizeLimit: "64Mi" } });
                     assert.deepEqual(spec.containers[0].volumeMounts.find((m: any) => m.mountPath === "/tmp"), { name: "tmp", mountPath: "/tmp" });
                 }
-                assert.equal(reveal(oneInWorkload(b(), "kubernetes:core/v1:ServiceAccount").inputs).automountServiceAccountToken, false);
+                assert.equal(reveal(oneOfTheApp(b(), "kubernetes:core/v1:ServiceAccount").inputs).automountServiceAccountToken, false);
             });
 
             it("probes the app's health endpoints on its http port, with timeouts above READINESS_TIMEOUT_MS", () => {
@@ -145,7 +153,7 @@ describe("the app's workload", function () {
             });
 
             it("mounts the password and the AUTH token as files; no variable carries them", () => {
-                for (const r of [oneInWorkload(b(), DEPLOYMENT), oneInWorkload(b(), JOB)]) {
+                for (const r of [oneInWorkload(b(), DEPLOYMENT), oneOfTheApp(b(), JOB)]) {
                     const spec = podSpec(r);
                     const c = spec.containers[0];
                     const env = envOf(c);
@@ -208,7 +216,7 @@ describe("the app's workload", function () {
                 const digest = await valueOf(b().platform.appImage.repoDigest);
                 const image = b().capture.one(IMAGE);
                 const deployment = oneInWorkload(b(), DEPLOYMENT);
-                const job = oneInWorkload(b(), JOB);
+                const job = oneOfTheApp(b(), JOB);
                 // The pods run the pushed image by digest: the image input comes from the docker
                 // Image (a new push changes it and rolls the pods), as <repository>@sha256:<digest>.
                 for (const r of [deployment, job]) {
@@ -354,7 +362,7 @@ describe("the app's workload", function () {
             const image = b.capture.one(IMAGE);
             assert.equal(image.inputs.build.platform, "linux/arm64");
             assert.ok(b.platform.appImage.tag.endsWith("-arm64"));
-            assert.equal(reveal(oneInWorkload(b, JOB).inputs).metadata.name, `orders-migrate-${b.platform.appImage.tag}`);
+            assert.equal(reveal(oneOfTheApp(b, JOB).inputs).metadata.name, `orders-migrate-${b.platform.appImage.tag}`);
         });
 
         it("creates an internal ALB Ingress after the load balancer controller when asked", async () => {

@@ -164,11 +164,11 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
             assert.ok(up.totalMin <= 18, "issue 14's target");
         });
 
-        it("ends prod's app chain (canary at the ALB) under 18 min too: the ALB Ingress, the canary Service and the Rollout", () => {
+        it("ends prod's app chain (canary at the ALB) under 18 min too: the ALB Ingress, the canary Service, the Rollout and its release gate", () => {
             const p = plans.get("prod")!;
-            // The Rollout's finish: the critical path of the graph of what it waits for.
+            // The release's verdict: the critical path of the graph of what the gate's Job waits for.
             const index = new PlanIndex(p);
-            const rollout = p.resources.find((r) => r.type === "kubernetes:argoproj.io/v1alpha1:Rollout")!;
+            const rollout = p.resources.find((r) => r.type === "kubernetes:batch/v1:Job" && durationKey(r) === "job:orders-rollout-gate")!;
             const closure = new Set<string>();
             const walk = (urn: string) => {
                 if (closure.has(urn)) return;
@@ -177,12 +177,13 @@ describe("critical paths (scripts/plan/critical-path.ts)", function () {
             };
             walk(rollout.urn);
             const chain = criticalPath({ ...p, resources: p.resources.filter((r) => closure.has(r.urn)) }, "up");
-            assert.equal(round(chain.totalMin), 17.62);
+            assert.equal(round(chain.totalMin), 17.64);
             // Bound by the app's secret now: the External Secrets chart, the first sync, the
-            // migration Job, then the Rollout. The ALB Ingress (1 min after the controller) ends first.
-            assert.deepEqual(chain.chain.slice(-7).map((s) => s.key), [
+            // migration Job, the Rollout (not awaited), then its gate's Job, which waits for the
+            // controller's Healthy. The ALB Ingress (1 min after the controller) ends first.
+            assert.deepEqual(chain.chain.slice(-8).map((s) => s.key), [
                 "helm:external-secrets", "kubernetes:external-secrets.io/v1:SecretStore", "kubernetes:external-secrets.io/v1:ExternalSecret",
-                "kubernetes:core/v1:ConfigMap", "job:migration", "kubernetes:core/v1:Service", "kubernetes:argoproj.io/v1alpha1:Rollout",
+                "kubernetes:core/v1:ConfigMap", "job:migration", "kubernetes:core/v1:Service", "kubernetes:argoproj.io/v1alpha1:Rollout", "job:orders-rollout-gate",
             ]);
             assert.ok(!chain.chain.some((s) => s.type === "aws:rds/instance:Instance"), "nor does the Multi-AZ database's 15 min reach it");
         });

@@ -175,7 +175,7 @@ describe("rendered Kubernetes objects (scripts/plan/render.ts)", function () {
         assert.deepEqual([...new Set(objects.map((o) => `${o.apiVersion} ${o.kind}`))].sort(), [
             "apps/v1 Deployment", "argoproj.io/v1alpha1 AnalysisTemplate", "argoproj.io/v1alpha1 Rollout", "autoscaling/v2 HorizontalPodAutoscaler", "batch/v1 Job", "beat.k8s.elastic.co/v1beta1 Beat", "external-secrets.io/v1 ExternalSecret", "external-secrets.io/v1 SecretStore",
             "monitoring.coreos.com/v1 PrometheusRule", "monitoring.coreos.com/v1 ServiceMonitor", "networking.k8s.io/v1 Ingress", "networking.k8s.io/v1 NetworkPolicy", "policy/v1 PodDisruptionBudget",
-            "rbac.authorization.k8s.io/v1 ClusterRole", "rbac.authorization.k8s.io/v1 ClusterRoleBinding",
+            "rbac.authorization.k8s.io/v1 ClusterRole", "rbac.authorization.k8s.io/v1 ClusterRoleBinding", "rbac.authorization.k8s.io/v1 Role", "rbac.authorization.k8s.io/v1 RoleBinding",
             "scheduling.k8s.io/v1 PriorityClass", "storage.k8s.io/v1 StorageClass",
             "v1 ConfigMap", "v1 Namespace", "v1 Secret", "v1 Service", "v1 ServiceAccount",
         ]);

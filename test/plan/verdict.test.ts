@@ -63,7 +63,7 @@ describe("policy pack verdict in the offline plan", function () {
         const run = await dev;
         assert.equal(run.status, 0, run.stderr);
         assert.deepEqual(verdictBlock(run.stdout), [
-            "Policy pack platform-guardrails with the pack's default config: 57 policies evaluated on 188 resources; 9 policies disabled by that config (outside prod: the prod-only ones).",
+            "Policy pack platform-guardrails with the pack's default config: 57 policies evaluated on 193 resources; 9 policies disabled by that config (outside prod: the prod-only ones).",
             "  0 mandatory violations",
             "  5 advisory violations:",
             "    eks-endpoint-not-public on platform-dev-cluster-eks",
@@ -80,7 +80,7 @@ describe("policy pack verdict in the offline plan", function () {
         assert.equal(run.status, 0, run.stderr);
         const block = verdictBlock(run.stdout);
         assert.deepEqual(block.slice(0, 3), [
-            "Policy pack platform-guardrails with policy/config/prod.json: 66 policies evaluated on 210 resources.",
+            "Policy pack platform-guardrails with policy/config/prod.json: 66 policies evaluated on 215 resources.",
             "  0 mandatory violations",
             "  8 advisory violations:",
         ]);
@@ -92,7 +92,7 @@ describe("policy pack verdict in the offline plan", function () {
         const run = await strictRun;
         assert.equal(run.status, 3, run.stderr);
         assert.deepEqual(verdictBlock(run.stdout).slice(0, 6), [
-            `Policy pack platform-guardrails with ${strict}: 57 policies evaluated on 188 resources; 9 policies disabled by that config (outside prod: the prod-only ones).`,
+            `Policy pack platform-guardrails with ${strict}: 57 policies evaluated on 193 resources; 9 policies disabled by that config (outside prod: the prod-only ones).`,
             "  1 mandatory violation (pulumi preview --policy-pack policy fails, and so does this plan):",
             "    eks-endpoint-not-public on platform-dev-cluster-eks",
             "      urn:pulumi:dev::platform::platform:cluster:Cluster$aws:eks/cluster:Cluster::platform-dev-cluster-eks",
