@@ -51,6 +51,7 @@ export function buildPlatform(config: PlatformConfig) {
         ingressDependsOn: cluster.servicesReady,
         protect: config.protect,
         vpcCidr: config.network.cidrBlock,
+        apiServiceCidr: cluster.apiServiceCidr,
         rolloutsNamespace: cluster.rolloutsReady.length > 0 ? ARGO_ROLLOUTS_NAMESPACE : undefined,
         eckOperatorReady: cluster.eckOperatorReady,
         alertReceiverDelivery: { clusterName: cluster.clusterName, region: config.region, externalSecretsReady: [externalSecrets.release] },
@@ -88,6 +89,7 @@ export function buildPlatform(config: PlatformConfig) {
         rolloutsReady: cluster.rolloutsReady,
         monitoringReady: observability.crdsReady,
         vpcCidr: config.network.cidrBlock,
+        apiServiceCidr: cluster.apiServiceCidr,
     }, { providers: { ...providers, kubernetes: cluster.provider } });
 
     const reviewHost = reviewHosting(name, config, cluster);
@@ -145,7 +147,7 @@ export function buildReviewEnvironment(config: PlatformConfig) {
 /** The dev stack as host of review namespaces: what their stacks read (components/review/review-environment.ts PLATFORM_OUTPUTS). */
 function reviewHosting(name: string, config: PlatformConfig, cluster: Cluster): ReviewHost | undefined {
     if (!config.reviewEnvironments.enabled) return undefined;
-    return new ReviewHost(`${name}-review-host`, { config: config.reviewEnvironments, platformName: name, vpcCidr: config.network.cidrBlock, dependsOn: cluster.ready }, { providers: { kubernetes: cluster.provider } });
+    return new ReviewHost(`${name}-review-host`, { config: config.reviewEnvironments, platformName: name, vpcCidr: config.network.cidrBlock, apiServiceCidr: cluster.apiServiceCidr, dependsOn: cluster.ready }, { providers: { kubernetes: cluster.provider } });
 }
 
 function reviewHostOutputs(config: PlatformConfig, cluster: Cluster, host: ReviewHost | undefined) {

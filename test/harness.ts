@@ -163,6 +163,8 @@ export const MOCK_OUTPUTS: Record<string, (name: string, inputs: Outputs) => Out
         certificateAuthority: { data: Buffer.from("mock-ca").toString("base64") },
         identities: [{ oidcs: [{ issuer: `https://oidc.eks.us-east-1.amazonaws.com/id/${name.toUpperCase()}` }] }],
         vpcConfig: { ...(inputs.vpcConfig as object), clusterSecurityGroupId: `sg-${name}-cluster`, vpcId: "vpc-mock" },
+        // What EKS assigns when no range is given and the VPC is in 10.0.0.0/8 (the committed stacks').
+        kubernetesNetworkConfig: { ipFamily: "ipv4", serviceIpv4Cidr: "172.20.0.0/16" },
         platformVersion: "eks.1",
         status: "ACTIVE",
     }),

@@ -7,6 +7,7 @@
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { kubernetesServiceCidr } from "../network/cidr";
 import { earlyAddons, lateAddons, type LateAddons } from "./addons";
 import { argoRollouts } from "./argo-rollouts";
 import { eckOperator } from "./eck-operator";
@@ -151,6 +152,11 @@ export class Cluster extends pulumi.ComponentResource {
      */
     public readonly eckOperatorReady: pulumi.Resource[];
     public readonly storageClassName: string;
+    /**
+     * The `kubernetes` Service's ClusterIP as a /32, from the service range EKS assigned
+     * (kubernetesNetworkConfig.serviceIpv4Cidr): the NetworkPolicies' API server rule needs it.
+     */
+    public readonly apiServiceCidr: pulumi.Output<string>;
     /** CPU architecture of the general (application) nodes and the image platform that runs on it. */
     public readonly architecture: "arm64" | "x86_64";
     public readonly imagePlatform: "linux/arm64" | "linux/amd64";
@@ -168,6 +174,7 @@ export class Cluster extends pulumi.ComponentResource {
         const { cluster, clusterName } = controlPlane(this, name, args, partition);
         this.clusterName = cluster.name;
         this.clusterSecurityGroupId = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId);
+        this.apiServiceCidr = cluster.kubernetesNetworkConfig.apply((k) => kubernetesServiceCidr(k.serviceIpv4Cidr));
         const access = adminAccess(this, name, cluster, c, partition);
 
         const early = earlyAddons(this, name, cluster, c, partition);
@@ -207,7 +214,7 @@ export class Cluster extends pulumi.ComponentResource {
         // wait): it owns no volume and needs no name resolution to start, and on destroy it goes
         // after the Elastic resources (which depend on it) and before the nodes.
         this.eckOperatorReady = args.eckOperator
-            ? [eckOperator(this, name, { ...args.eckOperator, provider: this.provider, dependsOn: nodes })]
+            ? [eckOperator(this, name, { ...args.eckOperator, apiServiceCidr: this.apiServiceCidr, provider: this.provider, dependsOn: nodes })]
             : [];
         this.ready = [...this.nodesReady, ...this.servicesReady];
 

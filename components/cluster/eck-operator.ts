@@ -59,13 +59,13 @@ export function eckOperatorValues(): Record<string, unknown> {
  * managed namespace (whose allow-eck-operator admits it there), and the API server calls its
  * validating webhook.
  */
-export function eckOperatorNetworkPolicies(a: { vpcCidr: string; managedNamespace: string }): NetworkPolicySpec[] {
+export function eckOperatorNetworkPolicies(a: { vpcCidr: string; apiServiceCidr: pulumi.Input<string>; managedNamespace: string }): NetworkPolicySpec[] {
     const p = ECK_MANAGED_PORTS;
     return operatorNetworkPolicies({
         vpcCidr: a.vpcCidr,
         webhookPort: ECK_WEBHOOK_PORT,
         egress: [
-            apiServerEgressRule(a.vpcCidr),
+            apiServerEgressRule(a.vpcCidr, a.apiServiceCidr),
             { to: [namespaceByName(a.managedNamespace)], ports: tcpPorts(p.elasticsearch, p.kibana, p.logstash) },
         ],
     });
@@ -74,6 +74,8 @@ export function eckOperatorNetworkPolicies(a: { vpcCidr: string; managedNamespac
 export interface EckOperatorArgs {
     /** The VPC's CIDR: the API server's ENIs (which call the webhook) are in it. */
     readonly vpcCidr: string;
+    /** The `kubernetes` Service's ClusterIP as a /32 (Cluster.apiServiceCidr): in-cluster clients reach the API server there. */
+    readonly apiServiceCidr: pulumi.Input<string>;
     /** The namespace whose Elastic resources the operator manages (its egress reaches their APIs). */
     readonly managedNamespace: string;
     /** The nodes (node groups and the early add-ons): the operator's pod needs somewhere to run. */

@@ -122,8 +122,9 @@ export interface RolloutGateArgs {
     readonly identity: pulumi.Input<string>;
     /** How long the release may take (every pause plus slack): the Job's deadline. */
     readonly deadlineSeconds: number;
-    /** The VPC's CIDR: the API server's endpoint ENIs, for the gate's egress. */
+    /** The VPC's CIDR and the `kubernetes` Service's ClusterIP (/32): the gate's egress to the API server. */
     readonly vpcCidr: string;
+    readonly apiServiceCidr: pulumi.Input<string>;
     /** What every object of the app waits for (the cluster, the namespace's policies). */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
     /** The Rollout and the Deployment: the Job starts after them (its RBAC and egress beside them). */
@@ -141,10 +142,11 @@ export function rolloutGate(parent: pulumi.Resource, name: string, args: Rollout
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
         subjects: [{ kind: "ServiceAccount", name: account.metadata.name, namespace: args.namespace }],
     }, opts);
-    // The namespace denies everything else (network-policies.ts); the gate needs the API server only.
+    // The namespace denies everything else (network-policies.ts); the gate needs the API server only,
+    // which it dials at KUBERNETES_SERVICE_HOST (the ClusterIP: shared/network-policy.ts says why both).
     const egress = new k8s.networking.v1.NetworkPolicy(`${name}-rollout-gate-egress`, {
         metadata: { name: "allow-rollout-gate-egress", namespace: args.namespace, labels: ROLLOUT_GATE_LABELS },
-        spec: { podSelector: { matchLabels: ROLLOUT_GATE_LABELS }, policyTypes: ["Egress"], egress: [apiServerEgressRule(args.vpcCidr)] },
+        spec: { podSelector: { matchLabels: ROLLOUT_GATE_LABELS }, policyTypes: ["Egress"], egress: [apiServerEgressRule(args.vpcCidr, args.apiServiceCidr)] },
     }, opts);
     return new k8s.batch.v1.Job(`${name}-rollout-gate`, {
         metadata: {

@@ -92,6 +92,8 @@ export interface WorkloadArgs {
      * (canary and blue-green only; rollout-gate.ts).
      */
     readonly vpcCidr?: string;
+    /** The `kubernetes` Service's ClusterIP as a /32 (Cluster.apiServiceCidr): with vpcCidr. */
+    readonly apiServiceCidr?: pulumi.Input<string>;
 }
 
 /**
@@ -179,8 +181,8 @@ export class Workload extends pulumi.ComponentResource {
             }, { parent: this, dependsOn });
             return undefined;
         }
-        if (args.vpcCidr === undefined) {
-            throw new Error(`Workload ${name}: deliveryStrategy ${c.deliveryStrategy} needs the vpcCidr argument: the release gate reaches the API server through the VPC (components/delivery/rollout-gate.ts); pass config.network.cidrBlock (components/platform.ts)`);
+        if (args.vpcCidr === undefined || args.apiServiceCidr === undefined) {
+            throw new Error(`Workload ${name}: deliveryStrategy ${c.deliveryStrategy} needs the vpcCidr and apiServiceCidr arguments: the release gate reaches the API server (components/delivery/rollout-gate.ts); pass config.network.cidrBlock and cluster.apiServiceCidr (components/platform.ts)`);
         }
         const controller = args.rolloutsReady ?? [];
         const template = analysisTemplate(this, name, args.namespace, analysisSettings(c), [...controller, ...args.dependsOn]);
@@ -195,6 +197,7 @@ export class Workload extends pulumi.ComponentResource {
             identity: releaseIdentity({ template: servingPodTemplate(pod, serviceAccountName), rollout: rolloutObject(c, args.namespace, `${APP_NAME}-canary`).spec }),
             deadlineSeconds: rolloutTimeoutSeconds(c),
             vpcCidr: args.vpcCidr,
+            apiServiceCidr: args.apiServiceCidr,
             dependsOn: args.dependsOn,
             release: [parts.rollout, deployment, migration],
         });

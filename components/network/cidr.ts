@@ -26,6 +26,16 @@ export function formatCidr(c: Cidr): string {
     return `${b >>> 24}.${(b >>> 16) & 255}.${(b >>> 8) & 255}.${b & 255}/${c.prefixLength}`;
 }
 
+/**
+ * The `kubernetes` Service's address as a /32: the first host of the cluster's service range
+ * (the API server takes it for `default/kubernetes`, kube-apiserver's --service-cluster-ip-range).
+ */
+export function kubernetesServiceCidr(serviceCidr: string): string {
+    const c = parseCidr(serviceCidr);
+    if (c === undefined || c.prefixLength > 30) throw new Error(`the cluster's service range ${JSON.stringify(serviceCidr)} is not an IPv4 network of /30 or wider`);
+    return formatCidr({ base: c.base + 1, prefixLength: 32 });
+}
+
 function blockSize(prefixLength: number): number {
     return 2 ** (32 - prefixLength);
 }

@@ -18,6 +18,7 @@
  * and none could restrict it. Prometheus reaches it at the node's address (`<node IP>:9100`, in
  * the VPC CIDR), which allow-prometheus-scrapes admits, whichever namespace the DaemonSet is in.
  */
+import type * as pulumi from "@pulumi/pulumi";
 import { apiServerEgressRule, denyAllButDns, namespaceByName, PROMETHEUS_PORT, tcpPorts, type NetworkPolicySpec } from "../shared/network-policy";
 import { ECK_OPERATOR_NAMESPACE } from "../cluster/eck-operator";
 import { FILEBEAT, KIBANA, LOGSTASH } from "./logging";
@@ -35,6 +36,8 @@ const tcp = tcpPorts;
 export interface ObservabilityNetworkArgs {
     /** The VPC's CIDR: the EKS API endpoint's ENIs, the nodes, and the internal ALB live in it. */
     readonly vpcCidr: string;
+    /** The `kubernetes` Service's ClusterIP as a /32 (Cluster.apiServiceCidr): in-cluster clients reach the API server there. */
+    readonly apiServiceCidr: pulumi.Input<string>;
     /** The app's namespace: it sends OTLP to Jaeger. */
     readonly appNamespace: string;
     /** Alertmanager sends to Slack or a webhook (HTTPS to the internet). */
@@ -60,7 +63,7 @@ export function observabilityNetworkPolicies(a: ObservabilityNetworkArgs): Netwo
         },
         // Operators, Grafana's sidecars, kube-state-metrics and Prometheus discovery: the API
         // server's private endpoint ENIs are in the VPC.
-        { name: "allow-api-server", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [apiServerEgressRule(a.vpcCidr)] } },
+        { name: "allow-api-server", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [apiServerEgressRule(a.vpcCidr, a.apiServiceCidr)] } },
         {
             name: "allow-eck-operator",
             spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [nsSelector(ECK_OPERATOR_NAMESPACE)] }] },
@@ -134,11 +137,11 @@ export function observabilityNetworkPolicies(a: ObservabilityNetworkArgs): Netwo
 }
 
 /** The host agents' namespace: Filebeat's egress (the node exporter is on the host network: see the header). */
-export function nodeAgentsNetworkPolicies(a: { vpcCidr: string; observabilityNamespace: string }): NetworkPolicySpec[] {
+export function nodeAgentsNetworkPolicies(a: { vpcCidr: string; apiServiceCidr: pulumi.Input<string>; observabilityNamespace: string }): NetworkPolicySpec[] {
     return [
         ...denyAllButDns(),
         // Autodiscover watches pods, namespaces and nodes: the API server's endpoint ENIs are in the VPC.
-        { name: "allow-api-server", spec: { podSelector: FILEBEAT_PODS, policyTypes: ["Egress"], egress: [apiServerEgressRule(a.vpcCidr)] } },
+        { name: "allow-api-server", spec: { podSelector: FILEBEAT_PODS, policyTypes: ["Egress"], egress: [apiServerEgressRule(a.vpcCidr, a.apiServiceCidr)] } },
         {
             name: "allow-filebeat-to-logstash",
             spec: {

@@ -65,6 +65,8 @@ export interface ObservabilityArgs {
     readonly protect: boolean;
     /** The VPC's CIDR, for the NetworkPolicies' rules to the API server, nodes and the internal ALB. */
     readonly vpcCidr: string;
+    /** The `kubernetes` Service's ClusterIP as a /32 (Cluster.apiServiceCidr): in-cluster clients reach the API server there. */
+    readonly apiServiceCidr: pulumi.Input<string>;
     /**
      * What delivering the alert receiver's URL from Secrets Manager needs (alert-receiver.ts):
      * required unless config.alertReceiver is "none".
@@ -154,10 +156,10 @@ export class Observability extends pulumi.ComponentResource {
             for (const p of specs) new k8s.networking.v1.NetworkPolicy(`${prefix}-${p.name}`, { metadata: { name: p.name, namespace: namespaceName }, spec: p.spec }, afterCluster);
         };
         policies(`${name}-netpol`, nsName, observabilityNetworkPolicies({
-            vpcCidr: args.vpcCidr, appNamespace: APP_RULES_NAMESPACE, nodeAgentsNamespace: NODE_AGENTS_NAMESPACE, rolloutsNamespace: args.rolloutsNamespace,
+            vpcCidr: args.vpcCidr, apiServiceCidr: args.apiServiceCidr, appNamespace: APP_RULES_NAMESPACE, nodeAgentsNamespace: NODE_AGENTS_NAMESPACE, rolloutsNamespace: args.rolloutsNamespace,
             alertReceiver: args.config.alertReceiver !== "none", internalIngress: args.config.internalIngress,
         }));
-        policies(`${name}-node-agents-netpol`, agentsNs.metadata.name, nodeAgentsNetworkPolicies({ vpcCidr: args.vpcCidr, observabilityNamespace: ns }));
+        policies(`${name}-node-agents-netpol`, agentsNs.metadata.name, nodeAgentsNetworkPolicies({ vpcCidr: args.vpcCidr, apiServiceCidr: args.apiServiceCidr, observabilityNamespace: ns }));
 
         this.grafanaAdminSecretName = "grafana-admin";
         this.esUsers = elasticsearchUserSecrets(name, nsName, afterCluster);

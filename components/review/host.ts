@@ -24,12 +24,12 @@ export const CNPG_WEBHOOK_PORT = 9443;
  * and to each review namespace's instances (status 8000, PostgreSQL 5432), which their own
  * allow-database-operator policy admits (isolation.ts).
  */
-export function cnpgOperatorNetworkPolicies(a: { vpcCidr: string }): NetworkPolicySpec[] {
+export function cnpgOperatorNetworkPolicies(a: { vpcCidr: string; apiServiceCidr: pulumi.Input<string> }): NetworkPolicySpec[] {
     return operatorNetworkPolicies({
         vpcCidr: a.vpcCidr,
         webhookPort: CNPG_WEBHOOK_PORT,
         egress: [
-            apiServerEgressRule(a.vpcCidr),
+            apiServerEgressRule(a.vpcCidr, a.apiServiceCidr),
             { to: [{ namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "review-environment" } } }], ports: tcpPorts(8000, 5432) },
         ],
     });
@@ -50,6 +50,8 @@ export interface ReviewHostArgs {
     readonly platformName: string;
     /** The VPC's CIDR (the API server's endpoint ENIs): for the operator namespace's NetworkPolicies. */
     readonly vpcCidr: string;
+    /** The `kubernetes` Service's ClusterIP as a /32 (Cluster.apiServiceCidr): in-cluster clients reach the API server there. */
+    readonly apiServiceCidr: pulumi.Input<string>;
     /** Installed after these (the nodes, storage, the load balancer controller's webhooks) and removed before them. */
     readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -76,7 +78,7 @@ export class ReviewHost extends pulumi.ComponentResource {
                 resources: sized({ cpu: "50m", memoryMiB: 256 }),
             },
         }, { parent: this, dependsOn: [ns, ...args.dependsOn] });
-        for (const p of cnpgOperatorNetworkPolicies({ vpcCidr: args.vpcCidr })) {
+        for (const p of cnpgOperatorNetworkPolicies({ vpcCidr: args.vpcCidr, apiServiceCidr: args.apiServiceCidr })) {
             new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${p.name}`, { metadata: { name: p.name, namespace: ns.metadata.name }, spec: p.spec }, { parent: this, dependsOn: args.dependsOn });
         }
         if (args.config.domain !== "") {

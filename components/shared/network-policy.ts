@@ -33,9 +33,16 @@ export function dnsEgressRule() {
 /** Where EKS Pod Identity's agent serves credentials on every node (docs: pod-id-how-it-works). */
 export const POD_IDENTITY_AGENT = { cidr: "169.254.170.23/32", port: 80 } as const;
 
-/** Egress to the API server: its private endpoint's ENIs are in the VPC, on 443. */
-export function apiServerEgressRule(vpcCidr: string) {
-    return { to: [{ ipBlock: { cidr: vpcCidr } }], ports: tcpPorts(443) };
+/**
+ * Egress to the API server on 443: the `kubernetes` Service's ClusterIP, which in-cluster clients
+ * dial (KUBERNETES_SERVICE_HOST), and its private endpoint's ENIs in the VPC. The VPC CNI's policy
+ * agent matches a pod's egress before kube-proxy's DNAT, so it sees the ClusterIP, not the ENIs;
+ * its controller adds ClusterIPs only for Services with a selector, and `kubernetes` has none
+ * (amazon-network-policy-controller-k8s pkg/resolvers/endpoints.go, getMatchingServiceClusterIPs).
+ * `kubernetesServiceCidr` is Cluster.apiServiceCidr (network/cidr.ts kubernetesServiceCidr).
+ */
+export function apiServerEgressRule(vpcCidr: string, kubernetesServiceCidr: pulumi.Input<string>) {
+    return { to: [{ ipBlock: { cidr: kubernetesServiceCidr } }, { ipBlock: { cidr: vpcCidr } }], ports: tcpPorts(443) };
 }
 
 /**

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { validateIdentityPolicy, validateTrustPolicy } from "@cloud-copilot/iam-policy";
 import { roleNamePrefix } from "../../components/cluster/pod-identity";
 import {
-    buildStack, isSecret, reveal, valueOf,
+    buildStack, isSecret, MOCK_OUTPUTS, readStackValues, reveal, valueOf,
     type Built,
 } from "../harness";
 
@@ -192,5 +192,31 @@ describe("cluster", () => {
                 for (const r of roles) assert.ok(r.inputs.namePrefix.length <= 38, r.inputs.namePrefix);
             }
         });
+    });
+});
+
+describe("the API server's address in NetworkPolicies (Cluster.apiServiceCidr)", function () {
+    this.timeout(60_000);
+
+    it("follows the service range EKS assigned (kubernetesNetworkConfig), in every namespace's API server rule", async () => {
+        const mock = MOCK_OUTPUTS["aws:eks/cluster:Cluster"];
+        // A VPC outside 10.0.0.0/8 gets 10.100.0.0/16 from EKS: the rules must follow the cluster, not a constant.
+        // (Its own config, so this build is not the suites' shared dev build.)
+        MOCK_OUTPUTS["aws:eks/cluster:Cluster"] = (name, inputs) => ({ ...mock(name, inputs), kubernetesNetworkConfig: { ipFamily: "ipv4", serviceIpv4Cidr: "10.100.0.0/16" } });
+        const network = JSON.parse(readStackValues("dev").values["platform:network"]);
+        let b: Built;
+        try {
+            b = await buildStack("dev", { "platform:network": { ...network, cidrBlock: "192.168.0.0/16" } });
+        } finally {
+            MOCK_OUTPUTS["aws:eks/cluster:Cluster"] = mock;
+        }
+        assert.equal(await valueOf(b.platform.cluster.apiServiceCidr), "10.100.0.1/32");
+        const apiRules = b.capture.ofType("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+            .flatMap((p) => ((reveal(p.inputs).spec.egress ?? []) as any[]).map((rule) => ({ ns: reveal(p.inputs).metadata.namespace, rule })))
+            .filter((r) => r.rule.ports?.some((x: any) => x.port === 443) && r.rule.to?.some((t: any) => t.ipBlock?.cidr === b.config.network.cidrBlock));
+        // CloudNativePG's operator (review hosting), observability (every pod), node-agents (Filebeat),
+        // elastic-system (the ECK operator), orders (the release gate).
+        assert.deepEqual([...new Set(apiRules.map((r) => r.ns))].sort(), ["cnpg-system", "elastic-system", "node-agents", "observability", "orders"]);
+        for (const r of apiRules) assert.deepEqual(r.rule.to[0], { ipBlock: { cidr: "10.100.0.1/32" } }, r.ns);
     });
 });

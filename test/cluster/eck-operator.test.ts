@@ -5,17 +5,19 @@ import { buildStack, reveal, type Built } from "../harness";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const ADDON = "aws:eks/addon:Addon";
 const VPC = { ipBlock: { cidr: "10.20.0.0/16" } };
+/** The `kubernetes` Service's ClusterIP: what in-cluster clients dial (shared/network-policy.ts apiServerEgressRule). */
+const API_SERVICE = { ipBlock: { cidr: "172.20.0.1/32" } };
 
 describe("the ECK operator (components/cluster/eck-operator.ts)", function () {
     this.timeout(60_000);
 
     it("elastic-system: deny, DNS, then the webhook from the VPC, the API server, and Elasticsearch, Kibana and Logstash's APIs in the managed namespace", () => {
-        assert.deepEqual(eckOperatorNetworkPolicies({ vpcCidr: "10.20.0.0/16", managedNamespace: "observability" }).slice(2), [
+        assert.deepEqual(eckOperatorNetworkPolicies({ vpcCidr: "10.20.0.0/16", apiServiceCidr: "172.20.0.1/32", managedNamespace: "observability" }).slice(2), [
             { name: "allow-operator", spec: {
                 podSelector: {}, policyTypes: ["Ingress", "Egress"],
                 ingress: [{ from: [VPC], ports: [{ protocol: "TCP", port: 9443 }] }],
                 egress: [
-                    { to: [VPC], ports: [{ protocol: "TCP", port: 443 }] },
+                    { to: [API_SERVICE, VPC], ports: [{ protocol: "TCP", port: 443 }] },
                     { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } } }], ports: [{ protocol: "TCP", port: 9200 }, { protocol: "TCP", port: 5601 }, { protocol: "TCP", port: 9600 }] },
                 ],
             } },

@@ -90,11 +90,13 @@ describe("release gate (components/delivery/rollout-gate.ts)", function () {
             assert.deepEqual(binding.subjects, [{ kind: "ServiceAccount", name: GATE, namespace: "orders" }]);
         });
 
-        it("reaches the API server (the VPC on 443) and nothing of the app's: no app Service, budget or policy selects its pod", () => {
+        it("reaches the API server on 443 (the kubernetes Service's ClusterIP it dials, and the endpoint's ENIs in the VPC) and nothing of the app's: no app Service, budget or policy selects its pod", async () => {
             const policy = reveal(gateOf(b, "kubernetes:networking.k8s.io/v1:NetworkPolicy").inputs);
+            // The mocked EKS cluster's service range is 172.20.0.0/16: the kubernetes Service is its first host.
+            assert.equal(await valueOf(b.platform.cluster.apiServiceCidr), "172.20.0.1/32");
             assert.deepEqual(policy.spec, {
                 podSelector: { matchLabels: ROLLOUT_GATE_LABELS }, policyTypes: ["Egress"],
-                egress: [{ to: [{ ipBlock: { cidr: stackConfig("prod").network.cidrBlock } }], ports: [{ protocol: "TCP", port: 443 }] }],
+                egress: [{ to: [{ ipBlock: { cidr: "172.20.0.1/32" } }, { ipBlock: { cidr: stackConfig("prod").network.cidrBlock } }], ports: [{ protocol: "TCP", port: 443 }] }],
             });
             const pod = job.spec.template.metadata.labels;
             assert.ok(selects(policy.spec.podSelector, pod));

@@ -1,7 +1,15 @@
 import * as assert from "node:assert/strict";
-import { planSubnets, isPrivateIpv4Cidr, parseCidr } from "../../components/network/cidr";
+import { planSubnets, isPrivateIpv4Cidr, kubernetesServiceCidr, parseCidr } from "../../components/network/cidr";
 
 describe("cidr", () => {
+    it("names the kubernetes Service's ClusterIP: the first host of the cluster's service range, as a /32", () => {
+        assert.equal(kubernetesServiceCidr("172.20.0.0/16"), "172.20.0.1/32");
+        assert.equal(kubernetesServiceCidr("10.100.0.0/16"), "10.100.0.1/32");
+        assert.equal(kubernetesServiceCidr("192.168.4.0/22"), "192.168.4.1/32");
+        assert.throws(() => kubernetesServiceCidr("172.20.0.1/16"), /the cluster's service range "172.20.0.1\/16" is not an IPv4 network of \/30 or wider/);
+        assert.throws(() => kubernetesServiceCidr("fd00::/108"), /is not an IPv4 network/);
+    });
+
     it("parses only network addresses", () => {
         assert.deepEqual(parseCidr("10.1.0.0/16"), { base: (10 << 24) + (1 << 16), prefixLength: 16 });
         assert.equal(parseCidr("10.1.0.1/16"), undefined);

@@ -43,6 +43,7 @@ async function deployedRuleGroups(): Promise<unknown[]> {
         eckOperatorReady: [eckOperator],
         protect: false,
         vpcCidr: "10.0.0.0/16",
+        apiServiceCidr: "172.20.0.1/32",
     }, { providers: { kubernetes: provider } });
     await settle();
     const rule = capture.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule");

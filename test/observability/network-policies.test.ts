@@ -7,11 +7,13 @@ import { OBS_KEY, observabilitySection } from "./support";
 
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const VPC = { ipBlock: { cidr: "10.20.0.0/16" } };
+/** The `kubernetes` Service's ClusterIP: what in-cluster clients dial (shared/network-policy.ts apiServerEgressRule). */
+const API_SERVICE = { ipBlock: { cidr: "172.20.0.1/32" } };
 const KUBE_SYSTEM = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } };
 
 describe("observability network policies (issue 12 item 13)", () => {
     it("denies everything, then allows DNS, the namespace itself, the API server, ECK, OTLP from the app, Filebeat from node-agents to Logstash, scrapes and the webhook", () => {
-        const p = observabilityNetworkPolicies({ vpcCidr: "10.20.0.0/16", appNamespace: "orders", nodeAgentsNamespace: "node-agents", alertReceiver: false, internalIngress: false });
+        const p = observabilityNetworkPolicies({ vpcCidr: "10.20.0.0/16", apiServiceCidr: "172.20.0.1/32", appNamespace: "orders", nodeAgentsNamespace: "node-agents", alertReceiver: false, internalIngress: false });
         assert.deepEqual(p, [
             { name: "default-deny", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
             { name: "allow-dns", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{
@@ -19,7 +21,7 @@ describe("observability network policies (issue 12 item 13)", () => {
                 ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
             }] } },
             { name: "allow-within-namespace", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"], ingress: [{ from: [{ podSelector: {} }] }], egress: [{ to: [{ podSelector: {} }] }] } },
-            { name: "allow-api-server", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [VPC], ports: [{ protocol: "TCP", port: 443 }] }] } },
+            { name: "allow-api-server", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [API_SERVICE, VPC], ports: [{ protocol: "TCP", port: 443 }] }] } },
             { name: "allow-eck-operator", spec: { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "elastic-system" } } }] }] } },
             { name: "allow-otlp-from-app", spec: {
                 podSelector: { matchLabels: { "app.kubernetes.io/instance": "jaeger" } }, policyTypes: ["Ingress"],
@@ -41,7 +43,7 @@ describe("observability network policies (issue 12 item 13)", () => {
     });
 
     it("lets Alertmanager reach its receiver over HTTPS outside the VPC, and the internal ALB reach Grafana and Kibana, only when configured", () => {
-        const p = observabilityNetworkPolicies({ vpcCidr: "10.20.0.0/16", appNamespace: "orders", nodeAgentsNamespace: "node-agents", alertReceiver: true, internalIngress: true });
+        const p = observabilityNetworkPolicies({ vpcCidr: "10.20.0.0/16", apiServiceCidr: "172.20.0.1/32", appNamespace: "orders", nodeAgentsNamespace: "node-agents", alertReceiver: true, internalIngress: true });
         assert.deepEqual(p.slice(9), [
             { name: "allow-alertmanager-receiver", spec: {
                 podSelector: { matchLabels: { "app.kubernetes.io/name": "alertmanager" } }, policyTypes: ["Egress"],
@@ -54,8 +56,8 @@ describe("observability network policies (issue 12 item 13)", () => {
 
     it("node-agents: deny, DNS, then Filebeat to the API server and to Logstash's beats port only (the node exporter is on the host network: no policy applies to it)", () => {
         const FILEBEAT = { matchLabels: { "beat.k8s.elastic.co/name": "filebeat" } };
-        assert.deepEqual(nodeAgentsNetworkPolicies({ vpcCidr: "10.20.0.0/16", observabilityNamespace: "observability" }).slice(2), [
-            { name: "allow-api-server", spec: { podSelector: FILEBEAT, policyTypes: ["Egress"], egress: [{ to: [VPC], ports: [{ protocol: "TCP", port: 443 }] }] } },
+        assert.deepEqual(nodeAgentsNetworkPolicies({ vpcCidr: "10.20.0.0/16", apiServiceCidr: "172.20.0.1/32", observabilityNamespace: "observability" }).slice(2), [
+            { name: "allow-api-server", spec: { podSelector: FILEBEAT, policyTypes: ["Egress"], egress: [{ to: [API_SERVICE, VPC], ports: [{ protocol: "TCP", port: 443 }] }] } },
             { name: "allow-filebeat-to-logstash", spec: {
                 podSelector: FILEBEAT, policyTypes: ["Egress"],
                 egress: [{ to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "observability" } }, podSelector: { matchLabels: { "logstash.k8s.elastic.co/name": "logstash" } } }], ports: [{ protocol: "TCP", port: 5044 }] }],
@@ -77,9 +79,9 @@ describe("observability network policies (issue 12 item 13)", () => {
 
         it("creates each namespace's policies there, with the stack's VPC CIDR: observability 12 (dev's canary: Prometheus admits the Argo Rollouts analysis), node-agents 4, elastic-system 3", () => {
             const cidr = dev.config.network.cidrBlock;
-            sameAs("observability", observabilityNetworkPolicies({ vpcCidr: cidr, appNamespace: "orders", nodeAgentsNamespace: "node-agents", alertReceiver: dev.config.observability.alertReceiver !== "none", internalIngress: true, rolloutsNamespace: "argo-rollouts" }));
-            sameAs("node-agents", nodeAgentsNetworkPolicies({ vpcCidr: cidr, observabilityNamespace: "observability" }));
-            sameAs("elastic-system", eckOperatorNetworkPolicies({ vpcCidr: cidr, managedNamespace: "observability" }));
+            sameAs("observability", observabilityNetworkPolicies({ vpcCidr: cidr, apiServiceCidr: "172.20.0.1/32", appNamespace: "orders", nodeAgentsNamespace: "node-agents", alertReceiver: dev.config.observability.alertReceiver !== "none", internalIngress: true, rolloutsNamespace: "argo-rollouts" }));
+            sameAs("node-agents", nodeAgentsNetworkPolicies({ vpcCidr: cidr, apiServiceCidr: "172.20.0.1/32", observabilityNamespace: "observability" }));
+            sameAs("elastic-system", eckOperatorNetworkPolicies({ vpcCidr: cidr, apiServiceCidr: "172.20.0.1/32", managedNamespace: "observability" }));
             assert.deepEqual(["observability", "node-agents", "elastic-system"].map((ns) => inNamespace(ns).length), [12, 4, 3]);
         });
 

@@ -661,7 +661,7 @@ describe("observability without the cluster's ECK operator", () => {
         const capture = await startCapture("pr-1");
         const provider = new k8s.Provider("test", { kubeconfig: "{}" });
         assert.throws(() => new Observability("obs", {
-            config: observabilitySchema.parse({}), storageClassName: "gp3-encrypted", dependsOn: [], eckOperatorReady: [], protect: false, vpcCidr: "10.0.0.0/16",
+            config: observabilitySchema.parse({}), storageClassName: "gp3-encrypted", dependsOn: [], eckOperatorReady: [], protect: false, vpcCidr: "10.0.0.0/16", apiServiceCidr: "172.20.0.1/32",
         }, { providers: { kubernetes: provider } }), (e: Error) => {
             assert.match(e.message, /eckOperatorReady argument/);
             assert.match(e.message, /eck-stack and the Beat need its CRDs and webhook/);

@@ -65,10 +65,10 @@ describe("review host (the dev stack's side)", () => {
             podSelector: {}, policyTypes: ["Ingress", "Egress"],
             ingress: [{ from: [vpc], ports: [{ protocol: "TCP", port: 9443 }] }],
             egress: [
-                { to: [vpc], ports: [{ protocol: "TCP", port: 443 }] },
+                { to: [{ ipBlock: { cidr: "172.20.0.1/32" } }, vpc], ports: [{ protocol: "TCP", port: 443 }] },
                 { to: [{ namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "review-environment" } } }], ports: [{ protocol: "TCP", port: 8000 }, { protocol: "TCP", port: 5432 }] },
             ],
         });
-        assert.deepEqual(reveal(pols[0].inputs.spec), cnpgOperatorNetworkPolicies({ vpcCidr: dev.config.network.cidrBlock })[1].spec);
+        assert.deepEqual(reveal(pols[0].inputs.spec), cnpgOperatorNetworkPolicies({ vpcCidr: dev.config.network.cidrBlock, apiServiceCidr: "172.20.0.1/32" })[1].spec);
     });
 });
