@@ -1,9 +1,10 @@
 /**
  * The release gate of canary and blue-green: a Job per release that waits for the Argo Rollouts
  * controller's verdict on it, so `pulumi up` ends with the release: success when the new revision
- * is Healthy, failure as soon as it is Degraded (an analysis failed and the controller aborted:
- * traffic is back on the stable version), failure at the deadline otherwise (a manual blue-green
- * promotion that never came).
+ * is Healthy, failure as soon as it is Degraded (an analysis failed, or the new pods missed the
+ * progress deadline, and the controller aborted: traffic is back on the stable version; rollout.ts
+ * sets progressDeadlineAbort), failure at the deadline otherwise (a manual blue-green promotion
+ * that never came).
  *
  * Why not `pulumi.com/waitFor` on the Rollout (what this replaces):
  * - a new image changes the Deployment the Rollout adopts (workloadRef), not the Rollout, so
@@ -86,7 +87,8 @@ export function rolloutGateScript(): string {
       say(\`rollout \${ns}/\${name}: \${phase}\${step}\${message ? " - " + message : ""} (revision \${s.currentPodHash || "?"}, stable \${s.stableRS || "?"})\`);
       if (phase === "Healthy") { console.log("released: revision " + s.currentPodHash + " is Healthy"); process.exit(${ROLLOUT_GATE_EXIT.healthy}); }
       if (phase === "Degraded") {
-        console.error(\`release failed: rollout \${ns}/\${name} is Degraded (\${message || "no message"}); the stable revision \${s.stableRS || "?"} serves. Details: kubectl argo rollouts get rollout \${name} -n \${ns}\`);
+        const outcome = s.abort ? "the controller aborted it: the stable revision " + (s.stableRS || "?") + " serves" : "the controller has not aborted it";
+        console.error(\`release failed: rollout \${ns}/\${name} is Degraded (\${message || "no message"}); \${outcome}. Details: kubectl argo rollouts get rollout \${name} -n \${ns}\`);
         process.exit(${ROLLOUT_GATE_EXIT.degraded});
       }
     } catch (e) {
@@ -158,14 +160,13 @@ export function rolloutGate(parent: pulumi.Resource, name: string, args: Rollout
         },
         spec: {
             activeDeadlineSeconds: args.deadlineSeconds,
-            // A verdict (exit 1 or 2) is final; a pod lost to a drain or an eviction is retried.
-            backoffLimit: 3,
-            podFailurePolicy: {
-                rules: [
-                    { action: "FailJob", onExitCodes: { containerName: "gate", operator: "In", values: [ROLLOUT_GATE_EXIT.degraded, ROLLOUT_GATE_EXIT.refused] } },
-                    { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
-                ],
-            },
+            // A failed pod is a verdict (exit 1 or 2): the Job fails with BackoffLimitExceeded, one of
+            // the two reasons the provider's Job await fails on at once (with DeadlineExceeded;
+            // provider/pkg/await/checker/job/check.go). A FailJob rule would fail it with reason
+            // PodFailurePolicy, which the provider ignores until its own timeout. A pod lost to a
+            // drain or an eviction is not counted (Ignore), so it is simply replaced.
+            backoffLimit: 0,
+            podFailurePolicy: { rules: [{ action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] }] },
             template: {
                 metadata: { labels: ROLLOUT_GATE_LABELS },
                 spec: {

@@ -111,6 +111,10 @@ export function rolloutObject(c: AppConfig, namespace: pulumi.Input<string>, ana
             selector: { matchLabels: APP_LABELS },
             workloadRef: { apiVersion: "apps/v1", kind: "Deployment", name: APP_NAME, scaleDown: "progressively" },
             revisionHistoryLimit: 5,
+            // New pods not progressing for progressDeadlineSeconds (default 600) make the Rollout
+            // Degraded; abort then too, so a Degraded release is always back on the stable version
+            // (otherwise the canary keeps its weight while the release gate fails `pulumi up`).
+            progressDeadlineAbort: true,
             strategy: rolloutStrategy(c, analysisTemplateName),
         },
     };

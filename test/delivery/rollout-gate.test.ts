@@ -50,11 +50,11 @@ describe("release gate (components/delivery/rollout-gate.ts)", function () {
             assert.deepEqual(gate.customTimeouts, { create: "41m", update: "41m", delete: "" });
             assert.deepEqual([gate.replaceOnChanges, gate.deleteBeforeReplace], [["spec"], true]);
             assert.equal(job.metadata.annotations["pulumi.com/replaceUnready"], "true", "a failed gate is asked again by the next pulumi up");
-            assert.equal(job.spec.backoffLimit, 3);
-            assert.deepEqual(job.spec.podFailurePolicy.rules, [
-                { action: "FailJob", onExitCodes: { containerName: "gate", operator: "In", values: [ROLLOUT_GATE_EXIT.degraded, ROLLOUT_GATE_EXIT.refused] } },
-                { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] },
-            ]);
+            // A failed pod fails the Job with BackoffLimitExceeded, which the provider's Job await reports at
+            // once (provider/pkg/await/checker/job/check.go); FailJob's reason (PodFailurePolicy) it would
+            // not, until its own timeout. Only a drained or evicted pod is replaced.
+            assert.equal(job.spec.backoffLimit, 0);
+            assert.deepEqual(job.spec.podFailurePolicy.rules, [{ action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] }]);
         });
 
         it("runs the deployed image's node as the image's user, restricted, with a token of its own ServiceAccount", async () => {
@@ -231,13 +231,18 @@ describe("release gate (components/delivery/rollout-gate.ts)", function () {
 
         it("fails at once on Degraded (an abort), naming the rollout, the controller's message and the command that shows more", async () => {
             answers = {
-                rollouts: [rollout(5, { ...released, phase: "Degraded", message: "RolloutAborted: Rollout aborted update to revision 9: Metric \"error-ratio\" assessed Failed", currentPodHash: "new", stableRS: "old" })],
+                rollouts: [rollout(5, { ...released, phase: "Degraded", abort: true, message: "RolloutAborted: Rollout aborted update to revision 9: Metric \"error-ratio\" assessed Failed", currentPodHash: "new", stableRS: "old" })],
                 deployments: [deployment(8)],
             };
             const run = await gate();
             assert.equal(run.code, ROLLOUT_GATE_EXIT.degraded);
-            assert.equal(run.stderr.trim(), "release failed: rollout orders/orders is Degraded (RolloutAborted: Rollout aborted update to revision 9: Metric \"error-ratio\" assessed Failed); the stable revision old serves. Details: kubectl argo rollouts get rollout orders -n orders");
+            assert.equal(run.stderr.trim(), "release failed: rollout orders/orders is Degraded (RolloutAborted: Rollout aborted update to revision 9: Metric \"error-ratio\" assessed Failed); the controller aborted it: the stable revision old serves. Details: kubectl argo rollouts get rollout orders -n orders");
             assert.equal(seen.filter((s) => s.path.includes("/rollouts/")).length, 1);
+            // Degraded without an abort (an invalid spec, say): the gate says so rather than that the stable version serves.
+            answers = { rollouts: [rollout(5, { ...released, phase: "Degraded", message: "InvalidSpec: The Rollout \"orders\" is invalid", currentPodHash: "new", stableRS: "old" })], deployments: [deployment(8)] };
+            const invalid = await gate();
+            assert.equal(invalid.code, ROLLOUT_GATE_EXIT.degraded);
+            assert.match(invalid.stderr, /is Degraded \(InvalidSpec: The Rollout "orders" is invalid\); the controller has not aborted it\./);
         });
 
         it("retries the API's errors and re-reads its token (the kubelet rotates it); stops with exit 2 when RBAC refuses", async () => {

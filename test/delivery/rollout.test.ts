@@ -88,6 +88,8 @@ describe("progressive delivery (components/delivery/rollout.ts)", function () {
         it("is not awaited itself: its release gate waits for the verdict, for every pause plus slack", () => {
             const meta = reveal(one(b, ROLLOUT).inputs).metadata;
             assert.deepEqual(meta.annotations, { "pulumi.com/skipAwait": "true" });
+            // A release whose pods stop progressing is aborted too, so Degraded always means back on stable.
+            assert.equal(reveal(one(b, ROLLOUT).inputs).spec.progressDeadlineAbort, true);
             // (300 + 120) + (300 + 120) + (600 + 120) + 600
             assert.equal(gateJob(b).spec.activeDeadlineSeconds, 2160);
         });
