@@ -26,6 +26,9 @@ import { InputError } from "../config/engine";
  * NODE_AGENTS_NAMESPACE (privileged: node-agents.ts). The ECK operator the logs need is the
  * cluster layer's (components/cluster/eck-operator.ts, in ECK_OPERATOR_NAMESPACE).
  */
+/** How long the logs ILM Job may wait for Elasticsearch and apply the policy before it fails. */
+export const LOGS_ILM_DEADLINE_SECONDS = 1800;
+
 export const OBSERVABILITY_NAMESPACE = "observability";
 
 /** How long Helm waits for each release (it rolls back past that: `atomic`). */
@@ -232,10 +235,17 @@ export class Observability extends pulumi.ComponentResource {
         // (its spec changes, so Pulumi replaces it). Pulumi waits for it to complete, and it
         // completes only once the cluster is at least yellow: what Jaeger needs before it starts.
         const logsIlm = new k8s.batch.v1.Job(`${name}-logs-ilm`, {
-            metadata: { namespace: nsName, labels: { "app.kubernetes.io/name": "logs-ilm", "app.kubernetes.io/managed-by": "pulumi" } },
+            metadata: {
+                namespace: nsName,
+                labels: { "app.kubernetes.io/name": "logs-ilm", "app.kubernetes.io/managed-by": "pulumi" },
+                // A failed Job stays failed, and each later `pulumi up` would re-await that same Job
+                // (an errored resource is updated with no diff) and fail again at once: with this the
+                // provider replaces an unready Job, so the next `up` runs the script again.
+                annotations: { "pulumi.com/replaceUnready": "true" },
+            },
             spec: {
                 backoffLimit: 4,
-                activeDeadlineSeconds: 1800,
+                activeDeadlineSeconds: LOGS_ILM_DEADLINE_SECONDS,
                 template: {
                     spec: {
                         restartPolicy: "OnFailure",
@@ -267,8 +277,10 @@ export class Observability extends pulumi.ComponentResource {
             // duration is then Elasticsearch's own start. Jaeger waits for it. Holds nothing: on
             // destroy it goes before eck-stack.
             dependsOn: [eckStack, this.esUsers.logsLifecycle, ...args.dependsOn],
-            // Waits for Elasticsearch to come up (minutes after the chart) before it completes.
-            customTimeouts: { create: "30m", update: "30m" },
+            // Waits for Elasticsearch to come up (minutes after the chart) before it completes. Longer
+            // than the Job's deadline, so a Job out of time fails with the provider's [DeadlineExceeded]
+            // message rather than a bare timeout of its own.
+            customTimeouts: { create: `${LOGS_ILM_DEADLINE_SECONDS / 60 + 5}m`, update: `${LOGS_ILM_DEADLINE_SECONDS / 60 + 5}m` },
         });
         return { eckStack, logsIlm };
     }

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { CHARTS } from "../../components/shared/charts";
 import { parse as parseYaml } from "yaml";
 import * as k8s from "@pulumi/kubernetes";
-import { Observability, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS } from "../../components/observability/observability";
+import { LOGS_ILM_DEADLINE_SECONDS, Observability, OBSERVABILITY_NAMESPACE, RELEASE_TIMEOUT_SECONDS } from "../../components/observability/observability";
 import { observabilitySchema } from "../../components/observability/config";
 import { ECK_CA_VALIDITY, ECK_OPERATOR_NAMESPACE, ECK_OPERATOR_RELEASE_TIMEOUT_SECONDS } from "../../components/cluster/eck-operator";
 import { NODE_AGENTS_NAMESPACE } from "../../components/observability/node-agents";
@@ -289,6 +289,15 @@ describe("observability", function () {
                 assert.deepEqual(fb.config.processors, [{ add_host_metadata: {} }]);
                 assert.equal(fb.daemonSet.podTemplate.spec.hostNetwork, undefined);
                 assert.equal(fb.config["output.elasticsearch"], undefined);
+            });
+
+            it("runs the ILM Job again on the next pulumi up after it failed, and lets its own deadline, not Pulumi's, end it", () => {
+                const job = b().capture.ofType(JOB).find((j) => j.name.endsWith("-logs-ilm"))!;
+                // Without it, an errored Job is re-awaited as it is by every later `up` and fails again.
+                assert.equal(job.inputs.metadata.annotations["pulumi.com/replaceUnready"], "true");
+                assert.equal(job.inputs.spec.activeDeadlineSeconds, LOGS_ILM_DEADLINE_SECONDS);
+                // 5 minutes past the deadline: a Job out of time fails with the provider's [DeadlineExceeded].
+                assert.deepEqual(job.customTimeouts, { create: "35m", update: "35m", delete: "" });
             });
 
             it(`keeps logs ${e.logDays} days with an ILM policy applied by a Job that starts with the operator, on the nodes`, async () => {
