@@ -78,13 +78,16 @@ export function observabilityNetworkPolicies(a: ObservabilityNetworkArgs): Netwo
                 ingress: [{ from: [nsSelector(a.appNamespace), { namespaceSelector: { matchLabels: { "app.kubernetes.io/part-of": "review-environment" } } }], ports: tcp(JAEGER.otlpGrpcPort, JAEGER.otlpHttpPort) }],
             },
         },
-        // Filebeat, from the host agents' namespace, to Logstash's beats input only.
+        // Filebeat, from the host agents' namespace, to Logstash's beats input only. Its pods by
+        // label, not the whole namespace: the policy controller resolves a namespace-only peer to
+        // every pod IP there, host-network ones included (node-exporter's are the nodes' addresses),
+        // which would open the unauthenticated beats input to any process on any node.
         {
             name: "allow-logs-from-node-agents",
             spec: {
                 podSelector: LOGSTASH_PODS,
                 policyTypes: ["Ingress"],
-                ingress: [{ from: [nsSelector(a.nodeAgentsNamespace)], ports: tcp(LOGSTASH.beatsPort) }],
+                ingress: [{ from: [{ ...nsSelector(a.nodeAgentsNamespace), podSelector: FILEBEAT_PODS }], ports: tcp(LOGSTASH.beatsPort) }],
             },
         },
         // Scrapes in every namespace, and the kubelets and node exporters (host network: node IPs) of every node.

@@ -29,7 +29,8 @@ describe("observability network policies (issue 12 item 13)", () => {
             } },
             { name: "allow-logs-from-node-agents", spec: {
                 podSelector: { matchLabels: { "logstash.k8s.elastic.co/name": "logstash" } }, policyTypes: ["Ingress"],
-                ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "node-agents" } } }], ports: [{ protocol: "TCP", port: 5044 }] }],
+                // Filebeat's pods, not the namespace: node-exporter there is on the host network (node IPs).
+                ingress: [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "node-agents" } }, podSelector: { matchLabels: { "beat.k8s.elastic.co/name": "filebeat" } } }], ports: [{ protocol: "TCP", port: 5044 }] }],
             } },
             { name: "allow-prometheus-scrapes", spec: {
                 podSelector: { matchLabels: { "app.kubernetes.io/name": "prometheus" } }, policyTypes: ["Egress"],
