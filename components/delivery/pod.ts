@@ -50,6 +50,16 @@ export function terminationGracePeriodSeconds(shutdownTimeoutMs: number, shutdow
     return Math.ceil((shutdownTimeoutMs + shutdownDelayMs) / 1000) + 5;
 }
 
+/** How long a migration may run before its Job (and so `pulumi up`) fails. */
+export const MIGRATION_DEADLINE_SECONDS = 600;
+/**
+ * How long a new image's pods may stay unready: they start beside the migration Job and are ready
+ * only once the schema has their migration (app readiness), so the migration's deadline plus the
+ * startup probe's minute and a minute of slack. The Deployment's and the Rollout's progress
+ * deadlines, and how long Pulumi waits for the Deployment and the Service's endpoints.
+ */
+export const NEW_PODS_DEADLINE_SECONDS = MIGRATION_DEADLINE_SECONDS + 120;
+
 /** The app's database check must answer within READINESS_TIMEOUT_MS; the probe waits longer. */
 export const READINESS_TIMEOUT_MS = 1_000;
 export const PROBE_TIMEOUT_SECONDS = Math.ceil(READINESS_TIMEOUT_MS / 1000) + 1;

@@ -19,7 +19,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { DEFAULT_CANARY_STEPS, durationSeconds, type AppConfig } from "./config";
 import { analysisSettings, HASH_ARGS } from "./analysis";
-import { APP_LABELS, APP_NAME, PORT_NAME, SERVICE_PORT } from "./pod";
+import { APP_LABELS, APP_NAME, NEW_PODS_DEADLINE_SECONDS, PORT_NAME, SERVICE_PORT } from "./pod";
 
 export const ROLLOUT_API_VERSION = "argoproj.io/v1alpha1";
 /** Service names: the stable/active one is the app's existing Service. */
@@ -111,9 +111,11 @@ export function rolloutObject(c: AppConfig, namespace: pulumi.Input<string>, ana
             selector: { matchLabels: APP_LABELS },
             workloadRef: { apiVersion: "apps/v1", kind: "Deployment", name: APP_NAME, scaleDown: "progressively" },
             revisionHistoryLimit: 5,
-            // New pods not progressing for progressDeadlineSeconds (default 600) make the Rollout
-            // Degraded; abort then too, so a Degraded release is always back on the stable version
-            // (otherwise the canary keeps its weight while the release gate fails `pulumi up`).
+            // New pods not progressing for progressDeadlineSeconds make the Rollout Degraded; abort
+            // then too, so a Degraded release is always back on the stable version (otherwise the
+            // canary keeps its weight while the release gate fails `pulumi up`). The deadline lets
+            // them wait for the migration, which runs beside them (pod.ts).
+            progressDeadlineSeconds: NEW_PODS_DEADLINE_SECONDS,
             progressDeadlineAbort: true,
             strategy: rolloutStrategy(c, analysisTemplateName),
         },

@@ -13,11 +13,12 @@ import { releaseIdentity, rolloutGate } from "./rollout-gate";
 import { ARGO_ROLLOUTS_METRICS_LABELS, ARGO_ROLLOUTS_NAMESPACE } from "../cluster/argo-rollouts";
 import { InputError } from "../config/engine";
 import {
-    APP_LABELS, APP_NAME, appPod, FLAGS_SOURCE, PATHS, PORT_NAME, SERVICE_PORT, servingPodTemplate, type AppPod,
+    APP_LABELS, APP_NAME, appPod, FLAGS_SOURCE, MIGRATION_DEADLINE_SECONDS, NEW_PODS_DEADLINE_SECONDS, PATHS, PORT_NAME, SERVICE_PORT, servingPodTemplate, type AppPod,
 } from "./pod";
 
-/** How long a migration may run before the Job (and so `pulumi up`) fails. */
-export const MIGRATION_DEADLINE_SECONDS = 600;
+/** Pulumi's wait for the Deployment and the Service's endpoints: the new pods' deadline and 4 minutes. */
+const NEW_PODS_TIMEOUT = `${NEW_PODS_DEADLINE_SECONDS / 60 + 4}m`;
+
 
 /**
  * app/flags/flags.json with each configured flag's default variant (platform:app.flags; the
@@ -277,6 +278,8 @@ export class Workload extends pulumi.ComponentResource {
                 // field Pulumi does not set to its owner).
                 selector: { matchLabels: APP_LABELS },
                 strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: "25%" } },
+                // Its new pods wait for the migration (up to its deadline) before they are ready.
+                progressDeadlineSeconds: NEW_PODS_DEADLINE_SECONDS,
                 revisionHistoryLimit: 5,
                 template: servingPodTemplate(pod, serviceAccountName),
             },
@@ -284,8 +287,9 @@ export class Workload extends pulumi.ComponentResource {
         // before code still holds: a new pod is unready until the schema has its build's version
         // (app readiness), and the rollout removes no old pod before a new one is ready
         // (maxUnavailable 0). A failed migration leaves the rollout stuck on unready pods, the old
-        // ones serving, and fails `pulumi up` with the Job.
-        }, { parent: this, dependsOn: args.dependsOn });
+        // ones serving, and fails `pulumi up` with the Job. Pulumi's default 10 minutes would end
+        // the wait for those pods before a migration that is still within its deadline.
+        }, { parent: this, dependsOn: args.dependsOn, customTimeouts: { create: NEW_PODS_TIMEOUT, update: NEW_PODS_TIMEOUT } });
     }
 
     private service(name: string, args: WorkloadArgs): k8s.core.v1.Service {
@@ -297,7 +301,8 @@ export class Workload extends pulumi.ComponentResource {
             selector: APP_LABELS,
             ports: [{ name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: "TCP" }],
         },
-    }, { parent: this, dependsOn: args.ingressDependsOn ?? args.dependsOn });
+    // Pulumi waits for the Service's endpoints, that is for the first ready pod: after the migration.
+    }, { parent: this, dependsOn: args.ingressDependsOn ?? args.dependsOn, customTimeouts: { create: NEW_PODS_TIMEOUT, update: NEW_PODS_TIMEOUT } });
     }
 
     private autoscaler(name: string, args: WorkloadArgs, target: k8s.apps.v1.Deployment | k8s.apiextensions.CustomResource): void {

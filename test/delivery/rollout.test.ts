@@ -90,6 +90,8 @@ describe("progressive delivery (components/delivery/rollout.ts)", function () {
             assert.deepEqual(meta.annotations, { "pulumi.com/skipAwait": "true" });
             // A release whose pods stop progressing is aborted too, so Degraded always means back on stable.
             assert.equal(reveal(one(b, ROLLOUT).inputs).spec.progressDeadlineAbort, true);
+            // ...after as long as the new pods may wait for the migration beside them (600 s and 2 min).
+            assert.equal(reveal(one(b, ROLLOUT).inputs).spec.progressDeadlineSeconds, 720);
             // (300 + 120) + (300 + 120) + (600 + 120) + 600
             assert.equal(gateJob(b).spec.activeDeadlineSeconds, 2160);
         });

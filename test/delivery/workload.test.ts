@@ -143,6 +143,16 @@ describe("the app's workload", function () {
                 assert.ok(c.readinessProbe.timeoutSeconds * 1000 > Number(env.READINESS_TIMEOUT_MS.value));
             });
 
+            it("waits for new pods as long as they may wait for the migration: the Deployment's and the Service's timeouts past the Job's deadline", () => {
+                const deployment = oneOfTheApp(b(), DEPLOYMENT);
+                const service = b().capture.ofType(SERVICE).find((r) => reveal(r.inputs).metadata.name === "orders")!;
+                const migration = oneOfTheApp(b(), JOB);
+                // New pods are ready only after the migration (deadline 600 s) and their startup probe (up to 60 s).
+                assert.equal(reveal(migration.inputs).spec.activeDeadlineSeconds, 600);
+                assert.equal(reveal(deployment.inputs).spec.progressDeadlineSeconds, 720);
+                for (const r of [deployment, service]) assert.deepEqual(r.customTimeouts, { create: "16m", update: "16m", delete: "" }, r.name);
+            });
+
             it("gives the kubelet's grace period room for the app's shutdown delay and timeout", () => {
                 const spec = podSpec(oneInWorkload(b(), DEPLOYMENT));
                 const env = envOf(spec.containers[0]);
