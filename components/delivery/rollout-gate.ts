@@ -26,10 +26,10 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { apiServerEgressRule } from "../shared/network-policy";
-import { sized } from "../shared/kubernetes";
+import { awaitTimeouts, sized } from "../shared/kubernetes";
 import { APP_NAME, RESTRICTED_CONTAINER_SECURITY } from "./pod";
 
-/** The gate's Job, ServiceAccount, Role, RoleBinding and NetworkPolicy share this name. */
+/** The gate's Job, ServiceAccount, Role and RoleBinding have this name; its NetworkPolicy is allow-rollout-gate-egress. */
 export const ROLLOUT_GATE_NAME = `${APP_NAME}-rollout-gate`;
 /** Not the app's labels: no Service, disruption budget or app NetworkPolicy selects the gate's pod. */
 export const ROLLOUT_GATE_LABELS = { "app.kubernetes.io/name": ROLLOUT_GATE_NAME, "app.kubernetes.io/part-of": APP_NAME } as const;
@@ -43,17 +43,17 @@ const SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 /**
  * The gate's program, run by the app image's node (`node -e`): no other image to pull, scan and
  * keep patched. Reads ROLLOUT_NAMESPACE, ROLLOUT_NAME and WORKLOAD_NAME; the API server from the
- * KUBERNETES_SERVICE_* variables every pod gets (KUBERNETES_API_URL overrides it, for the tests),
- * its CA through NODE_EXTRA_CA_CERTS, the token from TOKEN_FILE (default: the pod's own, re-read
- * on every request since the kubelet rotates it). API errors other than 401, 403 and 404 are
- * retried; those three mean the gate's RBAC or names are wrong and end it with exit 2.
+ * KUBERNETES_SERVICE_* variables every pod gets, its CA through NODE_EXTRA_CA_CERTS, the token from
+ * the pod's own file, re-read on every request since the kubelet rotates it (TOKEN_FILE and
+ * POLL_SECONDS are for the tests). API errors other than 401, 403 and 404 are retried; those
+ * three mean the gate's RBAC or names are wrong and end it with exit 2.
  */
 export function rolloutGateScript(): string {
     return `(async () => {
   const fs = require("node:fs");
   const env = process.env;
   const ns = env.ROLLOUT_NAMESPACE, name = env.ROLLOUT_NAME, workload = env.WORKLOAD_NAME;
-  const api = env.KUBERNETES_API_URL || \`https://\${env.KUBERNETES_SERVICE_HOST}:\${env.KUBERNETES_SERVICE_PORT}\`;
+  const api = \`https://\${env.KUBERNETES_SERVICE_HOST}:\${env.KUBERNETES_SERVICE_PORT}\`;
   const tokenFile = env.TOKEN_FILE || "${SERVICE_ACCOUNT_DIR}/token";
   const pollMs = Number(env.POLL_SECONDS || "${ROLLOUT_GATE_POLL_SECONDS}") * 1000;
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -72,7 +72,7 @@ export function rolloutGateScript(): string {
   const verdict = (ro, wl) => {
     const s = ro.status || {};
     const observed = Number(s.observedGeneration);
-    if (Number.isInteger(observed) && observed !== ro.metadata.generation) return ["Progressing", "waiting for the controller to observe the Rollout's spec (generation " + ro.metadata.generation + ")"];
+    if (Number.isInteger(observed) && observed < ro.metadata.generation) return ["Progressing", "waiting for the controller to observe the Rollout's spec (generation " + ro.metadata.generation + ")"];
     if (s.controllerPause && !(s.pauseConditions || []).length) return ["Progressing", "waiting for the rollout to unpause"];
     if (s.workloadObservedGeneration !== String(wl.metadata.generation)) return ["Progressing", "waiting for the controller to observe the Deployment's template (generation " + wl.metadata.generation + ")"];
     return [s.phase || "Progressing", s.message || ""];
@@ -197,6 +197,6 @@ export function rolloutGate(parent: pulumi.Resource, name: string, args: Rollout
         dependsOn: [...args.dependsOn, ...args.release, binding, egress],
         replaceOnChanges: ["spec"],
         deleteBeforeReplace: true,
-        customTimeouts: { create: `${Math.ceil(args.deadlineSeconds / 60) + 5}m`, update: `${Math.ceil(args.deadlineSeconds / 60) + 5}m` },
+        customTimeouts: awaitTimeouts(args.deadlineSeconds, 5),
     });
 }

@@ -141,6 +141,8 @@ export interface RolloutParts {
     readonly metricsService: k8s.core.v1.Service;
     /** The preview colour's Service (blue-green). */
     readonly previewService?: k8s.core.v1.Service;
+    /** The Rollout's spec as declared: with the pod template, a release's identity (rollout-gate.ts). */
+    readonly spec: unknown;
 }
 
 /** The Rollout, after the Deployment it adopts, and its Services. */
@@ -152,7 +154,8 @@ export function rollout(parent: pulumi.Resource, name: string, c: AppConfig, nam
     // Headless: Prometheus scrapes the endpoints, and the controller never touches this one, so
     // stable, canary and preview pods are all scraped once.
     const metricsService = extraService(parent, `${name}-metrics-service`, SERVICES.metrics, "metrics", namespace, dependsOn, "None");
-    const r = new k8s.apiextensions.CustomResource(`${name}-rollout`, rolloutObject(c, namespace, analysisTemplateName) as k8s.apiextensions.CustomResourceArgs,
+    const object = rolloutObject(c, namespace, analysisTemplateName);
+    const r = new k8s.apiextensions.CustomResource(`${name}-rollout`, object as k8s.apiextensions.CustomResourceArgs,
         { parent, dependsOn: [...canary, ...(previewService ? [previewService] : []), ...dependsOn] });
-    return { rollout: r, metricsService, previewService };
+    return { rollout: r, metricsService, previewService, spec: object.spec };
 }

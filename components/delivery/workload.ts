@@ -8,16 +8,17 @@ import * as pulumi from "@pulumi/pulumi";
 import * as fs from "node:fs";
 import type { AppConfig } from "./config";
 import { analysisSettings, analysisTemplate, ROLLOUT_HASH_LABEL } from "./analysis";
-import { canaryTraffic, rollout, rolloutObject, rolloutTimeoutSeconds, SERVICES, type RolloutParts, type Traffic } from "./rollout";
+import { canaryTraffic, rollout, rolloutTimeoutSeconds, SERVICES, type RolloutParts, type Traffic } from "./rollout";
 import { releaseIdentity, rolloutGate } from "./rollout-gate";
 import { ARGO_ROLLOUTS_METRICS_LABELS, ARGO_ROLLOUTS_NAMESPACE } from "../cluster/argo-rollouts";
 import { InputError } from "../config/engine";
+import { awaitTimeouts } from "../shared/kubernetes";
 import {
     APP_LABELS, APP_NAME, appPod, FLAGS_SOURCE, MIGRATION_DEADLINE_SECONDS, NEW_PODS_DEADLINE_SECONDS, PATHS, PORT_NAME, SERVICE_PORT, servingPodTemplate, type AppPod,
 } from "./pod";
 
 /** Pulumi's wait for the Deployment and the Service's endpoints: the new pods' deadline and 4 minutes. */
-const NEW_PODS_TIMEOUT = `${NEW_PODS_DEADLINE_SECONDS / 60 + 4}m`;
+const NEW_PODS_TIMEOUTS = awaitTimeouts(NEW_PODS_DEADLINE_SECONDS, 4);
 
 
 /**
@@ -128,6 +129,14 @@ export class Workload extends pulumi.ComponentResource {
     constructor(name: string, args: WorkloadArgs, opts?: pulumi.ComponentResourceOptions) {
         super("platform:app:Workload", name, {}, opts);
         const c = args.config;
+        // Before anything is created.
+        if (c.deliveryStrategy !== "rolling" && (args.vpcCidr === undefined || args.apiServiceCidr === undefined)) {
+            throw new InputError(`workload ${name}`, [{
+                key: "vpcCidr and apiServiceCidr arguments", value: { vpcCidr: args.vpcCidr, apiServiceCidr: args.apiServiceCidr },
+                rule: `deliveryStrategy ${c.deliveryStrategy} has a release gate, whose pod reaches the API server at the kubernetes Service's ClusterIP and the endpoint's ENIs (components/delivery/rollout-gate.ts)`,
+                fix: "pass config.network.cidrBlock and cluster.apiServiceCidr (components/platform.ts)",
+            }]);
+        }
         const after = { parent: this, dependsOn: args.dependsOn };
 
         const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
@@ -139,10 +148,11 @@ export class Workload extends pulumi.ComponentResource {
 
         this.migrationJobName = `${APP_NAME}-migrate-${args.imageTag}`;
         const migration = this.migration(name, args, pod, serviceAccount.metadata.name, this.migrationJobName);
-        const deployment = this.deployment(name, args, pod, serviceAccount.metadata.name);
+        const template = servingPodTemplate(pod, serviceAccount.metadata.name);
+        const deployment = this.deployment(name, args, template);
         const service = this.service(name, args);
         const ingress = c.internalIngress ? this.ingress(name, args, service) : undefined;
-        const progressive = this.progressive(name, args, pod, serviceAccount.metadata.name, deployment, migration, ingress);
+        const progressive = this.progressive(name, args, template, deployment, migration, ingress);
         this.autoscaler(name, args, progressive?.rollout ?? deployment);
         this.disruptionBudget(name, args);
         this.serviceMonitor(name, args, progressive?.metricsService ?? service);
@@ -164,10 +174,11 @@ export class Workload extends pulumi.ComponentResource {
      * DeploymentPatch that brings the Deployment back to full size before a removed Rollout (and
      * its pods) is deleted (rollout.ts explains the switch).
      */
-    private progressive(name: string, args: WorkloadArgs, pod: AppPod, serviceAccountName: pulumi.Input<string>, deployment: k8s.apps.v1.Deployment, migration: k8s.batch.v1.Job, ingress?: k8s.networking.v1.Ingress): RolloutParts | undefined {
+    private progressive(name: string, args: WorkloadArgs, template: k8s.types.input.core.v1.PodTemplateSpec, deployment: k8s.apps.v1.Deployment, migration: k8s.batch.v1.Job, ingress?: k8s.networking.v1.Ingress): RolloutParts | undefined {
         const c = args.config;
-        // The Rollout still follows the migration: a canary step may send weight to its pods at the
-        // ALB before they are ready, so the new template reaches the controller only after the Job.
+        // A new Rollout follows the migration (its first revision gets traffic at once). A new image
+        // changes only the Deployment, which starts beside the Job: its canary pods are ready, and so
+        // given weight at the ALB, only once the schema has their migration (app readiness).
         const dependsOn = [deployment, migration, ...args.dependsOn];
         if (c.deliveryStrategy === "rolling") {
             if (args.alwaysRolling) return undefined;
@@ -182,23 +193,20 @@ export class Workload extends pulumi.ComponentResource {
             }, { parent: this, dependsOn });
             return undefined;
         }
-        if (args.vpcCidr === undefined || args.apiServiceCidr === undefined) {
-            throw new Error(`Workload ${name}: deliveryStrategy ${c.deliveryStrategy} needs the vpcCidr and apiServiceCidr arguments: the release gate reaches the API server (components/delivery/rollout-gate.ts); pass config.network.cidrBlock and cluster.apiServiceCidr (components/platform.ts)`);
-        }
         const controller = args.rolloutsReady ?? [];
-        const template = analysisTemplate(this, name, args.namespace, analysisSettings(c), [...controller, ...args.dependsOn]);
+        const analysis = analysisTemplate(this, name, args.namespace, analysisSettings(c), [...controller, ...args.dependsOn]);
         // ALB canary: the controller reads the Ingress it writes weights on, so it exists first.
-        const parts = rollout(this, name, c, args.namespace, `${APP_NAME}-canary`, [template, ...controller, ...(ingress ? [ingress] : []), ...dependsOn]);
+        const parts = rollout(this, name, c, args.namespace, `${APP_NAME}-canary`, [analysis, ...controller, ...(ingress ? [ingress] : []), ...dependsOn]);
         // One gate per release: a new pod template (image, environment, flags file's name...) or
         // Rollout spec replaces the Job, and `pulumi up` waits for the controller's verdict on it.
         rolloutGate(this, name, {
             namespace: args.namespace,
             image: args.image,
             user: args.user,
-            identity: releaseIdentity({ template: servingPodTemplate(pod, serviceAccountName), rollout: rolloutObject(c, args.namespace, `${APP_NAME}-canary`).spec }),
+            identity: releaseIdentity({ template, rollout: parts.spec }),
             deadlineSeconds: rolloutTimeoutSeconds(c),
-            vpcCidr: args.vpcCidr,
-            apiServiceCidr: args.apiServiceCidr,
+            vpcCidr: args.vpcCidr!,
+            apiServiceCidr: args.apiServiceCidr!,
             dependsOn: args.dependsOn,
             release: [parts.rollout, deployment, migration],
         });
@@ -260,11 +268,11 @@ export class Workload extends pulumi.ComponentResource {
             dependsOn: args.dependsOn,
             replaceOnChanges: ["spec"],
             deleteBeforeReplace: true,
-            customTimeouts: { create: `${MIGRATION_DEADLINE_SECONDS / 60 + 5}m`, update: `${MIGRATION_DEADLINE_SECONDS / 60 + 5}m` },
+            customTimeouts: awaitTimeouts(MIGRATION_DEADLINE_SECONDS, 5),
         });
     }
 
-    private deployment(name: string, args: WorkloadArgs, pod: AppPod, serviceAccountName: pulumi.Input<string>): k8s.apps.v1.Deployment {
+    private deployment(name: string, args: WorkloadArgs, template: k8s.types.input.core.v1.PodTemplateSpec): k8s.apps.v1.Deployment {
         return new k8s.apps.v1.Deployment(`${name}-deployment`, {
             metadata: {
                 name: APP_NAME, namespace: args.namespace, labels: APP_LABELS,
@@ -281,7 +289,7 @@ export class Workload extends pulumi.ComponentResource {
                 // Its new pods wait for the migration (up to its deadline) before they are ready.
                 progressDeadlineSeconds: NEW_PODS_DEADLINE_SECONDS,
                 revisionHistoryLimit: 5,
-                template: servingPodTemplate(pod, serviceAccountName),
+                template,
             },
         // Not after the migration Job: both start together (a minute less per new image). Schema
         // before code still holds: a new pod is unready until the schema has its build's version
@@ -289,7 +297,7 @@ export class Workload extends pulumi.ComponentResource {
         // (maxUnavailable 0). A failed migration leaves the rollout stuck on unready pods, the old
         // ones serving, and fails `pulumi up` with the Job. Pulumi's default 10 minutes would end
         // the wait for those pods before a migration that is still within its deadline.
-        }, { parent: this, dependsOn: args.dependsOn, customTimeouts: { create: NEW_PODS_TIMEOUT, update: NEW_PODS_TIMEOUT } });
+        }, { parent: this, dependsOn: args.dependsOn, customTimeouts: NEW_PODS_TIMEOUTS });
     }
 
     private service(name: string, args: WorkloadArgs): k8s.core.v1.Service {
@@ -302,7 +310,7 @@ export class Workload extends pulumi.ComponentResource {
             ports: [{ name: PORT_NAME, port: SERVICE_PORT, targetPort: PORT_NAME, protocol: "TCP" }],
         },
     // Pulumi waits for the Service's endpoints, that is for the first ready pod: after the migration.
-    }, { parent: this, dependsOn: args.ingressDependsOn ?? args.dependsOn, customTimeouts: { create: NEW_PODS_TIMEOUT, update: NEW_PODS_TIMEOUT } });
+    }, { parent: this, dependsOn: args.ingressDependsOn ?? args.dependsOn, customTimeouts: NEW_PODS_TIMEOUTS });
     }
 
     private autoscaler(name: string, args: WorkloadArgs, target: k8s.apps.v1.Deployment | k8s.apiextensions.CustomResource): void {

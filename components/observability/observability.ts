@@ -4,7 +4,7 @@ import * as random from "@pulumi/random";
 import { CHARTS } from "../shared/charts";
 import type { ObservabilityConfig } from "./config";
 import { helmRelease } from "../shared/helm";
-import { sized } from "../shared/kubernetes";
+import { awaitTimeouts, sized } from "../shared/kubernetes";
 import { namespace, POD_READINESS_GATE_LABEL } from "../shared/namespace";
 import {
     eckStackValues, NODE_AGENT_PRIORITY_CLASS, ELASTIC_STACK_VERSION, elasticsearchUrl, esCaMount, esCaVolume, ilmJobScript, KIBANA,
@@ -280,7 +280,7 @@ export class Observability extends pulumi.ComponentResource {
             // Waits for Elasticsearch to come up (minutes after the chart) before it completes. Longer
             // than the Job's deadline, so a Job out of time fails with the provider's [DeadlineExceeded]
             // message rather than a bare timeout of its own.
-            customTimeouts: { create: `${LOGS_ILM_DEADLINE_SECONDS / 60 + 5}m`, update: `${LOGS_ILM_DEADLINE_SECONDS / 60 + 5}m` },
+            customTimeouts: awaitTimeouts(LOGS_ILM_DEADLINE_SECONDS, 5),
         });
         return { eckStack, logsIlm };
     }

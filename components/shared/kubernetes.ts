@@ -28,3 +28,13 @@ export function sized(s: Sizing): { requests: { cpu: string; memory: string }; l
         limits: s.cpuLimit !== undefined ? { cpu: s.cpuLimit, memory: limitMemory } : { memory: limitMemory },
     };
 }
+
+/**
+ * Pulumi's wait for an object that has a deadline of its own (a Job's activeDeadlineSeconds, a
+ * rollout's): the deadline in whole minutes plus `marginMinutes`, so the object's own failure
+ * (with its reason) is what `pulumi up` reports, not a bare timeout.
+ */
+export function awaitTimeouts(deadlineSeconds: number, marginMinutes: number): { create: string; update: string } {
+    const minutes = `${Math.ceil(deadlineSeconds / 60) + marginMinutes}m`;
+    return { create: minutes, update: minutes };
+}

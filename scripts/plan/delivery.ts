@@ -27,7 +27,7 @@ function rolloutLines(r: PlanResource, gate: PlanResource | undefined): string[]
     const spec = (r.inputs.spec ?? {}) as Record<string, any>;
     const wait = Number(gate?.inputs.spec?.activeDeadlineSeconds);
     const waits = Number.isFinite(wait)
-        ? `; pulumi up waits for the release gate (Job ${gate!.inputs.metadata?.name}): it fails as soon as the Rollout is Degraded (an abort: the stable version serves), and if the release is not Healthy within ${Math.round(wait / 60)} min`
+        ? `; pulumi up waits for the release gate (Job ${gate!.inputs.metadata?.name}): it fails as soon as the Rollout is Degraded (after an abort the stable version serves), and if the release is not Healthy within ${Math.round(wait / 60)} min`
         : "; no release gate, so pulumi up does not wait for the controller's verdict";
     const canary = spec.strategy?.canary;
     if (canary) {

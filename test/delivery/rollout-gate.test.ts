@@ -6,13 +6,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { PROJECT } from "../../components/config";
 import { DATABASE_CLIENT_PODS, SERVING_PODS } from "../../components/delivery/network-policies";
-import { ROLLOUT_GATE_EXIT, ROLLOUT_GATE_LABELS, rolloutGateScript } from "../../components/delivery/rollout-gate";
+import { ROLLOUT_GATE_EXIT, ROLLOUT_GATE_LABELS, ROLLOUT_GATE_NAME, rolloutGateScript } from "../../components/delivery/rollout-gate";
+import { Workload } from "../../components/delivery/workload";
+import * as k8s from "@pulumi/kubernetes";
 import { rolloutTimeoutSeconds } from "../../components/delivery/rollout";
-import { buildStack, readStackValues, reveal, selects, stackConfig, valueOf, type Built, type CapturedResource } from "../harness";
+import { buildStack, readStackValues, reveal, selects, settle, stackConfig, startCapture, valueOf, type Built, type CapturedResource } from "../harness";
 
 const APP_KEY = `${PROJECT}:app`;
 const JOB = "kubernetes:batch/v1:Job";
-const GATE = "orders-rollout-gate";
+const GATE = ROLLOUT_GATE_NAME;
 const appOf = (stack: string, app: Record<string, unknown>) => ({ [APP_KEY]: { ...JSON.parse(readStackValues(stack).values[APP_KEY]), ...app } });
 
 const gateObjects = (b: Built): CapturedResource[] =>
@@ -141,6 +143,22 @@ describe("release gate (components/delivery/rollout-gate.ts)", function () {
 
         it("has no gate where there is no Rollout (rolling, review stacks)", async () => {
             assert.deepEqual(gateObjects(await buildStack("pr-1")), []);
+            assert.deepEqual(gateObjects(await buildStack("dev", appOf("dev", { deliveryStrategy: "rolling", canary: undefined, analysis: undefined }))), []);
+        });
+
+        it("refuses a canary Workload without the API server's addresses, naming them, before creating anything", async () => {
+            const capture = await startCapture("pr-1");
+            const provider = new k8s.Provider("gate-test", { kubeconfig: "{}" });
+            assert.throws(() => new Workload("w", {
+                config: { ...stackConfig("dev").app }, environment: "dev", namespace: "orders", secretName: "orders-data", image: "img@sha256:0", imageTag: "t",
+                otlpEndpoint: "http://jaeger:4318", dependsOn: [], monitoringReady: [], user: { uid: 1000, gid: 1000 },
+            }, { providers: { kubernetes: provider } }), (e: Error) => {
+                assert.match(e.message, /vpcCidr and apiServiceCidr arguments/);
+                assert.match(e.message, /pass config\.network\.cidrBlock and cluster\.apiServiceCidr \(components\/platform\.ts\)/);
+                return true;
+            });
+            await settle();
+            assert.deepEqual(capture.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type !== "pulumi:providers:kubernetes").map((r) => r.type), []);
         });
     });
 
@@ -227,6 +245,17 @@ describe("release gate (components/delivery/rollout-gate.ts)", function () {
             ]);
             assert.equal(seen.filter((s) => s.path.includes("/rollouts/")).length, 14, "it read every state the controller went through");
             assert.ok(seen.every((s) => s.authorization === "Bearer token-1"));
+        });
+
+        it("waits while the rollout is unpausing (controllerPause set, its pause conditions cleared), as the kubectl plugin does", async () => {
+            answers = {
+                rollouts: [...Array(4).fill(rollout(5, { ...released, controllerPause: true, pauseConditions: [] })), rollout(5, released)],
+                deployments: [deployment(8)],
+            };
+            const run = await gate();
+            assert.equal(run.code, ROLLOUT_GATE_EXIT.healthy, run.stderr + run.stdout);
+            assert.match(run.stdout, /^rollout orders\/orders: Progressing - waiting for the rollout to unpause/m);
+            assert.equal(seen.filter((s) => s.path.includes("/rollouts/")).length, 5, "not released on the unpausing states' Healthy");
         });
 
         it("fails at once on Degraded (an abort), naming the rollout, the controller's message and the command that shows more", async () => {

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { ROLLOUT_GATE_NAME } from "../../components/delivery/rollout-gate";
 import { PROJECT } from "../../components/config";
 import { canaryTraffic, rolloutTimeoutSeconds } from "../../components/delivery/rollout";
 import { errorRatioQuery, HASH_PLACEHOLDER, p99SecondsQuery, prometheusAddress } from "../../components/delivery/analysis";
@@ -37,7 +38,7 @@ const one = (b: Built, type: string): CapturedResource => {
 };
 /** The release gate's Job (components/delivery/rollout-gate.ts). */
 const gateJob = (b: Built) => {
-    const jobs = b.capture.ofType("kubernetes:batch/v1:Job").map((j) => reveal(j.inputs)).filter((j) => j.metadata.name === "orders-rollout-gate");
+    const jobs = b.capture.ofType("kubernetes:batch/v1:Job").map((j) => reveal(j.inputs)).filter((j) => j.metadata.name === ROLLOUT_GATE_NAME);
     assert.equal(jobs.length, 1, "one release gate");
     return jobs[0];
 };

@@ -1,4 +1,5 @@
 import * as assert from "node:assert/strict";
+import { ROLLOUT_GATE_NAME } from "../../components/delivery/rollout-gate";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { PROJECT } from "../../components/config";
@@ -71,7 +72,7 @@ const oneInWorkload = (b: Built, type: string): CapturedResource => {
 };
 /** The app's own objects of a type: the release gate's (labelled orders-rollout-gate) left out. */
 const oneOfTheApp = (b: Built, type: string): CapturedResource => {
-    const found = inWorkload(b, type).filter((r) => reveal(r.inputs).metadata?.labels?.["app.kubernetes.io/name"] !== "orders-rollout-gate");
+    const found = inWorkload(b, type).filter((r) => reveal(r.inputs).metadata?.labels?.["app.kubernetes.io/name"] !== ROLLOUT_GATE_NAME);
     assert.equal(found.length, 1, `one ${type} of the app in the workload`);
     return found[0];
 };
