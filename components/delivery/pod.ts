@@ -73,6 +73,18 @@ export const RESTRICTED_CONTAINER_SECURITY = {
     seccompProfile: { type: "RuntimeDefault" },
 };
 
+/**
+ * Pod Security "restricted" for a pod of the app's image running as its user (the Dockerfile's
+ * USER): the pod's securityContext and every container's. The app's pod adds fsGroup (its secret
+ * files are group-readable); the release gate's needs none.
+ */
+export function restrictedSecurity(user: { readonly uid: number; readonly gid: number }) {
+    return {
+        pod: { runAsNonRoot: true, runAsUser: user.uid, runAsGroup: user.gid, seccompProfile: { type: "RuntimeDefault" } },
+        container: { ...RESTRICTED_CONTAINER_SECURITY, runAsUser: user.uid, runAsGroup: user.gid },
+    };
+}
+
 /** What the app's pod is made of: every container of it runs the same image, environment and mounts. */
 export interface AppPod {
     readonly podSecurity: k8s.types.input.core.v1.PodSecurityContext;
@@ -157,13 +169,8 @@ export function appPod(args: AppPodArgs): AppPod {
         { name: "secrets", mountPath: SECRETS_DIR, readOnly: true },
         { name: "flags", mountPath: FLAGS_DIR, readOnly: true },
     ];
-    const podSecurity = {
-        runAsNonRoot: true,
-        runAsUser: user.uid,
-        runAsGroup: user.gid,
-        fsGroup: user.gid,
-        seccompProfile: { type: "RuntimeDefault" },
-    };
+    const security = restrictedSecurity(user);
+    const podSecurity = { ...security.pod, fsGroup: user.gid };
     const resources = sized({ cpu: `${c.cpuRequestMillicores}m`, memoryMiB: c.memoryMiB });
     const container = (containerName: string) => ({
         name: containerName,
@@ -171,7 +178,7 @@ export function appPod(args: AppPodArgs): AppPod {
         env,
         volumeMounts,
         resources,
-        securityContext: { ...RESTRICTED_CONTAINER_SECURITY, runAsUser: user.uid, runAsGroup: user.gid },
+        securityContext: security.container,
     });
     return { podSecurity, volumes, container };
 }

@@ -27,7 +27,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import { apiServerEgressRule } from "../shared/network-policy";
 import { awaitTimeouts, sized } from "../shared/kubernetes";
-import { APP_NAME, RESTRICTED_CONTAINER_SECURITY } from "./pod";
+import { APP_NAME, restrictedSecurity } from "./pod";
 
 /** The gate's Job, ServiceAccount, Role and RoleBinding have this name; its NetworkPolicy is allow-rollout-gate-egress. */
 export const ROLLOUT_GATE_NAME = `${APP_NAME}-rollout-gate`;
@@ -135,6 +135,7 @@ export interface RolloutGateArgs {
 
 /** The gate's objects; the Job is what `pulumi up` waits for. */
 export function rolloutGate(parent: pulumi.Resource, name: string, args: RolloutGateArgs): k8s.batch.v1.Job {
+    const security = restrictedSecurity(args.user);
     const opts = { parent, dependsOn: args.dependsOn };
     const metadata = { name: ROLLOUT_GATE_NAME, namespace: args.namespace, labels: ROLLOUT_GATE_LABELS };
     const account = new k8s.core.v1.ServiceAccount(`${name}-rollout-gate-sa`, { metadata, automountServiceAccountToken: false }, opts);
@@ -173,7 +174,7 @@ export function rolloutGate(parent: pulumi.Resource, name: string, args: Rollout
                     serviceAccountName: account.metadata.name,
                     automountServiceAccountToken: true,
                     restartPolicy: "Never",
-                    securityContext: { runAsNonRoot: true, runAsUser: args.user.uid, runAsGroup: args.user.gid, seccompProfile: { type: "RuntimeDefault" } },
+                    securityContext: security.pod,
                     containers: [{
                         name: "gate",
                         image: args.image,
@@ -186,7 +187,7 @@ export function rolloutGate(parent: pulumi.Resource, name: string, args: Rollout
                             { name: "RELEASE", value: args.identity },
                         ],
                         resources: sized({ cpu: "10m", memoryMiB: 64 }),
-                        securityContext: { ...RESTRICTED_CONTAINER_SECURITY, runAsUser: args.user.uid, runAsGroup: args.user.gid },
+                        securityContext: security.container,
                         terminationMessagePolicy: "FallbackToLogsOnError",
                     }],
                 },
