@@ -8,6 +8,7 @@ import { PROJECT } from "../../components/config";
 import { DATABASE_CLIENT_PODS, SERVING_PODS } from "../../components/delivery/network-policies";
 import { ROLLOUT_GATE_EXIT, ROLLOUT_GATE_LABELS, ROLLOUT_GATE_NAME, rolloutGateScript } from "../../components/delivery/rollout-gate";
 import { Workload } from "../../components/delivery/workload";
+import { EKS_VERSIONS } from "../../components/cluster/config";
 import * as k8s from "@pulumi/kubernetes";
 import { rolloutTimeoutSeconds } from "../../components/delivery/rollout";
 import { buildStack, readStackValues, reveal, selects, settle, stackConfig, startCapture, valueOf, type Built, type CapturedResource } from "../harness";
@@ -141,6 +142,10 @@ describe("release gate (components/delivery/rollout-gate.ts)", function () {
             assert.equal(await release({}), base, "and the same config is the same release");
         });
 
+        it("runs on every EKS version the config admits: podFailurePolicy is a Job field from Kubernetes 1.31 (GA)", () => {
+            for (const v of EKS_VERSIONS) assert.ok(Number(v.split(".")[1]) >= 31 && v.startsWith("1."), `EKS ${v}`);
+        });
+
         it("has no gate where there is no Rollout (rolling, review stacks)", async () => {
             assert.deepEqual(gateObjects(await buildStack("pr-1")), []);
             assert.deepEqual(gateObjects(await buildStack("dev", appOf("dev", { deliveryStrategy: "rolling", canary: undefined, analysis: undefined }))), []);
@@ -169,6 +174,7 @@ describe("release gate (components/delivery/rollout-gate.ts)", function () {
         /** What the fake API server answers next, per object; each GET of a path shifts its queue (the last answer stays). */
         let answers: Record<"rollouts" | "deployments", Array<{ status: number; body?: unknown; served?: () => void }>>;
         let seen: Array<{ path: string; authorization: string | undefined }>;
+        let RolloutStatus: any;
         const tokenFile = () => path.join(dir, "token");
 
         before(async () => {
@@ -194,9 +200,18 @@ describe("release gate (components/delivery/rollout-gate.ts)", function () {
             server.close();
             fs.rmSync(dir, { recursive: true, force: true });
         });
-        beforeEach(() => {
+        beforeEach(async () => {
             seen = [];
             fs.writeFileSync(tokenFile(), "token-1\n");
+            ({ RolloutStatus } = await import("@kubernetes-models/argo-rollouts/argoproj.io/v1alpha1/RolloutStatus"));
+        });
+        afterEach(() => {
+            // Every status the fake server answered is one the Argo Rollouts CRD admits (its schema:
+            // observedGeneration and workloadObservedGeneration are strings, abort a boolean...), so the
+            // gate is tested on the controller's field names and types, not on a copy of them.
+            for (const queue of Object.values(answers)) {
+                for (const a of queue) if ((a.body as any)?.status) new RolloutStatus((a.body as any).status).validate();
+            }
         });
 
         const rollout = (generation: number, status: Record<string, unknown>) => ({ status: 200, body: { metadata: { name: "orders", generation }, status } });
