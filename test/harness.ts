@@ -615,6 +615,11 @@ export function valueOf<T>(output: pulumi.Input<T>): Promise<T> {
     return new Promise((resolve) => pulumi.output(output).apply((v) => { resolve(v as T); return v; }));
 }
 
+/** A container's environment by variable name (each entry as declared: value or valueFrom). */
+export function envOf(container: { env: Array<{ name: string }> }): Record<string, any> {
+    return Object.fromEntries(container.env.map((e) => [e.name, e]));
+}
+
 /** A LabelSelector against a pod's labels, as the API server matches it. */
 export function selects(selector: any, labels: Record<string, string>): boolean {
     const byLabel = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);

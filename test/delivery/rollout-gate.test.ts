@@ -11,7 +11,7 @@ import { Workload } from "../../components/delivery/workload";
 import { EKS_VERSIONS } from "../../components/cluster/config";
 import * as k8s from "@pulumi/kubernetes";
 import { rolloutTimeoutSeconds } from "../../components/delivery/rollout";
-import { buildStack, readStackValues, reveal, selects, settle, stackConfig, startCapture, valueOf, type Built, type CapturedResource } from "../harness";
+import { buildStack, envOf, readStackValues, reveal, selects, settle, stackConfig, startCapture, valueOf, type Built, type CapturedResource } from "../harness";
 
 const APP_KEY = `${PROJECT}:app`;
 const JOB = "kubernetes:batch/v1:Job";
@@ -26,7 +26,8 @@ const gateOf = (b: Built, type: string): CapturedResource => {
     return found[0];
 };
 const named = (b: Built, type: string, name: string) => b.capture.ofType(type).find((r) => reveal(r.inputs).metadata?.name === name)!;
-const envOf = (job: any): Record<string, string> => Object.fromEntries(job.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+/** The gate container's variables' values. */
+const gateEnv = (job: any): Record<string, string> => Object.fromEntries(Object.entries(envOf(job.spec.template.spec.containers[0])).map(([k, e]) => [k, e.value]));
 
 describe("release gate (components/delivery/rollout-gate.ts)", function () {
     this.timeout(60_000);
@@ -74,7 +75,7 @@ describe("release gate (components/delivery/rollout-gate.ts)", function () {
             assert.equal(spec.serviceAccountName, GATE);
             assert.equal(reveal(gateOf(b, "kubernetes:core/v1:ServiceAccount").inputs).automountServiceAccountToken, false, "only the gate's pod mounts the token");
             assert.equal(reveal(named(b, "kubernetes:core/v1:ServiceAccount", "orders").inputs).automountServiceAccountToken, false);
-            const env = envOf(job);
+            const env = gateEnv(job);
             assert.deepEqual([env.ROLLOUT_NAMESPACE, env.ROLLOUT_NAME, env.WORKLOAD_NAME], ["orders", "orders", "orders"]);
             assert.equal(env.NODE_EXTRA_CA_CERTS, "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt");
             assert.match(env.RELEASE, /^[0-9a-f]{16}$/);
@@ -127,7 +128,7 @@ describe("release gate (components/delivery/rollout-gate.ts)", function () {
     });
 
     describe("one gate per release", () => {
-        const release = async (app: Record<string, unknown>) => envOf(reveal(gateOf(await buildStack("dev", appOf("dev", app)), JOB).inputs)).RELEASE;
+        const release = async (app: Record<string, unknown>) => gateEnv(reveal(gateOf(await buildStack("dev", appOf("dev", app)), JOB).inputs)).RELEASE;
         let base: string;
         before(async () => { base = await release({}); });
 

@@ -7,7 +7,7 @@ import { APP_SECRET_KEYS } from "../../components/data/external-secrets";
 import { dockerfileUser, imageTag } from "../../components/delivery/image";
 import { terminationGracePeriodSeconds } from "../../components/delivery/pod";
 import { disruptionBudget, flagDefinitions } from "../../components/delivery/workload";
-import { buildStack, isSecret, readStackValues, reveal, ROOT, valueOf, type Built, type CapturedResource } from "../harness";
+import { buildStack, envOf, isSecret, readStackValues, reveal, ROOT, valueOf, type Built, type CapturedResource } from "../harness";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const JOB = "kubernetes:batch/v1:Job";
@@ -77,7 +77,6 @@ const oneOfTheApp = (b: Built, type: string): CapturedResource => {
     return found[0];
 };
 const podSpec = (r: CapturedResource) => reveal(r.inputs).spec.template.spec;
-const envOf = (container: any): Record<string, any> => Object.fromEntries(container.env.map((e: any) => [e.name, e]));
 
 const RESTRICTED = {
     allowPrivilegeEscalation: false,
