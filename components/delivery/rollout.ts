@@ -28,6 +28,11 @@ export const SERVICES = { stable: APP_NAME, canary: `${APP_NAME}-canary`, previe
 export const STEP_SLACK_SECONDS = 120;
 /** Added to every Rollout timeout: the last full scale-up, and the stable pods' shutdown. */
 export const TIMEOUT_MARGIN_SECONDS = 600;
+/**
+ * What a release's first new pods may take beyond a step's slack: they wait for the migration
+ * beside them (up to NEW_PODS_DEADLINE_SECONDS, pod.ts) before they are ready and counted.
+ */
+export const MIGRATION_WAIT_SECONDS = NEW_PODS_DEADLINE_SECONDS - STEP_SLACK_SECONDS;
 /** A manual blue-green promotion must come within this (then `pulumi up` fails; the Rollout waits on). */
 export const MANUAL_PROMOTION_SECONDS = 3600;
 
@@ -46,15 +51,16 @@ export function canarySteps(c: AppConfig): Array<Record<string, unknown>> {
 /**
  * How long a release may take before its gate (rollout-gate.ts) fails `pulumi up`. Canary: every pause
  * plus STEP_SLACK_SECONDS a step; blue-green: the promotion delay (or MANUAL_PROMOTION_SECONDS)
- * and the scale-down delay; both plus TIMEOUT_MARGIN_SECONDS.
+ * and the scale-down delay; both plus MIGRATION_WAIT_SECONDS (the first new pods may wait that much
+ * longer for the migration) and TIMEOUT_MARGIN_SECONDS.
  */
 export function rolloutTimeoutSeconds(c: AppConfig): number {
     if (c.deliveryStrategy === "canary") {
         const steps = c.canary?.steps ?? DEFAULT_CANARY_STEPS;
-        return steps.reduce((t, s) => t + durationSeconds(s.pause) + STEP_SLACK_SECONDS, 0) + TIMEOUT_MARGIN_SECONDS;
+        return steps.reduce((t, s) => t + durationSeconds(s.pause) + STEP_SLACK_SECONDS, 0) + MIGRATION_WAIT_SECONDS + TIMEOUT_MARGIN_SECONDS;
     }
     const b = c.blueGreen;
-    return (b?.autoPromotionSeconds ?? MANUAL_PROMOTION_SECONDS) + (b?.scaleDownDelaySeconds ?? 30) + TIMEOUT_MARGIN_SECONDS;
+    return (b?.autoPromotionSeconds ?? MANUAL_PROMOTION_SECONDS) + (b?.scaleDownDelaySeconds ?? 30) + MIGRATION_WAIT_SECONDS + TIMEOUT_MARGIN_SECONDS;
 }
 
 /** The Rollout's strategy block. */

@@ -8,6 +8,7 @@ import { PROJECT } from "../../components/config";
 import { DATABASE_CLIENT_PODS, SERVING_PODS } from "../../components/delivery/network-policies";
 import { ROLLOUT_GATE_EXIT, ROLLOUT_GATE_LABELS, ROLLOUT_GATE_NAME, rolloutGateScript } from "../../components/delivery/rollout-gate";
 import { Workload } from "../../components/delivery/workload";
+import { NEW_PODS_DEADLINE_SECONDS } from "../../components/delivery/pod";
 import { EKS_VERSIONS } from "../../components/cluster/config";
 import * as k8s from "@pulumi/kubernetes";
 import { rolloutTimeoutSeconds } from "../../components/delivery/rollout";
@@ -49,9 +50,11 @@ describe("release gate (components/delivery/rollout-gate.ts)", function () {
             // Nothing waits for the gate: it ends the release, and a failed one fails `pulumi up`.
             assert.deepEqual(b.capture.resources.filter((r) => r.dependencies.includes(gate.urn)).map((r) => r.name), []);
             assert.equal(job.spec.activeDeadlineSeconds, rolloutTimeoutSeconds(stackConfig("prod").app));
-            assert.equal(job.spec.activeDeadlineSeconds, 2160);
+            assert.equal(job.spec.activeDeadlineSeconds, 2760);
+            // Longer than every wait inside a release: the first pods' for the migration among them.
+            assert.ok(job.spec.activeDeadlineSeconds > NEW_PODS_DEADLINE_SECONDS + 5 * 60 + 5 * 60 + 10 * 60);
             // Pulumi's own wait outlasts the Job's deadline, so the Job's verdict is what it reports.
-            assert.deepEqual(gate.customTimeouts, { create: "41m", update: "41m", delete: "" });
+            assert.deepEqual(gate.customTimeouts, { create: "51m", update: "51m", delete: "" });
             assert.deepEqual([gate.replaceOnChanges, gate.deleteBeforeReplace], [["spec"], true]);
             assert.equal(job.metadata.annotations["pulumi.com/replaceUnready"], "true", "a failed gate is asked again by the next pulumi up");
             // A failed pod fails the Job with BackoffLimitExceeded, which the provider's Job await reports at

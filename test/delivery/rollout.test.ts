@@ -89,12 +89,12 @@ describe("progressive delivery (components/delivery/rollout.ts)", function () {
         it("is not awaited itself: its release gate waits for the verdict, for every pause plus slack", () => {
             const meta = reveal(one(b, ROLLOUT).inputs).metadata;
             assert.deepEqual(meta.annotations, { "pulumi.com/skipAwait": "true" });
-            // A release whose pods stop progressing is aborted too, so Degraded always means back on stable.
+            // A release whose pods stop progressing is aborted too, so a stuck release ends on stable.
             assert.equal(reveal(one(b, ROLLOUT).inputs).spec.progressDeadlineAbort, true);
             // ...after as long as the new pods may wait for the migration beside them (600 s and 2 min).
             assert.equal(reveal(one(b, ROLLOUT).inputs).spec.progressDeadlineSeconds, 720);
-            // (300 + 120) + (300 + 120) + (600 + 120) + 600
-            assert.equal(gateJob(b).spec.activeDeadlineSeconds, 2160);
+            // (300 + 120) + (300 + 120) + (600 + 120), the first pods' wait for the migration (720 - 120), 600
+            assert.equal(gateJob(b).spec.activeDeadlineSeconds, 2760);
         });
 
         it("targets the Rollout with the HPA", () => {
@@ -168,7 +168,7 @@ describe("progressive delivery (components/delivery/rollout.ts)", function () {
                     prePromotionAnalysis: { templates: [{ templateName: "orders-canary" }], args: [{ name: "canary-hash", valueFrom: { podTemplateHashValue: "Latest" } }] },
                 },
             });
-            assert.equal(gateJob(b).spec.activeDeadlineSeconds, 120 + 60 + 600);
+            assert.equal(gateJob(b).spec.activeDeadlineSeconds, 120 + 60 + 600 + 600);
             await validate(r);
             assert.ok(services(b)["orders-preview"]);
         });
@@ -177,7 +177,7 @@ describe("progressive delivery (components/delivery/rollout.ts)", function () {
             const r = reveal(one(manual, ROLLOUT).inputs);
             assert.equal(r.spec.strategy.blueGreen.autoPromotionEnabled, false);
             assert.equal(r.spec.strategy.blueGreen.autoPromotionSeconds, undefined);
-            assert.equal(rolloutTimeoutSeconds({ ...stackConfig("pr-1").app, deliveryStrategy: "blueGreen" }), 3600 + 30 + 600);
+            assert.equal(rolloutTimeoutSeconds({ ...stackConfig("pr-1").app, deliveryStrategy: "blueGreen" }), 3600 + 30 + 600 + 600);
         });
         it("reaches the preview colour by port-forward, and by its own host on the internal ALB when one is set", async () => {
             assert.equal(await valueOf(b.platform.outputs.appPreviewPortForward), "kubectl -n orders port-forward svc/orders-preview 8080:80");

@@ -8,7 +8,7 @@ describe("plan delivery line (scripts/plan/delivery.ts)", function () {
     it("says prod's canary splits traffic by exact ALB weights, with its steps, analysis and wait", async () => {
         assert.equal(formatDelivery(await stackPlan("prod")), [
             "Delivery: canary on Argo Rollouts, traffic exact weights at the ALB (weighted target groups of the stable and canary Services).",
-            "  steps: 5% 5m -> 25% 5m -> 50% 10m -> 100%; background analysis from the first step (a failure aborts: weight back to 0); pulumi up waits for the release gate (Job orders-rollout-gate): it fails as soon as the Rollout is Degraded (after an abort the stable version serves), and if the release is not Healthy within 36 min.",
+            "  steps: 5% 5m -> 25% 5m -> 50% 10m -> 100%; background analysis from the first step (a failure aborts: weight back to 0); pulumi up waits for the release gate (Job orders-rollout-gate): it fails as soon as the Rollout is Degraded (after an abort the stable version serves), and if the release is not Healthy within 46 min.",
         ].join("\n"));
     });
 
