@@ -71,6 +71,8 @@ export class PostgresServer {
     const command = this.asRoot ? "runuser" : join(PG_BIN, binary);
     const argv = this.asRoot ? ["-u", "postgres", "--", join(PG_BIN, binary), ...args] : args;
     const result = spawnSync(command, argv, { encoding: "utf8", cwd: this.dir });
+    // A command that could not start (runuser not on PATH, say) has no status and no output: say why.
+    if (result.error) throw new Error(`${binary} could not start (${command}: ${result.error.message}); runuser is in /usr/sbin, which PATH must include when the tests run as root`);
     if (result.status !== 0) throw new Error(`${binary} failed (${result.status}): ${result.stderr}${result.stdout}`);
   }
 
